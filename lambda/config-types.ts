@@ -1,0 +1,125 @@
+/**
+ * The authorizer's configuration wire format (version 1).
+ *
+ * This module is the contract between the constructs in `lib/` (which compile the route table and
+ * issuers at synth) and the runtime in `lambda/` (which validates it once at cold start). It holds
+ * types only, so `lib/` may import it without pulling runtime code or `jose` into the CDK app.
+ *
+ * Delivery: the runtime reads two sources and merges their top-level keys, the environment winning:
+ * 1. `config.json` next to the bundle (`__dirname/config.json`), if present: written by the construct
+ *    into the asset at synth. It carries what can outgrow the 4 KB Lambda environment (routes,
+ *    static keys) and must not contain CloudFormation tokens.
+ * 2. The `SECURE_API_AUTHORIZER_CONFIG` environment variable, if set: a JSON object. It carries what
+ *    holds deploy-time tokens (issuer URLs with a user pool id, client ids).
+ *
+ * Every field name is stable: renaming one is a breaking change of the asset contract.
+ */
+
+/** Name of the environment variable that carries (part of) the configuration. */
+export const CONFIG_ENV_VAR = 'SECURE_API_AUTHORIZER_CONFIG';
+/** Name of the file, next to the bundle, that carries (part of) the configuration. */
+export const CONFIG_FILE_NAME = 'config.json';
+
+/** JWS algorithms the authorizer can be configured to accept. Never `none`, never HMAC. */
+export type JwsAlgorithm = 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA';
+
+/** HTTP methods of a route; `ANY` matches every method. */
+export type RouteMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS' | 'ANY';
+
+/** A public JWK as served in a JWKS document (only public members are allowed). */
+export interface PublicJwk {
+  readonly kty: string;
+  readonly kid?: string;
+  readonly use?: string;
+  readonly alg?: string;
+  readonly key_ops?: string[];
+  readonly n?: string;
+  readonly e?: string;
+  readonly crv?: string;
+  readonly x?: string;
+  readonly y?: string;
+  readonly [member: string]: unknown;
+}
+
+/** One trusted token issuer. */
+export interface IssuerConfig {
+  /**
+   * `cognito`: an Amazon Cognito user pool. Tokens must carry `token_use: "access"` and a `client_id`
+   * from `clientIds` (Cognito access tokens have no `aud`).
+   * `oidc`: any OAuth 2.0 / OIDC issuer. `aud` must match `audiences` unless `audienceCheck` is false.
+   */
+  readonly kind: 'cognito' | 'oidc';
+  /** Exact issuer (`iss`) value, compared byte for byte, e.g. `https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC`. */
+  readonly issuer: string;
+  /** Accepted algorithms. @default ['RS256'] */
+  readonly algorithms?: JwsAlgorithm[];
+  /** Key source, exactly one of: `jwksUri`, `discovery: true` (issuer + `/.well-known/openid-configuration`), or `keys`. For `cognito` the default is `issuer + '/.well-known/jwks.json'`. */
+  readonly jwksUri?: string;
+  readonly discovery?: boolean;
+  readonly keys?: PublicJwk[];
+  /** Cognito: allowed `client_id` values (required, non-empty). OIDC: optional extra check of `client_id`/`azp`. */
+  readonly clientIds?: string[];
+  /** OIDC: accepted `aud` values (any one must match). Required unless `audienceCheck` is false. */
+  readonly audiences?: string[];
+  /** OIDC: set false to explicitly switch the audience check off. @default true */
+  readonly audienceCheck?: boolean;
+  /** Required JOSE `typ` header, e.g. `at+jwt` (RFC 9068). Compared case-insensitively, `application/` prefix optional. @default - not checked */
+  readonly requiredTyp?: string;
+}
+
+/** A condition on a claim, in addition to scopes. */
+export interface ClaimCondition {
+  /** Claim name, e.g. `cognito:groups`. */
+  readonly claim: string;
+  /** The claim (a string, or an array of strings, or a space-separated string for `scope`) must contain this value. */
+  readonly contains?: string;
+  /** The claim must equal this string exactly. */
+  readonly equals?: string;
+}
+
+/** One protected route. Public routes never reach the authorizer and are not listed. */
+export interface RouteConfig {
+  /** HTTP method, or `ANY`. */
+  readonly method: RouteMethod;
+  /** API Gateway resource path: starts with `/`, segments may be `{param}`, the last may be `{proxy+}`. */
+  readonly path: string;
+  /** Scopes the token must hold, all of them (exact, case-sensitive). @default [] */
+  readonly scopes?: string[];
+  /** Claim conditions that must all hold. @default [] */
+  readonly conditions?: ClaimCondition[];
+}
+
+/** Key-set behaviour. */
+export interface KeyOptions {
+  /** Timeout of one JWKS/discovery fetch, in milliseconds. @default 1500 */
+  readonly fetchTimeoutMs?: number;
+  /** Keys older than this are refetched before use, in seconds. @default 900 */
+  readonly maxAgeSeconds?: number;
+  /** After a fetch for an unknown `kid`, no new fetch for this long, in seconds. @default 30 */
+  readonly cooldownSeconds?: number;
+  /** When a refresh fails, keys fetched less than this long ago keep working, in seconds. @default 3600 */
+  readonly graceSeconds?: number;
+}
+
+/** The whole configuration. */
+export interface AuthorizerConfig {
+  readonly version: 1;
+  readonly issuers: IssuerConfig[];
+  readonly routes: RouteConfig[];
+  /** Allowed clock skew for `exp`, `nbf`, `iat`, in seconds (0..300). @default 60 */
+  readonly clockSkewSeconds?: number;
+  /** Maximum token age from `iat`, in seconds. @default - not checked */
+  readonly maxTokenAgeSeconds?: number;
+  readonly keys?: KeyOptions;
+  /** See {@link CacheKeyScope}. @default 'token' */
+  readonly cacheKeyScope?: CacheKeyScope;
+}
+
+/**
+ * How API Gateway's authorizer cache key is scoped, decided at synth from the route table.
+ * `token`: identity source is the Authorization header only; the answer is a policy covering every route
+ * (Allow for the routes the token may call, Deny for the rest), so one cached answer serves all routes.
+ * `route`: identity source also holds `context.httpMethod` and `context.resourcePath`, because some route
+ * patterns overlap in a way no single IAM policy can express exactly; the answer covers the called route only.
+ */
+export type CacheKeyScope = 'token' | 'route';
