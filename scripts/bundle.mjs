@@ -1,5 +1,6 @@
-// Bundles the Lambda authorizer with esbuild at build time, into assets/authorizer/index.js.
-// Constructs load that folder with lambda.Code.fromAsset, so library consumers need neither
+// Bundles the Lambda authorizer with esbuild at build time, into assets/authorizer/index.js, and the
+// demo items service (used by SecureApiStack only) into assets/demo-items/index.js.
+// Constructs load those folders with lambda.Code.fromAsset, so library consumers need neither
 // esbuild nor Docker at synth. The options below make the output byte-identical across builds,
 // machines and Node versions (no absolute paths, no timestamps, no source maps, sorted inputs),
 // so asset hashes and consumers' snapshots never churn.
@@ -15,10 +16,27 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
  * @returns {Promise<import('esbuild').Metafile>}
  */
 export async function bundleAuthorizer(outdir = join(root, 'assets', 'authorizer')) {
+  return bundleEntry('lambda/handler.ts', outdir);
+}
+
+/**
+ * @param {string} outdir folder to write the demo items service's index.js into
+ * @returns {Promise<import('esbuild').Metafile>}
+ */
+export async function bundleDemoItems(outdir = join(root, 'assets', 'demo-items')) {
+  return bundleEntry('lambda/demo-items/handler.ts', outdir);
+}
+
+/**
+ * @param {string} entryPoint path of the handler, relative to the package root
+ * @param {string} outdir folder to write index.js into
+ * @returns {Promise<import('esbuild').Metafile>}
+ */
+async function bundleEntry(entryPoint, outdir) {
   mkdirSync(outdir, { recursive: true });
   const result = await build({
     absWorkingDir: root,
-    entryPoints: ['lambda/handler.ts'],
+    entryPoints: [entryPoint],
     outfile: join(outdir, 'index.js'),
     bundle: true,
     platform: 'node',
@@ -39,6 +57,12 @@ export async function bundleAuthorizer(outdir = join(root, 'assets', 'authorizer
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const outdir = process.argv[2] ?? join(root, 'assets', 'authorizer');
-  await bundleAuthorizer(outdir);
+  // With an output folder, only the authorizer is bundled there (what the bundle tests compare);
+  // without one, every asset goes to its place under assets/.
+  if (process.argv[2]) {
+    await bundleAuthorizer(process.argv[2]);
+  } else {
+    await bundleAuthorizer();
+    await bundleDemoItems();
+  }
 }

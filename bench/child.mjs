@@ -1,0 +1,139 @@
+// One measured process. bench/run.mjs spawns it fresh for every sample, so nothing is warm that a
+// Lambda cold start would not have warm either.
+//
+//   node child.mjs empty <fixture.json> <result.json>           reference: a process that does nothing
+//   node child.mjs cold  <fixture.json> <result.json> <bundle>  load the bundle, answer one request
+//   node child.mjs warm  <fixture.json> <result.json> <bundle>  answer many requests, time each
+//   node child.mjs raw   <fixture.json> <result.json>           crypto.subtle.verify on the same tokens
+//
+// Every mode reads its fixture and writes its result the same way, so subtracting `empty` from `cold`
+// leaves only what the bundle costs. Times are epoch milliseconds with sub-millisecond resolution
+// (performance.timeOrigin + performance.now()), comparable with the parent's clock.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const [mode, fixturePath, resultPath, bundlePath] = process.argv.slice(2);
+const fixture = JSON.parse(readFileSync(fixturePath, 'utf8'));
+
+/**
+ * A Lambda context object as the Node.js runtime passes it.
+ * @param {number} index request number, for a distinct request id
+ */
+function lambdaContext(index) {
+  return {
+    awsRequestId: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
+    functionName: 'bench-authorizer',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:bench-authorizer',
+    memoryLimitInMB: '256',
+    logGroupName: '/aws/lambda/bench-authorizer',
+    logStreamName: '2025/01/01/[$LATEST]bench',
+    callbackWaitsForEmptyEventLoop: true,
+    getRemainingTimeInMillis: () => 3000,
+  };
+}
+
+/**
+ * An API Gateway TOKEN authorizer event.
+ * @param {string} token
+ */
+function tokenEvent(token) {
+  return { type: 'TOKEN', authorizationToken: `Bearer ${token}`, methodArn: fixture.methodArn };
+}
+
+/** IAM resource matching: `*` is any run of characters (including `/`), `?` is one character. */
+function resourceMatches(pattern, arn) {
+  const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${source}$`).test(arn);
+}
+
+/**
+ * Whether API Gateway would let the call through with this answer: some Allow statement covers the
+ * method ARN and no Deny statement does. A bench of denials would measure the wrong thing.
+ */
+function allows(result, methodArn) {
+  const statements = result?.policyDocument?.Statement;
+  if (!Array.isArray(statements)) return false;
+  const covers = (statement) => [statement.Resource].flat().some((resource) => resourceMatches(resource, methodArn));
+  return (
+    statements.some((statement) => statement.Effect === 'Allow' && covers(statement)) &&
+    !statements.some((statement) => statement.Effect === 'Deny' && covers(statement))
+  );
+}
+
+/** Epoch milliseconds now, to the microsecond. */
+const epochNow = () => performance.timeOrigin + performance.now();
+
+function finish(result) {
+  writeFileSync(resultPath, JSON.stringify(result));
+  // Sockets kept alive by an implementation's HTTP agent must not hold the process open.
+  process.exit(0);
+}
+
+if (mode === 'empty') {
+  const readyAt = epochNow();
+  finish({ readyAt, rss: process.memoryUsage().rss });
+} else if (mode === 'cold') {
+  const requireStart = performance.now();
+  const handler = handlerFrom(bundlePath);
+  const requireEnd = performance.now();
+  const answer = await handler(tokenEvent(fixture.token), lambdaContext(0));
+  const decisionEnd = performance.now();
+  const readyAt = performance.timeOrigin + decisionEnd;
+  finish({
+    readyAt,
+    rss: process.memoryUsage().rss,
+    requireMs: requireEnd - requireStart,
+    firstDecisionMs: decisionEnd - requireEnd,
+    allowed: allows(answer, fixture.methodArn),
+  });
+} else if (mode === 'warm' || mode === 'raw') {
+  const decide = mode === 'warm' ? handlerFrom(bundlePath) : await rawVerifier();
+  const inputs = fixture.tokens.map(mode === 'warm' ? tokenEvent : (token) => token);
+  const contexts = inputs.map((_, index) => lambdaContext(index));
+  // Checked outside the timed region: the check is the bench's, not the implementation's, work.
+  const accepted = mode === 'warm' ? (answer) => allows(answer, fixture.methodArn) : (answer) => answer === true;
+  let denied = 0;
+  const timeDecisions = async (from, to) => {
+    const samples = new Array(to - from);
+    for (let index = from; index < to; index += 1) {
+      const start = process.hrtime.bigint();
+      const answer = await decide(inputs[index], contexts[index]);
+      samples[index - from] = Number(process.hrtime.bigint() - start) / 1e6;
+      if (!accepted(answer)) denied += 1;
+    }
+    return samples;
+  };
+  const warmupSamples = await timeDecisions(0, fixture.warmup);
+  const loopStart = process.hrtime.bigint();
+  const samples = await timeDecisions(fixture.warmup, inputs.length);
+  const loopMs = Number(process.hrtime.bigint() - loopStart) / 1e6;
+  finish({ warmupSamples, samples, loopMs, denied, rss: process.memoryUsage().rss });
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
+
+/** The bundle's handler, loaded the way the Lambda runtime loads it. */
+function handlerFrom(path) {
+  return createRequire(import.meta.url)(path).handler;
+}
+
+/**
+ * The least any RS256 verifier must do per token: split it, decode the signature, verify it over the
+ * signing input with a key imported once. No claim is parsed: this is the ceiling, not a competitor.
+ */
+async function rawVerifier() {
+  const key = await crypto.subtle.importKey('jwk', fixture.publicJwk, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, [
+    'verify',
+  ]);
+  const encoder = new TextEncoder();
+  return (token) => {
+    const dot = token.lastIndexOf('.');
+    return crypto.subtle.verify(
+      'RSASSA-PKCS1-v1_5',
+      key,
+      Buffer.from(token.slice(dot + 1), 'base64url'),
+      encoder.encode(token.slice(0, dot)),
+    );
+  };
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// The CDK app that `cdk.json` runs: the demo secure API, configured by the `secureApi` context and
+// checked by cdk-nag's AwsSolutions and Serverless packs on every synth.
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { appConfigFromContext } from '../lib/app-config';
+import { SecureApiStack } from '../lib/secure-api-stack';
+
+const app = new App();
+const { stackName, props } = appConfigFromContext(app);
+new SecureApiStack(app, stackName, {
+  ...props,
+  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
+});
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));

@@ -1,0 +1,137 @@
+/**
+ * The decision log: exactly one JSON line per authorizer decision, with a reason from a small, fixed
+ * set of codes. It never holds the token, its signature, the Authorization header or claims beyond
+ * the listed ones, and every value that comes from a token is sanitized and length-capped.
+ */
+
+/** The fixed set of reasons a decision can have. Dashboards and metric filters key on these values. */
+export const ReasonCode = Object.freeze({
+  /** The token may call the route. */
+  ALLOW: 'ALLOW',
+  /** No Authorization header, or an empty one. */
+  MISSING_TOKEN: 'MISSING_TOKEN',
+  /** Not exactly `Bearer <JWS compact>`, several Authorization values, or an undecodable header/payload. */
+  MALFORMED_TOKEN: 'MALFORMED_TOKEN',
+  /** The Authorization value exceeds the size cap (checked before any parsing). */
+  TOKEN_TOO_LARGE: 'TOKEN_TOO_LARGE',
+  /** The token's `alg` is not on the issuer's allow-list (`none` and HMAC never are). */
+  UNSUPPORTED_ALG: 'UNSUPPORTED_ALG',
+  /** The token carries a header that could make it choose its own key or change processing (`jku`, `x5u`, `jwk`, `x5c`, `crit`, `b64`). */
+  FORBIDDEN_HEADER: 'FORBIDDEN_HEADER',
+  /** The token's `iss` is not a configured issuer. */
+  UNKNOWN_ISSUER: 'UNKNOWN_ISSUER',
+  /** No usable key of the issuer has the token's `kid`. */
+  UNKNOWN_KID: 'UNKNOWN_KID',
+  /** The issuer's keys could not be fetched and no keys within the grace period are at hand. */
+  KEYS_UNAVAILABLE: 'KEYS_UNAVAILABLE',
+  /** The signature does not verify. */
+  BAD_SIGNATURE: 'BAD_SIGNATURE',
+  /** `exp` has passed (beyond the clock skew). */
+  EXPIRED: 'EXPIRED',
+  /** `nbf` is in the future (beyond the clock skew). */
+  NOT_YET_VALID: 'NOT_YET_VALID',
+  /** `iat` is in the future (beyond the clock skew). */
+  ISSUED_IN_FUTURE: 'ISSUED_IN_FUTURE',
+  /** `iat` is older than `maxTokenAgeSeconds`. */
+  TOO_OLD: 'TOO_OLD',
+  /** No `aud` value is an accepted audience. */
+  WRONG_AUDIENCE: 'WRONG_AUDIENCE',
+  /** The `client_id` (or `azp`) is not an accepted client. */
+  WRONG_CLIENT: 'WRONG_CLIENT',
+  /** A Cognito token whose `token_use` is not `access` (for example an ID token). */
+  WRONG_TOKEN_USE: 'WRONG_TOKEN_USE',
+  /** The `typ` header is not the issuer's required type. */
+  WRONG_TYP: 'WRONG_TYP',
+  /** A required claim is absent. */
+  MISSING_CLAIM: 'MISSING_CLAIM',
+  /** A claim has the wrong type or an unacceptable value. */
+  INVALID_CLAIM: 'INVALID_CLAIM',
+  /** The token lacks a scope the route requires. */
+  INSUFFICIENT_SCOPE: 'INSUFFICIENT_SCOPE',
+  /** A claim condition of the route does not hold. */
+  CONDITION_FAILED: 'CONDITION_FAILED',
+  /** The custom check returned false for the route. */
+  CUSTOM_CHECK_FAILED: 'CUSTOM_CHECK_FAILED',
+  /** The called method and path are not in the route table. */
+  NO_ROUTE: 'NO_ROUTE',
+  /** The event is not a well-formed TOKEN or REQUEST authorizer event. */
+  MALFORMED_EVENT: 'MALFORMED_EVENT',
+  /** The configuration is invalid: every request fails closed. */
+  CONFIG_ERROR: 'CONFIG_ERROR',
+  /** An unexpected error: the request fails closed. */
+  INTERNAL_ERROR: 'INTERNAL_ERROR',
+} as const);
+
+/** One of the fixed {@link ReasonCode} values. */
+export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
+
+/** What API Gateway is told: `allow` and `deny` are policies (200/403), `unauthorized` is a 401. */
+export type Decision = 'allow' | 'deny' | 'unauthorized';
+
+/** Severity of a decision line. */
+export type LogLevel = 'info' | 'warn' | 'error';
+
+/** The fields of one decision line, in the order they are written. */
+export interface DecisionRecord {
+  /** `info` for allow and deny, `warn` for a rejected token, `error` when the authorizer itself failed. */
+  readonly level: LogLevel;
+  /** Always `authorizer decision`, so log queries can select these lines. */
+  readonly msg: 'authorizer decision';
+  /** The Lambda request id, or null. */
+  readonly requestId: string | null;
+  /** The matched route (`GET /items/{id}`), else the verb and path of the method ARN, else null. */
+  readonly route: string | null;
+  /** The answer given to API Gateway. */
+  readonly decision: Decision;
+  /** Why. */
+  readonly reason: ReasonCode;
+  /** The configured issuer the token names, or null (never an unconfigured value from a token). */
+  readonly issuer: string | null;
+  /** `sub` of a token whose signature verified, or null. */
+  readonly sub: string | null;
+  /** `client_id` (or `azp`) of a token whose signature verified, or null. */
+  readonly clientId: string | null;
+  /** Space-separated scopes of a token whose signature verified, or null. */
+  readonly scopes: string | null;
+  /** Time spent on the decision, in milliseconds. */
+  readonly latencyMs: number;
+  /** For `INTERNAL_ERROR` only: the code or class name of the unexpected error (never its message). */
+  readonly error?: string;
+}
+
+/** Length caps for sanitized values, in characters. */
+export const MAX_LENGTH = Object.freeze({ id: 256, scopes: 2048, groups: 2048, route: 512 });
+
+// C0/C1 controls, format characters (bidi overrides, zero-width), line/paragraph separators and lone
+// surrogates: anything that could forge or hide log lines, or break a header value downstream.
+const UNSAFE_CHARACTERS = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu;
+
+/**
+ * Makes a value safe to log or to pass to a backend: non-strings become null, unsafe characters are
+ * removed and the result is capped at `maxLength` characters (code points, so no surrogate is split).
+ */
+export function sanitizeText(value: unknown, maxLength: number = MAX_LENGTH.id): string | null {
+  if (typeof value !== 'string') {
+    return null;
+  }
+  const cleaned = value.replace(UNSAFE_CHARACTERS, '');
+  if (cleaned.length <= maxLength) {
+    return cleaned;
+  }
+  return Array.from(cleaned).slice(0, maxLength).join('');
+}
+
+const ERROR_LEVEL_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['INTERNAL_ERROR', 'KEYS_UNAVAILABLE', 'CONFIG_ERROR']);
+
+/** The level a decision is logged at. */
+export function levelFor(decision: Decision, reason: ReasonCode): LogLevel {
+  if (ERROR_LEVEL_REASONS.has(reason)) {
+    return 'error';
+  }
+  return decision === 'unauthorized' ? 'warn' : 'info';
+}
+
+/** Serializes a decision record as one JSON line (without the newline). */
+export function formatDecision(record: DecisionRecord): string {
+  return JSON.stringify(record);
+}

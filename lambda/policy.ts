@@ -1,0 +1,95 @@
+/**
+ * The answer to API Gateway: a principal, an IAM policy over execute-api ARNs, and a context map.
+ *
+ * API Gateway caches the whole answer per identity source and evaluates it against later requests'
+ * method ARNs (DESIGN.md fact 2), so an answer must be right for every request it can be reused on:
+ * - `token` scope: Allow on the ARN patterns of every route the token may call, Deny on the patterns
+ *   of the others, except a Deny pattern that also matches a permitted route (that route would be
+ *   denied; the route table analysis guarantees no Allow pattern reaches the omitted route's paths);
+ * - `route` scope: the cache key holds the method and resource, so the answer covers the called route.
+ * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
+ */
+import { arnPatternMatches, type CompiledRoute, type MethodArn, type RouteTable } from './routes';
+
+/** One statement of an authorizer policy. */
+export interface PolicyStatement {
+  readonly Action: 'execute-api:Invoke';
+  readonly Effect: 'Allow' | 'Deny';
+  /** execute-api ARNs or ARN patterns (`*` matches any characters, `/` included). */
+  readonly Resource: string[];
+}
+
+/** The policy document of an authorizer answer. */
+export interface PolicyDocument {
+  readonly Version: '2012-10-17';
+  readonly Statement: PolicyStatement[];
+}
+
+/** What the authorizer answers API Gateway with (a 200 from the authorizer's point of view). */
+export interface AuthorizerResult {
+  /** `sub`, or `client_id` for client-credentials tokens (sanitized). */
+  readonly principalId: string;
+  readonly policyDocument: PolicyDocument;
+  /** Passed to the integration as `$context.authorizer.<key>`; string values only. */
+  readonly context: Record<string, string>;
+}
+
+/** Every method of every resource of the API stage: `arn:...:{apiId}/{stage}/*\/*`. */
+export function wholeApiPattern(arn: MethodArn): string {
+  return `${arn.apiArnPrefix}/*/*`;
+}
+
+/**
+ * The statements of a `token`-scoped answer.
+ * @param table the compiled route table
+ * @param allowed per route index, whether the token may call it
+ * @param arn the called method ARN (its API and stage scope every Resource)
+ * @param calledRoute the route the request matched, or undefined for a table miss (explicitly denied)
+ */
+export function tokenScopedStatements(table: RouteTable, allowed: readonly boolean[], arn: MethodArn, calledRoute: CompiledRoute | undefined): PolicyStatement[] {
+  const allow: string[] = [];
+  const deny: string[] = [];
+  for (const route of table.routes) {
+    if (allowed[route.index]) {
+      allow.push(`${arn.apiArnPrefix}/${route.arnSuffix}`);
+    } else if (!route.patternHits.some((other) => allowed[other])) {
+      deny.push(`${arn.apiArnPrefix}/${route.arnSuffix}`);
+    }
+  }
+  if (allow.length === 0) {
+    return [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [wholeApiPattern(arn)] }];
+  }
+  if (calledRoute === undefined) {
+    // A method the table does not know must not inherit an Allow pattern that happens to match it.
+    deny.push(`${arn.apiArnPrefix}/${arn.suffix}`);
+  }
+  const statements: PolicyStatement[] = [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [...new Set(allow)] }];
+  if (deny.length > 0) {
+    statements.push({ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [...new Set(deny)] });
+  }
+  return statements;
+}
+
+/**
+ * The statements of a `route`-scoped answer: the called route's pattern with the request's verb, or the
+ * exact method ARN for a table miss.
+ */
+export function routeScopedStatements(allowed: boolean, arn: MethodArn, calledRoute: CompiledRoute | undefined): PolicyStatement[] {
+  const resource =
+    calledRoute === undefined ? `${arn.apiArnPrefix}/${arn.suffix}` : `${arn.apiArnPrefix}/${arn.verb}${calledRoute.arnSuffix.slice(calledRoute.arnSuffix.indexOf('/'))}`;
+  return [{ Action: 'execute-api:Invoke', Effect: allowed && calledRoute !== undefined ? 'Allow' : 'Deny', Resource: [resource] }];
+}
+
+/** Evaluates statements against a method ARN as API Gateway does: an explicit Deny wins, then an Allow, else deny. */
+export function evaluateStatements(statements: readonly PolicyStatement[], methodArn: string): 'allow' | 'deny' {
+  let allowed = false;
+  for (const statement of statements) {
+    if (statement.Resource.some((pattern) => arnPatternMatches(pattern, methodArn))) {
+      if (statement.Effect === 'Deny') {
+        return 'deny';
+      }
+      allowed = true;
+    }
+  }
+  return allowed ? 'allow' : 'deny';
+}

@@ -1,0 +1,87 @@
+/**
+ * The CLI's standard streams and its progress indicator.
+ *
+ * Results go to stdout (so they can be piped); everything for the human at the terminal (progress,
+ * notes, errors) goes to stderr.
+ */
+
+/** A writable text stream: `process.stdout`, `process.stderr` or a test double. */
+export interface OutputStream {
+  /** Writes text. */
+  write(text: string): unknown;
+  /** True when a terminal is attached; the progress indicator only animates then. */
+  readonly isTTY?: boolean;
+}
+
+/** A readable stream: `process.stdin` or a test double. */
+export interface InputStream extends NodeJS.ReadableStream {
+  /** True when a terminal is attached. */
+  readonly isTTY?: boolean;
+  /** Switches a terminal to raw mode (no echo, no line buffering); present on TTY streams only. */
+  setRawMode?(mode: boolean): unknown;
+}
+
+/** The three standard streams of one CLI run. */
+export interface CliStreams {
+  /** Where results go. */
+  readonly stdout: OutputStream;
+  /** Where progress, notes and errors go. */
+  readonly stderr: OutputStream;
+  /** Where passwords come from. */
+  readonly stdin: InputStream;
+}
+
+/** A progress indicator for one wait. */
+export interface Progress {
+  /** Shows `text` while the indicator spins; replaces the previous text. */
+  update(text: string): void;
+  /** Stops the indicator and erases its line. Idempotent. */
+  stop(): void;
+}
+
+const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const FRAME_INTERVAL_MS = 80;
+const CLEAR_LINE = '\r\x1b[2K';
+
+/**
+ * Starts a spinner on `stream` with `text`. On anything but a terminal it writes nothing at all, so
+ * logs and pipes stay clean.
+ */
+export function startProgress(stream: OutputStream, text: string): Progress {
+  if (stream.isTTY !== true) {
+    return { update: () => undefined, stop: () => undefined };
+  }
+  let frame = 0;
+  let current = text;
+  const render = (): void => {
+    stream.write(`${CLEAR_LINE}${FRAMES[frame % FRAMES.length]} ${current}`);
+    frame++;
+  };
+  render();
+  const timer = setInterval(render, FRAME_INTERVAL_MS);
+  // A forgotten spinner must never keep the process alive.
+  timer.unref();
+  let stopped = false;
+  return {
+    update(next: string): void {
+      current = next;
+    },
+    stop(): void {
+      if (!stopped) {
+        stopped = true;
+        clearInterval(timer);
+        stream.write(CLEAR_LINE);
+      }
+    },
+  };
+}
+
+/** Runs `task` with a spinner showing `text` on `stream`, and always stops the spinner. */
+export async function withProgress<T>(stream: OutputStream, text: string, task: (progress: Progress) => Promise<T>): Promise<T> {
+  const progress = startProgress(stream, text);
+  try {
+    return await task(progress);
+  } finally {
+    progress.stop();
+  }
+}

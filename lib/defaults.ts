@@ -1,0 +1,330 @@
+import { ArnFormat, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { Construct } from 'constructs';
+import type { JwsAlgorithm } from '../lambda/config-types';
+
+/**
+ * Every secure default of `SecureApi`, `JwtAuthorizer` and `ApiGatewayAccount`, in one place.
+ *
+ * Each `@default` in the construct props names the entry it comes from, and
+ * `test/lib/defaults.test.ts` checks that each one reaches the synthesized template.
+ * Other modules append their own exported default objects after this one.
+ */
+export const SECURE_API_DEFAULTS = {
+  /** Stage name of the REST API deployment. */
+  stageName: 'prod',
+  /** Stage-wide throttling: steady-state requests per second and burst capacity. */
+  throttle: { rateLimit: 100, burstLimit: 200 },
+  /** How long API Gateway caches the authorizer's answer per identity source. */
+  authorizerCacheTtl: Duration.minutes(5),
+  /** Retention of the access, execution and authorizer log groups: long enough for an audit, bounded for data protection. */
+  logRetention: logs.RetentionDays.ONE_YEAR,
+  /** Log groups outlive the stack so that an audit trail survives a `cdk destroy`. */
+  logRemovalPolicy: RemovalPolicy.RETAIN,
+  /** Execution logging level: errors only, never request or response bodies. */
+  executionLogLevel: 'ERROR' as 'ERROR' | 'INFO' | 'OFF',
+  /** X-Ray tracing on the stage. */
+  tracingEnabled: true,
+  /** Per-method CloudWatch metrics on the stage. */
+  metricsEnabled: true,
+  /** The account-level CloudWatch role of API Gateway is assumed to exist (DESIGN fact 10). */
+  apiGatewayAccount: 'existing' as 'existing' | 'create',
+  /** `Strict-Transport-Security` max-age on gateway (error) responses. */
+  hstsMaxAge: Duration.days(365),
+  /** CORS defaults when `cors` is set. */
+  cors: {
+    allowHeaders: ['Authorization', 'Content-Type'],
+    maxAge: Duration.minutes(10),
+  },
+  /** The JWT authorizer function and its verification settings. */
+  authorizer: {
+    memorySize: Size.mebibytes(256),
+    timeout: Duration.seconds(5),
+    clockSkew: Duration.seconds(60),
+    keyFetchTimeout: Duration.millis(1500),
+    keyMaxAge: Duration.minutes(15),
+    keyCooldown: Duration.seconds(30),
+    keyGracePeriod: Duration.hours(1),
+    algorithms: ['RS256'] as JwsAlgorithm[],
+    tracing: false,
+  },
+  /**
+   * The audit access-log record (DESIGN fact 12): field name to `$context` variable.
+   * Never a body, a header or a token: only metadata API Gateway computed for the request.
+   */
+  accessLogFields: {
+    requestId: '$context.requestId',
+    extendedRequestId: '$context.extendedRequestId',
+    requestTime: '$context.requestTime',
+    requestTimeEpoch: '$context.requestTimeEpoch',
+    ip: '$context.identity.sourceIp',
+    userAgent: '$context.identity.userAgent',
+    httpMethod: '$context.httpMethod',
+    resourcePath: '$context.resourcePath',
+    path: '$context.path',
+    protocol: '$context.protocol',
+    domainName: '$context.domainName',
+    stage: '$context.stage',
+    status: '$context.status',
+    responseLength: '$context.responseLength',
+    responseLatency: '$context.responseLatency',
+    principalId: '$context.authorizer.principalId',
+    clientId: '$context.authorizer.clientId',
+    scopes: '$context.authorizer.scopes',
+    sub: '$context.authorizer.sub',
+    authorizerStatus: '$context.authorizer.status',
+    authorizerError: '$context.authorizer.error',
+    authorizerLatency: '$context.authorizer.latency',
+    authorizerIntegrationLatency: '$context.authorizer.integrationLatency',
+    authorizerRequestId: '$context.authorizer.requestId',
+    wafStatus: '$context.waf.status',
+    wafError: '$context.waf.error',
+    wafLatency: '$context.waf.latency',
+    wafResponseCode: '$context.wafResponseCode',
+    xrayTraceId: '$context.xrayTraceId',
+    integrationStatus: '$context.integration.status',
+    integrationLatency: '$context.integration.latency',
+    integrationError: '$context.integration.error',
+    integrationRequestId: '$context.integration.requestId',
+    errorMessage: '$context.error.message',
+    errorResponseType: '$context.error.responseType',
+  } as Readonly<Record<string, string>>,
+  /** Hard limits the constructs validate against. */
+  limits: {
+    /** API Gateway caps the authorizer cache TTL at one hour. */
+    maxAuthorizerCacheTtl: Duration.hours(1),
+    /** The runtime accepts at most five minutes of clock skew. */
+    maxClockSkew: Duration.minutes(5),
+    /** Lambda allows 4 KB for all environment variables of a function, names and values together. */
+    lambdaEnvironmentBytes: 4096,
+    /** Head room of the function timeout over the key fetches it may have to make (discovery, then JWKS). */
+    authorizerTimeoutMargin: Duration.seconds(1),
+  },
+} as const;
+
+/**
+ * Renders access-log fields as one JSON object per request, the format CloudWatch Logs Insights
+ * queries field by field (and cdk-nag's Serverless-APIGWStructuredLogging requires). Every value is a quoted string.
+ *
+ * @param fields field name to `$context` variable
+ * @returns the access-log format string
+ */
+export function renderAccessLogFormat(fields: Readonly<Record<string, string>>): string {
+  return JSON.stringify(fields);
+}
+
+/** Options of {@link createAuditLogGroup}. */
+export interface AuditLogGroupOptions {
+  /** How long the log events are kept. */
+  readonly retention: logs.RetentionDays;
+  /** What happens to the log group when it leaves the stack. */
+  readonly removalPolicy: RemovalPolicy;
+  /**
+   * Customer-managed KMS key that encrypts the log events. A key created in this app gets a key policy
+   * statement that lets CloudWatch Logs of this account and region use it; an imported key must already allow it.
+   * @default - encrypted with a CloudWatch Logs managed key
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * Creates a log group with bounded retention, the chosen removal policy and, optionally, a customer-managed
+ * KMS key whose key policy lets CloudWatch Logs use it.
+ *
+ * @param scope the parent construct
+ * @param id the log group's construct id
+ * @param options retention, removal policy and key
+ * @returns the log group
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+ */
+export function createAuditLogGroup(scope: Construct, id: string, options: AuditLogGroupOptions): logs.LogGroup {
+  if (options.encryptionKey !== undefined) {
+    allowCloudWatchLogsToUseKey(scope, options.encryptionKey);
+  }
+  return new logs.LogGroup(scope, id, {
+    retention: options.retention,
+    removalPolicy: options.removalPolicy,
+    encryptionKey: options.encryptionKey,
+  });
+}
+
+const KEYS_OPEN_TO_LOGS = new WeakSet<kms.IKey>();
+
+function allowCloudWatchLogsToUseKey(scope: Construct, key: kms.IKey): void {
+  if (KEYS_OPEN_TO_LOGS.has(key)) {
+    return;
+  }
+  KEYS_OPEN_TO_LOGS.add(key);
+  const stack = Stack.of(scope);
+  // Imported keys cannot take statements (allowNoOp): their policy must already allow CloudWatch Logs.
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowCloudWatchLogsOfThisAccountAndRegion',
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      },
+    }),
+    true,
+  );
+}
+
+/**
+ * Defaults of the deployable demo (`SecureApiStack`, `bin/app.ts`): each `@default` in
+ * `SecureApiStackProps` and in the `secureApi` context names its entry here.
+ */
+export const SECURE_API_STACK_DEFAULTS = {
+  /** CloudFormation stack name of the app. */
+  stackName: 'SecureApiDemo',
+  /** Redirect URIs of the demo's web client: a single-page app on the developer's machine. */
+  callbackUrls: ['http://localhost:3000/callback'] as readonly string[],
+  logoutUrls: ['http://localhost:3000/'] as readonly string[],
+  /** Resource server identifier of the demo's scopes: tokens carry `items/read` and `items/write`. */
+  resourceServerIdentifier: 'items',
+  /** Cognito group whose members may call the admin route. */
+  adminGroup: 'admin',
+} as const;
+
+/** Defaults of `DemoItemsService`, the demo backend. */
+export const DEMO_ITEMS_DEFAULTS = {
+  runtime: lambda.Runtime.NODEJS_24_X,
+  memorySize: Size.mebibytes(256),
+  /** DynamoDB calls time out after 2 s each; the admin count may page a few times. */
+  timeout: Duration.seconds(10),
+  logRetention: logs.RetentionDays.ONE_YEAR,
+  removalPolicy: RemovalPolicy.RETAIN,
+} as const;
+
+/**
+ * Every secure default of `SecureApiWebAcl`, in one place: each `@default` in `SecureApiWebAclProps`
+ * names its entry here.
+ */
+export const WEB_ACL_DEFAULTS = {
+  /**
+   * Per-IP rate limit: at most this many requests per evaluation window from one client IP address,
+   * then 429 until the rate falls back under the limit.
+   */
+  rateLimit: { limit: 2000, window: Duration.minutes(5) },
+  /** Evaluation window and aggregation header of the optional per-client rate limit. */
+  clientRateLimit: { window: Duration.minutes(5), headerName: 'authorization' },
+  /**
+   * Largest request body the web ACL lets through: the 8 KB of the Common rule set's
+   * `SizeRestrictions_BODY` rule, which this rule replaces (that rule is set to count).
+   */
+  maxBodySize: Size.kibibytes(8),
+  /** How much of the body API Gateway forwards to AWS WAF: 16 KB is the limit without extra charges. */
+  bodyInspectionLimit: Size.kibibytes(16),
+  /** Capacity budget in WCUs: 1,500 is what the base web ACL price covers (AWS WAF allows 5,000). */
+  maxCapacity: 1500,
+  /** Which AWS managed rule groups run when `managedRuleGroups` does not say otherwise. */
+  managedRuleGroups: {
+    ipReputation: true,
+    anonymousIp: false,
+    knownBadInputs: true,
+    commonRuleSet: true,
+    sqlInjection: false,
+    botControl: false,
+  },
+  /** Bot Control inspection level: `COMMON` (self-identifying bots) costs less than `TARGETED`. */
+  botControlInspectionLevel: 'COMMON' as 'COMMON' | 'TARGETED',
+  /** Headers AWS WAF never stores in clear: not in logs, not in sampled requests, not in rate-limit details. */
+  protectedHeaders: ['authorization', 'cookie'] as readonly string[],
+  /** Query arguments AWS WAF never stores in clear: RFC 6750 §2.3 lets a bearer token travel as `access_token`. */
+  protectedQueryArguments: ['access_token'] as readonly string[],
+  /** The WAF log group: bounded retention, kept after the stack, only requests WAF blocked or counted. */
+  logging: {
+    retention: logs.RetentionDays.ONE_YEAR,
+    removalPolicy: RemovalPolicy.RETAIN,
+    logAllRequests: false,
+  },
+} as const;
+
+/**
+ * Every default of `SecureApiMonitoring` and `AuditQueries`, in one place: each `@default` in their
+ * props names its entry here. Rates are percentages of the requests in one period.
+ */
+export const MONITORING_DEFAULTS = {
+  /** Period of every alarm and dashboard metric. */
+  period: Duration.minutes(5),
+  /** Alarm thresholds. */
+  thresholds: {
+    /** 5XX responses, in percent of requests: the API or its backend is failing. */
+    serverErrorRatePercent: 1,
+    /** 4XX responses, in percent of requests: a client bug, a bad deployment or probing. */
+    clientErrorRatePercent: 25,
+    /** Error rates are only judged over periods with at least this many requests. */
+    minimumRequests: 20,
+    /** p99 of the latency API Gateway measures, request in to response out. */
+    latencyP99: Duration.seconds(3),
+    /** Errors of the authorizer function itself (API Gateway answers 500 for each). */
+    authorizerErrors: 1,
+    /** Errors of each backend function. */
+    backendErrors: 1,
+    /** Requests the authorizer denied or found unauthorized: a spike means probing or a broken client. */
+    deniedRequests: 100,
+    /** Decisions that failed because the issuer's keys could not be fetched: every one fails closed. */
+    keyFetchFailures: 1,
+    /** Requests the web ACL blocked. */
+    wafBlockedRequests: 500,
+    /** Requests answered 429, by the web ACL's rate limits or the stage's throttling. */
+    throttledRequests: 100,
+  },
+  /** Alarms notify an SNS topic the construct creates (KMS-encrypted, TLS only) unless told otherwise. */
+  alarmTopic: true,
+  /** Name of the metric the access-log metric filter publishes for 429 responses. */
+  throttledMetricName: 'ThrottledRequests',
+  /** Folder of the saved Logs Insights queries in the CloudWatch console. */
+  queryFolder: 'secure-api',
+} as const;
+
+/**
+ * Every secure default of `CognitoOAuth`: each `@default` in `CognitoOAuthProps` names its entry here.
+ */
+export const COGNITO_OAUTH_DEFAULTS = {
+  /** The Essentials plan: managed login, TOTP MFA. Plus (threat protection) is a paid, explicit opt-in. */
+  featurePlan: cognito.FeaturePlan.ESSENTIALS,
+  /** With the Plus plan, threat protection acts on risk rather than only reporting it. */
+  plusThreatProtection: cognito.StandardThreatProtectionMode.FULL_FUNCTION,
+  /** Administrators create users; nobody signs up on their own. */
+  selfSignUpEnabled: false,
+  /** Every user sets up a second factor at first sign-in. */
+  mfa: cognito.Mfa.REQUIRED,
+  /** TOTP authenticator apps only: SMS codes can be intercepted (SIM swap) and need an SMS role and budget. */
+  mfaSecondFactor: { otp: true, sms: false, email: false } as cognito.MfaSecondFactor,
+  /** NIST SP 800-63B favours length; the character classes keep cdk-nag AwsSolutions-COG1 satisfied. */
+  passwordPolicy: {
+    minLength: 12,
+    requireLowercase: true,
+    requireUppercase: true,
+    requireDigits: true,
+    requireSymbols: true,
+    tempPasswordValidity: Duration.days(3),
+  } as cognito.PasswordPolicy,
+  /** A user pool holds identities that cannot be recreated: it must not be deleted by accident. */
+  deletionProtection: true,
+  removalPolicy: RemovalPolicy.RETAIN,
+  /** Short-lived access tokens bound the window in which a revoked token still verifies (DESIGN fact 8). */
+  accessTokenValidity: Duration.minutes(60),
+  /** A signed-in session lasts at most a day. */
+  refreshTokenValidity: Duration.days(1),
+  /** OpenID Connect scopes of the web client besides the API scopes. */
+  openIdScopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL] as cognito.OAuthScope[],
+  limits: {
+    /** Cognito accepts access-token lifetimes from 5 minutes to 1 day. */
+    minAccessTokenValidity: Duration.minutes(5),
+    maxAccessTokenValidity: Duration.days(1),
+  },
+} as const;

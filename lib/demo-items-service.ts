@@ -1,0 +1,142 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { DEMO_ITEMS_DEFAULTS } from './defaults';
+import { SecureApiValidationError } from './errors';
+
+/** Properties of {@link DemoItemsService}. */
+export interface DemoItemsServiceProps {
+  /**
+   * Retention of the function's log group.
+   * @default - DEMO_ITEMS_DEFAULTS.logRetention
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Customer-managed key for the log group and the table.
+   * @default - AWS-owned encryption for the log group, an AWS-managed key for the table
+   */
+  readonly encryptionKey?: kms.IKey;
+  /**
+   * What happens to the table and the log group when they leave the stack.
+   * @default - DEMO_ITEMS_DEFAULTS.removalPolicy (RemovalPolicy.RETAIN)
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+/**
+ * The backend of the demo: a Lambda function behind API Gateway's proxy integration that lists,
+ * reads, creates and deletes items in a DynamoDB table.
+ *
+ * It trusts the authorizer entirely (the JWT authorizer has verified the token and the route's scopes
+ * before a request reaches it) and has least-privilege access: the four table actions it uses, on its
+ * own table, and write access to its own log group.
+ */
+export class DemoItemsService extends Construct {
+  /** The items table (partition key `id`). */
+  public readonly table: dynamodb.Table;
+  /** The function serving the routes. */
+  public readonly function: lambda.Function;
+  /** The function's log group. */
+  public readonly logGroup: logs.LogGroup;
+  /** The proxy integration to put behind the API's routes. */
+  public readonly integration: apigw.LambdaIntegration;
+
+  constructor(scope: Construct, id: string, props: DemoItemsServiceProps = {}) {
+    super(scope, id);
+    const defaults = DEMO_ITEMS_DEFAULTS;
+    const removalPolicy = props.removalPolicy ?? defaults.removalPolicy;
+
+    this.table = new dynamodb.Table(this, 'Table', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: props.encryptionKey ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
+      encryptionKey: props.encryptionKey,
+      removalPolicy,
+    });
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention ?? defaults.logRetention,
+      encryptionKey: props.encryptionKey,
+      removalPolicy,
+    });
+
+    // An explicit role instead of AWSLambdaBasicExecutionRole: log writes to this log group only.
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Demo items service: its own log group and four actions on its own table',
+    });
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Scan'],
+        resources: [this.table.tableArn],
+      }),
+    );
+    if (props.encryptionKey) {
+      props.encryptionKey.grantEncryptDecrypt(role);
+    }
+
+    this.function = new lambda.Function(this, 'Function', {
+      description: 'Demo items service behind the secure API',
+      runtime: defaults.runtime,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(locateDemoItemsBundle()),
+      memorySize: defaults.memorySize.toMebibytes(),
+      timeout: defaults.timeout,
+      tracing: lambda.Tracing.ACTIVE,
+      role,
+      logGroup: this.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      environment: { ITEMS_TABLE_NAME: this.table.tableName },
+    });
+
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level ' +
+        'permissions (Resource must be *); every other statement of this role names its own table and log group.',
+    });
+    Validations.of(this.function).acknowledge(
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason:
+          'API Gateway invokes this function synchronously: a failed request is answered with an error to the caller, ' +
+          'there is no asynchronous event that a dead-letter queue could keep.',
+      },
+    );
+
+    this.integration = new apigw.LambdaIntegration(this.function, { proxy: true, allowTestInvoke: false });
+  }
+}
+
+/**
+ * Finds the prebundled demo service (`assets/demo-items/index.js`, built by `node scripts/bundle.mjs`),
+ * from the sources (`lib/`) and from the compiled package (`dist/lib/`).
+ *
+ * @returns absolute path of the folder holding `index.js`
+ * @throws SecureApiValidationError when the bundle has not been built
+ */
+export function locateDemoItemsBundle(): string {
+  const candidates = [path.resolve(__dirname, '..', 'assets', 'demo-items'), path.resolve(__dirname, '..', '..', 'assets', 'demo-items')];
+  const found = candidates.find((candidate) => fs.existsSync(path.join(candidate, 'index.js')));
+  if (found === undefined) {
+    throw new SecureApiValidationError(
+      `The demo items bundle must be built before synthesis: run 'npm run bundle' (received: no index.js in ${candidates.join(' or ')})`,
+    );
+  }
+  return found;
+}

@@ -1,0 +1,42 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+interface Report {
+  pluginReports?: { pluginName: string; violations?: { ruleName: string }[] }[];
+}
+
+describe('npx cdk synth', () => {
+  let outdir: string;
+
+  beforeAll(() => {
+    outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk-synth-'));
+  });
+  afterAll(() => fs.rmSync(outdir, { recursive: true, force: true }));
+
+  test('the app synthesizes the demo with no context, offline, with no cdk-nag finding', async () => {
+    // The real CLI running the app of cdk.json, without network: no version check, no notices, no telemetry.
+    const { stdout, stderr } = await promisify(execFile)('npx', ['cdk', 'synth', '--quiet', '--no-notices', '-o', outdir], {
+      cwd: ROOT,
+      env: { ...process.env, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true', CI: 'true' },
+      timeout: 120_000,
+    });
+    const output = `${stdout}\n${stderr}`;
+    expect(output).not.toMatch(/AwsSolutions-|Serverless-|Synthesis finished with errors/);
+
+    const template = JSON.parse(fs.readFileSync(path.join(outdir, 'SecureApiDemo.template.json'), 'utf8')) as { Outputs: Record<string, unknown> };
+    expect(Object.keys(template.Outputs)).toEqual(
+      expect.arrayContaining(['ApiUrl', 'TokenEndpoint', 'UserPoolId', 'MachineClientId', 'WebClientId', 'ItemsReadScope', 'ItemsWriteScope', 'AccessLogGroupName', 'AuthorizerLogGroupName']),
+    );
+    const reportFile = path.join(outdir, 'validation-report.json');
+    const report = (fs.existsSync(reportFile) ? JSON.parse(fs.readFileSync(reportFile, 'utf8')) : {}) as Report;
+    const nagViolations = (report.pluginReports ?? [])
+      .filter((plugin) => /AwsSolutions|Serverless/i.test(plugin.pluginName))
+      .flatMap((plugin) => plugin.violations ?? []);
+    expect(nagViolations).toEqual([]);
+  }, 120_000);
+});

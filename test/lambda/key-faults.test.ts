@@ -1,0 +1,246 @@
+/**
+ * Key-source faults and key rotation against a real JWKS endpoint on 127.0.0.1 (DESIGN.md fact 6): an
+ * endpoint that refuses, resets, hangs, answers 500 or garbage must fail closed within a bounded time;
+ * rotation must be picked up (a new kid after one refetch, a removed key after the maximum age); a failed
+ * refresh keeps recent keys working for the grace period; unknown-kid floods and concurrent cold starts
+ * must not multiply fetches. Time moves through the injected clock, never through sleeps, except where
+ * the real fetch timeout is what is measured.
+ */
+import { createAuthorizer } from '../../lambda';
+import type { KeyOptions } from '../../lambda/config-types';
+import { cognitoIssuerConfig, oidcIssuerConfig, testConfig } from '../fixtures/config';
+import { answerProblems, evaluatePolicy, methodArn, tokenEvent, type AuthorizerAnswer } from '../fixtures/events';
+import { refusedUrl, startJwksServer, type JwksFault, type JwksServer } from '../fixtures/jwks-server';
+import { testKey, type TestKey } from '../fixtures/keys';
+import { findLeaks, LogCapture } from '../fixtures/logs';
+import { cognitoAccessToken, jwtAccessToken, signJws, cognitoAccessTokenClaims } from '../fixtures/tokens';
+
+const T0 = Date.UTC(2030, 0, 15, 12, 0, 0);
+const KEY_OPTIONS: Required<KeyOptions> = { fetchTimeoutMs: 300, maxAgeSeconds: 900, cooldownSeconds: 30, graceSeconds: 3600 };
+/** Allowance for scheduling on a busy shared two-core machine, on top of the configured timeout. */
+const TIMEOUT_MARGIN_MS = 700;
+
+let a: TestKey;
+let b: TestKey;
+let attacker: TestKey;
+let server: JwksServer;
+let clock: number;
+
+/** An authorizer trusting the Cognito issuer whose keys `jwksUri` serves, on the test clock. */
+function authorizerFor(jwksUri: string, keys: KeyOptions = KEY_OPTIONS) {
+  const logs = new LogCapture();
+  const authorizer = createAuthorizer(testConfig([cognitoIssuerConfig({ jwksUri })], { keys }), { now: () => clock, log: logs.log });
+  return { logs, authorizer };
+}
+
+/** Sends a token signed by `key` (minted at the current test clock) and reports the outcome. */
+async function call(target: ReturnType<typeof authorizerFor>, key: TestKey, kid: string = key.kid): Promise<{ status: 200 | 401 | 403; reason: unknown; elapsedMs: number }> {
+  const token = kid === key.kid ? cognitoAccessToken(key, { now: Math.floor(clock / 1000) }) : signJws(key, { alg: key.alg, kid }, cognitoAccessTokenClaims({ now: Math.floor(clock / 1000) }));
+  const event = tokenEvent(`Bearer ${token}`);
+  target.logs.clear();
+  const started = performance.now();
+  const outcome = await target.authorizer.handle(event, { awsRequestId: 'req-keys' }).then(
+    (answer: unknown) => ({ answer }),
+    (error: unknown) => ({ error }),
+  );
+  const elapsedMs = performance.now() - started;
+  let status: 200 | 401 | 403;
+  if ('error' in outcome) {
+    expect((outcome.error as Error).message).toBe('Unauthorized');
+    status = 401;
+  } else {
+    expect(answerProblems(outcome.answer)).toEqual([]);
+    status = evaluatePolicy((outcome.answer as AuthorizerAnswer).policyDocument, event.methodArn) === 'allow' ? 200 : 403;
+  }
+  const decisions = target.logs.decisions();
+  expect(decisions).toHaveLength(1);
+  expect(findLeaks(target.logs.lines, [token])).toEqual([]);
+  return { status, reason: decisions[0]?.reason, elapsedMs };
+}
+
+beforeAll(async () => {
+  [a, b, attacker] = await Promise.all([testKey('RS256', 'a'), testKey('RS256', 'b'), testKey('RS256', 'attacker')]);
+});
+
+beforeEach(async () => {
+  clock = T0;
+  server = await startJwksServer({ keys: [a.publicJwk] });
+});
+
+afterEach(async () => {
+  await server.close();
+});
+
+describe('an unusable key endpoint fails closed', () => {
+  test('error flow: a JWKS endpoint that refuses connections gives 401 with KEYS_UNAVAILABLE', async () => {
+    const target = authorizerFor(`${await refusedUrl()}/.well-known/jwks.json`);
+    const result = await call(target, a);
+    expect(result).toMatchObject({ status: 401, reason: 'KEYS_UNAVAILABLE' });
+    expect(result.elapsedMs).toBeLessThan(KEY_OPTIONS.fetchTimeoutMs + TIMEOUT_MARGIN_MS);
+  });
+
+  test.each<[string, JwksFault]>([
+    ['resets the connection', 'reset'],
+    ['answers HTTP 500', 'http500'],
+    ['answers a body that is not JSON', 'garbage'],
+    ['answers JSON that is not a key set', 'not-a-key-set'],
+  ])('error flow: a JWKS endpoint that %s gives 401 with KEYS_UNAVAILABLE', async (_what, fault) => {
+    server.setFault(fault);
+    const result = await call(authorizerFor(server.jwksUri), a);
+    expect(result).toMatchObject({ status: 401, reason: 'KEYS_UNAVAILABLE' });
+    expect(result.elapsedMs).toBeLessThan(KEY_OPTIONS.fetchTimeoutMs + TIMEOUT_MARGIN_MS);
+    expect(server.jwksHits).toBe(1);
+  });
+
+  test.each<[string, JwksFault]>([
+    ['answers only after 5 s', 'slow'],
+    ['never answers', 'hang'],
+  ])('error flow: a JWKS endpoint that %s fails closed within the fetch timeout', async (_what, fault) => {
+    server.setFault(fault, 5000);
+    const result = await call(authorizerFor(server.jwksUri), a);
+    expect(result).toMatchObject({ status: 401, reason: 'KEYS_UNAVAILABLE' });
+    expect(result.elapsedMs).toBeGreaterThanOrEqual(KEY_OPTIONS.fetchTimeoutMs - 5);
+    expect(result.elapsedMs).toBeLessThan(KEY_OPTIONS.fetchTimeoutMs + TIMEOUT_MARGIN_MS);
+  });
+
+  test('error flow: an injected transport that ignores the abort signal still fails closed within the fetch timeout', async () => {
+    const calls: string[] = [];
+    const logs = new LogCapture();
+    const authorizer = createAuthorizer(testConfig([cognitoIssuerConfig({ jwksUri: server.jwksUri })], { keys: KEY_OPTIONS }), {
+      now: () => clock,
+      log: logs.log,
+      fetch: (url) => {
+        calls.push(url);
+        return new Promise(() => undefined);
+      },
+    });
+    const started = performance.now();
+    await expect(authorizer.handle(tokenEvent(`Bearer ${cognitoAccessToken(a, { now: Math.floor(clock / 1000) })}`), { awsRequestId: 'req-fetch' })).rejects.toThrow(new Error('Unauthorized'));
+    expect(performance.now() - started).toBeLessThan(KEY_OPTIONS.fetchTimeoutMs + TIMEOUT_MARGIN_MS);
+    expect(calls).toEqual([server.jwksUri]);
+    expect(logs.decisions()[0]?.reason).toBe('KEYS_UNAVAILABLE');
+    expect(server.totalHits).toBe(0);
+  });
+
+  test('error flow: a discovery document naming another issuer gives 401 and its jwks_uri is never fetched', async () => {
+    const impostor = await startJwksServer({ keys: [a.publicJwk], issuer: 'https://login.impostor.example.test' });
+    try {
+      const logs = new LogCapture();
+      const config = testConfig([oidcIssuerConfig(impostor.url, { discovery: true }, { algorithms: ['RS256'] })], { keys: KEY_OPTIONS });
+      const authorizer = createAuthorizer(config, { now: () => clock, log: logs.log });
+      const token = jwtAccessToken(a, { issuer: impostor.url, now: Math.floor(clock / 1000) });
+      await expect(authorizer.handle(tokenEvent(`Bearer ${token}`), { awsRequestId: 'req-discovery' })).rejects.toThrow(new Error('Unauthorized'));
+      expect(logs.decisions()[0]?.reason).toBe('KEYS_UNAVAILABLE');
+      expect(impostor.discoveryHits).toBe(1);
+      expect(impostor.jwksHits).toBe(0);
+    } finally {
+      await impostor.close();
+    }
+  });
+});
+
+describe('key rotation', () => {
+  test('happy flow: a new kid is accepted after one refetch, and not fetched again', async () => {
+    const target = authorizerFor(server.jwksUri);
+    expect(await call(target, a)).toMatchObject({ status: 200, reason: 'ALLOW' });
+    expect(server.jwksHits).toBe(1);
+
+    server.setKeys([a.publicJwk, b.publicJwk]);
+    // Still within the cooldown of the first fetch: b's kid is unknown and may not trigger a refetch yet.
+    expect(await call(target, b)).toMatchObject({ status: 401, reason: 'UNKNOWN_KID' });
+    expect(server.jwksHits).toBe(1);
+
+    clock += (KEY_OPTIONS.cooldownSeconds + 1) * 1000;
+    expect(await call(target, b)).toMatchObject({ status: 200, reason: 'ALLOW' });
+    expect(server.jwksHits).toBe(2);
+    expect(await call(target, b)).toMatchObject({ status: 200 });
+    expect(await call(target, a)).toMatchObject({ status: 200 });
+    expect(server.jwksHits).toBe(2);
+  });
+
+  test('error flow: a key removed from the JWKS keeps working until the maximum age, then is refused', async () => {
+    server.setKeys([a.publicJwk, b.publicJwk]);
+    const target = authorizerFor(server.jwksUri);
+    expect(await call(target, a)).toMatchObject({ status: 200 });
+
+    server.setKeys([b.publicJwk]);
+    clock = T0 + KEY_OPTIONS.maxAgeSeconds * 1000 - 1000;
+    expect(await call(target, a)).toMatchObject({ status: 200 });
+    expect(server.jwksHits).toBe(1);
+
+    clock = T0 + KEY_OPTIONS.maxAgeSeconds * 1000 + 1000;
+    expect(await call(target, a)).toMatchObject({ status: 401, reason: 'UNKNOWN_KID' });
+    expect(server.jwksHits).toBe(2);
+    expect(await call(target, b)).toMatchObject({ status: 200 });
+    expect(server.jwksHits).toBe(2);
+  });
+});
+
+describe('grace period', () => {
+  test('happy flow: when a refresh fails, keys fetched within the grace period keep working, retried once per cooldown', async () => {
+    const target = authorizerFor(server.jwksUri);
+    expect(await call(target, a)).toMatchObject({ status: 200 });
+    server.setFault('http500');
+
+    clock = T0 + (KEY_OPTIONS.maxAgeSeconds + 1) * 1000;
+    expect(await call(target, a)).toMatchObject({ status: 200, reason: 'ALLOW' });
+    expect(server.jwksHits).toBe(2);
+    clock += 1000;
+    expect(await call(target, a)).toMatchObject({ status: 200 });
+    expect(server.jwksHits).toBe(2);
+
+    clock += KEY_OPTIONS.cooldownSeconds * 1000;
+    expect(await call(target, a)).toMatchObject({ status: 200 });
+    expect(server.jwksHits).toBe(3);
+
+    server.setFault('none');
+    clock += KEY_OPTIONS.cooldownSeconds * 1000;
+    expect(await call(target, a)).toMatchObject({ status: 200 });
+    expect(server.jwksHits).toBe(4);
+  });
+
+  test('error flow: once the grace period has passed, a failing endpoint gives 401 with KEYS_UNAVAILABLE', async () => {
+    const target = authorizerFor(server.jwksUri);
+    expect(await call(target, a)).toMatchObject({ status: 200 });
+    server.setFault('reset');
+
+    clock = T0 + (KEY_OPTIONS.graceSeconds - 1) * 1000;
+    expect(await call(target, a)).toMatchObject({ status: 200 });
+    clock = T0 + (KEY_OPTIONS.graceSeconds + 1) * 1000;
+    expect(await call(target, a)).toMatchObject({ status: 401, reason: 'KEYS_UNAVAILABLE' });
+  });
+});
+
+describe('fetch budget', () => {
+  test('error flow: a flood of unknown kids costs one refetch per cooldown, and genuine tokens still pass', async () => {
+    const target = authorizerFor(server.jwksUri);
+    expect(await call(target, a)).toMatchObject({ status: 200 });
+    clock += (KEY_OPTIONS.cooldownSeconds + 1) * 1000;
+
+    for (let i = 0; i < 25; i += 1) {
+      expect(await call(target, attacker, `flood-${i}`)).toMatchObject({ status: 401, reason: 'UNKNOWN_KID' });
+    }
+    const sequential = server.jwksHits;
+    const concurrent = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        target.authorizer.handle(tokenEvent(`Bearer ${signJws(attacker, { alg: 'RS256', kid: `burst-${i}` }, cognitoAccessTokenClaims({ now: Math.floor(clock / 1000) }))}`), { awsRequestId: `req-${i}` }).catch((e: Error) => e.message),
+      ),
+    );
+    expect(concurrent).toEqual(Array(25).fill('Unauthorized'));
+    expect(await call(target, a)).toMatchObject({ status: 200 });
+    expect({ sequential, total: server.jwksHits }).toEqual({ sequential: 2, total: 2 });
+
+    clock += (KEY_OPTIONS.cooldownSeconds + 1) * 1000;
+    expect(await call(target, attacker, 'flood-after-cooldown')).toMatchObject({ status: 401, reason: 'UNKNOWN_KID' });
+    expect(server.jwksHits).toBe(3);
+  });
+
+  test('happy flow: concurrent cold requests share one fetch', async () => {
+    server.setFault('slow', 100);
+    const { authorizer } = authorizerFor(server.jwksUri);
+    const token = cognitoAccessToken(a, { now: Math.floor(clock / 1000) });
+    const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => authorizer.handle(tokenEvent(`Bearer ${token}`), { awsRequestId: `req-cold-${i}` })));
+    expect(answers.map((answer) => evaluatePolicy((answer as AuthorizerAnswer).policyDocument, methodArn('GET', '/items/42')))).toEqual(Array(20).fill('allow'));
+    expect(server.jwksHits).toBe(1);
+  });
+});

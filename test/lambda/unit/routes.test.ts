@@ -1,0 +1,226 @@
+import fc from 'fast-check';
+import type { RouteConfig } from '../../../lambda/config-types';
+import {
+  arnPatternMatches,
+  cacheKeyScopeFor,
+  compileRouteTable,
+  findInexactRoutes,
+  parseMethodArn,
+  routeArnPattern,
+  routeArnSuffix,
+  routePathProblem,
+  type HttpVerb,
+} from '../../../lambda/routes';
+import { TEST_ROUTES } from '../../fixtures/config';
+import { apiArnPrefix, methodArn, wildcardMatch } from '../../fixtures/events';
+
+const route = (method: RouteConfig['method'], path: string): RouteConfig => ({ method, path });
+
+describe('parseMethodArn', () => {
+  test('happy flow: a method ARN is split into API coordinates, verb and concrete path', () => {
+    expect(parseMethodArn('arn:aws:execute-api:eu-west-1:123456789012:abc123defg/prod/GET/items/42/parts')).toEqual({
+      partition: 'aws',
+      region: 'eu-west-1',
+      accountId: '123456789012',
+      apiId: 'abc123defg',
+      stage: 'prod',
+      verb: 'GET',
+      path: '/items/42/parts',
+      apiArnPrefix: 'arn:aws:execute-api:eu-west-1:123456789012:abc123defg/prod',
+      suffix: 'GET/items/42/parts',
+    });
+  });
+
+  test('happy flow: the root resource and other partitions parse', () => {
+    expect(parseMethodArn('arn:aws-cn:execute-api:cn-north-1:123456789012:abc/v1_beta-2/POST/')).toMatchObject({ partition: 'aws-cn', stage: 'v1_beta-2', verb: 'POST', path: '/' });
+    expect(parseMethodArn('arn:aws-us-gov:execute-api:us-gov-west-1:123456789012:abc/prod/DELETE/a')).toMatchObject({ partition: 'aws-us-gov', verb: 'DELETE' });
+  });
+
+  test.each([
+    ['not a string', 42],
+    ['a Lambda function ARN', 'arn:aws:lambda:eu-west-1:123456789012:function:items/prod/GET/items/42'],
+    ['a lower-case verb', 'arn:aws:execute-api:eu-west-1:123456789012:abc/prod/get/items'],
+    ['the ANY pseudo-verb', 'arn:aws:execute-api:eu-west-1:123456789012:abc/prod/ANY/items'],
+    ['a wildcard verb', 'arn:aws:execute-api:eu-west-1:123456789012:abc/prod/*/items'],
+    ['no path', 'arn:aws:execute-api:eu-west-1:123456789012:abc/prod/GET'],
+    ['a short account id', 'arn:aws:execute-api:eu-west-1:12345:abc/prod/GET/items'],
+    ['a space in the path', 'arn:aws:execute-api:eu-west-1:123456789012:abc/prod/GET/items/a b'],
+    ['a newline in the path', 'arn:aws:execute-api:eu-west-1:123456789012:abc/prod/GET/items\n'],
+    ['a stage with a slash injected', 'arn:aws:execute-api:eu-west-1:123456789012:abc/pr*d/GET/items'],
+    ['an ARN over 2048 characters', `arn:aws:execute-api:eu-west-1:123456789012:abc/prod/GET/${'a'.repeat(2048)}`],
+  ])('error flow: %s is not a method ARN', (_name, value) => {
+    expect(parseMethodArn(value)).toBeUndefined();
+  });
+});
+
+describe('ARN patterns', () => {
+  test.each<[RouteConfig['method'], string, string]>([
+    ['GET', '/', 'GET/'],
+    ['GET', '/items', 'GET/items'],
+    ['GET', '/items/{id}', 'GET/items/*'],
+    ['DELETE', '/items/{id}/parts/{partId}', 'DELETE/items/*/parts/*'],
+    ['ANY', '/files/{proxy+}', '*/files/*'],
+    ['ANY', '/', '*/'],
+  ])('%s %s becomes %s', (method, path, suffix) => {
+    expect(routeArnSuffix(route(method, path))).toBe(suffix);
+    expect(routeArnPattern(route(method, path), apiArnPrefix())).toBe(`${apiArnPrefix()}/${suffix}`);
+  });
+
+  test.each<[string, string, boolean]>([
+    ['GET/items/*', 'GET/items/42', true],
+    ['GET/items/*', 'GET/items/42/secret', true],
+    ['GET/items/*', 'GET/items/', true],
+    ['GET/items/*', 'GET/items', false],
+    ['GET/items/*/parts', 'GET/items/1/parts/parts', true],
+    ['GET/items/*/parts', 'GET/items/1/parts/2', false],
+    ['*/items', 'GET/x/items', true],
+    ['*/*', 'GET/', true],
+    ['GET/', 'GET/items', false],
+    ['a*b*c', 'abxbyc', true],
+    ['a*b*c', 'abxbyd', false],
+  ])('pattern %s matching %s is %s, as IAM evaluates it', (pattern, value, expected) => {
+    expect(arnPatternMatches(pattern, value)).toBe(expected);
+    expect(wildcardMatch(pattern, value)).toBe(expected);
+  });
+
+  test('arnPatternMatches agrees with an independent IAM wildcard matcher on random inputs', () => {
+    const text = fc.string({ unit: fc.constantFrom('a', 'b', '/', 'G'), maxLength: 12 });
+    const pattern = fc.string({ unit: fc.constantFrom('a', 'b', '/', '*'), maxLength: 8 });
+    fc.assert(fc.property(pattern, text, (p, v) => arnPatternMatches(p, v) === wildcardMatch(p, v)), { numRuns: 2000, seed: 20300115 });
+  });
+});
+
+describe('route matching', () => {
+  const table = compileRouteTable([
+    route('GET', '/'),
+    route('GET', '/items'),
+    route('GET', '/items/{id}'),
+    route('GET', '/items/special'),
+    route('POST', '/items/special'),
+    route('ANY', '/items/{id}/parts'),
+    route('GET', '/items/{id}/parts'),
+    route('GET', '/a/b/c'),
+    route('GET', '/a/{x}/d'),
+    route('GET', '/files/{proxy+}'),
+    route('GET', '/files/readme'),
+    route('PUT', '/docs/{id}'),
+  ]);
+  const key = (verb: HttpVerb, path: string): string | undefined => table.match(verb, path)?.key;
+
+  test('happy flow: a literal segment wins over a parameter', () => {
+    expect(key('GET', '/items/special')).toBe('GET /items/special');
+    expect(key('GET', '/items/42')).toBe('GET /items/{id}');
+  });
+
+  test('happy flow: an exact verb wins over ANY on the same resource', () => {
+    expect(key('GET', '/items/7/parts')).toBe('GET /items/{id}/parts');
+    expect(key('PATCH', '/items/7/parts')).toBe('ANY /items/{id}/parts');
+  });
+
+  test('happy flow: matching backtracks to a parameter when the literal branch has no such resource', () => {
+    expect(key('GET', '/a/b/c')).toBe('GET /a/b/c');
+    expect(key('GET', '/a/b/d')).toBe('GET /a/{x}/d');
+  });
+
+  test('happy flow: a greedy segment takes one or more segments, after literals and parameters', () => {
+    expect(key('GET', '/files/readme')).toBe('GET /files/readme');
+    expect(key('GET', '/files/a')).toBe('GET /files/{proxy+}');
+    expect(key('GET', '/files/a/b/c')).toBe('GET /files/{proxy+}');
+    expect(key('GET', '/files')).toBeUndefined();
+  });
+
+  test('happy flow: the root resource matches only the root path', () => {
+    expect(key('GET', '/')).toBe('GET /');
+    expect(key('POST', '/')).toBeUndefined();
+  });
+
+  test('error flow: a resource without the verb is a miss, not a fallback to a less specific resource', () => {
+    expect(key('DELETE', '/items/special')).toBeUndefined();
+    expect(key('POST', '/items/special')).toBe('POST /items/special');
+    expect(key('GET', '/docs/1')).toBeUndefined();
+  });
+
+  test('error flow: empty segments, trailing slashes and unknown paths are misses', () => {
+    expect(key('GET', '/items/')).toBeUndefined();
+    expect(key('GET', '//items')).toBeUndefined();
+    expect(key('GET', '/nowhere')).toBeUndefined();
+    expect(key('GET', '/items/1/2')).toBeUndefined();
+  });
+
+  test('happy flow: a REQUEST resource template finds its route whatever its parameter names', () => {
+    expect(table.byResource('GET', '/items/{id}')?.key).toBe('GET /items/{id}');
+    expect(table.byResource('GET', '/items/{itemId}')?.key).toBe('GET /items/{id}');
+    expect(table.byResource('DELETE', '/items/{id}/parts')?.key).toBe('ANY /items/{id}/parts');
+    expect(table.byResource('GET', '/unknown')).toBeUndefined();
+    expect(table.byResource('GET', 'items')).toBeUndefined();
+  });
+
+  test('happy flow: a route accepts exactly the concrete requests of its language', () => {
+    const [items] = table.routes.filter((r) => r.key === 'GET /items/{id}');
+    expect(items.accepts('GET', '/items/42')).toBe(true);
+    expect(items.accepts('GET', '/items/special')).toBe(true);
+    expect(items.accepts('POST', '/items/42')).toBe(false);
+    expect(items.accepts('GET', '/items/42/parts')).toBe(false);
+  });
+
+  test('happy flow: 300 routes match in microseconds', () => {
+    const routes: RouteConfig[] = [];
+    for (let s = 0; s < 100; s++) routes.push(route('GET', `/svc${s}/items`), route('GET', `/svc${s}/items/{id}`), route('ANY', `/svc${s}/files/{proxy+}`));
+    const big = compileRouteTable(routes);
+    const started = performance.now();
+    for (let i = 0; i < 3000; i++) expect(big.match('GET', `/svc${i % 100}/items/${i}`)?.key).toBe(`GET /svc${i % 100}/items/{id}`);
+    expect((performance.now() - started) / 3000).toBeLessThan(0.5);
+  });
+});
+
+describe('cacheKeyScopeFor', () => {
+  test('default secure api table: token scope is exact', () => {
+    expect(cacheKeyScopeFor(TEST_ROUTES)).toBe('token');
+  });
+
+  test('a parameter route next to a deeper route is still token-exact', () => {
+    expect(cacheKeyScopeFor([route('GET', '/a/{id}'), route('GET', '/a/{id}/b'), route('POST', '/a')])).toBe('token');
+  });
+
+  test('a parameter route next to a literal sibling needs route scope', () => {
+    // GET/items/* covers /items/special, and GET/items/special is a concrete path of /items/{id}.
+    expect(findInexactRoutes([route('GET', '/items/{id}'), route('GET', '/items/special')])).toEqual([0, 1, 1]);
+    expect(cacheKeyScopeFor([route('GET', '/items/{id}'), route('GET', '/items/special')])).toBe('route');
+  });
+
+  test('a parameter and a greedy route on the same resource need route scope', () => {
+    expect(cacheKeyScopeFor([route('GET', '/a/{id}'), route('GET', '/a/{proxy+}')])).toBe('route');
+  });
+
+  test('an ANY route whose wildcard verb reaches into other paths is analysed on the whole suffix', () => {
+    const nested = [route('GET', '/x/items/{y}'), route('GET', '/x/items/{y}/z')];
+    expect(cacheKeyScopeFor(nested)).toBe('token');
+    // */items/* also matches GET/x/items/1, a concrete path of GET /x/items/{y}, whose own pattern
+    // covers paths of GET /x/items/{y}/z.
+    expect(findInexactRoutes([route('ANY', '/items/{id}'), ...nested])).toEqual([1, 2, 0]);
+    expect(cacheKeyScopeFor([route('ANY', '/items/{id}'), route('GET', '/other')])).toBe('token');
+  });
+
+  test('a nested chain of parameter routes needs route scope', () => {
+    expect(cacheKeyScopeFor([route('GET', '/a/{id}'), route('GET', '/a/{id}/b'), route('GET', '/a/{id}/b/{c}')])).toBe('route');
+  });
+
+  test('verbs keep otherwise overlapping routes apart', () => {
+    expect(cacheKeyScopeFor([route('GET', '/items/{id}'), route('POST', '/items/special')])).toBe('token');
+  });
+
+  test('throws when a path is invalid', () => {
+    expect(() => cacheKeyScopeFor([route('GET', 'items')])).toThrow("route path 'items' must start with '/'");
+  });
+
+  test('routePathProblem accepts the root and API Gateway literal characters', () => {
+    expect(routePathProblem('/')).toBeUndefined();
+    expect(routePathProblem('/v1.2/a:b/$c/d_e-f/{p_1}/{rest+}')).toBeUndefined();
+  });
+});
+
+describe('method ARN fixtures', () => {
+  test('the fixture ARN builder produces ARNs this module parses', () => {
+    expect(parseMethodArn(methodArn('GET', '/items/42'))?.suffix).toBe('GET/items/42');
+  });
+});
