@@ -6,7 +6,7 @@
 // failed to run, 2 on bad arguments.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -251,6 +251,7 @@ async function main() {
       `no authorizer bundle at ${relative(root, options.bundle)}: run \`node scripts/bundle.mjs\` first (npm run bench does)`,
     );
   }
+  const loadBefore = loadavg()[0];
   const work = mkdtempSync(join(tmpdir(), 'cdk-secure-api-bench-'));
   let server;
   let finished = false;
@@ -316,6 +317,11 @@ async function main() {
       if (cold[id].keyFetches !== 1) notes.push(`${label} fetched the key set ${cold[id].keyFetches} times per cold start (expected once)`);
     }
     const cpuList = cpus();
+    const load = { before: loadBefore, after: loadavg()[0] };
+    // Only the load before the run says something about other work: the bench itself adds about 1.
+    if (load.before > cpuList.length / 4) {
+      notes.push(`other work was running (1-minute load average ${load.before.toFixed(2)} on ${cpuList.length} CPUs before the run): expect noisy figures`);
+    }
     const results = {
       schema: 1,
       date: new Date().toISOString(),
@@ -326,6 +332,7 @@ async function main() {
         cpus: cpuList.length,
         cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
         pinned: pin,
+        loadAverage: load,
         transport: tls ? 'https' : 'http',
         bundle: relative(root, options.bundle),
         coldRuns: options.coldRuns,

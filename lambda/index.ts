@@ -31,7 +31,9 @@ export {
   HTTP_VERBS,
   parseMethodArn,
   routeArnPattern,
-  routeArnSuffix,
+  routeArnPatterns,
+  routePathPattern,
+  routeVerbs,
   routeKey,
   routePathProblem,
 } from './routes';

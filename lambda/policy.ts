@@ -11,6 +11,8 @@
  */
 import { arnPatternMatches, type CompiledRoute, type MethodArn, type RouteTable } from './routes';
 
+const patternsOf = (route: CompiledRoute, arn: MethodArn): string[] => route.verbs.map((verb) => `${arn.apiArnPrefix}/${verb}${route.pathPattern}`);
+
 /** One statement of an authorizer policy. */
 export interface PolicyStatement {
   readonly Action: 'execute-api:Invoke';
@@ -51,9 +53,9 @@ export function tokenScopedStatements(table: RouteTable, allowed: readonly boole
   const deny: string[] = [];
   for (const route of table.routes) {
     if (allowed[route.index]) {
-      allow.push(`${arn.apiArnPrefix}/${route.arnSuffix}`);
+      allow.push(...patternsOf(route, arn));
     } else if (!route.patternHits.some((other) => allowed[other])) {
-      deny.push(`${arn.apiArnPrefix}/${route.arnSuffix}`);
+      deny.push(...patternsOf(route, arn));
     }
   }
   if (allow.length === 0) {
@@ -76,7 +78,7 @@ export function tokenScopedStatements(table: RouteTable, allowed: readonly boole
  */
 export function routeScopedStatements(allowed: boolean, arn: MethodArn, calledRoute: CompiledRoute | undefined): PolicyStatement[] {
   const resource =
-    calledRoute === undefined ? `${arn.apiArnPrefix}/${arn.suffix}` : `${arn.apiArnPrefix}/${arn.verb}${calledRoute.arnSuffix.slice(calledRoute.arnSuffix.indexOf('/'))}`;
+    calledRoute === undefined ? `${arn.apiArnPrefix}/${arn.suffix}` : `${arn.apiArnPrefix}/${arn.verb}${calledRoute.pathPattern}`;
   return [{ Action: 'execute-api:Invoke', Effect: allowed && calledRoute !== undefined ? 'Allow' : 'Deny', Resource: [resource] }];
 }
 

@@ -7,8 +7,10 @@
  * Two languages matter for every route (DESIGN.md fact 2):
  * - its concrete paths: what API Gateway routes to it. A `{param}` is one non-empty segment without
  *   `/`, a final `{proxy+}` one or more segments;
- * - its ARN pattern: what the policy Resource built from it matches. In IAM policies `*` matches any
- *   characters, `/` included, so `GET/items/*` matches `GET/items/1/secret` too.
+ * - its ARN patterns: what the policy Resources built from it match. In IAM policies `*` matches any
+ *   characters, `/` included, so `GET/items/*` matches `GET/items/1/secret` too. An `ANY` route gets one
+ *   pattern per verb rather than a `*` verb: a leading `*` would also swallow the start of the path
+ *   (the pattern `*` + `/files/*` matches `GET/other/files/x`), making unrelated routes overlap.
  */
 import type { CacheKeyScope, RouteConfig, RouteMethod } from './config-types';
 
@@ -99,26 +101,39 @@ export function parseRoutePath(path: string): PathSegment[] {
 }
 
 /**
- * The part of a route's ARN pattern after `{apiId}/{stage}/`: the verb (`*` for `ANY`), then the path
- * with every `{param}` and `{proxy+}` replaced by `*`. `GET /items/{id}` gives `GET/items/*`.
+ * The path part of a route's ARN patterns: the path with every `{param}` and `{proxy+}` replaced by
+ * `*`. `/items/{id}` gives `/items/*`.
  */
-export function routeArnSuffix(route: Pick<RouteConfig, 'method' | 'path'>): string {
-  const verb = route.method === 'ANY' ? '*' : route.method;
+export function routePathPattern(route: Pick<RouteConfig, 'path'>): string {
   const segments = parseRoutePath(route.path);
-  if (segments.length === 0) {
-    return `${verb}/`;
-  }
-  return `${verb}/${segments.map((s) => (s.kind === 'literal' ? s.value : '*')).join('/')}`;
+  return `/${segments.map((s) => (s.kind === 'literal' ? s.value : '*')).join('/')}`;
+}
+
+/** The verbs a route receives: its method, or every verb for `ANY`. */
+export function routeVerbs(route: Pick<RouteConfig, 'method'>): readonly HttpVerb[] {
+  return route.method === 'ANY' ? HTTP_VERBS : [route.method];
 }
 
 /**
- * The execute-api ARN pattern of a route, for a policy Resource.
+ * The execute-api ARN pattern of one verb of a route, for a policy Resource:
+ * `{apiArnPrefix}/{VERB}{path pattern}`, e.g. `arn:aws:execute-api:eu-west-1:123456789012:abc/prod/GET/items/*`.
  * @param route the route
  * @param apiArnPrefix `arn:{partition}:execute-api:{region}:{account}:{apiId}/{stage}`
+ * @param verb the verb; required for an `ANY` route (which has one pattern per verb)
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html
  */
-export function routeArnPattern(route: Pick<RouteConfig, 'method' | 'path'>, apiArnPrefix: string): string {
-  return `${apiArnPrefix}/${routeArnSuffix(route)}`;
+export function routeArnPattern(route: Pick<RouteConfig, 'method' | 'path'>, apiArnPrefix: string, verb?: HttpVerb): string {
+  const chosen = verb ?? (route.method === 'ANY' ? undefined : route.method);
+  if (chosen === undefined || !routeVerbs(route).includes(chosen)) {
+    throw new Error(`${routeKey(route)} has no ARN pattern for verb ${String(verb)}`);
+  }
+  return `${apiArnPrefix}/${chosen}${routePathPattern(route)}`;
+}
+
+/** Every ARN pattern of a route: one for its verb, or one per verb for `ANY`. */
+export function routeArnPatterns(route: Pick<RouteConfig, 'method' | 'path'>, apiArnPrefix: string): string[] {
+  const path = routePathPattern(route);
+  return routeVerbs(route).map((verb) => `${apiArnPrefix}/${verb}${path}`);
 }
 
 /** A parsed `methodArn` of an authorizer event. */
@@ -207,8 +222,10 @@ export interface CompiledRoute {
   readonly config: RouteConfig;
   /** `GET /items/{id}`. */
   readonly key: string;
-  /** {@link routeArnSuffix} of the route. */
-  readonly arnSuffix: string;
+  /** The verbs the route receives. */
+  readonly verbs: readonly HttpVerb[];
+  /** {@link routePathPattern} of the route: its patterns are `{apiArnPrefix}/{VERB}{pathPattern}` for each verb. */
+  readonly pathPattern: string;
   readonly segments: readonly PathSegment[];
   /**
    * Indices of the other routes that have a concrete path this route's ARN pattern matches. A Deny of
@@ -276,14 +293,15 @@ function pickMethod(methods: Map<RouteMethod, CompiledRoute>, verb: HttpVerb): C
  * (about 3 ms for 300 routes); it runs once, on first use.
  */
 export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
-  const shapes = routes.map((config) => ({ config, segments: parseRoutePath(config.path), arnSuffix: routeArnSuffix(config) }));
+  const shapes = routes.map(routeShape);
   // Only `token`-scoped answers need the overlap analysis: computed on first use, then kept.
   let hits: number[][] | undefined;
   const compiled: CompiledRoute[] = shapes.map((shape, index) => ({
     index,
     config: shape.config,
     key: routeKey(shape.config),
-    arnSuffix: shape.arnSuffix,
+    verbs: routeVerbs(shape.config),
+    pathPattern: shape.pathPattern,
     segments: shape.segments,
     get patternHits(): readonly number[] {
       hits ??= patternHitMatrix(shapes);
@@ -391,7 +409,7 @@ export function cacheKeyScopeFor(routes: readonly Pick<RouteConfig, 'method' | '
  * {@link cacheKeyScopeFor}), or undefined when `token` scoping is exact.
  */
 export function findInexactRoutes(routes: readonly Pick<RouteConfig, 'method' | 'path'>[]): [number, number, number] | undefined {
-  const hits = patternHitMatrix(routes.map((config) => ({ config, segments: parseRoutePath(config.path), arnSuffix: routeArnSuffix(config) })));
+  const hits = patternHitMatrix(routes.map(routeShape));
   const hitBy = routes.map((): number[] => []);
   hits.forEach((targets, source) => targets.forEach((target) => hitBy[target].push(source)));
   for (let r = 0; r < routes.length; r++) {
@@ -405,42 +423,36 @@ export function findInexactRoutes(routes: readonly Pick<RouteConfig, 'method' | 
 interface RouteShape {
   readonly config: Pick<RouteConfig, 'method' | 'path'>;
   readonly segments: readonly PathSegment[];
-  readonly arnSuffix: string;
+  readonly pathPattern: string;
+}
+
+function routeShape(config: Pick<RouteConfig, 'method' | 'path'>): RouteShape {
+  return { config, segments: parseRoutePath(config.path), pathPattern: routePathPattern(config) };
 }
 
 /** For each route, the other routes having a concrete path its ARN pattern matches. */
 function patternHitMatrix(shapes: readonly RouteShape[]): number[][] {
   const automata = shapes.map(concreteAutomaton);
-  // Cheap necessary conditions first: a shared string starts with both the pattern's literal path
-  // prefix (up to its first `*`) and the concrete literal path prefix (up to its first parameter),
-  // so one must be a prefix of the other; and the verbs must agree unless one side is ANY.
-  const patternPrefixes = shapes.map((shape) => {
-    if (shape.config.method === 'ANY') {
-      // The leading `*` of an ANY pattern can also swallow the start of the path: no anchored prefix.
-      return '';
-    }
-    const path = shape.arnSuffix.slice(shape.arnSuffix.indexOf('/'));
-    const star = path.indexOf('*');
-    return star < 0 ? path : path.slice(0, star);
-  });
-  const concretePrefixes = shapes.map((shape) => {
-    const brace = shape.config.path.indexOf('{');
-    return brace < 0 ? shape.config.path : shape.config.path.slice(0, brace);
-  });
-  const compatible = (i: number, j: number): boolean => {
-    const a = shapes[i].config.method;
-    const b = shapes[j].config.method;
-    if (a !== 'ANY' && b !== 'ANY' && a !== b) {
-      return false;
-    }
+  // A cheap necessary condition first: a shared path starts with both the pattern's literal prefix (up
+  // to its first `*`) and the concrete literal prefix (up to its first parameter), so one of the two
+  // prefixes must be a prefix of the other.
+  const patternPrefixes = shapes.map((shape) => shape.pathPattern.split('*')[0]);
+  const concretePrefixes = shapes.map((shape) => shape.config.path.split('{')[0]);
+  const prefixesAgree = (i: number, j: number): boolean => {
     const x = patternPrefixes[i];
     const y = concretePrefixes[j];
     return x.length <= y.length ? y.startsWith(x) : x.startsWith(y);
   };
   return shapes.map((shape, i) => {
+    const verbs = routeVerbs(shape.config);
     const targets: number[] = [];
     for (let j = 0; j < shapes.length; j++) {
-      if (j !== i && compatible(i, j) && patternIntersects(shape.arnSuffix, automata[j])) {
+      if (j === i || !prefixesAgree(i, j)) {
+        continue;
+      }
+      // Every verb's pattern starts with that literal verb, so only verbs the other route receives matter.
+      const shared = routeVerbs(shapes[j].config).filter((verb) => verbs.includes(verb));
+      if (shared.length > 0 && patternIntersects(shape.pathPattern, automata[j])) {
         targets.push(j);
       }
     }
@@ -452,9 +464,9 @@ function patternHitMatrix(shapes: readonly RouteShape[]): number[][] {
 type CharClass = string | typeof NOT_SLASH;
 const NOT_SLASH = Symbol('not-slash');
 
-/** An epsilon-free NFA over `{VERB}{path}` strings. */
+/** An epsilon-free NFA over concrete request paths. */
 interface Automaton {
-  readonly starts: readonly number[];
+  readonly start: number;
   readonly accept: number;
   readonly edges: ReadonlyArray<ReadonlyArray<readonly [CharClass, number]>>;
 }
@@ -462,19 +474,9 @@ interface Automaton {
 function concreteAutomaton(shape: RouteShape): Automaton {
   const edges: Array<Array<readonly [CharClass, number]>> = [];
   const state = (): number => edges.push([]) - 1;
-  const pathStart = state();
-  const starts = (shape.config.method === 'ANY' ? HTTP_VERBS : [shape.config.method]).map((verb) => {
-    const first = state();
-    let current = first;
-    for (let i = 0; i < verb.length; i++) {
-      const next = i === verb.length - 1 ? pathStart : state();
-      edges[current].push([verb[i], next]);
-      current = next;
-    }
-    return first;
-  });
+  const start = state();
   let current = state();
-  edges[pathStart].push(['/', current]);
+  edges[start].push(['/', current]);
   shape.segments.forEach((segment, k) => {
     if (k > 0) {
       const next = state();
@@ -499,11 +501,11 @@ function concreteAutomaton(shape: RouteShape): Automaton {
     }
     current = inSegment;
   });
-  return { starts, accept: current, edges };
+  return { start, accept: current, edges };
 }
 
 /**
- * Whether an ARN pattern suffix (`*` = any string) and a concrete-path automaton share a string.
+ * Whether a path pattern (`*` = any string) and a concrete-path automaton share a string.
  * Depth-first search of the product automaton; exact, because every character class is satisfiable
  * by a character outside the finite set of literals. The visited set is a generation-stamped buffer
  * shared across calls, so the quadratic analysis of a large table allocates almost nothing.
@@ -537,7 +539,7 @@ function patternIntersects(pattern: string, automaton: Automaton): boolean {
       }
     }
   };
-  automaton.starts.forEach((s) => push(0, s));
+  push(0, automaton.start);
   while (stack.length > 0) {
     const s = stack.pop() as number;
     const p = stack.pop() as number;

@@ -66,6 +66,8 @@ export class AuditQueries extends Construct {
   public readonly requestTrail: logs.QueryDefinition;
   /** Every query above. */
   public readonly queries: logs.QueryDefinition[];
+  /** Folder of the queries in the CloudWatch console. */
+  public readonly folder: string;
 
   /**
    * @param scope the parent construct
@@ -75,6 +77,7 @@ export class AuditQueries extends Construct {
   constructor(scope: Construct, id: string, props: AuditQueriesProps) {
     super(scope, id);
     const folder = props.folder ?? `${MONITORING_DEFAULTS.queryFolder}/${Names.uniqueResourceName(this, { maxLength: 64, separator: '-' })}`;
+    this.folder = folder;
     const define = (name: string, queryString: logs.QueryString, logGroups: logs.ILogGroup[]): logs.QueryDefinition =>
       new logs.QueryDefinition(this, name.replace(/(^|-)(\w)/g, (_m, _dash, c: string) => c.toUpperCase()), {
         queryDefinitionName: `${folder}/${name}`,

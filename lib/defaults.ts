@@ -50,7 +50,7 @@ export const SECURE_API_DEFAULTS = {
     keyCooldown: Duration.seconds(30),
     keyGracePeriod: Duration.hours(1),
     algorithms: ['RS256'] as JwsAlgorithm[],
-    tracing: false,
+    tracing: true,
   },
   /**
    * The audit access-log record (DESIGN fact 12): field name to `$context` variable.

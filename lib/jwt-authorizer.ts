@@ -62,7 +62,7 @@ export interface JwtAuthorizerOptions {
   /**
    * Active X-Ray tracing of the authorizer function. Adds `xray:PutTraceSegments` and `xray:PutTelemetryRecords`
    * on `*` to its role, as X-Ray supports no resource-level permissions.
-   * @default - SECURE_API_DEFAULTS.authorizer.tracing (false)
+   * @default - SECURE_API_DEFAULTS.authorizer.tracing (true)
    */
   readonly tracing?: boolean;
   /**

@@ -55,26 +55,40 @@ export class LogEncryptionKey extends kms.Key {
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
       pendingWindow: props.pendingWindow,
     });
-    const stack = Stack.of(this);
-    // Same Sid and content as the statement `createAuditLogGroup` adds, so that using this key there
-    // renders one statement, not two.
-    this.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchLogsOfThisAccountAndRegion',
-        principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-        actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-        resources: ['*'],
-        conditions: {
-          ArnLike: {
-            'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
-              service: 'logs',
-              resource: 'log-group',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-        },
-      }),
-    );
+    allowCloudWatchLogsToUseKey(this);
   }
+}
+
+/**
+ * Adds the key policy statement that lets CloudWatch Logs of the key's account and region encrypt and
+ * decrypt log groups of that account and region with the key. Imported keys are left alone: their policy
+ * is not part of the stack and must already allow it.
+ *
+ * The statement has the same Sid and content as the one `createAuditLogGroup` adds, so a key used by both
+ * renders it once.
+ *
+ * @param key the key
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
+ */
+export function allowCloudWatchLogsToUseKey(key: kms.IKey): void {
+  const stack = Stack.of(key);
+  key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowCloudWatchLogsOfThisAccountAndRegion',
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      resources: ['*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      },
+    }),
+    true,
+  );
 }

@@ -1,4 +1,4 @@
-import { Duration, Names, Token } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -188,11 +188,10 @@ export class SecureApiMonitoring extends Construct {
     if (periodSeconds < 60 || periodSeconds % 60 !== 0) {
       throw new SecureApiValidationError(`'period' must be a whole number of minutes (received: ${periodSeconds} seconds)`);
     }
-    const t = resolveThresholds(props.thresholds ?? {});
+    const thresholds = resolveThresholds(props.thresholds ?? {});
 
     this.metricNamespace = props.metricNamespace ?? `SecureApi/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
-    const filters = this.createMetricFilters(props.authorizerLogGroup, props.accessLogGroup);
-    this.metricFilters = filters;
+    this.metricFilters = this.createMetricFilters(props.authorizerLogGroup, props.accessLogGroup);
 
     const stage = props.stage;
     const requests = stage.metricCount({ statistic: 'Sum', period: this.period });
@@ -213,7 +212,7 @@ export class SecureApiMonitoring extends Construct {
     };
     // Rates over a busy period only: IF() turns quiet periods into 0 instead of a 100% spike.
     const rate = (errors: cloudwatch.IMetric, label: string) => new cloudwatch.MathExpression({
-      expression: `IF(requests >= ${t.minimumRequests}, 100 * errors / requests, 0)`,
+      expression: `IF(requests >= ${thresholds.minimumRequests}, 100 * errors / requests, 0)`,
       usingMetrics: { errors, requests },
       period: this.period,
       label,
@@ -221,27 +220,27 @@ export class SecureApiMonitoring extends Construct {
     // A rate or latency breach must hold for 2 of 3 periods, so a single slow burst does not page.
     const sustained = { evaluationPeriods: 3, datapointsToAlarm: 2, comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD };
 
-    this.serverErrorRateAlarm = alarm('ServerErrorRate', `5XX responses above ${t.serverErrorRatePercent}% of requests`,
-      rate(stage.metricServerError({ statistic: 'Sum', period: this.period }), '5XX %'), t.serverErrorRatePercent, sustained);
-    this.clientErrorRateAlarm = alarm('ClientErrorRate', `4XX responses above ${t.clientErrorRatePercent}% of requests`,
-      rate(stage.metricClientError({ statistic: 'Sum', period: this.period }), '4XX %'), t.clientErrorRatePercent, sustained);
-    this.latencyAlarm = alarm('LatencyP99', `p99 latency above ${t.latencyP99Ms} ms`,
-      stage.metricLatency({ statistic: 'p99', period: this.period }), t.latencyP99Ms, sustained);
+    this.serverErrorRateAlarm = alarm('ServerErrorRate', `5XX responses above ${thresholds.serverErrorRatePercent}% of requests`,
+      rate(stage.metricServerError({ statistic: 'Sum', period: this.period }), '5XX %'), thresholds.serverErrorRatePercent, sustained);
+    this.clientErrorRateAlarm = alarm('ClientErrorRate', `4XX responses above ${thresholds.clientErrorRatePercent}% of requests`,
+      rate(stage.metricClientError({ statistic: 'Sum', period: this.period }), '4XX %'), thresholds.clientErrorRatePercent, sustained);
+    this.latencyAlarm = alarm('LatencyP99', `p99 latency above ${thresholds.latencyP99Ms} ms`,
+      stage.metricLatency({ statistic: 'p99', period: this.period }), thresholds.latencyP99Ms, sustained);
     this.authorizerErrorsAlarm = alarm('AuthorizerErrors', 'The JWT authorizer function fails (API Gateway answers 500)',
-      props.authorizerFunction.metricErrors({ statistic: 'Sum', period: this.period }), t.authorizerErrors);
-    this.deniedRequestsAlarm = alarm('DeniedRequests', `At least ${t.deniedRequests} requests denied or unauthorized by the authorizer`,
-      this.metricDeniedRequests(), t.deniedRequests);
+      props.authorizerFunction.metricErrors({ statistic: 'Sum', period: this.period }), thresholds.authorizerErrors);
+    this.deniedRequestsAlarm = alarm('DeniedRequests', `At least ${thresholds.deniedRequests} requests denied or unauthorized by the authorizer`,
+      this.metricDeniedRequests(), thresholds.deniedRequests);
     this.keyFetchFailuresAlarm = alarm('KeyFetchFailures', 'The authorizer cannot fetch the issuer keys and fails closed (KEYS_UNAVAILABLE)',
-      this.metricKeyFetchFailures(), t.keyFetchFailures);
-    this.throttledRequestsAlarm = alarm('ThrottledRequests', `At least ${t.throttledRequests} requests answered 429`,
-      this.metricThrottledRequests(), t.throttledRequests);
+      this.metricKeyFetchFailures(), thresholds.keyFetchFailures);
+    this.throttledRequestsAlarm = alarm('ThrottledRequests', `At least ${thresholds.throttledRequests} requests answered 429`,
+      this.metricThrottledRequests(), thresholds.throttledRequests);
     if (props.webAcl) {
-      this.wafBlockedRequestsAlarm = alarm('WafBlockedRequests', `At least ${t.wafBlockedRequests} requests blocked by the web ACL`,
-        props.webAcl.metricBlockedRequests({ period: this.period }), t.wafBlockedRequests);
+      this.wafBlockedRequestsAlarm = alarm('WafBlockedRequests', `At least ${thresholds.wafBlockedRequests} requests blocked by the web ACL`,
+        props.webAcl.metricBlockedRequests({ period: this.period }), thresholds.wafBlockedRequests);
     }
     this.backendErrorsAlarms = (props.backendFunctions ?? []).map((fn) =>
       alarm(`BackendErrors${Names.nodeUniqueId(fn.node)}`, `Backend function ${fn.node.path} fails`,
-        fn.metricErrors({ statistic: 'Sum', period: this.period }), t.backendErrors));
+        fn.metricErrors({ statistic: 'Sum', period: this.period }), thresholds.backendErrors));
     this.alarms = alarms;
 
     const topicSetting = props.alarmTopic ?? MONITORING_DEFAULTS.alarmTopic;
@@ -249,6 +248,8 @@ export class SecureApiMonitoring extends Construct {
       this.topicKey = new kms.Key(this, 'AlarmTopicKey', {
         description: `Encrypts the alarm topic of ${apiLabel}`,
         enableKeyRotation: true,
+        // The key protects notifications in transit through SNS only, so nothing is lost with it.
+        removalPolicy: RemovalPolicy.DESTROY,
       });
       // CloudWatch alarms publish to an encrypted topic only if the key lets the CloudWatch service use it.
       this.topicKey.addToResourcePolicy(new iam.PolicyStatement({
@@ -368,7 +369,7 @@ export class SecureApiMonitoring extends Construct {
     });
     dashboard.addWidgets(new cloudwatch.TextWidget({
       markdown: `# ${apiLabel}\nTraffic, errors, latency, authorizer decisions, WAF and throttling. ` +
-        `Incident-response queries: CloudWatch Logs Insights, saved queries, folder of this API.`,
+        `Incident response: CloudWatch Logs Insights, saved queries, folder \`${this.queries.folder}\`.`,
       width: 24,
       height: 2,
     }));

@@ -7,6 +7,7 @@ import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { WEB_ACL_DEFAULTS } from './defaults';
 import { describeValue, SecureApiValidationError } from './errors';
+import { allowCloudWatchLogsToUseKey } from './log-encryption-key';
 import { estimateRuleCapacity, MANAGED_RULE_GROUP_CAPACITY } from './waf-capacity';
 import { checkIntegerRange, parseCidrs, parseCountryCodes, parseHeaderName } from './waf-inputs';
 
@@ -154,8 +155,8 @@ export interface WebAclLoggingOptions {
    */
   readonly removalPolicy?: RemovalPolicy;
   /**
-   * Customer-managed KMS key that encrypts the log events; its key policy must let CloudWatch Logs use it
-   * (a `LogEncryptionKey` does).
+   * Customer-managed KMS key that encrypts the log events. A key of this app gets the key policy statement
+   * that lets CloudWatch Logs use it; an imported key must already allow it (a `LogEncryptionKey` does).
    * @default - encrypted with a CloudWatch Logs managed key
    */
   readonly encryptionKey?: kms.IKey;
@@ -255,9 +256,9 @@ export interface AddRuleOptions {
   readonly capacity?: number;
 }
 
-/** The JSON body of the `429` answer to a rate-limited request, in API Gateway's error shape. */
+/** Key of the custom response body of the `429` answer, in API Gateway's `{"message": ...}` error shape. */
 const RATE_LIMITED_BODY = 'RateLimited';
-/** The JSON body of the `413` answer to a request whose body is too large. */
+/** Key of the custom response body of the `413` answer to a request whose body is too large. */
 const BODY_TOO_LARGE_BODY = 'BodyTooLarge';
 
 /** Largest web ACL capacity AWS WAF accepts. */
@@ -751,6 +752,9 @@ export class SecureApiWebAcl extends Construct {
       throw new SecureApiValidationError(
         `'logging.logGroupName' must start with 'aws-waf-logs-', as AWS WAF requires, and continue with letters, digits, '_', '-', '/', '.' or '#' (received: ${describeValue(logGroupName)})`,
       );
+    }
+    if (options.encryptionKey) {
+      allowCloudWatchLogsToUseKey(options.encryptionKey);
     }
     return new logs.LogGroup(this, 'LogGroup', {
       logGroupName,

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { formatDecision } from '../../lambda/decision-log';
 import { AuditQueries, REQUEST_ID_PLACEHOLDERS } from '../../lib/audit-queries';
-import { MONITORING_DEFAULTS, SECURE_API_DEFAULTS } from '../../lib/defaults';
+import { MONITORING_DEFAULTS, renderAccessLogFormat, SECURE_API_DEFAULTS } from '../../lib/defaults';
 import { SecureApiWebAcl } from '../../lib/secure-api-web-acl';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -137,6 +137,11 @@ describe('AuditQueries', () => {
     for (const query of savedQueries(stack).values()) {
       expect(query.text).not.toMatch(/authorization|token|body|cookie|headers/i);
     }
+  });
+
+  test('the access-log format the queries read records no body, header value or token', () => {
+    const format = renderAccessLogFormat(SECURE_API_DEFAULTS.accessLogFields);
+    expect(format).not.toMatch(/\$input|\$context\.requestOverride|\.body|header|authorization|token|cookie/i);
   });
 
   test('audit queries without a web acl and in a folder of your own', () => {

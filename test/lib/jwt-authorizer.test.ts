@@ -27,7 +27,7 @@ describe('JwtAuthorizer', () => {
       MemorySize: 256,
       Timeout: 5,
       LoggingConfig: { LogGroup: { Ref: Match.stringLikeRegexp('^JwtLogGroup') } },
-      TracingConfig: Match.absent(),
+      TracingConfig: { Mode: 'Active' },
       ReservedConcurrentExecutions: Match.absent(),
       Environment: Match.absent(),
     });
@@ -39,7 +39,7 @@ describe('JwtAuthorizer', () => {
     });
   });
 
-  test('the role may only write to its own log group', () => {
+  test('the role may only write to its own log group and send traces', () => {
     const template = standalone().template();
     template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'lambda.amazonaws.com' } })] }),
@@ -54,6 +54,7 @@ describe('JwtAuthorizer', () => {
             Effect: 'Allow',
             Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^JwtLogGroup'), 'Arn'] },
           },
+          { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
         ],
         Version: '2012-10-17',
       },
@@ -68,17 +69,15 @@ describe('JwtAuthorizer', () => {
     });
   });
 
-  test('tracing and reserved concurrency are opt-in', () => {
-    const template = standalone({ tracing: true, reservedConcurrentExecutions: 20, memorySize: Size.mebibytes(512) }).template();
+  test('tracing can be switched off, reserved concurrency and memory set', () => {
+    const template = standalone({ tracing: false, reservedConcurrentExecutions: 20, memorySize: Size.mebibytes(512) }).template();
     template.hasResourceProperties('AWS::Lambda::Function', {
-      TracingConfig: { Mode: 'Active' },
+      TracingConfig: Match.absent(),
       ReservedConcurrentExecutions: 20,
       MemorySize: 512,
     });
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: Match.objectLike({
-        Statement: Match.arrayWith([Match.objectLike({ Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] })]),
-      }),
+      PolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'] })] }),
     });
   });
 

@@ -12,6 +12,10 @@ import { SecureApiWebAcl } from '../../lib/secure-api-web-acl';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
+/** A synthesized template fragment, navigated key by key in assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- template JSON has no static type
+type CfnJson = Record<string, any>;
+
 /** A REST API, its stage, an authorizer function and the two log groups: a stand-in for `SecureApi`. */
 function standIn(stack: Stack): Omit<SecureApiMonitoringProps, 'alarmTopic'> {
   const accessLogGroup = new logs.LogGroup(stack, 'AccessLogs', { retention: logs.RetentionDays.ONE_YEAR });
@@ -45,11 +49,11 @@ function build(props: Partial<SecureApiMonitoringProps> = {}, extras: { webAcl?:
   return { stack, monitoring, base, webAcl, backend, template: Template.fromStack(stack) };
 }
 
-function alarmsOf(template: Template): Array<Record<string, any>> {
+function alarmsOf(template: Template): Array<CfnJson> {
   return Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
 }
 
-function alarmByDescription(template: Template, start: string): Record<string, any> {
+function alarmByDescription(template: Template, start: string): CfnJson {
   const found = alarmsOf(template).filter((a) => (a.AlarmDescription as string).startsWith(start));
   expect(found).toHaveLength(1);
   return found[0];
@@ -92,6 +96,8 @@ describe('SecureApiMonitoring', () => {
         }]),
       },
     });
+    // The key only protects notifications passing through SNS, so it goes with the stack.
+    template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
@@ -152,7 +158,7 @@ describe('SecureApiMonitoring', () => {
     }));
     const expression = serverErrors.Metrics.find((m: Record<string, unknown>) => m.Expression);
     expect(expression.Expression).toBe(`IF(requests >= ${t.minimumRequests}, 100 * errors / requests, 0)`);
-    const errors = serverErrors.Metrics.find((m: Record<string, any>) => m.Id === 'errors');
+    const errors = serverErrors.Metrics.find((m: CfnJson) => m.Id === 'errors');
     expect(errors.MetricStat).toEqual(expect.objectContaining({ Stat: 'Sum', Period: period }));
     expect(errors.MetricStat.Metric).toEqual(expect.objectContaining({ Namespace: 'AWS/ApiGateway', MetricName: '5XXError' }));
     expect(errors.MetricStat.Metric.Dimensions.map((d: { Name: string }) => d.Name).sort()).toEqual(['ApiName', 'Stage']);
@@ -241,6 +247,8 @@ describe('SecureApiMonitoring', () => {
       expect(body).toContain(metric);
     }
     expect(body).toContain(webAcl!.webAclName);
+    expect(body).toContain(`saved queries, folder \``);
+    expect(body).toContain(monitoring.queries.folder);
   });
 
   test('alarms without actions when the alarm topic is switched off', () => {

@@ -12,19 +12,23 @@ import { WAF_COUNTRY_CODES } from '../../lib/waf-inputs';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
+/** A synthesized template fragment, navigated key by key in assertions. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- template JSON has no static type
+type CfnJson = Record<string, any>;
+
 function build(props?: SecureApiWebAclProps): { stack: Stack; acl: SecureApiWebAcl } {
   const stack = new Stack(new App(), 'WafStack', { env: ENV });
   return { stack, acl: new SecureApiWebAcl(stack, 'WebAcl', props) };
 }
 
 /** The rules of the only web ACL of the stack, as synthesized. */
-function rulesOf(stack: Stack): Array<Record<string, any>> {
+function rulesOf(stack: Stack): Array<CfnJson> {
   const acls = Template.fromStack(stack).findResources('AWS::WAFv2::WebACL');
   const [acl] = Object.values(acls);
   return acl.Properties.Rules;
 }
 
-function rule(stack: Stack, name: string): Record<string, any> | undefined {
+function rule(stack: Stack, name: string): CfnJson | undefined {
   return rulesOf(stack).find((r) => r.Name === name);
 }
 
@@ -182,6 +186,16 @@ describe('SecureApiWebAcl', () => {
       KmsKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^Key'), 'Arn'] },
     });
     template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', { LoggingFilter: Match.absent() });
+    // CloudWatch Logs can only write to the group if the key policy lets it use the key.
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'AllowCloudWatchLogsOfThisAccountAndRegion',
+          Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
+          Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': Match.anyValue() } },
+        })]),
+      },
+    });
   });
 
   test('waf logging can be switched off', () => {

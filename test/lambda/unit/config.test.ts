@@ -167,7 +167,7 @@ describe('parseConfig', () => {
   });
 
   test('throws when token cache scope cannot be exact for the route table', () => {
-    const routes = [
+    const routes: RouteConfig[] = [
       { method: 'GET', path: '/a/{id}', scopes: ['a'] },
       { method: 'GET', path: '/a/{id}/b', scopes: ['b'] },
       { method: 'GET', path: '/a/{id}/b/{c}', scopes: ['c'] },

@@ -7,7 +7,7 @@ import {
   findInexactRoutes,
   parseMethodArn,
   routeArnPattern,
-  routeArnSuffix,
+  routeArnPatterns,
   routePathProblem,
   type HttpVerb,
 } from '../../../lambda/routes';
@@ -59,11 +59,20 @@ describe('ARN patterns', () => {
     ['GET', '/items', 'GET/items'],
     ['GET', '/items/{id}', 'GET/items/*'],
     ['DELETE', '/items/{id}/parts/{partId}', 'DELETE/items/*/parts/*'],
-    ['ANY', '/files/{proxy+}', '*/files/*'],
-    ['ANY', '/', '*/'],
+    ['POST', '/files/{proxy+}', 'POST/files/*'],
   ])('%s %s becomes %s', (method, path, suffix) => {
-    expect(routeArnSuffix(route(method, path))).toBe(suffix);
     expect(routeArnPattern(route(method, path), apiArnPrefix())).toBe(`${apiArnPrefix()}/${suffix}`);
+    expect(routeArnPatterns(route(method, path), apiArnPrefix())).toEqual([`${apiArnPrefix()}/${suffix}`]);
+  });
+
+  test('an ANY route has one pattern per verb, never a wildcard verb', () => {
+    expect(routeArnPatterns(route('ANY', '/files/{proxy+}'), 'p')).toEqual(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'].map((verb) => `p/${verb}/files/*`));
+    expect(routeArnPattern(route('ANY', '/'), 'p', 'PATCH')).toBe('p/PATCH/');
+  });
+
+  test('throws when asked for the pattern of a verb the route does not receive', () => {
+    expect(() => routeArnPattern(route('ANY', '/files'), 'p')).toThrow('ANY /files has no ARN pattern for verb undefined');
+    expect(() => routeArnPattern(route('GET', '/files'), 'p', 'POST')).toThrow('GET /files has no ARN pattern for verb POST');
   });
 
   test.each<[string, string, boolean]>([
@@ -192,13 +201,11 @@ describe('cacheKeyScopeFor', () => {
     expect(cacheKeyScopeFor([route('GET', '/a/{id}'), route('GET', '/a/{proxy+}')])).toBe('route');
   });
 
-  test('an ANY route whose wildcard verb reaches into other paths is analysed on the whole suffix', () => {
-    const nested = [route('GET', '/x/items/{y}'), route('GET', '/x/items/{y}/z')];
-    expect(cacheKeyScopeFor(nested)).toBe('token');
-    // */items/* also matches GET/x/items/1, a concrete path of GET /x/items/{y}, whose own pattern
-    // covers paths of GET /x/items/{y}/z.
-    expect(findInexactRoutes([route('ANY', '/items/{id}'), ...nested])).toEqual([1, 2, 0]);
-    expect(cacheKeyScopeFor([route('ANY', '/items/{id}'), route('GET', '/other')])).toBe('token');
+  test('ANY routes are analysed per verb, so their patterns never reach into other paths', () => {
+    // With a wildcard verb, */svc0/files/* would match GET/svc1/files/a/svc0/files/b.
+    expect(cacheKeyScopeFor([route('ANY', '/svc0/files/{proxy+}'), route('ANY', '/svc1/files/{proxy+}')])).toBe('token');
+    expect(cacheKeyScopeFor([route('ANY', '/items/{id}'), route('GET', '/items/special')])).toBe('route');
+    expect(cacheKeyScopeFor([route('ANY', '/items/{id}'), route('POST', '/other/{id}')])).toBe('token');
   });
 
   test('a nested chain of parameter routes needs route scope', () => {
