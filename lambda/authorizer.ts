@@ -8,7 +8,7 @@
 import type { AuthorizerConfig, IssuerConfig, RouteConfig } from './config-types';
 import { CONFIG_DEFAULTS, parseConfig } from './config';
 import { formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './decision-log';
-import { AuthorizerError, MalformedEventError, TokenRejectedError } from './errors';
+import { AuthorizerError, MalformedEventError, PolicyInvariantError, TokenRejectedError } from './errors';
 import { parseAuthorizerEvent, type AuthorizerRequest } from './event';
 import { httpGetJson, type FetchFunction } from './http';
 import { createKeySet } from './keys';
@@ -265,7 +265,7 @@ class ConfiguredAuthorizer implements Authorizer {
     const reason: ReasonCode = called === undefined ? 'NO_ROUTE' : decision === 'allow' ? 'ALLOW' : (reasons.get(called.index) ?? 'INTERNAL_ERROR');
     // The answer API Gateway will derive from the policy must be the decision logged here.
     if (evaluateStatements(statements, `${arn.apiArnPrefix}/${arn.suffix}`) !== decision) {
-      throw new Error(`policy self-check failed for ${trace.route}`);
+      throw new PolicyInvariantError(`the policy for ${trace.route} does not evaluate to '${decision}'`);
     }
     return { decision, reason, result: { principalId, policyDocument: { Version: '2012-10-17', Statement: statements }, context } };
   }

@@ -136,9 +136,13 @@ function isLoopbackHost(hostname: string): boolean {
 
 /**
  * Whether a URL is acceptable for fetching keys or naming an issuer: https, or http to a loopback
- * host (for tests), no credentials, no fragment.
+ * host (for tests), no credentials, no fragment, no whitespace or control characters.
  */
 export function isAcceptableUrl(value: string, allowQuery: boolean): boolean {
+  // The URL parser silently drops tabs and newlines; an issuer is compared byte for byte, so refuse them.
+  if (/[\p{Cc}\s]/u.test(value)) {
+    return false;
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -380,6 +384,10 @@ function deepFreeze<T>(value: T): T {
  * @throws ConfigError naming the first bad setting, its rule and the value received
  */
 export function parseConfig(input: unknown): AuthorizerConfig {
+  if (parsedConfigs.has(input as object)) {
+    // Already validated, deep-frozen output of this function: nothing can have changed.
+    return input as AuthorizerConfig;
+  }
   if (!isPlainObject(input)) {
     fail('configuration', 'must be a JSON object', input);
   }
@@ -402,7 +410,7 @@ export function parseConfig(input: unknown): AuthorizerConfig {
   if (!Array.isArray(input.routes) || input.routes.length > CONFIG_LIMITS.routes) {
     fail('routes', `must be an array of at most ${CONFIG_LIMITS.routes} routes`, input.routes);
   }
-  const routes = input.routes.map((route, i) => parseRoute(`routes[${i}]`, route));
+  const routes = deepFreeze(input.routes.map((route, i) => parseRoute(`routes[${i}]`, route)));
   const seen = new Map<string, number>();
   routes.forEach((route, i) => {
     const shape = `${route.method} ${parseRoutePath(route.path)
@@ -441,7 +449,7 @@ export function parseConfig(input: unknown): AuthorizerConfig {
     }
   }
 
-  return deepFreeze({
+  const config: AuthorizerConfig = deepFreeze({
     version: 1 as const,
     issuers,
     routes,
@@ -450,7 +458,11 @@ export function parseConfig(input: unknown): AuthorizerConfig {
     ...(keys && { keys }),
     ...(cacheKeyScope !== undefined && { cacheKeyScope }),
   });
+  parsedConfigs.add(config);
+  return config;
 }
+
+const parsedConfigs = new WeakSet<object>();
 
 function parseJsonObject(source: string, text: string): Record<string, unknown> {
   let value: unknown;

@@ -107,3 +107,17 @@ export class FetchTimeoutError extends FetchError {
   static override code = 'ERR_FETCH_TIMEOUT';
   override code = 'ERR_FETCH_TIMEOUT';
 }
+
+/**
+ * The policy built for a request would not give API Gateway the decision the authorizer reached.
+ * Cannot happen for a validated configuration; if it ever does, the request fails closed (401).
+ */
+export class PolicyInvariantError extends AuthorizerError {
+  static override code = 'ERR_POLICY_INVARIANT';
+  override code = 'ERR_POLICY_INVARIANT';
+
+  /** @param message which route's policy failed the check */
+  constructor(message: string) {
+    super('INTERNAL_ERROR', message);
+  }
+}

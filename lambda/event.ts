@@ -9,6 +9,7 @@ import { HTTP_VERBS, parseMethodArn, type HttpVerb, type MethodArn } from './rou
 
 /** What the authorizer needs from an event. */
 export interface AuthorizerRequest {
+  /** The authorizer type of the event. */
   readonly type: 'TOKEN' | 'REQUEST';
   /** The parsed `methodArn`. */
   readonly methodArn: MethodArn;

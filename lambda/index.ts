@@ -18,6 +18,7 @@ export {
   KeyNotFoundError,
   KeysUnavailableError,
   MalformedEventError,
+  PolicyInvariantError,
   TokenRejectedError,
 } from './errors';
 export { CONFIG_DEFAULTS, CONFIG_LIMITS, loadConfig, parseConfig, SUPPORTED_ALGORITHMS } from './config';

@@ -15,7 +15,9 @@ const patternsOf = (route: CompiledRoute, arn: MethodArn): string[] => route.ver
 
 /** One statement of an authorizer policy. */
 export interface PolicyStatement {
+  /** Always `execute-api:Invoke`. */
   readonly Action: 'execute-api:Invoke';
+  /** Allow or Deny; an explicit Deny wins over any Allow. */
   readonly Effect: 'Allow' | 'Deny';
   /** execute-api ARNs or ARN patterns (`*` matches any characters, `/` included). */
   readonly Resource: string[];
@@ -23,7 +25,9 @@ export interface PolicyStatement {
 
 /** The policy document of an authorizer answer. */
 export interface PolicyDocument {
+  /** IAM policy language version. */
   readonly Version: '2012-10-17';
+  /** One Allow and/or one Deny statement. */
   readonly Statement: PolicyStatement[];
 }
 
@@ -31,6 +35,7 @@ export interface PolicyDocument {
 export interface AuthorizerResult {
   /** `sub`, or `client_id` for client-credentials tokens (sanitized). */
   readonly principalId: string;
+  /** The policy API Gateway evaluates against this and later (cached) requests. */
   readonly policyDocument: PolicyDocument;
   /** Passed to the integration as `$context.authorizer.<key>`; string values only. */
   readonly context: Record<string, string>;

@@ -8,7 +8,7 @@
  * then the checks `jose` leaves to the caller (`iat` not in the future, claim types, Cognito `token_use`
  * and `client_id`). Nothing is fetched for a token that fails an earlier check.
  */
-import { errors, jwtVerify, type JWTVerifyOptions } from 'jose';
+import { jwtVerify, type JWTVerifyOptions } from 'jose';
 import type { IssuerConfig, JwsAlgorithm } from './config-types';
 import { isPlainObject, SUPPORTED_ALGORITHMS } from './config';
 import type { ReasonCode } from './decision-log';
@@ -52,6 +52,7 @@ export function extractBearerToken(authorization: string | undefined): string {
 
 /** An issuer ready for verification: its validated configuration and its own key set. */
 export interface ResolvedIssuer {
+  /** The validated issuer configuration. */
   readonly config: IssuerConfig;
   /** The issuer's algorithm allow-list, defaults applied. */
   readonly algorithms: readonly JwsAlgorithm[];
@@ -72,6 +73,7 @@ export interface VerifierOptions {
 export interface VerifiedToken {
   /** The verified claims (frozen; read with own-property checks only). */
   readonly claims: Readonly<Record<string, unknown>>;
+  /** The issuer that signed it. */
   readonly issuer: ResolvedIssuer;
   /** `sub`, when present. */
   readonly sub?: string;
@@ -116,41 +118,50 @@ function normalizeTyp(typ: string): string {
   return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
 }
 
-/** Maps a `jose` error to a rejection by its `code` (and `claim`/`reason`), never by its message. */
+/** The members of a `jose` error this module reads (`JOSEError`, `JWTClaimValidationFailed`, `JWTExpired`). */
+interface JoseErrorShape {
+  readonly code?: unknown;
+  readonly claim?: unknown;
+  readonly reason?: unknown;
+  readonly payload?: unknown;
+}
+
+const CLAIM_REASONS: Readonly<Record<string, ReasonCode>> = { nbf: 'NOT_YET_VALID', iat: 'ISSUED_IN_FUTURE', aud: 'WRONG_AUDIENCE', typ: 'WRONG_TYP', iss: 'UNKNOWN_ISSUER' };
+const CODE_REASONS: Readonly<Record<string, ReasonCode>> = {
+  ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'BAD_SIGNATURE',
+  ERR_JOSE_ALG_NOT_ALLOWED: 'UNSUPPORTED_ALG',
+  ERR_JOSE_NOT_SUPPORTED: 'UNSUPPORTED_ALG',
+  ERR_JWKS_NO_MATCHING_KEY: 'UNKNOWN_KID',
+  ERR_JWS_INVALID: 'MALFORMED_TOKEN',
+  ERR_JWT_INVALID: 'MALFORMED_TOKEN',
+};
+
+/**
+ * Maps a `jose` error to a rejection by its stable `code` (and, for claim errors, `claim` and `reason`),
+ * never by its message. Other errors (a `TypeError` from a key, say) are not token rejections.
+ */
 function fromJoseError(error: unknown): TokenRejectedError | undefined {
-  if (!(error instanceof errors.JOSEError)) {
+  if (!(error instanceof Error)) {
     return undefined;
   }
-  const claims = error instanceof errors.JWTClaimValidationFailed || error instanceof errors.JWTExpired ? (error.payload as Record<string, unknown>) : undefined;
-  let reason: ReasonCode;
-  switch (error.code) {
-    case errors.JWTExpired.code:
-      reason = (error as errors.JWTExpired).claim === 'iat' ? 'TOO_OLD' : 'EXPIRED';
-      break;
-    case errors.JWTClaimValidationFailed.code: {
-      const { claim, reason: why } = error as errors.JWTClaimValidationFailed;
-      const byClaim: Record<string, ReasonCode> = { nbf: 'NOT_YET_VALID', iat: 'ISSUED_IN_FUTURE', aud: 'WRONG_AUDIENCE', typ: 'WRONG_TYP', iss: 'UNKNOWN_ISSUER' };
-      reason = why === 'missing' ? 'MISSING_CLAIM' : why === 'invalid' ? 'INVALID_CLAIM' : (byClaim[claim] ?? 'INVALID_CLAIM');
-      break;
-    }
-    case errors.JWSSignatureVerificationFailed.code:
-      reason = 'BAD_SIGNATURE';
-      break;
-    case errors.JOSEAlgNotAllowed.code:
-    case errors.JOSENotSupported.code:
-      reason = 'UNSUPPORTED_ALG';
-      break;
-    case errors.JWKSNoMatchingKey.code:
-      reason = 'UNKNOWN_KID';
-      break;
-    case errors.JWSInvalid.code:
-    case errors.JWTInvalid.code:
-      reason = 'MALFORMED_TOKEN';
-      break;
-    default:
-      return undefined;
+  const { code, claim, reason: why, payload } = error as JoseErrorShape;
+  let reason: ReasonCode | undefined;
+  let verifiedClaims: Record<string, unknown> | undefined;
+  if (code === 'ERR_JWT_EXPIRED') {
+    reason = claim === 'iat' ? 'TOO_OLD' : 'EXPIRED';
+  } else if (code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') {
+    reason = why === 'missing' ? 'MISSING_CLAIM' : why === 'invalid' ? 'INVALID_CLAIM' : (CLAIM_REASONS[String(claim)] ?? 'INVALID_CLAIM');
+  } else if (typeof code === 'string' && Object.hasOwn(CODE_REASONS, code)) {
+    reason = CODE_REASONS[code];
   }
-  return new TokenRejectedError(reason, `jose rejected the token (${error.code})`, { cause: error, verifiedClaims: claims });
+  if (reason === undefined) {
+    return undefined;
+  }
+  // jose attaches the claims set to claim errors only, which it raises after the signature verified.
+  if ((code === 'ERR_JWT_EXPIRED' || code === 'ERR_JWT_CLAIM_VALIDATION_FAILED') && isPlainObject(payload)) {
+    verifiedClaims = payload;
+  }
+  return new TokenRejectedError(reason, `jose rejected the token (${String(code)})`, { cause: error, verifiedClaims });
 }
 
 const STRING_CLAIMS = ['sub', 'client_id', 'azp', 'scope', 'token_use', 'username', 'cognito:username', 'jti'];

@@ -81,7 +81,7 @@ export interface StagedAuthorizerAsset {
  * @returns the staged folder
  */
 export function stageAuthorizerAsset(config: object, bundleDir: string = locateAuthorizerBundle()): StagedAuthorizerAsset {
-  const bundle = fs.readFileSync(path.join(bundleDir, AUTHORIZER_BUNDLE_FILE));
+  const bundle = readBundle(bundleDir);
   const configJson = `${stableStringify(config)}\n`;
   const hash = createHash('sha256').update(bundle).update('\0').update(configJson).digest('hex');
   const directory = path.join(os.tmpdir(), 'cdk-secure-api-authorizer', hash);
@@ -101,6 +101,20 @@ export function stageAuthorizerAsset(config: object, bundleDir: string = locateA
     }
   }
   return { directory, hash, configJson };
+}
+
+const BUNDLES = new Map<string, Buffer>();
+
+// Read once per process: every synth of one process then stages the same bytes, even if the bundle is
+// rebuilt meanwhile (e.g. by a parallel `npm run bundle`), so one app never mixes two authorizer builds.
+function readBundle(bundleDir: string): Buffer {
+  const file = path.join(bundleDir, AUTHORIZER_BUNDLE_FILE);
+  let bundle = BUNDLES.get(file);
+  if (bundle === undefined) {
+    bundle = fs.readFileSync(file);
+    BUNDLES.set(file, bundle);
+  }
+  return bundle;
 }
 
 /**

@@ -327,11 +327,11 @@ export class JwtAuthorizer extends Construct {
   }
 
   /**
-   * The `config.json` text of the asset; available once the app has synthesized.
-   * @throws SecureApiValidationError before synthesis
+   * The `config.json` text of the asset: as compiled at synth, or, before synthesis, as the routes and
+   * issuers added so far would compile (without sealing them).
    */
   public get configJson(): string {
-    return stableStringify(this.compile().file);
+    return stableStringify((this.compiled ?? this.render()).file);
   }
 
   /**
@@ -366,10 +366,13 @@ export class JwtAuthorizer extends Construct {
     }
   }
 
+  /** Compiles the configuration once; afterwards routes and issuers can no longer change. */
   private compile(): CompiledConfig {
-    if (this.compiled !== undefined) {
-      return this.compiled;
-    }
+    this.compiled ??= this.render();
+    return this.compiled;
+  }
+
+  private render(): CompiledConfig {
     const issuers = this.issuers.map((issuer) => issuer.bind(this));
     const withTokens = issuers.some(containsTokens);
     const file = {
@@ -379,8 +382,7 @@ export class JwtAuthorizer extends Construct {
       ...this.verification,
       ...(withTokens ? {} : { issuers }),
     };
-    this.compiled = { file, environment: withTokens ? { issuers } : undefined };
-    return this.compiled;
+    return { file, environment: withTokens ? { issuers } : undefined };
   }
 
   private environmentJson(): string | undefined {
@@ -390,7 +392,7 @@ export class JwtAuthorizer extends Construct {
 
   private identitySources(): string[] {
     const sources = [apigw.IdentitySource.header('Authorization')];
-    if (this.cacheKeyScope === 'route') {
+    if ((this.compiled?.file.cacheKeyScope ?? this.cacheKeyScope) === 'route') {
       sources.push(apigw.IdentitySource.context('httpMethod'), apigw.IdentitySource.context('resourcePath'));
     }
     return sources;

@@ -126,8 +126,9 @@ export interface SecureApiMonitoringProps {
  * audit trail's alerting and incident-response side.
  *
  * Metric filters on the decision log publish `AuthorizerDecisions` (dimensions `Decision` and
- * `Reason`, from `$.decision` and `$.reason`), `DeniedRequests` and `KeyFetchFailures`; on the access
- * log, `ThrottledRequests` (status 429).
+ * `Reason`, from `$.decision` and `$.reason`: one custom metric per pair seen, about 30 at most),
+ * `DeniedRequests` and `KeyFetchFailures`; on the access log, `ThrottledRequests` (status 429). The
+ * decision log must hold one JSON object per log event, as the authorizer writes it to stdout.
  *
  * Alarms (all with `treatMissingData: NOT_BREACHING`, because every watched metric is only published
  * when there is traffic or a failure, and no traffic is not an incident): 5XX rate, 4XX rate, p99

@@ -10,6 +10,7 @@ import { SECURE_API_STACK_DEFAULTS } from './defaults';
 import { DemoItemsService } from './demo-items-service';
 import { SecureApiValidationError } from './errors';
 import { SecureApi } from './secure-api';
+import { SecureApiMonitoring } from './secure-api-monitoring';
 import { TokenIssuer } from './token-issuer';
 
 /** Properties of {@link SecureApiStack}; `bin/app.ts` fills them from the `secureApi` context of `cdk.json`. */
@@ -124,6 +125,8 @@ export class SecureApiStack extends Stack {
   public readonly writeScope: ApiScope;
   /** The Cognito group whose members may call the admin route. */
   public readonly adminGroup: cognito.CfnUserPoolGroup;
+  /** Metric filters, alarms, dashboard and saved incident queries over the API's logs. */
+  public readonly monitoring: SecureApiMonitoring;
   /** The customer-managed key of the log groups and the table, when one was created or named. */
   public readonly logEncryptionKey?: kms.IKey;
 
@@ -199,6 +202,16 @@ export class SecureApiStack extends Stack {
       conditions: [{ claim: 'cognito:groups', contains: defaults.adminGroup }],
     });
 
+    this.monitoring = new SecureApiMonitoring(this, 'Monitoring', {
+      restApi: this.api.restApi,
+      stage: this.api.stage,
+      authorizerFunction: this.api.authorizerFunction,
+      authorizerLogGroup: this.api.authorizerLogGroup,
+      accessLogGroup: this.api.accessLogGroup,
+      webAcl: this.api.webAcl,
+      backendFunctions: [this.items.function],
+    });
+
     const output = (outputId: string, value: string, description: string) => new CfnOutput(this, outputId, { value, description });
     output('ApiUrl', this.api.url, 'Base URL of the API stage');
     output('TokenEndpoint', this.auth.tokenEndpoint, 'OAuth 2.0 token endpoint of the user pool domain');
@@ -209,6 +222,16 @@ export class SecureApiStack extends Stack {
     output('ItemsWriteScope', this.writeScope.fullName, 'Scope of the write routes');
     output('AccessLogGroupName', this.api.accessLogGroup.logGroupName, 'API Gateway access log group');
     output('AuthorizerLogGroupName', this.api.authorizerLogGroup.logGroupName, 'JWT authorizer decision log group');
+    if (this.api.webAcl !== undefined) {
+      output('WebAclArn', this.api.webAcl.webAclArn, 'AWS WAF web ACL in front of the stage');
+      if (this.api.webAcl.logGroup !== undefined) {
+        output('WafLogGroupName', this.api.webAcl.logGroup.logGroupName, 'AWS WAF log group (Authorization and cookies redacted)');
+      }
+    }
+    output('DashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of the API');
+    if (this.monitoring.topic !== undefined) {
+      output('AlarmTopicArn', this.monitoring.topic.topicArn, 'SNS topic the alarms notify: subscribe your on-call here');
+    }
   }
 }
 

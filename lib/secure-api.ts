@@ -15,6 +15,7 @@ import type { ApiScope } from './api-scope';
 import { SECURE_API_DEFAULTS, createAuditLogGroup, renderAccessLogFormat } from './defaults';
 import { SecureApiValidationError, describeValue, validateDuration } from './errors';
 import { JwtAuthorizer, JwtAuthorizerOptions } from './jwt-authorizer';
+import { SecureApiWebAcl, SecureApiWebAclProps } from './secure-api-web-acl';
 import type { TokenIssuer } from './token-issuer';
 
 /** Execution logging level of the stage. */
@@ -171,6 +172,25 @@ export interface SecureApiProps {
    * @default - SECURE_API_DEFAULTS.apiGatewayAccount ('existing')
    */
   readonly apiGatewayAccount?: 'existing' | 'create';
+  /**
+   * An existing web ACL to put in front of the stage, e.g. one shared by several APIs.
+   * Mutually exclusive with `webAclOptions` and `disableWebAcl`.
+   * @default - a new SecureApiWebAcl built from `webAclOptions` (WEB_ACL_DEFAULTS)
+   */
+  readonly webAcl?: SecureApiWebAcl;
+  /**
+   * Options of the web ACL this API creates when `webAcl` is not given. Its log group takes the API's
+   * `logRetention`, `logEncryptionKey` and `logRemovalPolicy` unless these options set their own.
+   * @default - WEB_ACL_DEFAULTS: per-IP rate limit, body-size limit, AWS managed rule groups, redacted logging
+   */
+  readonly webAclOptions?: SecureApiWebAclProps;
+  /**
+   * Explicitly leaves the stage without AWS WAF: no rate limiting per client IP, no managed rules, no WAF logs.
+   * Only for stages already protected in another way (e.g. a web ACL associated outside this construct).
+   * The cdk-nag finding AwsSolutions-APIG3 is then acknowledged with a reason naming this prop.
+   * @default false
+   */
+  readonly disableWebAcl?: boolean;
 }
 
 /** How a route is protected, and its stage and request settings. */
@@ -283,6 +303,8 @@ export class SecureApi extends Construct {
   public readonly domainName?: apigw.DomainName;
   /** The account-level logging setting, when `apiGatewayAccount` is `'create'`. */
   public readonly apiGatewayAccount?: ApiGatewayAccount;
+  /** The AWS WAF web ACL in front of the stage; undefined only with `disableWebAcl: true`. */
+  public readonly webAcl?: SecureApiWebAcl;
   /** URL of the stage on the execute-api endpoint. */
   public readonly url: string;
 
@@ -379,6 +401,7 @@ export class SecureApi extends Construct {
     }
 
     this.addGatewayResponses(cors);
+    this.webAcl = this.protectWithWebAcl(props);
 
     if (props.domain !== undefined) {
       this.domainName = this.addDomain(props.domain);
@@ -397,6 +420,47 @@ export class SecureApi extends Construct {
 
     Aspects.of(this).add({ visit: (node: IConstruct) => (node === this ? this.acknowledgeAndWarn() : undefined) });
     this.node.addValidation({ validate: () => this.findOpenMethods() });
+  }
+
+  /** Associates the given web ACL, or a new one, with the stage; WAF is switched off only by `disableWebAcl: true`. */
+  private protectWithWebAcl(props: SecureApiProps): SecureApiWebAcl | undefined {
+    const given = [
+      ['webAcl', props.webAcl],
+      ['webAclOptions', props.webAclOptions],
+      ['disableWebAcl', props.disableWebAcl ? true : undefined],
+    ].filter(([, value]) => value !== undefined).map(([name]) => name);
+    if (given.length > 1) {
+      throw new SecureApiValidationError(
+        `'webAcl', 'webAclOptions' and 'disableWebAcl' are alternatives: set at most one (received: ${given.join(', ')})`,
+      );
+    }
+    if (props.disableWebAcl === true) {
+      Validations.of(this.stage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason: "AWS WAF was switched off explicitly with SecureApi's 'disableWebAcl: true' by the API owner; the stage keeps its throttling, authorizer and access logs.",
+      });
+      return undefined;
+    }
+    const webAcl = props.webAcl ?? new SecureApiWebAcl(this, 'WebAcl', this.webAclDefaults(props));
+    webAcl.associate(this.stage);
+    return webAcl;
+  }
+
+  /** The API's log settings flow into the web ACL's logging unless its options set their own. */
+  private webAclDefaults(props: SecureApiProps): SecureApiWebAclProps {
+    const options = props.webAclOptions ?? {};
+    if (options.logging === false) {
+      return options;
+    }
+    return {
+      ...options,
+      logging: {
+        retention: props.logRetention,
+        encryptionKey: props.logEncryptionKey,
+        removalPolicy: props.logRemovalPolicy,
+        ...options.logging,
+      },
+    };
   }
 
   /**
@@ -715,6 +779,15 @@ export class SecureApi extends Construct {
 
   /** Acknowledges the cdk-nag findings inherent to the design, and warns about methods the route table does not know. */
   private acknowledgeAndWarn(): void {
+    const protectedMethods = this.methods().filter(
+      (method) => (method.node.defaultChild as apigw.CfnMethod).authorizerId === this.authorizer.authorizerId,
+    );
+    if (protectedMethods.length === 0) {
+      // API Gateway needs at least one method per authorizer; without one, synthesis would fail with an unrelated resolution error.
+      throw new SecureApiValidationError(
+        `'routes' must include at least one route protected by the JWT authorizer (received: ${this.declaredRoutes.length} public route(s) only)`,
+      );
+    }
     const declared = new Set(this.declaredRoutes.map((route) => `${route.method} ${route.path}`));
     for (const method of this.methods()) {
       const type = authorizationTypeOf(method);

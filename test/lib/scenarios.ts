@@ -13,7 +13,6 @@ import { ApiScope } from '../../lib/api-scope';
 import { CognitoOAuth } from '../../lib/cognito-oauth';
 import { SecureApi } from '../../lib/secure-api';
 import { SecureApiStack } from '../../lib/secure-api-stack';
-import { SecureApiWebAcl } from '../../lib/secure-api-web-acl';
 import { TokenIssuer } from '../../lib/token-issuer';
 
 export const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -103,6 +102,10 @@ export const SCENARIOS: Scenario[] = [
         cors: { allowOrigins: ['https://console.example.com'] },
         domain: { domainName: 'orders.example.com', certificate },
         allowedSourceIps: ['203.0.113.0/24', '2001:db8::/32'],
+        webAclOptions: {
+          rateLimit: { limit: 500, window: Duration.minutes(1) },
+          managedRuleGroups: { sqlInjection: true },
+        },
       });
       api.addRoute('GET /health', new apigw.MockIntegration({ integrationResponses: [{ statusCode: '200' }], requestTemplates: { 'application/json': '{"statusCode": 200}' } }), {
         public: true,
@@ -118,7 +121,6 @@ export const SCENARIOS: Scenario[] = [
         conditions: [{ claim: 'cognito:groups', contains: 'order-admins' }],
       });
       api.addRoute('ANY /files/{proxy+}', backend('/files/{proxy}'), { authenticatedOnly: true });
-      new SecureApiWebAcl(stack, 'WebAcl', { logging: { encryptionKey: logKey } }).associate(api.stage);
       return { app, stack };
     },
   },

@@ -28,11 +28,20 @@ describe('SecureApi and cdk-nag', () => {
   test.each([
     ['default secure api', {}],
     ['secure api with cors and the account role', { cors: { allowOrigins: ['https://app.example.com'] }, apiGatewayAccount: 'create' as const }],
-  ])('%s leaves only the web acl finding, which SecureApiWebAcl resolves', (_name, props) => {
+  ])('%s has no unacknowledged finding', (_name, props) => {
     const app = build(props);
-    expect([...findings(app, new AwsSolutionsChecks()), ...findings(app, new ServerlessChecks())]).toEqual([
-      'AwsSolutions-APIG3 Stack/Api/RestApi/DeploymentStage.prod/Resource',
-    ]);
+    expect([...findings(app, new AwsSolutionsChecks()), ...findings(app, new ServerlessChecks())]).toEqual([]);
+  });
+
+  test('without a web acl the waf finding is acknowledged with the name of the opt-out prop', () => {
+    const app = build({ disableWebAcl: true });
+    expect(findings(app, new AwsSolutionsChecks())).toEqual([]);
+    const acknowledged = app.node
+      .findAll()
+      .flatMap((construct) => construct.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))
+      .map((entry) => entry.data as Record<string, string>);
+    const reason = acknowledged.find((data) => 'Annotation::AwsSolutions-APIG3' in data)?.['Annotation::AwsSolutions-APIG3'];
+    expect(reason).toContain("'disableWebAcl: true'");
   });
 
   test('without tracing the x-ray acknowledgement is not recorded', () => {

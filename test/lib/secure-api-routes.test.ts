@@ -242,6 +242,14 @@ describe('SecureApi routes', () => {
     );
   });
 
+  test('throws when every route is public', () => {
+    const { stack, api } = secureApi();
+    api.addRoute('GET /health', mock(), { public: true });
+    expect(() => Template.fromStack(stack)).toThrow(
+      "'routes' must include at least one route protected by the JWT authorizer (received: 1 public route(s) only)",
+    );
+  });
+
   test('throws when no issuer is configured', () => {
     const app = new App();
     const stack = new Stack(app, 'Stack');

@@ -35,6 +35,7 @@ describe('SecureApiStack', () => {
     ]);
     expect(Object.keys(template.toJSON().Outputs).filter((name) => !name.startsWith('Api'))).toEqual([
       'TokenEndpoint', 'UserPoolId', 'MachineClientId', 'WebClientId', 'ItemsReadScope', 'ItemsWriteScope', 'AccessLogGroupName', 'AuthorizerLogGroupName',
+      'WebAclArn', 'WafLogGroupName', 'DashboardName', 'AlarmTopicArn',
     ]);
     template.hasOutput('ApiUrl', { Value: Match.anyValue() });
     template.hasOutput('ItemsReadScope', { Value: 'items/read' });
@@ -82,7 +83,12 @@ describe('SecureApiStack', () => {
         ]),
       },
     });
-    template.resourceCountIs('AWS::KMS::Key', 0);
+    // No log encryption key by default: the only key encrypts the alarm topic.
+    template.resourceCountIs('AWS::KMS::Key', 1);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MonitoringAlarmTopicKey'), 'Arn'] } });
+    // WAF in front of the stage, monitoring over it.
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     // POST /items validates its body against the item model before the function runs.
     template.hasResourceProperties('AWS::ApiGateway::Model', {
       Schema: Match.objectLike({ required: ['name'], additionalProperties: false }),

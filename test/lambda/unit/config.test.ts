@@ -46,6 +46,12 @@ describe('parseConfig', () => {
     expect(Object.isFrozen(config.routes[0].scopes)).toBe(true);
   });
 
+  test('happy flow: a configuration this function returned is returned again as is', () => {
+    const config = parseConfig(base());
+    expect(parseConfig(config)).toBe(config);
+    expect(parseConfig({ ...config })).not.toBe(config);
+  });
+
   test('happy flow: every setting specified is accepted', () => {
     const config: AuthorizerConfig = {
       version: 1,
@@ -91,6 +97,7 @@ describe('parseConfig', () => {
     ['an http issuer', { issuer: 'http://login.example.com' }, 'issuers[1].issuer: must be an https URL (http only for localhost or 127.0.0.1) without credentials, query or fragment (received: "http://login.example.com")'],
     ['an issuer with a query', { issuer: 'https://login.example.com/?tenant=a' }, 'issuers[1].issuer: must be an https URL (http only for localhost or 127.0.0.1) without credentials, query or fragment (received: "https://login.example.com/?tenant=a")'],
     ['an issuer with credentials', { issuer: 'https://user:pw@login.example.com' }, 'issuers[1].issuer: must be an https URL (http only for localhost or 127.0.0.1) without credentials, query or fragment (received: "https://user:pw@login.example.com")'],
+    ['an issuer with a tab the URL parser would drop', { issuer: 'https://login.example.com/\tx' }, 'issuers[1].issuer: must be an https URL (http only for localhost or 127.0.0.1) without credentials, query or fragment (received: "https://login.example.com/\\tx")'],
     ['HS256', { algorithms: ['RS256', 'HS256'] }, "issuers[1].algorithms[1]: HMAC and 'none' are never accepted: a public key must never serve as a shared secret (received: \"HS256\")"],
     ['none', { algorithms: ['none'] }, "issuers[1].algorithms[0]: HMAC and 'none' are never accepted: a public key must never serve as a shared secret (received: \"none\")"],
     ['an unknown algorithm', { algorithms: ['RS1'] }, 'issuers[1].algorithms[0]: must be one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA (received: "RS1")'],
