@@ -114,11 +114,11 @@ const epochNow = () => performance.timeOrigin + performance.now();
 /**
  * Runs one child process to completion and returns its result file, or throws with its stderr.
  * @param {{ mode: string, fixture: string, bundle?: string, env: Record<string, string>, stdoutFd: number,
- *   pin: boolean, resultPath: string }} run
+ *   pin: boolean, resultPath: string, nodeFlags?: string[] }} run
  * @returns {Promise<{ spawnedAt: number, result: any }>}
  */
-async function runChild({ mode, fixture, bundle, env, stdoutFd, pin, resultPath }) {
-  const args = [childScript, mode, fixture, resultPath, ...(bundle ? [bundle] : [])];
+async function runChild({ mode, fixture, bundle, env, stdoutFd, pin, resultPath, nodeFlags = [] }) {
+  const args = [...nodeFlags, childScript, mode, fixture, resultPath, ...(bundle ? [bundle] : [])];
   const [command, argv] = pin ? ['taskset', ['-c', '0', process.execPath, ...args]] : [process.execPath, args];
   rmSync(resultPath, { force: true });
   const spawnedAt = epochNow();
@@ -168,7 +168,7 @@ async function measureColdStarts({ options, bundles, env, logFds, work, server }
         resultPath: join(work, `result-${variant}.json`),
       });
       if (variant !== 'empty') {
-        if (!result.allowed) throw new BenchFailure(`${variant}: the first decision did not allow the call (see ${join(work, `${variant}.log`)})`);
+        if (!result.allowed) throw new BenchFailure(`${variant}: a cold-start decision did not allow the call (see ${join(work, `${variant}.log`)})`);
         fetchesPerStart[variant].push(server.fetches() - fetchesBefore);
       }
       measured[variant] = { ...result, totalMs: result.readyAt - spawnedAt };
@@ -182,6 +182,7 @@ async function measureColdStarts({ options, bundles, env, logFds, work, server }
       totalMs: summary(rounds.map((round) => round[id].totalMs)),
       requireMs: summary(rounds.map((round) => round[id].requireMs)),
       firstDecisionMs: summary(rounds.map((round) => round[id].firstDecisionMs)),
+      secondDecisionMs: summary(rounds.map((round) => round[id].secondDecisionMs)),
       rss: summary(rounds.map((round) => round[id].rss)),
       keyFetches: median(fetchesPerStart[id]),
     };
@@ -227,6 +228,22 @@ async function measureWarm({ options, bundles, env, logFds, work, pin }) {
     }
     rounds.push(measured);
   }
+  progress('allocation per decision');
+  const allocation = {};
+  for (const variant of variants) {
+    const { result } = await runChild({
+      mode: variant === RAW.id ? 'raw-alloc' : 'warm-alloc',
+      fixture: join(work, 'warm.json'),
+      bundle: variant === RAW.id ? undefined : bundles[variant],
+      env,
+      stdoutFd: logFds[variant],
+      pin,
+      resultPath: join(work, `result-${variant}.json`),
+      nodeFlags: ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64'],
+    });
+    if (result.denied > 0) throw new BenchFailure(`${variant}: ${result.denied} valid tokens were not allowed in the allocation run`);
+    allocation[variant] = result.collections === 0 ? result.bytesPerDecision : Number.NaN;
+  }
   const warm = {};
   for (const variant of variants) {
     const of = (key) => median(rounds.map((round) => round[variant][key]));
@@ -237,6 +254,7 @@ async function measureWarm({ options, bundles, env, logFds, work, pin }) {
       tailRatio: of('tailRatio'),
       warmupP99Ms: of('warmupP99Ms'),
       rss: of('rss'),
+      bytesPerDecision: allocation[variant],
       vsRaw: median(rounds.map((round) => round[variant].rate / round[RAW.id].rate)),
     };
   }
@@ -283,12 +301,13 @@ async function main() {
     }
     const keys = await createSigningKeys();
     server = await startJwksServer(keys.jwks, tls);
-    progress(`signing ${options.warmup + options.warmTokens + 1} tokens`);
-    const tokens = await signAccessTokens(keys, options.warmup + options.warmTokens + 1, Math.floor(Date.now() / 1000));
-    writeFileSync(join(work, 'cold.json'), JSON.stringify({ methodArn: METHOD_ARN, token: tokens[0] }));
+    const tokenCount = 2 + options.warmup + options.warmTokens;
+    progress(`signing ${tokenCount} tokens`);
+    const tokens = await signAccessTokens(keys, tokenCount, Math.floor(Date.now() / 1000));
+    writeFileSync(join(work, 'cold.json'), JSON.stringify({ methodArn: METHOD_ARN, token: tokens[0], secondToken: tokens[1] }));
     writeFileSync(
       join(work, 'warm.json'),
-      JSON.stringify({ methodArn: METHOD_ARN, tokens: tokens.slice(1), warmup: options.warmup, publicJwk: keys.publicJwk }),
+      JSON.stringify({ methodArn: METHOD_ARN, tokens: tokens.slice(2), warmup: options.warmup, publicJwk: keys.publicJwk }),
     );
 
     // A clean environment: nothing from npm or the shell (NODE_OPTIONS, npm_*) may change how a child starts.

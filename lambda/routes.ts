@@ -29,8 +29,10 @@ export type PathSegment =
   | { readonly kind: 'param'; readonly name: string }
   | { readonly kind: 'greedy'; readonly name: string };
 
+type Route = Pick<RouteConfig, 'method' | 'path'>;
+
 /** The route identity used in logs and messages: `GET /items/{id}`. */
-export function routeKey(route: Pick<RouteConfig, 'method' | 'path'>): string {
+export function routeKey(route: Route): string {
   return `${route.method} ${route.path}`;
 }
 
@@ -41,6 +43,9 @@ const PARAM_SEGMENT = /^\{([A-Za-z0-9_]+)(\+?)\}$/;
 /** Longest resource path accepted, in characters. */
 export const MAX_ROUTE_PATH_LENGTH = 1024;
 
+/** The segments of a path that starts with `/` (none for the root). */
+const partsOf = (path: string): string[] => (path === '/' ? [] : path.slice(1).split('/'));
+
 /**
  * Why a resource path is not acceptable, or undefined when it is. A path starts with `/`, has no empty
  * segment, and its segments are literals (`[A-Za-z0-9:._$-]+`), `{param}` (`[A-Za-z0-9_]+`) or, last
@@ -50,29 +55,22 @@ export function routePathProblem(path: string): string | undefined {
   if (path.length > MAX_ROUTE_PATH_LENGTH) {
     return `must be at most ${MAX_ROUTE_PATH_LENGTH} characters`;
   }
-  if (!path.startsWith('/')) {
+  if (path[0] !== '/') {
     return "must start with '/'";
   }
-  if (path === '/') {
-    return undefined;
-  }
-  const parts = path.slice(1).split('/');
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i];
-    if (part === '') {
+  const parts = partsOf(path);
+  for (const [i, part] of parts.entries()) {
+    const param = PARAM_SEGMENT.exec(part);
+    if (!part) {
       return 'must not have empty segments';
     }
-    const param = PARAM_SEGMENT.exec(part);
-    if (param) {
-      if (param[2] === '+' && i !== parts.length - 1) {
-        return 'may have a greedy {name+} segment only as its last segment';
-      }
-      continue;
+    if (param?.[2] && i < parts.length - 1) {
+      return 'may have a greedy {name+} segment only as its last segment';
     }
-    if (part.includes('{') || part.includes('}')) {
+    if (!param && /[{}]/.test(part)) {
       return `segment '${part}' must be a literal or a whole {param} with a name of [A-Za-z0-9_]+`;
     }
-    if (!LITERAL_SEGMENT.test(part)) {
+    if (!param && !LITERAL_SEGMENT.test(part)) {
       return `segment '${part}' may only hold [A-Za-z0-9:._$-]`;
     }
   }
@@ -82,22 +80,21 @@ export function routePathProblem(path: string): string | undefined {
 /** Parses a resource path; throws a plain Error naming the problem when {@link routePathProblem} finds one. */
 export function parseRoutePath(path: string): PathSegment[] {
   const problem = routePathProblem(path);
-  if (problem !== undefined) {
+  if (problem) {
     throw new Error(`route path '${path}' ${problem}`);
   }
-  if (path === '/') {
-    return [];
-  }
-  return path
-    .slice(1)
-    .split('/')
-    .map((part): PathSegment => {
-      const param = PARAM_SEGMENT.exec(part);
-      if (!param) {
-        return { kind: 'literal', value: part };
-      }
-      return param[2] === '+' ? { kind: 'greedy', name: param[1] } : { kind: 'param', name: param[1] };
-    });
+  return partsOf(path).map((part): PathSegment => {
+    const param = PARAM_SEGMENT.exec(part);
+    return !param ? { kind: 'literal', value: part } : { kind: param[2] ? 'greedy' : 'param', name: param[1] };
+  });
+}
+
+/**
+ * The resource a path names, whatever its parameter names: `/items/{id}` and `/items/{name}` are the same
+ * resource (API Gateway allows one variable child per resource). `/items/{}`, `/files/{+}`.
+ */
+export function templateKey(path: string): string {
+  return path.replace(/\{[^}+]*(\+?)\}/g, '{$1}');
 }
 
 /**
@@ -105,8 +102,9 @@ export function parseRoutePath(path: string): PathSegment[] {
  * `*`. `/items/{id}` gives `/items/*`.
  */
 export function routePathPattern(route: Pick<RouteConfig, 'path'>): string {
-  const segments = parseRoutePath(route.path);
-  return `/${segments.map((s) => (s.kind === 'literal' ? s.value : '*')).join('/')}`;
+  return `/${parseRoutePath(route.path)
+    .map((s) => (s.kind === 'literal' ? s.value : '*'))
+    .join('/')}`;
 }
 
 /** The verbs a route receives: its method, or every verb for `ANY`. */
@@ -122,7 +120,7 @@ export function routeVerbs(route: Pick<RouteConfig, 'method'>): readonly HttpVer
  * @param verb the verb; required for an `ANY` route (which has one pattern per verb)
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-control-access-using-iam-policies-to-invoke-api.html
  */
-export function routeArnPattern(route: Pick<RouteConfig, 'method' | 'path'>, apiArnPrefix: string, verb?: HttpVerb): string {
+export function routeArnPattern(route: Route, apiArnPrefix: string, verb?: HttpVerb): string {
   const chosen = verb ?? (route.method === 'ANY' ? undefined : route.method);
   if (chosen === undefined || !routeVerbs(route).includes(chosen)) {
     throw new Error(`${routeKey(route)} has no ARN pattern for verb ${String(verb)}`);
@@ -131,9 +129,8 @@ export function routeArnPattern(route: Pick<RouteConfig, 'method' | 'path'>, api
 }
 
 /** Every ARN pattern of a route: one for its verb, or one per verb for `ANY`. */
-export function routeArnPatterns(route: Pick<RouteConfig, 'method' | 'path'>, apiArnPrefix: string): string[] {
-  const path = routePathPattern(route);
-  return routeVerbs(route).map((verb) => `${apiArnPrefix}/${verb}${path}`);
+export function routeArnPatterns(route: Route, apiArnPrefix: string): string[] {
+  return routeVerbs(route).map((verb) => routeArnPattern(route, apiArnPrefix, verb));
 }
 
 /** A parsed `methodArn` of an authorizer event. */
@@ -161,32 +158,19 @@ export interface MethodArn {
 /** Longest method ARN accepted, in characters. */
 export const MAX_METHOD_ARN_LENGTH = 2048;
 const METHOD_ARN =
-  /^arn:(aws[a-z-]{0,16}):execute-api:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):([a-z0-9]{1,32})\/([A-Za-z0-9_-]{1,128})\/(DELETE|GET|HEAD|OPTIONS|PATCH|POST|PUT)(\/[\x21-\x7e]*)$/;
+  /^(arn:(aws[a-z-]{0,16}):execute-api:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):([a-z0-9]{1,32})\/([A-Za-z0-9_-]{1,128}))\/((DELETE|GET|HEAD|OPTIONS|PATCH|POST|PUT)(\/[\x21-\x7e]*))$/;
 
 /**
  * Parses an execute-api method ARN (`arn:aws:execute-api:{region}:{account}:{apiId}/{stage}/{VERB}/{path}`),
  * or returns undefined when the value is not one. The path may hold any visible ASCII character.
  */
 export function parseMethodArn(value: unknown): MethodArn | undefined {
-  if (typeof value !== 'string' || value.length > MAX_METHOD_ARN_LENGTH) {
-    return undefined;
-  }
-  const m = METHOD_ARN.exec(value);
+  const m = typeof value === 'string' && value.length <= MAX_METHOD_ARN_LENGTH ? METHOD_ARN.exec(value) : null;
   if (!m) {
     return undefined;
   }
-  const [, partition, region, accountId, apiId, stage, verb, path] = m;
-  return {
-    partition,
-    region,
-    accountId,
-    apiId,
-    stage,
-    verb: verb as HttpVerb,
-    path,
-    apiArnPrefix: `arn:${partition}:execute-api:${region}:${accountId}:${apiId}/${stage}`,
-    suffix: `${verb}${path}`,
-  };
+  const [, apiArnPrefix, partition, region, accountId, apiId, stage, suffix, verb, path] = m;
+  return { partition, region, accountId, apiId, stage, verb: verb as HttpVerb, path, apiArnPrefix, suffix };
 }
 
 /**
@@ -199,7 +183,7 @@ export function arnPatternMatches(pattern: string, value: string): boolean {
   let starP = -1;
   let starV = 0;
   while (v < value.length) {
-    if (p < pattern.length && pattern[p] === '*') {
+    if (pattern[p] === '*') {
       starP = p++;
       starV = v;
     } else if (p < pattern.length && pattern[p] === value[v]) {
@@ -212,7 +196,7 @@ export function arnPatternMatches(pattern: string, value: string): boolean {
       return false;
     }
   }
-  while (p < pattern.length && pattern[p] === '*') {
+  while (pattern[p] === '*') {
     p++;
   }
   return p === pattern.length;
@@ -241,7 +225,7 @@ export interface CompiledRoute {
   accepts(verb: HttpVerb, path: string): boolean;
 }
 
-/** A route table compiled once at cold start: a segment trie for matching plus the overlap analysis. */
+/** A route table compiled once at cold start. */
 export interface RouteTable {
   /** The routes, in configuration order (`routes[i].index === i`). */
   readonly routes: readonly CompiledRoute[];
@@ -254,31 +238,14 @@ export interface RouteTable {
   byResource(verb: HttpVerb, resource: string): CompiledRoute | undefined;
 }
 
-interface TrieNode {
-  readonly literals: Map<string, TrieNode>;
-  param?: TrieNode;
-  /** Routes whose greedy segment starts here, by method. */
-  readonly greedy: Map<RouteMethod, CompiledRoute>;
-  /** Routes whose path ends here, by method. */
-  readonly methods: Map<RouteMethod, CompiledRoute>;
-}
-
-const newNode = (): TrieNode => ({ literals: new Map(), greedy: new Map(), methods: new Map() });
-
-function splitConcretePath(path: string): string[] | undefined {
-  if (path === '/') {
-    return [];
-  }
-  if (!path.startsWith('/')) {
-    return undefined;
-  }
-  const parts = path.slice(1).split('/');
-  return parts.includes('') ? undefined : parts;
+/** The segments of a concrete request path, or undefined when it has an empty one. */
+function concreteParts(path: string): string[] | undefined {
+  const parts = partsOf(path);
+  return path[0] === '/' && !parts.includes('') ? parts : undefined;
 }
 
 function segmentsAccept(segments: readonly PathSegment[], parts: readonly string[]): boolean {
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i];
+  for (const [i, segment] of segments.entries()) {
     if (segment.kind === 'greedy') {
       return parts.length > i;
     }
@@ -289,110 +256,59 @@ function segmentsAccept(segments: readonly PathSegment[], parts: readonly string
   return parts.length === segments.length;
 }
 
-function pickMethod(methods: Map<RouteMethod, CompiledRoute>, verb: HttpVerb): CompiledRoute | undefined {
-  return methods.get(verb) ?? methods.get('ANY');
-}
+// API Gateway's precedence between resources that both receive a path: at the first segment where they
+// differ, a literal beats a parameter, which beats a greedy segment. Comparing these strings orders them so.
+const RANK = { literal: '0', param: '1', greedy: '2' };
 
 /**
  * Compiles a validated route table (paths as accepted by {@link routePathProblem}, no duplicates).
- * The overlap analysis behind `patternHits` is quadratic in the number of routes but cheap per pair
- * (about 10 ms for 300 routes on one core); it runs once, on first use.
+ * Matching scans the table, like the policy every answer builds over it. The overlap analysis behind
+ * `patternHits` is quadratic in the number of routes but cheap per pair; it runs once, on first use.
  */
 export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
-  const shapes = routes.map(routeShape);
-  // Only `token`-scoped answers need the overlap analysis: computed on first use, then kept.
   let hits: number[][] | undefined;
-  const compiled: CompiledRoute[] = shapes.map((shape, index) => ({
-    index,
-    config: shape.config,
-    key: routeKey(shape.config),
-    verbs: routeVerbs(shape.config),
-    pathPattern: shape.pathPattern,
-    segments: shape.segments,
-    get patternHits(): readonly number[] {
-      hits ??= patternHitMatrixOf(routes, shapes);
-      return hits[index];
-    },
-    accepts(verb: HttpVerb, path: string): boolean {
-      if (shape.config.method !== 'ANY' && shape.config.method !== verb) {
-        return false;
-      }
-      const parts = splitConcretePath(path);
-      return parts !== undefined && segmentsAccept(shape.segments, parts);
-    },
-  }));
-
-  const root = newNode();
-  const byPath = new Map<string, Map<RouteMethod, CompiledRoute>>();
-  for (const route of compiled) {
-    let node = root;
-    for (const segment of route.segments) {
-      if (segment.kind === 'greedy') {
-        node.greedy.set(route.config.method, route);
-        break;
-      }
-      if (segment.kind === 'param') {
-        node = node.param ??= newNode();
-      } else {
-        let next = node.literals.get(segment.value);
-        if (!next) {
-          next = newNode();
-          node.literals.set(segment.value, next);
-        }
-        node = next;
-      }
-    }
-    if (route.segments.at(-1)?.kind !== 'greedy') {
-      node.methods.set(route.config.method, route);
-    }
-    const template = templateKey(route.segments);
-    let methods = byPath.get(template);
-    if (!methods) {
-      methods = new Map();
-      byPath.set(template, methods);
-    }
-    methods.set(route.config.method, route);
-  }
-
-  // Depth-first in API Gateway's precedence order; the first resource that exists wins, and a missing
-  // verb on it is a miss (API Gateway does not fall back to a less specific resource for the verb).
-  const findResource = (node: TrieNode, parts: readonly string[], i: number): Map<RouteMethod, CompiledRoute> | undefined => {
-    if (i === parts.length) {
-      return node.methods.size > 0 ? node.methods : undefined;
-    }
-    const literal = node.literals.get(parts[i]);
-    const viaLiteral = literal && findResource(literal, parts, i + 1);
-    if (viaLiteral) {
-      return viaLiteral;
-    }
-    const viaParam = node.param && findResource(node.param, parts, i + 1);
-    if (viaParam) {
-      return viaParam;
-    }
-    return node.greedy.size > 0 ? node.greedy : undefined;
+  const compiled = routes.map((config, index) => {
+    const segments = parseRoutePath(config.path);
+    return {
+      index,
+      config,
+      key: routeKey(config),
+      verbs: routeVerbs(config),
+      pathPattern: routePathPattern(config),
+      segments,
+      template: templateKey(config.path),
+      rank: segments.map((s) => RANK[s.kind]).join(''),
+      get patternHits(): readonly number[] {
+        return (hits ??= patternHitMatrix(routes))[index];
+      },
+      accepts(verb: HttpVerb, path: string): boolean {
+        const parts = concreteParts(path);
+        return (config.method === 'ANY' || config.method === verb) && parts !== undefined && segmentsAccept(segments, parts);
+      },
+    };
+  });
+  // On the resource found, the exact verb wins over ANY; a missing verb is a miss (API Gateway does not
+  // fall back to a less specific resource for the verb).
+  const onResource = (template: string | undefined, verb: HttpVerb): CompiledRoute | undefined => {
+    const candidates = compiled.filter((route) => route.template === template);
+    return candidates.find((route) => route.config.method === verb) ?? candidates.find((route) => route.config.method === 'ANY');
   };
-
   return {
     routes: compiled,
-    match(verb: HttpVerb, path: string): CompiledRoute | undefined {
-      const parts = splitConcretePath(path);
-      const methods = parts && findResource(root, parts, 0);
-      return methods && pickMethod(methods, verb);
-    },
-    byResource(verb: HttpVerb, resource: string): CompiledRoute | undefined {
-      if (routePathProblem(resource) !== undefined) {
-        return undefined;
+    match(verb, path) {
+      const parts = concreteParts(path);
+      let best: (typeof compiled)[number] | undefined;
+      for (const route of parts ? compiled : []) {
+        if (segmentsAccept(route.segments, parts!) && (!best || route.rank < best.rank)) {
+          best = route;
+        }
       }
-      const methods = byPath.get(templateKey(parseRoutePath(resource)));
-      return methods && pickMethod(methods, verb);
+      return onResource(best?.template, verb);
+    },
+    byResource(verb, resource) {
+      return routePathProblem(resource) ? undefined : onResource(templateKey(resource), verb);
     },
   };
-}
-
-// Parameter names do not change which requests a resource receives: `/a/{id}` and `/a/{name}` are
-// the same resource shape (API Gateway allows one variable child per resource).
-function templateKey(segments: readonly PathSegment[]): string {
-  return segments.map((s) => (s.kind === 'literal' ? `/${s.value}` : s.kind === 'param' ? '/{}' : '/{+}')).join('') || '/';
 }
 
 /**
@@ -406,44 +322,39 @@ function templateKey(segments: readonly PathSegment[]): string {
  * route) answers every route exactly, so one cached answer serves all of them.
  * @param routes the protected routes, with paths as accepted by {@link routePathProblem}
  */
-export function cacheKeyScopeFor(routes: readonly Pick<RouteConfig, 'method' | 'path'>[]): CacheKeyScope {
-  return findInexactRoutes(routes) === undefined ? 'token' : 'route';
+export function cacheKeyScopeFor(routes: readonly Route[]): CacheKeyScope {
+  return findInexactRoutes(routes) ? 'route' : 'token';
 }
 
 /**
  * Witnesses of a table that needs `route` scoping, as indices `[r, q, qPrime]` (see
  * {@link cacheKeyScopeFor}), or undefined when `token` scoping is exact.
  */
-export function findInexactRoutes(routes: readonly Pick<RouteConfig, 'method' | 'path'>[]): [number, number, number] | undefined {
-  const hits = patternHitMatrixOf(routes);
-  const hitBy = routes.map((): number[] => []);
-  hits.forEach((targets, source) => targets.forEach((target) => hitBy[target].push(source)));
-  for (let r = 0; r < routes.length; r++) {
-    if (hits[r].length > 0 && hitBy[r].length > 0) {
-      return [r, hits[r][0], hitBy[r][0]];
+export function findInexactRoutes(routes: readonly Route[]): [number, number, number] | undefined {
+  const hits = patternHitMatrix(routes);
+  for (const [r, targets] of hits.entries()) {
+    const hitBy = hits.findIndex((other) => other.includes(r));
+    if (targets.length && hitBy >= 0) {
+      return [r, targets[0], hitBy];
     }
   }
   return undefined;
-}
-
-interface RouteShape {
-  readonly config: Pick<RouteConfig, 'method' | 'path'>;
-  readonly segments: readonly PathSegment[];
-  readonly pathPattern: string;
-}
-
-function routeShape(config: Pick<RouteConfig, 'method' | 'path'>): RouteShape {
-  return { config, segments: parseRoutePath(config.path), pathPattern: routePathPattern(config) };
 }
 
 // The analysis runs at validation (findInexactRoutes) and again for the compiled table, on the same
 // frozen routes array: computed once per array.
 const matrices = new WeakMap<readonly object[], number[][]>();
 
-function patternHitMatrixOf(routes: readonly Pick<RouteConfig, 'method' | 'path'>[], shapes?: readonly RouteShape[]): number[][] {
+/** For each route, the other routes having a concrete path its ARN pattern matches. */
+function patternHitMatrix(routes: readonly Route[]): number[][] {
   let matrix = matrices.get(routes);
   if (!matrix) {
-    matrix = patternHitMatrix(shapes ?? routes.map(routeShape));
+    const segments = routes.map((route) => parseRoutePath(route.path));
+    // Every pattern starts with its literal verb, so two routes meet only if they share a verb.
+    const shareVerb = (a: RouteMethod, b: RouteMethod): boolean => a === b || a === 'ANY' || b === 'ANY';
+    matrix = routes.map((route, i) =>
+      routes.flatMap((other, j) => (j !== i && shareVerb(route.method, other.method) && patternMeetsPath(segments[i], segments[j]) ? [j] : [])),
+    );
     if (Object.isFrozen(routes)) {
       matrices.set(routes, matrix);
     }
@@ -451,136 +362,36 @@ function patternHitMatrixOf(routes: readonly Pick<RouteConfig, 'method' | 'path'
   return matrix;
 }
 
-/** For each route, the other routes having a concrete path its ARN pattern matches. */
-function patternHitMatrix(shapes: readonly RouteShape[]): number[][] {
-  const automata = shapes.map(concreteAutomaton);
-  // A cheap necessary condition first: a shared path starts with both the pattern's literal prefix (up
-  // to its first `*`) and the concrete literal prefix (up to its first parameter), so one of the two
-  // prefixes must be a prefix of the other.
-  const patternPrefixes = shapes.map((shape) => shape.pathPattern.split('*')[0]);
-  const concretePrefixes = shapes.map((shape) => shape.config.path.split('{')[0]);
-  const prefixesAgree = (i: number, j: number): boolean => {
-    const x = patternPrefixes[i];
-    const y = concretePrefixes[j];
-    return x.length <= y.length ? y.startsWith(x) : x.startsWith(y);
-  };
-  // Every pattern starts with its literal verb, so two routes meet only if they share a verb.
-  const shareVerb = (i: number, j: number): boolean => {
-    const a = shapes[i].config.method;
-    const b = shapes[j].config.method;
-    return a === 'ANY' || b === 'ANY' || a === b;
-  };
-  return shapes.map((shape, i) => {
-    const targets: number[] = [];
-    for (let j = 0; j < shapes.length; j++) {
-      if (j !== i && shareVerb(i, j) && prefixesAgree(i, j) && patternIntersects(shape.pathPattern, automata[j])) {
-        targets.push(j);
-      }
-    }
-    return targets;
-  });
-}
-
-/** A character predicate of the concrete-path automaton: one given character, or any character but `/`. */
-type CharClass = string | typeof NOT_SLASH;
-const NOT_SLASH = Symbol('not-slash');
-
-/** An epsilon-free NFA over concrete request paths. */
-interface Automaton {
-  readonly start: number;
-  readonly accept: number;
-  readonly edges: ReadonlyArray<ReadonlyArray<readonly [CharClass, number]>>;
-}
-
-function concreteAutomaton(shape: RouteShape): Automaton {
-  const edges: Array<Array<readonly [CharClass, number]>> = [];
-  const state = (): number => edges.push([]) - 1;
-  const start = state();
-  let current = state();
-  edges[start].push(['/', current]);
-  shape.segments.forEach((segment, k) => {
-    if (k > 0) {
-      const next = state();
-      edges[current].push(['/', next]);
-      current = next;
-    }
-    if (segment.kind === 'literal') {
-      for (const ch of segment.value) {
-        const next = state();
-        edges[current].push([ch, next]);
-        current = next;
-      }
-      return;
-    }
-    const inSegment = state();
-    edges[current].push([NOT_SLASH, inSegment]);
-    edges[inSegment].push([NOT_SLASH, inSegment]);
-    if (segment.kind === 'greedy') {
-      const afterSlash = state();
-      edges[inSegment].push(['/', afterSlash]);
-      edges[afterSlash].push([NOT_SLASH, inSegment]);
-    }
-    current = inSegment;
-  });
-  return { start, accept: current, edges };
-}
-
 /**
- * Whether a path pattern (`*` = any string) and a concrete-path automaton share a string.
- * Depth-first search of the product automaton; exact, because every character class is satisfiable
- * by a character outside the finite set of literals. The visited set is a generation-stamped buffer
- * shared across calls, so the quadratic analysis of a large table allocates almost nothing.
+ * Whether the ARN pattern of route `p` matches some concrete path of route `c`.
+ *
+ * Works on segments, which is exact here: in a pattern every `*` stands for a whole segment (`/` on both
+ * sides, or the end), and concrete paths have no empty segment, so a `*` matches one or more whole
+ * segments; the single exception is the pattern `/*`, whose `*` may match nothing and so meets the root
+ * path `/`. A literal of the pattern meets a parameter of the path (which takes any one segment).
+ * Memoised over the pair of positions, so it is linear in the product of the two lengths.
  */
-function patternIntersects(pattern: string, automaton: Automaton): boolean {
-  const n = pattern.length;
-  const states = automaton.edges.length;
-  const size = (n + 1) * states;
-  if (visited.length < size) {
-    visited = new Uint32Array(Math.max(size, visited.length * 2));
-    generation = 0;
+function patternMeetsPath(p: readonly PathSegment[], c: readonly PathSegment[]): boolean {
+  if (!c.length && p.length === 1 && p[0].kind !== 'literal') {
+    return true;
   }
-  if (++generation === 0xffffffff) {
-    visited.fill(0);
-    generation = 1;
-  }
-  const stack: number[] = [];
-  const push = (p: number, s: number): void => {
-    // A `*` may match nothing: its position is also the position after it.
-    for (;;) {
-      const id = p * states + s;
-      if (visited[id] === generation) {
-        return;
-      }
-      visited[id] = generation;
-      stack.push(p, s);
-      if (p < n && pattern[p] === '*') {
-        p++;
-      } else {
-        return;
-      }
+  const failed = new Set<number>();
+  const meet = (i: number, j: number): boolean => {
+    if (i === p.length || j === c.length) {
+      return i === p.length && j === c.length;
     }
+    const a = p[i];
+    const b = c[j];
+    const id = i * (c.length + 1) + j;
+    if (failed.has(id) || (a.kind === 'literal' && b.kind === 'literal' && a.value !== b.value)) {
+      return false;
+    }
+    // Each side consumes this segment; a `*` of the pattern or a greedy segment of the path may go on.
+    const met = meet(i + 1, j + 1) || (a.kind !== 'literal' && meet(i, j + 1)) || (b.kind === 'greedy' && meet(i + 1, j));
+    if (!met) {
+      failed.add(id);
+    }
+    return met;
   };
-  push(0, automaton.start);
-  while (stack.length > 0) {
-    const s = stack.pop() as number;
-    const p = stack.pop() as number;
-    if (p === n) {
-      if (s === automaton.accept) {
-        return true;
-      }
-      continue;
-    }
-    const wildcard = pattern[p] === '*';
-    for (const [cls, target] of automaton.edges[s]) {
-      if (wildcard) {
-        push(p, target);
-      } else if (cls === NOT_SLASH ? pattern[p] !== '/' : cls === pattern[p]) {
-        push(p + 1, target);
-      }
-    }
-  }
-  return false;
+  return meet(0, 0);
 }
-
-let visited = new Uint32Array(4096);
-let generation = 0;

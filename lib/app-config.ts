@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Size } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -6,6 +6,7 @@ import type { JwsAlgorithm } from '../lambda/config-types';
 import { domainPrefixProblem, redirectUrlProblem } from './cognito-oauth';
 import { SECURE_API_STACK_DEFAULTS } from './defaults';
 import { SecureApiValidationError } from './errors';
+import type { SecureApiWebAclProps } from './secure-api-web-acl';
 import type { SecureApiStackProps } from './secure-api-stack';
 import { TokenIssuer } from './token-issuer';
 
@@ -73,6 +74,30 @@ export interface SecureApiContext {
   readonly executionLogLevel?: string;
   /** Source CIDRs allowed by the API's resource policy. @default - any source */
   readonly allowedSourceIps?: string[];
+  /** AWS WAF settings. @default - WEB_ACL_DEFAULTS */
+  readonly waf?: WafContext;
+}
+
+/** AWS WAF settings of the demo API, as written in `cdk.json`. */
+export interface WafContext {
+  /** Requests per client IP per window before WAF answers 429. @default - WEB_ACL_DEFAULTS.rateLimit.limit */
+  readonly rateLimit?: number;
+  /** Evaluation window of the per-IP rate limit: 60, 120, 300 or 600 seconds. @default - WEB_ACL_DEFAULTS.rateLimit.window */
+  readonly rateLimitWindowSeconds?: number;
+  /** Largest request body WAF lets through, in KiB (1 to 64). @default - WEB_ACL_DEFAULTS.maxBodySize */
+  readonly maxBodySizeKb?: number;
+  /** CIDR blocks WAF blocks before any other rule. @default - none */
+  readonly blockedIps?: string[];
+  /** CIDR blocks that alone may call the API (everything else is blocked). @default - any address */
+  readonly allowedIps?: string[];
+  /** Add the AWS managed SQL injection rule group. @default false */
+  readonly sqlInjection?: boolean;
+  /** Add the AWS managed anonymous IP list (VPNs, Tor, hosting providers). @default false */
+  readonly anonymousIp?: boolean;
+  /** Add AWS WAF Bot Control (charged per request). @default false */
+  readonly botControl?: boolean;
+  /** Log every request, not only blocked and counted ones. @default false */
+  readonly logAllRequests?: boolean;
 }
 
 /** The app configuration, translated into stack properties. */
@@ -86,7 +111,11 @@ export interface SecureApiAppConfig {
 const KNOWN_KEYS: ReadonlyArray<keyof SecureApiContext> = [
   'stackName', 'stageName', 'throttle', 'corsOrigins', 'callbackUrls', 'logoutUrls', 'externalIssuers', 'logRetentionDays',
   'kmsKeyArn', 'createKmsKey', 'featurePlan', 'threatProtection', 'mfa', 'domainPrefix', 'accessTokenValidityMinutes',
-  'authorizerCacheTtlSeconds', 'executionLogLevel', 'allowedSourceIps',
+  'authorizerCacheTtlSeconds', 'executionLogLevel', 'allowedSourceIps', 'waf',
+];
+const WAF_KEYS: ReadonlyArray<keyof WafContext> = [
+  'rateLimit', 'rateLimitWindowSeconds', 'maxBodySizeKb', 'blockedIps', 'allowedIps', 'sqlInjection', 'anonymousIp', 'botControl',
+  'logAllRequests',
 ];
 const ISSUER_KEYS: ReadonlyArray<keyof ExternalIssuerContext> = [
   'issuerUrl', 'audiences', 'audienceCheck', 'jwksUri', 'discovery', 'algorithms', 'requiredTyp', 'clientIds',
@@ -228,9 +257,12 @@ export function parseAppConfig(raw: unknown): SecureApiAppConfig {
     }
   });
 
+  const webAclOptions = parseWaf(key('waf'), config.waf);
+
   return {
     stackName,
     props: omitUndefined({
+      webAclOptions,
       stageName,
       throttle,
       corsOrigins,
@@ -250,6 +282,42 @@ export function parseAppConfig(raw: unknown): SecureApiAppConfig {
       allowedSourceIps,
     }) as SecureApiStackProps,
   };
+}
+
+function parseWaf(key: string, raw: unknown): SecureApiWebAclProps | undefined {
+  if (raw === undefined) {
+    return undefined;
+  }
+  const waf = expectObject(key, raw, WAF_KEYS) as WafContext;
+  const at = (name: string): string => `${key}.${name}`;
+  const limit = optionalInteger(at('rateLimit'), waf.rateLimit, 10, 2_000_000_000);
+  const windowSeconds = waf.rateLimitWindowSeconds;
+  if (windowSeconds !== undefined && ![60, 120, 300, 600].includes(windowSeconds as number)) {
+    throw invalid(at('rateLimitWindowSeconds'), 'must be one of 60, 120, 300, 600', windowSeconds);
+  }
+  const maxBodySizeKb = optionalInteger(at('maxBodySizeKb'), waf.maxBodySizeKb, 1, 64);
+  const cidrs = (name: 'blockedIps' | 'allowedIps'): string[] | undefined => {
+    const list = optionalStrings(at(name), waf[name]);
+    list?.forEach((cidr, i) => {
+      if (!IPV4_CIDR.test(cidr) && !IPV6_CIDR.test(cidr)) {
+        throw invalid(`${at(name)}[${i}]`, 'must be an IPv4 or IPv6 CIDR block such as "203.0.113.0/24"', cidr);
+      }
+    });
+    return list;
+  };
+  const flag = (name: 'sqlInjection' | 'anonymousIp' | 'botControl'): boolean | undefined => optionalBoolean(at(name), waf[name]);
+  const logAllRequests = optionalBoolean(at('logAllRequests'), waf.logAllRequests);
+  return omitUndefined({
+    rateLimit: limit === undefined && windowSeconds === undefined
+      ? undefined
+      : omitUndefined({ limit, window: windowSeconds === undefined ? undefined : Duration.seconds(windowSeconds) }),
+    maxBodySize: maxBodySizeKb === undefined ? undefined : Size.kibibytes(maxBodySizeKb),
+    bodyInspectionLimit: maxBodySizeKb === undefined || maxBodySizeKb <= 16 ? undefined : Size.kibibytes(Math.ceil(maxBodySizeKb / 16) * 16),
+    blockedIps: cidrs('blockedIps'),
+    allowedIps: cidrs('allowedIps'),
+    managedRuleGroups: omitUndefined({ sqlInjection: flag('sqlInjection'), anonymousIp: flag('anonymousIp'), botControl: flag('botControl') }),
+    logging: logAllRequests === undefined ? undefined : { logAllRequests },
+  });
 }
 
 function parseIssuers(key: string, raw: unknown): TokenIssuer[] | undefined {

@@ -11,6 +11,7 @@ import { DemoItemsService } from './demo-items-service';
 import { SecureApiValidationError } from './errors';
 import { SecureApi } from './secure-api';
 import { SecureApiMonitoring } from './secure-api-monitoring';
+import type { SecureApiWebAclProps } from './secure-api-web-acl';
 import { TokenIssuer } from './token-issuer';
 
 /** Properties of {@link SecureApiStack}; `bin/app.ts` fills them from the `secureApi` context of `cdk.json`. */
@@ -102,6 +103,11 @@ export interface SecureApiStackProps extends StackProps {
    * @default - any source
    */
   readonly allowedSourceIps?: string[];
+  /**
+   * Options of the AWS WAF web ACL in front of the stage; its log group follows the stack's retention and key.
+   * @default - WEB_ACL_DEFAULTS
+   */
+  readonly webAclOptions?: SecureApiWebAclProps;
 }
 
 /**
@@ -185,6 +191,7 @@ export class SecureApiStack extends Stack {
       executionLogLevel: props.executionLogLevel,
       cors: props.corsOrigins ? { allowOrigins: [...props.corsOrigins] } : undefined,
       allowedSourceIps: props.allowedSourceIps,
+      webAclOptions: props.webAclOptions,
     });
 
     this.items = new DemoItemsService(this, 'Items', {

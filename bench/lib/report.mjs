@@ -66,6 +66,7 @@ const ROWS = [
   { label: 'cold start, net', read: (i) => i.cold?.netMs.median, unit: 'ms', digits: 1 },
   { label: '  load (require)', read: (i) => i.cold?.requireMs.median, unit: 'ms', digits: 1 },
   { label: '  first decision', read: (i) => i.cold?.firstDecisionMs.median, unit: 'ms', digits: 1 },
+  { label: '  then a 2nd decision', read: (i) => i.cold?.secondDecisionMs.median, unit: 'ms', digits: 2 },
   { label: '  key fetches', read: (i) => i.cold?.keyFetches, unit: '', digits: 0, noRatio: true },
   { label: 'RSS after 1st decision', read: (i) => i.cold?.rss.median / MIB, unit: 'MiB', digits: 1 },
   { label: 'warm decisions/s', read: (i) => i.warm?.rate, unit: '/s', digits: 0 },
@@ -73,6 +74,7 @@ const ROWS = [
   { label: 'warm p99', read: (i) => i.warm?.p99Ms, unit: 'ms', digits: 3 },
   { label: 'warm p99 / p50', read: (i) => i.warm?.tailRatio, unit: '', digits: 2, noRatio: true },
   { label: 'warm-up p99', read: (i) => i.warm?.warmupP99Ms, unit: 'ms', digits: 3 },
+  { label: 'allocated per decision', read: (i) => i.warm?.bytesPerDecision / KIB, unit: 'KiB', digits: 1 },
   { label: 'RSS after warm run', read: (i) => i.warm?.rss / MIB, unit: 'MiB', digits: 1 },
 ];
 

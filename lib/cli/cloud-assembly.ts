@@ -6,7 +6,7 @@
  * @see https://github.com/aws/aws-cdk/tree/main/packages/%40aws-cdk/cloud-assembly-schema
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { configError } from './errors';
 
 /** A CloudFormation resource, as far as the report reads it. */
@@ -62,34 +62,36 @@ interface ManifestArtifact {
 /**
  * Returns every CloudFormation stack of the assembly in `dir`, in manifest order.
  *
+ * @param dir the assembly directory
+ * @param label how to name the directory in error messages, e.g. as the operator typed it
  * @throws CliError (exit 3) when `dir` holds no readable `manifest.json`, or a template it names is missing
  */
-export function readCloudAssembly(dir: string): AssemblyStack[] {
+export function readCloudAssembly(dir: string, label: string = dir): AssemblyStack[] {
   const assemblyDir = resolve(dir);
   const manifestFile = join(assemblyDir, 'manifest.json');
   if (!existsSync(manifestFile)) {
-    throw configError('ERR_NO_CLOUD_ASSEMBLY', `${dir} holds no cloud assembly (manifest.json). Run \`npx cdk synth\` first, or pass its directory to --cdk-out.`);
+    throw configError('ERR_NO_CLOUD_ASSEMBLY', `${label} holds no cloud assembly (manifest.json). Run \`npx cdk synth\` first, or pass its directory to --cdk-out.`);
   }
-  const manifest = readJson<{ artifacts?: Record<string, ManifestArtifact> }>(manifestFile, dir);
+  const manifest = readJson<{ artifacts?: Record<string, ManifestArtifact> }>(manifestFile, label);
   const stacks: AssemblyStack[] = [];
   for (const [artifactId, artifact] of Object.entries(manifest.artifacts ?? {})) {
     if (artifact.type === 'cdk:cloud-assembly' && artifact.properties?.directoryName) {
-      stacks.push(...readCloudAssembly(join(assemblyDir, artifact.properties.directoryName)));
+      stacks.push(...readCloudAssembly(join(assemblyDir, artifact.properties.directoryName), join(label, artifact.properties.directoryName)));
     } else if (artifact.type === 'aws:cloudformation:stack' && artifact.properties?.templateFile) {
       const templateFile = join(assemblyDir, artifact.properties.templateFile);
       if (!existsSync(templateFile)) {
-        throw configError('ERR_TEMPLATE_MISSING', `${dir} names the template ${artifact.properties.templateFile}, which does not exist. Run \`npx cdk synth\` again.`);
+        throw configError('ERR_TEMPLATE_MISSING', `${label} names the template ${artifact.properties.templateFile}, which does not exist. Run \`npx cdk synth\` again.`);
       }
       // Recent CDK versions move construct metadata out of the manifest into a side file.
       const metadata = artifact.additionalMetadataFile
-        ? readJson<Record<string, MetadataEntry[]>>(join(assemblyDir, artifact.additionalMetadataFile), dir)
+        ? readJson<Record<string, MetadataEntry[]>>(join(assemblyDir, artifact.additionalMetadataFile), label)
         : (artifact.metadata ?? {});
       stacks.push({
         artifactId,
         stackName: artifact.properties.stackName ?? artifactId,
         displayName: artifact.displayName ?? artifactId,
         assemblyDir,
-        template: readJson<CfnTemplate>(templateFile, dir),
+        template: readJson<CfnTemplate>(templateFile, label),
         metadata,
       });
     }
@@ -97,10 +99,10 @@ export function readCloudAssembly(dir: string): AssemblyStack[] {
   return stacks;
 }
 
-function readJson<T>(file: string, dir: string): T {
+function readJson<T>(file: string, label: string): T {
   try {
     return JSON.parse(readFileSync(file, 'utf8')) as T;
   } catch (error) {
-    throw configError('ERR_CLOUD_ASSEMBLY_MALFORMED', `${file} in ${dir} is not readable JSON. Run \`npx cdk synth\` again.`, error);
+    throw configError('ERR_CLOUD_ASSEMBLY_MALFORMED', `${basename(file)} in ${label} is not readable JSON. Run \`npx cdk synth\` again.`, error);
   }
 }

@@ -108,8 +108,8 @@ export function mapAwsError(error: unknown, context: AwsCallContext): CliError {
   if (error instanceof CliError) {
     return error;
   }
-  const name = error instanceof Error ? error.name : '';
-  const detail = error instanceof Error ? trimPeriod(error.message) : String(error);
+  const { name, message } = typeof error === 'object' && error !== null ? (error as { name?: unknown; message?: unknown }) : {};
+  const detail = typeof message === 'string' ? trimPeriod(message) : String(error);
   const pool = `user pool ${context.userPoolId}`;
   const auth = (code: string, message: string): CliError => new CliError(code, message, { exitCode: ExitCode.AwsAuth, cause: error });
   const other = (code: string, message: string): CliError => new CliError(code, message, { exitCode: ExitCode.AwsOther, cause: error });
@@ -129,6 +129,9 @@ export function mapAwsError(error: unknown, context: AwsCallContext): CliError {
   }
   if (name === 'ExpiredTokenException' || name === 'ExpiredToken') {
     return auth('ERR_AWS_CREDENTIALS_EXPIRED', 'Your AWS session has expired. Refresh it (for example `aws sso login`) and retry.');
+  }
+  if (typeof name !== 'string') {
+    return other('ERR_AWS_REQUEST_FAILED', `Cognito refused ${context.action} on ${pool}: ${detail}.`);
   }
   if (CREDENTIAL_ERRORS.has(name)) {
     return auth(
@@ -172,7 +175,7 @@ export function mapAwsError(error: unknown, context: AwsCallContext): CliError {
   if (name === 'InvalidParameterException') {
     return other('ERR_AWS_INVALID_PARAMETER', `Cognito rejected a parameter of ${context.action}: ${detail}.`);
   }
-  return other('ERR_AWS_REQUEST_FAILED', `Cognito refused ${context.action} on ${pool} (${name || 'unknown error'}): ${detail}.`);
+  return other('ERR_AWS_REQUEST_FAILED', `Cognito refused ${context.action} on ${pool} (${name}): ${detail}.`);
 }
 
 /** Runs one SDK call and maps its failure with {@link mapAwsError}. */

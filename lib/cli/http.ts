@@ -35,7 +35,8 @@ const NETWORK_ERROR_CODES: Record<string, string> = {
  * `cause` holds the socket error) and abort timeouts.
  */
 export function describeNetworkFailure(error: unknown): string | undefined {
-  for (let current: unknown = error, depth = 0; current instanceof Object && depth < 4; depth++) {
+  // Duck-typed rather than `instanceof`: socket errors may come from another realm (a VM context, jest).
+  for (let current: unknown = error, depth = 0; typeof current === 'object' && current !== null && depth < 4; depth++) {
     const candidate = current as { code?: unknown; name?: unknown; cause?: unknown };
     if (typeof candidate.code === 'string' && candidate.code in NETWORK_ERROR_CODES) {
       return NETWORK_ERROR_CODES[candidate.code];

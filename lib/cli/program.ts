@@ -106,7 +106,7 @@ interface MachineFlags extends AwsFlags {
   readonly tokenEndpoint?: string;
   readonly clientId?: string;
   readonly cache: boolean;
-  readonly timeout: string;
+  readonly timeout?: string;
 }
 
 /**
@@ -133,14 +133,14 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
     );
 
   const loadOutputs = (flags: OutputsFlags): StackOutputs | undefined => loadStackOutputs({ file: flags.outputs, stack: flags.stack, cwd: context.cwd });
-  const connectTo = (flags: AwsFlags, outputs: StackOutputs | undefined): { userPoolId: string; region: string; connect: () => CognitoTarget } => {
+  const connectTo = (flags: AwsFlags, outputs: StackOutputs | undefined): { userPoolId: string; connect: () => CognitoTarget } => {
     const userPoolId = requireSetting(outputs, { value: flags.userPoolId, flag: '--user-pool-id', outputKey: OutputKey.UserPoolId });
     const region = resolveRegion(userPoolId, flags.region);
     let target: CognitoTarget | undefined;
     const connect = (): CognitoTarget => (target ??= { client: context.createCognitoClient({ region, profile: flags.profile }), region, userPoolId });
-    return { userPoolId, region, connect };
+    return { userPoolId, connect };
   };
-  const seams = (flags: { timeout: string }): HttpSeams => ({ fetch: context.fetch, now: context.now, timeoutMs: parseTimeout(flags.timeout) });
+  const seams = (flags: { timeout?: string }): HttpSeams => ({ fetch: context.fetch, now: context.now, timeoutMs: parseTimeout(flags.timeout) });
   const machineToken = async (flags: MachineFlags, outputs: StackOutputs | undefined, scopes: readonly string[], needSecret: boolean): Promise<{ token: MachineToken; clientId: string }> => {
     const tokenEndpoint = parseSecureUrl(
       requireSetting(outputs, { value: flags.tokenEndpoint, flag: '--token-endpoint', outputKey: OutputKey.TokenEndpoint }),
@@ -285,7 +285,7 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
     .addOption(new Option('--format <format>', 'Markdown for people, JSON for tools').choices(['markdown', 'json']).default('markdown'))
     .addHelpText('after', ['', 'Examples:', '  $ npx cdk synth && secure-api report --out SECURITY-REPORT.md', '  $ secure-api report --cdk-out cdk.out --stack Demo'].join('\n'))
     .action((flags: { cdkOut: string; stack?: string; out?: string; format: 'markdown' | 'json' }) => {
-      const all = readCloudAssembly(resolve(context.cwd, flags.cdkOut));
+      const all = readCloudAssembly(resolve(context.cwd, flags.cdkOut), flags.cdkOut);
       const stacks = flags.stack === undefined ? all : all.filter((s) => [s.stackName, s.artifactId, s.displayName].includes(flags.stack!));
       if (stacks.length === 0) {
         throw configError(
@@ -325,14 +325,17 @@ function addMachineOptions(command: Command): Command {
   return addAwsOptions(command)
     .option('--token-endpoint <url>', 'the OAuth 2.0 token endpoint (default: output TokenEndpoint)')
     .option('--client-id <id>', 'the machine client (default: output MachineClientId)')
-    .option('--timeout <seconds>', 'timeout of each HTTP request', String(DEFAULT_HTTP_TIMEOUT_MS / 1000));
+    .option('--timeout <seconds>', `timeout of each HTTP request (default: ${DEFAULT_HTTP_TIMEOUT_MS / 1000})`);
 }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function parseTimeout(value: string): number {
+function parseTimeout(value: string | undefined): number {
+  if (value === undefined) {
+    return DEFAULT_HTTP_TIMEOUT_MS;
+  }
   const seconds = Number(value);
   if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 300) {
     throw usageError('ERR_BAD_TIMEOUT', `--timeout must be a number of seconds above 0 and at most 300 (received: ${JSON.stringify(value)}).`);

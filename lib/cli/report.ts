@@ -277,7 +277,7 @@ function buildApi(stack: AssemblyStack, resources: Resources, apiId: string, api
   return {
     logicalId: apiId,
     name: typeof api.Properties?.Name === 'string' ? api.Properties.Name : apiId,
-    stages: stages.map(([id, stage]) => buildStage(resources, id, stage, apiId)),
+    stages: stages.map(([id, stage]) => buildStage(resources, id, stage)),
     authorizers: [...authorizers.values()].map((authorizer) => authorizer.report),
     routes: rows,
   };
@@ -432,17 +432,14 @@ function throttling(stage: CfnResource, method: string, path: string): RouteThro
   };
 }
 
-function buildStage(resources: Resources, id: string, stage: CfnResource, apiId: string): StageReport {
+function buildStage(resources: Resources, id: string, stage: CfnResource): StageReport {
   const props = stage.Properties ?? {};
   const stageWide = (Array.isArray(props.MethodSettings) ? props.MethodSettings : [])
     .filter(isRecord)
     .find((setting) => setting.ResourcePath === '/*' && setting.HttpMethod === '*');
   const accessLog = isRecord(props.AccessLogSetting) ? props.AccessLogSetting.DestinationArn : undefined;
   const webAcls = ofType(resources, 'AWS::WAFv2::WebACLAssociation')
-    .filter(([, association]) => {
-      const target = references(association.Properties?.ResourceArn);
-      return target.has(id) || (target.has(apiId) && !ofType(resources, 'AWS::ApiGateway::Stage').some(([other]) => other !== id && target.has(other)));
-    })
+    .filter(([, association]) => references(association.Properties?.ResourceArn).has(id))
     .flatMap(([, association]) => [...references(association.Properties?.WebACLArn)].filter((ref) => resources[ref]?.Type === 'AWS::WAFv2::WebACL'));
   return {
     logicalId: id,
@@ -573,38 +570,56 @@ function buildLogGroups(resources: Resources): LogGroupReport[] {
   const groups = [...ofType(resources, 'AWS::Logs::LogGroup'), ...ofType(resources, 'Custom::LogRetention')];
   return groups.map(([id, group]) => {
     const props = group.Properties ?? {};
-    const usedBy = Object.entries(resources)
-      .filter(([otherId, other]) => otherId !== id && references(other.Properties).has(id))
-      .map(([otherId, other]) => describeUse(otherId, other));
+    const referrers = Object.entries(resources).filter(([otherId, other]) => otherId !== id && references(other.Properties).has(id));
     // A group named after a function (`/aws/lambda/${Fn}`) is where that function logs by default.
-    const functions = [...references(props.LogGroupName)].filter((ref) => resources[ref]?.Type === 'AWS::Lambda::Function');
-    usedBy.push(...functions.map((fn) => `log of function ${fn}`).filter((use) => !usedBy.includes(use)));
+    const namedFor = [...references(props.LogGroupName)].filter((ref) => resources[ref]?.Type === 'AWS::Lambda::Function');
     return {
       logicalId: id,
       name: props.LogGroupName === undefined ? undefined : renderValue(props.LogGroupName),
       retentionDays: numberOrUndefined(props.RetentionInDays),
       kmsKey: props.KmsKeyId === undefined ? undefined : describeReference(resources, props.KmsKeyId),
       deletionPolicy: group.DeletionPolicy,
-      usedBy,
+      usedBy: describeUses(referrers, namedFor),
     };
   });
 }
 
-function describeUse(id: string, resource: CfnResource): string {
-  switch (resource.Type) {
-    case 'AWS::ApiGateway::Stage':
-      return `access log of stage ${String(resource.Properties?.StageName ?? '?')}`;
-    case 'AWS::Lambda::Function':
-      return `log of function ${id}`;
-    case 'AWS::WAFv2::LoggingConfiguration':
-      return 'WAF log';
-    case 'AWS::Logs::MetricFilter':
-      return `metric filter ${id}`;
-    case 'AWS::Logs::SubscriptionFilter':
-      return `subscription filter ${id}`;
-    default:
-      return `${resource.Type.replace(/^AWS::/, '')} ${id}`;
+/** What writes to a log group, then what reads it, in words; IAM grants are left out (they allow, not use). */
+function describeUses(referrers: Array<[string, CfnResource]>, namedFor: string[]): string[] {
+  const uses = new Set<string>();
+  const counted = new Map<string, number>();
+  const count = (what: string): void => void counted.set(what, (counted.get(what) ?? 0) + 1);
+  for (const [id, resource] of referrers) {
+    switch (resource.Type) {
+      case 'AWS::ApiGateway::Stage':
+        uses.add(`access log of stage ${String(resource.Properties?.StageName ?? '?')}`);
+        break;
+      case 'AWS::Lambda::Function':
+        uses.add(`log of function ${id}`);
+        break;
+      case 'AWS::WAFv2::LoggingConfiguration':
+        uses.add('WAF log');
+        break;
+      case 'AWS::Logs::SubscriptionFilter':
+        uses.add(`subscription filter ${id}`);
+        break;
+      case 'AWS::Logs::MetricFilter':
+        count('metric filter');
+        break;
+      case 'AWS::Logs::QueryDefinition':
+        count('saved query');
+        break;
+      case 'AWS::IAM::Policy':
+      case 'AWS::IAM::Role':
+      case 'AWS::IAM::ManagedPolicy':
+        break;
+      default:
+        uses.add(`${resource.Type.replace(/^AWS::/, '')} ${id}`);
+    }
   }
+  namedFor.forEach((fn) => uses.add(`log of function ${fn}`));
+  const plurals: Record<string, string> = { 'metric filter': 'metric filters', 'saved query': 'saved queries' };
+  return [...uses, ...[...counted.entries()].map(([what, n]) => `${n} ${n === 1 ? what : plurals[what]}`)];
 }
 
 /** Functions without `LoggingConfig.LogGroup` and without a log group or retention resource naming them. */

@@ -302,15 +302,6 @@ describe('secure-api token', () => {
     );
   });
 
-  test('error flow: an unreachable Cognito endpoint is a network error (exit 6)', async () => {
-    await deployment.cognito.close();
-
-    const result = await deployment.run(['token']);
-
-    expect(result.code).toBe(ExitCode.Network);
-    expect(result.stderr).toBe('secure-api: Could not reach Cognito in eu-west-1: the connection was refused. Check your network and proxy settings, then retry.\n');
-  });
-
   test('error flow: an unreachable token endpoint is a network error (exit 6)', async () => {
     await deployment.tokenEndpoint.close();
 

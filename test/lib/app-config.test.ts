@@ -1,4 +1,6 @@
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Size, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { SecureApiStack } from '../../lib/secure-api-stack';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { APP_CONFIG_CONTEXT_KEY, appConfigFromContext, parseAppConfig } from '../../lib/app-config';
@@ -80,7 +82,7 @@ describe('app configuration from cdk.json context', () => {
     ['the context is not an object', ['x'], `cdk.json context 'secureApi' must be a JSON object (received: ["x"])`],
     ['the context string is not JSON', '{stage', `cdk.json context 'secureApi' must be a JSON object (received: "{stage")`],
     ['a key is misspelt', { stagename: 'dev' },
-      "cdk.json context 'secureApi.stagename' is not a known setting; known settings are stackName, stageName, throttle, corsOrigins, callbackUrls, logoutUrls, externalIssuers, logRetentionDays, kmsKeyArn, createKmsKey, featurePlan, threatProtection, mfa, domainPrefix, accessTokenValidityMinutes, authorizerCacheTtlSeconds, executionLogLevel, allowedSourceIps (received: \"dev\")"],
+      "cdk.json context 'secureApi.stagename' is not a known setting; known settings are stackName, stageName, throttle, corsOrigins, callbackUrls, logoutUrls, externalIssuers, logRetentionDays, kmsKeyArn, createKmsKey, featurePlan, threatProtection, mfa, domainPrefix, accessTokenValidityMinutes, authorizerCacheTtlSeconds, executionLogLevel, allowedSourceIps, waf (received: \"dev\")"],
     ['the stack name starts with a digit', { stackName: '1api' },
       `cdk.json context 'secureApi.stackName' must start with a letter and hold at most 128 letters, digits and hyphens (received: "1api")`],
     ['the stage name has a space', { stageName: 'my stage' },
@@ -132,8 +134,37 @@ describe('app configuration from cdk.json context', () => {
       `cdk.json context 'secureApi.executionLogLevel' must be one of "ERROR", "INFO", "OFF" (received: "info")`],
     ['a source IP is not a CIDR block', { allowedSourceIps: ['203.0.113.7'] },
       `cdk.json context 'secureApi.allowedSourceIps[0]' must be an IPv4 or IPv6 CIDR block such as "203.0.113.0/24" (received: "203.0.113.7")`],
+    ['the waf rate limit is below what AWS WAF accepts', { waf: { rateLimit: 5 } },
+      "cdk.json context 'secureApi.waf.rateLimit' must be an integer from 10 to 2000000000 (received: 5)"],
+    ['the waf window is not one AWS WAF offers', { waf: { rateLimitWindowSeconds: 90 } },
+      "cdk.json context 'secureApi.waf.rateLimitWindowSeconds' must be one of 60, 120, 300, 600 (received: 90)"],
+    ['the waf body size limit is beyond what AWS WAF inspects', { waf: { maxBodySizeKb: 128 } },
+      "cdk.json context 'secureApi.waf.maxBodySizeKb' must be an integer from 1 to 64 (received: 128)"],
+    ['a blocked ip is not a CIDR block', { waf: { blockedIps: ['198.51.100.1'] } },
+      `cdk.json context 'secureApi.waf.blockedIps[0]' must be an IPv4 or IPv6 CIDR block such as "203.0.113.0/24" (received: "198.51.100.1")`],
+    ['a waf key is misspelt', { waf: { ratelimit: 100 } },
+      "cdk.json context 'secureApi.waf.ratelimit' is not a known setting; known settings are rateLimit, rateLimitWindowSeconds, maxBodySizeKb, blockedIps, allowedIps, sqlInjection, anonymousIp, botControl, logAllRequests (received: 100)"],
   ])('throws when %s', (_case, raw, message) => {
     expect(() => parseAppConfig(raw)).toThrow(SecureApiValidationError);
     expect(() => parseAppConfig(raw)).toThrow(message);
+  });
+
+  test('waf settings translate into web acl options that reach the template', () => {
+    const { props } = parseAppConfig({
+      waf: { rateLimit: 300, rateLimitWindowSeconds: 60, maxBodySizeKb: 32, blockedIps: ['198.51.100.0/24'], sqlInjection: true, logAllRequests: true },
+    });
+    expect(props.webAclOptions?.rateLimit).toEqual({ limit: 300, window: Duration.seconds(60) });
+    expect(props.webAclOptions?.maxBodySize).toEqual(Size.kibibytes(32));
+    expect(props.webAclOptions?.bodyInspectionLimit?.toKibibytes()).toBe(32);
+    const app = new App();
+    const stack = new SecureApiStack(app, 'Demo', { ...props, env: { account: '123456789012', region: 'eu-west-1' } });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      Rules: Match.arrayWith([
+        Match.objectLike({ Statement: { RateBasedStatement: Match.objectLike({ Limit: 300, EvaluationWindowSec: 60 }) } }),
+        Match.objectLike({ Statement: Match.objectLike({ ManagedRuleGroupStatement: Match.objectLike({ Name: 'AWSManagedRulesSQLiRuleSet' }) }) }),
+      ]),
+    });
+    template.hasResourceProperties('AWS::WAFv2::IPSet', { Addresses: ['198.51.100.0/24'] });
   });
 });

@@ -62,7 +62,9 @@ describe('SecureApi', () => {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
-    template.resourceCountIs('AWS::Logs::LogGroup', 2);
+    // Access log, authorizer decision log, WAF log.
+    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'REQUEST',
       IdentitySource: 'method.request.header.Authorization',
@@ -360,7 +362,7 @@ describe('SecureApi', () => {
       },
     });
     const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup')) as Array<{ Properties: { KmsKeyId?: unknown } }>;
-    expect(logGroups).toHaveLength(2);
+    expect(logGroups).toHaveLength(3);
     expect(logGroups.every((group) => group.Properties.KmsKeyId !== undefined)).toBe(true);
   });
 

@@ -1,0 +1,135 @@
+/**
+ * Runs `bin/secure-api.ts` for real, as a child process through ts-node, with a clean environment:
+ * proves the entry point, the standard AWS credential chain and endpoint settings, and process exit codes.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { ExitCode } from '../../lib/cli/errors';
+import { TestDeployment, startTestDeployment } from './fixtures/deployment';
+import { TEST_CREDENTIALS } from './fixtures/fake-cognito';
+import { closerOf, listenLocally } from './fixtures/servers';
+
+const ROOT = resolve(__dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'secure-api.ts');
+
+interface ChildRun {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs the CLI in `cwd` with exactly `env` (plus PATH), never the test runner's AWS settings. */
+function runBin(args: string[], cwd: string, env: Record<string, string>): Promise<ChildRun> {
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      ['-r', require.resolve('ts-node/register/transpile-only'), BIN, ...args],
+      { cwd, env: { PATH: process.env.PATH ?? '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** The line the CLI printed about the failure (the AWS SDK may add its own warnings around it). */
+function cliLine(stderr: string): string | undefined {
+  return stderr.split('\n').find((line) => line.startsWith('secure-api: '));
+}
+
+let deployment: TestDeployment;
+let home: string;
+
+beforeAll(async () => {
+  deployment = await startTestDeployment();
+});
+
+afterAll(async () => {
+  await deployment.close();
+});
+
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'secure-api-home-'));
+});
+
+afterEach(() => {
+  rmSync(home, { recursive: true, force: true });
+});
+
+/** An environment with no AWS configuration at all: no profile files, no instance metadata. */
+function isolatedEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    HOME: home,
+    XDG_CACHE_HOME: join(home, 'cache'),
+    AWS_CONFIG_FILE: join(home, 'no-config'),
+    AWS_SHARED_CREDENTIALS_FILE: join(home, 'no-credentials'),
+    AWS_EC2_METADATA_DISABLED: 'true',
+    ...extra,
+  };
+}
+
+describe('bin/secure-api.ts', () => {
+  test('--help prints every command and the exit codes, and exits 0', async () => {
+    const result = await runBin(['--help'], home, isolatedEnv());
+
+    expect(result.code).toBe(ExitCode.Ok);
+    for (const command of ['token', 'smoke', 'users', 'report']) {
+      expect(result.stdout).toContain(`  ${command} `);
+    }
+    expect(result.stdout).toContain('Exit codes:\n   0  success\n   1  a smoke check failed');
+  });
+
+  test('an unknown option exits 2 with commander’s message', async () => {
+    const result = await runBin(['token', '--bogus'], home, isolatedEnv());
+
+    expect(result.code).toBe(ExitCode.Usage);
+    expect(result.stderr).toContain("error: unknown option '--bogus'");
+  });
+
+  test('happy flow: token with credentials and endpoint from the standard AWS environment variables', async () => {
+    const env = isolatedEnv({
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: deployment.cognito.url,
+    });
+
+    const result = await runBin(['token', '--scope', 'items/read', '--format', 'header'], deployment.dir, env);
+
+    expect(result.code).toBe(ExitCode.Ok);
+    expect(result.stdout).toMatch(/^Authorization: Bearer [\w-]+\.[\w-]+\.[\w-]+\n$/);
+    expect(deployment.cognito.requests.at(-1)).toMatchObject({ action: 'DescribeUserPoolClient', signatureValid: true });
+    expect(readdirSync(join(home, 'cache', 'cdk-secure-api'))).toHaveLength(1);
+  });
+
+  test('error flow: no AWS credentials anywhere is exit 4 with what to do', async () => {
+    const env = isolatedEnv({ AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: deployment.cognito.url });
+    const before = deployment.cognito.requests.length;
+
+    const result = await runBin(['token', '--no-cache'], deployment.dir, env);
+
+    expect(result.code).toBe(ExitCode.AwsAuth);
+    expect(cliLine(result.stderr)).toBe(
+      'secure-api: No AWS credentials were found. Pass --profile (or set AWS_PROFILE), run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
+    );
+    expect(deployment.cognito.requests).toHaveLength(before);
+  });
+
+  test('error flow: an unreachable Cognito endpoint is exit 6', async () => {
+    const server = createServer();
+    const port = await listenLocally(server);
+    await closerOf(server)();
+    const env = isolatedEnv({
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: `http://127.0.0.1:${port}`,
+    });
+
+    const result = await runBin(['token', '--no-cache'], deployment.dir, env);
+
+    expect(result.code).toBe(ExitCode.Network);
+    expect(cliLine(result.stderr)).toBe(
+      'secure-api: Could not reach Cognito in eu-west-1: the connection was refused. Check your network and proxy settings, then retry.',
+    );
+  });
+});
