@@ -10,7 +10,7 @@ export class AuthorizerError extends Error {
   /** Stable code of this error class. */
   static code: string = 'ERR_AUTHORIZER';
   /** Stable code of this error, equal to the static `code` of its class. */
-  code: string = 'ERR_AUTHORIZER';
+  readonly code: string;
   /** The decision-log reason this error maps to. */
   readonly reason: ReasonCode;
 
@@ -22,6 +22,8 @@ export class AuthorizerError extends Error {
   constructor(reason: ReasonCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.reason = reason;
+    // Each subclass declares only its static code; the instance takes it from the class it was made with.
+    this.code = (new.target as typeof AuthorizerError).code;
     this.name = new.target.name;
   }
 }
@@ -29,7 +31,6 @@ export class AuthorizerError extends Error {
 /** The configuration is invalid. The message names the setting path, the rule and the value received. */
 export class ConfigError extends AuthorizerError {
   static override code = 'ERR_CONFIG';
-  override code = 'ERR_CONFIG';
 
   /** @param message `<setting path>: <rule> (received: <value>)` */
   constructor(message: string, options?: { cause?: unknown }) {
@@ -40,7 +41,6 @@ export class ConfigError extends AuthorizerError {
 /** The API Gateway event does not have the shape of a TOKEN or REQUEST authorizer event. */
 export class MalformedEventError extends AuthorizerError {
   static override code = 'ERR_MALFORMED_EVENT';
-  override code = 'ERR_MALFORMED_EVENT';
 
   /** @param message which part of the event is malformed */
   constructor(message: string) {
@@ -51,7 +51,6 @@ export class MalformedEventError extends AuthorizerError {
 /** The bearer token is missing, malformed, or fails a check; always answered with 401. */
 export class TokenRejectedError extends AuthorizerError {
   static override code = 'ERR_TOKEN_REJECTED';
-  override code = 'ERR_TOKEN_REJECTED';
   /**
    * The verified claims when the token was rejected after its signature verified (for example an
    * expired token), so the decision log may name its subject; undefined before that point.
@@ -72,7 +71,6 @@ export class TokenRejectedError extends AuthorizerError {
 /** No usable key of the token's issuer has the token's `kid` (after at most one refetch). */
 export class KeyNotFoundError extends AuthorizerError {
   static override code = 'ERR_KEY_NOT_FOUND';
-  override code = 'ERR_KEY_NOT_FOUND';
 
   /** @param message why no key was found */
   constructor(message: string) {
@@ -83,7 +81,6 @@ export class KeyNotFoundError extends AuthorizerError {
 /** The issuer's keys could not be fetched and no keys within the grace period are at hand. */
 export class KeysUnavailableError extends AuthorizerError {
   static override code = 'ERR_KEYS_UNAVAILABLE';
-  override code = 'ERR_KEYS_UNAVAILABLE';
 
   /** @param message why the keys are unavailable; `cause` holds the fetch error */
   constructor(message: string, options?: { cause?: unknown }) {
@@ -94,7 +91,6 @@ export class KeysUnavailableError extends AuthorizerError {
 /** A JWKS or discovery document could not be fetched or is not acceptable. */
 export class FetchError extends AuthorizerError {
   static override code = 'ERR_FETCH_FAILED';
-  override code = 'ERR_FETCH_FAILED';
 
   /** @param message what went wrong, naming the URL */
   constructor(message: string, options?: { cause?: unknown }) {
@@ -105,7 +101,6 @@ export class FetchError extends AuthorizerError {
 /** A JWKS or discovery fetch did not complete within `keys.fetchTimeoutMs`. */
 export class FetchTimeoutError extends FetchError {
   static override code = 'ERR_FETCH_TIMEOUT';
-  override code = 'ERR_FETCH_TIMEOUT';
 }
 
 /**
@@ -114,7 +109,6 @@ export class FetchTimeoutError extends FetchError {
  */
 export class PolicyInvariantError extends AuthorizerError {
   static override code = 'ERR_POLICY_INVARIANT';
-  override code = 'ERR_POLICY_INVARIANT';
 
   /** @param message which route's policy failed the check */
   constructor(message: string) {

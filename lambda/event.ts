@@ -5,7 +5,7 @@
  */
 import { isPlainObject } from './config';
 import { MalformedEventError, TokenRejectedError } from './errors';
-import { HTTP_VERBS, parseMethodArn, type HttpVerb, type MethodArn } from './routes';
+import { parseMethodArn, type MethodArn } from './routes';
 
 /** What the authorizer needs from an event. */
 export interface AuthorizerRequest {
@@ -19,40 +19,29 @@ export interface AuthorizerRequest {
   readonly resource?: string;
 }
 
-function ownMember(object: Record<string, unknown>, name: string): unknown {
-  return Object.hasOwn(object, name) ? object[name] : undefined;
-}
+const member = (object: Record<string, unknown>, name: string): unknown => (Object.hasOwn(object, name) ? object[name] : undefined);
 
-function optionalMap(event: Record<string, unknown>, name: string): Record<string, unknown> | undefined {
-  const value = ownMember(event, name);
-  if (value === undefined || value === null) {
-    return undefined;
+const malformed = (message: string): never => {
+  throw new MalformedEventError(message);
+};
+
+/** The values of every header named `authorization` (in any case) of a header map, checked with `valid`. */
+function authorizationValues(event: Record<string, unknown>, name: string, valid: (value: unknown) => boolean): unknown[] {
+  const map = member(event, name) ?? {};
+  if (!isPlainObject(map)) {
+    malformed(`'${name}' is not an object`);
   }
-  if (!isPlainObject(value)) {
-    throw new MalformedEventError(`'${name}' is not an object`);
-  }
-  return value;
+  return Object.entries(map as object).flatMap(([header, value]) => {
+    if (header.toLowerCase() !== 'authorization') {
+      return [];
+    }
+    return valid(value) ? [value] : malformed(`an 'authorization' value of '${name}' is not of the expected type`);
+  });
 }
 
 function authorizationOf(event: Record<string, unknown>): string | undefined {
-  const single: string[] = [];
-  for (const [name, value] of Object.entries(optionalMap(event, 'headers') ?? {})) {
-    if (name.toLowerCase() === 'authorization') {
-      if (typeof value !== 'string') {
-        throw new MalformedEventError("an 'authorization' header value is not a string");
-      }
-      single.push(value);
-    }
-  }
-  const multi: string[] = [];
-  for (const [name, values] of Object.entries(optionalMap(event, 'multiValueHeaders') ?? {})) {
-    if (name.toLowerCase() === 'authorization') {
-      if (!Array.isArray(values) || !values.every((value) => typeof value === 'string')) {
-        throw new MalformedEventError("an 'authorization' multi-value header is not an array of strings");
-      }
-      multi.push(...values);
-    }
-  }
+  const single = authorizationValues(event, 'headers', (value) => typeof value === 'string') as string[];
+  const multi = (authorizationValues(event, 'multiValueHeaders', (values) => Array.isArray(values) && values.every((value) => typeof value === 'string')) as string[][]).flat();
   // API Gateway repeats the last value of each header in `headers`; every value is in `multiValueHeaders`.
   const values = multi.length > 0 ? multi : single;
   if (values.length > 1 || single.some((value) => value !== values[0])) {
@@ -68,31 +57,27 @@ function authorizationOf(event: Record<string, unknown>): string | undefined {
  */
 export function parseAuthorizerEvent(event: unknown): AuthorizerRequest {
   if (!isPlainObject(event)) {
-    throw new MalformedEventError('the event is not an object');
+    return malformed('the event is not an object');
   }
-  const type = ownMember(event, 'type');
+  const type = member(event, 'type');
   if (type !== 'TOKEN' && type !== 'REQUEST') {
-    throw new MalformedEventError("'type' is neither TOKEN nor REQUEST");
+    return malformed("'type' is neither TOKEN nor REQUEST");
   }
-  const methodArn = parseMethodArn(ownMember(event, 'methodArn'));
-  if (!methodArn) {
-    throw new MalformedEventError("'methodArn' is not an execute-api method ARN");
-  }
+  const methodArn = parseMethodArn(member(event, 'methodArn')) ?? malformed("'methodArn' is not an execute-api method ARN");
   if (type === 'TOKEN') {
-    const token = ownMember(event, 'authorizationToken');
-    if (token !== undefined && token !== null && typeof token !== 'string') {
-      throw new MalformedEventError("'authorizationToken' is not a string");
+    const token = member(event, 'authorizationToken') ?? undefined;
+    if (token !== undefined && typeof token !== 'string') {
+      malformed("'authorizationToken' is not a string");
     }
-    return { type, methodArn, authorization: token ?? undefined };
+    return { type, methodArn, authorization: token as string | undefined };
   }
-
-  const httpMethod = ownMember(event, 'httpMethod');
-  if (httpMethod !== undefined && (typeof httpMethod !== 'string' || !HTTP_VERBS.includes(httpMethod as HttpVerb) || httpMethod !== methodArn.verb)) {
-    throw new MalformedEventError("'httpMethod' is not the verb of 'methodArn'");
+  const httpMethod = member(event, 'httpMethod');
+  if (httpMethod !== undefined && httpMethod !== methodArn.verb) {
+    malformed("'httpMethod' is not the verb of 'methodArn'");
   }
-  const resource = ownMember(event, 'resource');
+  const resource = member(event, 'resource');
   if (resource !== undefined && typeof resource !== 'string') {
-    throw new MalformedEventError("'resource' is not a string");
+    malformed("'resource' is not a string");
   }
-  return { type, methodArn, authorization: authorizationOf(event), ...(resource !== undefined && { resource }) };
+  return { type, methodArn, authorization: authorizationOf(event), ...(resource !== undefined && { resource: resource as string }) };
 }
