@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // The CDK app that `cdk.json` runs: the demo secure API, configured by the `secureApi` context and
-// checked by cdk-nag's AwsSolutions and Serverless packs on every synth.
+// checked by cdk-nag's AwsSolutions, Serverless and NIST 800-53 rev 5 packs on every synth.
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
 import { appConfigFromContext } from '../lib/app-config';
 import { SecureApiStack } from '../lib/secure-api-stack';
 
@@ -12,4 +12,4 @@ new SecureApiStack(app, stackName, {
   ...props,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app), new NIST80053R5Checks(app));

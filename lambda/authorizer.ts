@@ -9,11 +9,11 @@ import type { AuthorizerConfig, IssuerConfig, RouteConfig } from './config-types
 import { CONFIG_DEFAULTS, parseConfig } from './config';
 import { formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './decision-log';
 import { AuthorizerError, MalformedEventError, PolicyInvariantError, TokenRejectedError } from './errors';
-import { parseAuthorizerEvent, type AuthorizerRequest } from './event';
+import { parseAuthorizerEvent } from './event';
 import { httpGetJson, type FetchFunction } from './http';
 import { createKeySet } from './keys';
 import { evaluateStatements, routeScopedStatements, tokenScopedStatements, type AuthorizerResult, type PolicyStatement } from './policy';
-import { compileRouteTable, type CompiledRoute, type RouteTable } from './routes';
+import { compileRouteTable, type CompiledRoute } from './routes';
 import { extractBearerToken, ownClaim, TokenVerifier, type VerifiedToken, type VerifyTrace } from './verify';
 
 /** What a {@link CustomCheck} receives. */
@@ -169,147 +169,102 @@ function staticRefusal(route: CompiledRoute, token: VerifiedToken): ReasonCode |
   return undefined;
 }
 
-class ConfiguredAuthorizer implements Authorizer {
-  private readonly table: RouteTable;
-  private readonly verifier: TokenVerifier;
-  private readonly now: () => number;
-  private readonly log: (line: string) => void;
-  private readonly scope: 'token' | 'route';
+function errorName(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return error instanceof Error ? (sanitizeText(typeof code === 'string' ? code : error.name) ?? 'Error') : typeof error;
+}
 
-  constructor(
-    config: AuthorizerConfig,
-    private readonly options: AuthorizerOptions,
-  ) {
-    this.now = options.now ?? Date.now;
-    this.log = options.log ?? defaultLog;
-    this.scope = config.cacheKeyScope ?? CONFIG_DEFAULTS.cacheKeyScope;
-    this.table = compileRouteTable(config.routes);
-    if (this.scope === 'token') {
-      // Cold-start work: the overlap analysis every token-scoped answer needs.
-      void this.table.routes[0]?.patternHits;
-    }
-    const keyOptions = { ...CONFIG_DEFAULTS.keys, ...config.keys, fetch: options.fetch ?? httpGetJson, now: this.now };
-    this.verifier = new TokenVerifier(
-      config.issuers.map((issuer) => ({
-        config: issuer,
-        algorithms: issuer.algorithms ?? CONFIG_DEFAULTS.algorithms,
-        keySet: createKeySet(issuer, keyOptions),
-      })),
-      { clockSkewSeconds: config.clockSkewSeconds ?? CONFIG_DEFAULTS.clockSkewSeconds, maxTokenAgeSeconds: config.maxTokenAgeSeconds, now: this.now },
-    );
+function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptions): Authorizer {
+  const { customCheck } = options;
+  const now = options.now ?? Date.now;
+  const log = options.log ?? defaultLog;
+  const tokenScope = (config.cacheKeyScope ?? CONFIG_DEFAULTS.cacheKeyScope) === 'token';
+  const table = compileRouteTable(config.routes);
+  if (tokenScope) {
+    // Cold-start work: the overlap analysis every token-scoped answer needs.
+    void table.routes[0]?.patternHits;
   }
+  const keyOptions = { ...CONFIG_DEFAULTS.keys, ...config.keys, fetch: options.fetch ?? httpGetJson, now };
+  const verifier = new TokenVerifier(
+    config.issuers.map((issuer) => ({ config: issuer, algorithms: issuer.algorithms ?? CONFIG_DEFAULTS.algorithms, keySet: createKeySet(issuer, keyOptions) })),
+    { clockSkewSeconds: config.clockSkewSeconds ?? CONFIG_DEFAULTS.clockSkewSeconds, maxTokenAgeSeconds: config.maxTokenAgeSeconds, now },
+  );
 
-  async handle(event: unknown, context?: { awsRequestId?: string }): Promise<AuthorizerResult> {
-    const started = performance.now();
-    const trace: Trace = { route: null };
-    const line = (decision: Decision, reason: ReasonCode, error?: unknown): DecisionRecord => ({
-      level: levelFor(decision, reason),
-      msg: 'authorizer decision',
-      requestId: requestIdOf(context),
-      route: sanitizeText(trace.route, MAX_LENGTH.route),
-      decision,
-      reason,
-      ...identityOf(trace),
-      latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
-      ...(reason === 'INTERNAL_ERROR' && error !== undefined && { error: errorName(error) }),
-    });
-    try {
-      const outcome = await this.decide(event, trace);
-      safeLog(this.log, line(outcome.decision, outcome.reason));
-      return outcome.result;
-    } catch (error) {
-      try {
-        if (error instanceof TokenRejectedError && error.verifiedClaims) {
-          trace.verifiedClaims = error.verifiedClaims;
-        }
-        safeLog(this.log, line('unauthorized', error instanceof AuthorizerError ? error.reason : 'INTERNAL_ERROR', error));
-      } catch {
-        // Even a failure to describe the failure must end in the 401 below.
-      }
-      // eslint-disable-next-line preserve-caught-error -- API Gateway's contract is exactly 'Unauthorized'; the cause is in the decision log, never in the answer.
-      throw new Error('Unauthorized');
-    }
-  }
-
-  private async decide(event: unknown, trace: Trace): Promise<Outcome> {
+  const decide = async (event: unknown, trace: Trace): Promise<Outcome> => {
     const request = parseAuthorizerEvent(event);
-    const arn = request.methodArn;
+    const { methodArn: arn, resource } = request;
     trace.route = `${arn.verb} ${arn.path}`;
-    const called = this.calledRoute(request);
-    if (called) {
-      trace.route = called.key;
+    // The route the request is for: from the REQUEST event's resource template when present (checked
+    // against the method ARN), else by matching the method ARN with API Gateway's precedence.
+    const called = resource === undefined ? table.match(arn.verb, arn.path) : table.byResource(arn.verb, resource);
+    if (called && !called.accepts(arn.verb, arn.path)) {
+      throw new MalformedEventError("the event's resource does not match its methodArn");
     }
+    trace.route = called?.key ?? trace.route;
 
-    const token = await this.verifier.verify(extractBearerToken(request.authorization), trace);
+    const token = await verifier.verify(extractBearerToken(request.authorization), trace);
     trace.token = token;
     const { principalId, context } = principalAndContext(token);
 
-    const reasons = new Map<number, ReasonCode>();
-    const candidates = this.scope === 'token' ? this.table.routes : called ? [called] : [];
-    let allowed = this.table.routes.map(() => false);
-    for (const route of candidates) {
-      const refusal = staticRefusal(route, token);
-      if (refusal) {
-        reasons.set(route.index, refusal);
-      } else {
-        allowed[route.index] = true;
-      }
+    // Why each route is refused, undefined where allowed. A route-scoped answer covers the called route only.
+    const refusals = table.routes.map((route): ReasonCode | undefined => (tokenScope || route === called ? staticRefusal(route, token) : 'NO_ROUTE'));
+    if (customCheck) {
+      await Promise.all(
+        table.routes.map(async (route, i) => {
+          if (!refusals[i]) {
+            const verdict = await customCheck({ claims: token.claims, issuer: token.issuer.config, route: route.config });
+            if (verdict !== true && verdict !== undefined) {
+              refusals[i] = 'CUSTOM_CHECK_FAILED';
+            }
+          }
+        }),
+      );
     }
-    if (this.options.customCheck) {
-      allowed = await this.runCustomCheck(this.options.customCheck, token, allowed, reasons);
-    }
+    const allowed = refusals.map((refusal) => !refusal);
 
-    const statements: PolicyStatement[] =
-      this.scope === 'token' ? tokenScopedStatements(this.table, allowed, arn, called) : routeScopedStatements(called !== undefined && allowed[called.index], arn, called);
-    const decision = called !== undefined && allowed[called.index] ? 'allow' : 'deny';
-    const reason: ReasonCode = called === undefined ? 'NO_ROUTE' : decision === 'allow' ? 'ALLOW' : (reasons.get(called.index) ?? 'INTERNAL_ERROR');
+    const decision = called && allowed[called.index] ? 'allow' : 'deny';
+    const statements: PolicyStatement[] = tokenScope ? tokenScopedStatements(table, allowed, arn, called) : routeScopedStatements(decision === 'allow', arn, called);
+    const reason: ReasonCode = !called ? 'NO_ROUTE' : (refusals[called.index] ?? 'ALLOW');
     // The answer API Gateway will derive from the policy must be the decision logged here.
     if (evaluateStatements(statements, `${arn.apiArnPrefix}/${arn.suffix}`) !== decision) {
       throw new PolicyInvariantError(`the policy for ${trace.route} does not evaluate to '${decision}'`);
     }
     return { decision, reason, result: { principalId, policyDocument: { Version: '2012-10-17', Statement: statements }, context } };
-  }
+  };
 
-  /**
-   * The route the request is for: from the REQUEST event's resource template when present (checked
-   * against the method ARN), else by matching the method ARN with API Gateway's precedence.
-   */
-  private calledRoute(request: AuthorizerRequest): CompiledRoute | undefined {
-    const arn = request.methodArn;
-    if (request.resource === undefined) {
-      return this.table.match(arn.verb, arn.path);
-    }
-    const route = this.table.byResource(arn.verb, request.resource);
-    if (route && !route.accepts(arn.verb, arn.path)) {
-      throw new MalformedEventError("the event's resource does not match its methodArn");
-    }
-    return route;
-  }
-
-  private async runCustomCheck(check: CustomCheck, token: VerifiedToken, allowed: readonly boolean[], reasons: Map<number, ReasonCode>): Promise<boolean[]> {
-    const verdicts = await Promise.all(
-      this.table.routes.map(async (route) => {
-        if (!allowed[route.index]) {
-          return false;
+  return {
+    async handle(event, context) {
+      const started = performance.now();
+      const trace: Trace = { route: null };
+      const line = (decision: Decision, reason: ReasonCode, error?: unknown): DecisionRecord => ({
+        level: levelFor(decision, reason),
+        msg: 'authorizer decision',
+        requestId: requestIdOf(context),
+        route: sanitizeText(trace.route, MAX_LENGTH.route),
+        decision,
+        reason,
+        ...identityOf(trace),
+        latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+        ...(reason === 'INTERNAL_ERROR' && error !== undefined && { error: errorName(error) }),
+      });
+      try {
+        const outcome = await decide(event, trace);
+        safeLog(log, line(outcome.decision, outcome.reason));
+        return outcome.result;
+      } catch (error) {
+        try {
+          if (error instanceof TokenRejectedError && error.verifiedClaims) {
+            trace.verifiedClaims = error.verifiedClaims;
+          }
+          safeLog(log, line('unauthorized', error instanceof AuthorizerError ? error.reason : 'INTERNAL_ERROR', error));
+        } catch {
+          // Even a failure to describe the failure must end in the 401 below.
         }
-        const verdict = await check({ claims: token.claims, issuer: token.issuer.config, route: route.config });
-        if (verdict === true || verdict === undefined) {
-          return true;
-        }
-        reasons.set(route.index, 'CUSTOM_CHECK_FAILED');
-        return false;
-      }),
-    );
-    return verdicts;
-  }
-}
-
-function errorName(error: unknown): string {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return sanitizeText(typeof code === 'string' ? code : error.name) ?? 'Error';
-  }
-  return typeof error;
+        // eslint-disable-next-line preserve-caught-error -- API Gateway's contract is exactly 'Unauthorized'; the cause is in the decision log, never in the answer.
+        throw new Error('Unauthorized');
+      }
+    },
+  };
 }
 
 /**
@@ -320,7 +275,7 @@ function errorName(error: unknown): string {
  * @throws ConfigError (code `ERR_CONFIG`) naming the bad setting
  */
 export function createAuthorizer(config: unknown, options: AuthorizerOptions = {}): Authorizer {
-  return new ConfiguredAuthorizer(parseConfig(config), options);
+  return configuredAuthorizer(parseConfig(config), options);
 }
 
 /**

@@ -41,65 +41,54 @@ const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9.+-]*\+)?json\s*(?:;|$)/i;
  */
 export function httpGetJson(url: string, init: FetchInit): Promise<FetchResponse> {
   return new Promise((resolve, reject) => {
-    let target: URL;
-    try {
-      target = new URL(url);
-    } catch (cause) {
-      reject(new FetchError(`invalid URL ${url}`, { cause }));
-      return;
-    }
-    const loopback = target.hostname === '127.0.0.1' || target.hostname === 'localhost' || target.hostname === '[::1]';
-    const client = target.protocol === 'https:' ? https : target.protocol === 'http:' && loopback ? http : undefined;
+    const fail = (problem: string, cause?: unknown): void => reject(new FetchError(`${url} ${problem}`, { cause }));
+    const target = URL.canParse(url) ? new URL(url) : undefined;
+    const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(target?.hostname as string);
+    const client = target?.protocol === 'https:' ? https : target?.protocol === 'http:' && loopback ? http : undefined;
     if (!client) {
-      reject(new FetchError(`refusing to fetch ${url}: https required`));
+      fail('refused: https required');
       return;
     }
-    const request = client.request(target, { method: 'GET', headers: init.headers, signal: init.signal }, (response) => {
+    const request = client.request(target!, { method: 'GET', headers: init.headers, signal: init.signal }, (response) => {
       const status = response.statusCode ?? 0;
+      const contentType = response.headers['content-type'] ?? '';
+      const chunks: Buffer[] = [];
+      let size = Number(response.headers['content-length'] ?? 0);
       if (status !== 200) {
         response.resume();
         resolve({ status, json: () => Promise.reject(new FetchError(`${url} answered HTTP ${status}`)) });
         return;
       }
-      const contentType = response.headers['content-type'] ?? '';
-      const declaredLength = Number(response.headers['content-length'] ?? 0);
-      if (!JSON_MEDIA_TYPE.test(contentType)) {
+      if (!JSON_MEDIA_TYPE.test(contentType) || size > MAX_RESPONSE_BYTES) {
         response.destroy();
-        reject(new FetchError(`${url} answered content type '${contentType.slice(0, 100)}', not JSON`));
+        fail(size > MAX_RESPONSE_BYTES ? `answered more than ${MAX_RESPONSE_BYTES} bytes` : `answered content type '${contentType.slice(0, 100)}', not JSON`);
         return;
       }
-      if (declaredLength > MAX_RESPONSE_BYTES) {
-        response.destroy();
-        reject(new FetchError(`${url} answered ${declaredLength} bytes, more than ${MAX_RESPONSE_BYTES}`));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
+      size = 0;
       response.on('data', (chunk: Buffer) => {
         size += chunk.length;
+        chunks.push(chunk);
         if (size > MAX_RESPONSE_BYTES) {
           response.destroy();
-          reject(new FetchError(`${url} answered more than ${MAX_RESPONSE_BYTES} bytes`));
-          return;
+          fail(`answered more than ${MAX_RESPONSE_BYTES} bytes`);
         }
-        chunks.push(chunk);
       });
-      response.on('error', (cause) => reject(new FetchError(`${url} failed while reading: ${cause.message}`, { cause })));
+      response.on('error', (cause) => fail(`failed while reading: ${cause.message}`, cause));
       response.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         resolve({
           status,
-          json: () => {
+          json: async () => {
             try {
-              return Promise.resolve(JSON.parse(text) as unknown);
+              return JSON.parse(text) as unknown;
             } catch (cause) {
-              return Promise.reject(new FetchError(`${url} answered invalid JSON`, { cause }));
+              throw new FetchError(`${url} answered invalid JSON`, { cause });
             }
           },
         });
       });
     });
-    request.on('error', (cause) => reject(new FetchError(`${url} failed: ${cause.message}`, { cause })));
+    request.on('error', (cause) => fail(`failed: ${cause.message}`, cause));
     request.end();
   });
 }

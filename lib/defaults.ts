@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { JwsAlgorithm } from '../lambda/config-types';
+import { NAG_REASONS, acknowledge } from './nag-acknowledgements';
 
 /**
  * Every secure default of `SecureApi`, `JwtAuthorizer` and `ApiGatewayAccount`, in one place.
@@ -145,11 +146,15 @@ export function createAuditLogGroup(scope: Construct, id: string, options: Audit
   if (options.encryptionKey !== undefined) {
     allowCloudWatchLogsToUseKey(scope, options.encryptionKey);
   }
-  return new logs.LogGroup(scope, id, {
+  const logGroup = new logs.LogGroup(scope, id, {
     retention: options.retention,
     removalPolicy: options.removalPolicy,
     encryptionKey: options.encryptionKey,
   });
+  if (options.encryptionKey === undefined) {
+    acknowledge(logGroup, { 'NIST.800.53.R5-CloudWatchLogGroupEncrypted': NAG_REASONS.logGroupServiceKey });
+  }
+  return logGroup;
 }
 
 const KEYS_OPEN_TO_LOGS = new WeakSet<kms.IKey>();

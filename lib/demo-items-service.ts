@@ -8,6 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { NAG_REASONS, acknowledge, acknowledgeSynchronousFunction } from './nag-acknowledgements';
 import { DEMO_ITEMS_DEFAULTS } from './defaults';
 import { SecureApiValidationError } from './errors';
 
@@ -110,14 +111,15 @@ export class DemoItemsService extends Construct {
         'Active X-Ray tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no resource-level ' +
         'permissions (Resource must be *); every other statement of this role names its own table and log group.',
     });
-    Validations.of(this.function).acknowledge(
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason:
-          'API Gateway invokes this function synchronously: a failed request is answered with an error to the caller, ' +
-          'there is no asynchronous event that a dead-letter queue could keep.',
-      },
-    );
+    acknowledgeSynchronousFunction(this.function, role);
+    acknowledge(this.table, {
+      'NIST.800.53.R5-DynamoDBInBackupPlan':
+        'The demo table has point-in-time recovery (continuous backups, 35 days); enrolling tables in an AWS Backup plan is an organisation-level ' +
+        'policy applied outside this stack.',
+    });
+    if (props.encryptionKey === undefined) {
+      acknowledge(this.logGroup, { 'NIST.800.53.R5-CloudWatchLogGroupEncrypted': NAG_REASONS.logGroupServiceKey });
+    }
 
     this.integration = new apigw.LambdaIntegration(this.function, { proxy: true, allowTestInvoke: false });
   }

@@ -12,6 +12,7 @@ import { parseConfig } from '../lambda/config';
 import { cacheKeyScopeFor } from '../lambda/routes';
 import { LateBoundAssetCode, locateAuthorizerBundle, stageAuthorizerAsset, stableStringify } from './authorizer-asset';
 import { SECURE_API_DEFAULTS, createAuditLogGroup } from './defaults';
+import { acknowledgeSynchronousFunction } from './nag-acknowledgements';
 import { SecureApiValidationError, describeValue, validateDuration } from './errors';
 import type { TokenIssuer } from './token-issuer';
 
@@ -242,11 +243,7 @@ export class JwtAuthorizer extends Construct {
       reservedConcurrentExecutions: reserved,
     });
 
-    Validations.of(this.function).acknowledge({
-      id: 'Serverless-LambdaDLQ',
-      reason:
-        'API Gateway invokes the authorizer synchronously; a dead-letter queue only receives failed asynchronous invocations, and a failed authorizer call already fails the request closed (500).',
-    });
+    acknowledgeSynchronousFunction(this.function, this.role, reserved);
     if (props.tracing ?? defaults.tracing) {
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',

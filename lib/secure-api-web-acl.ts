@@ -10,6 +10,7 @@ import { describeValue, SecureApiValidationError } from './errors';
 import { allowCloudWatchLogsToUseKey } from './log-encryption-key';
 import { estimateRuleCapacity, MANAGED_RULE_GROUP_CAPACITY } from './waf-capacity';
 import { checkIntegerRange, parseCidrs, parseCountryCodes, parseHeaderName } from './waf-inputs';
+import { NAG_REASONS, acknowledge } from './nag-acknowledgements';
 
 /** An AWS WAF rule action, as used in rule action overrides. */
 export type WafRuleAction = 'ALLOW' | 'BLOCK' | 'COUNT' | 'CAPTCHA' | 'CHALLENGE';
@@ -756,12 +757,16 @@ export class SecureApiWebAcl extends Construct {
     if (options.encryptionKey) {
       allowCloudWatchLogsToUseKey(options.encryptionKey);
     }
-    return new logs.LogGroup(this, 'LogGroup', {
+    const logGroup = new logs.LogGroup(this, 'LogGroup', {
       logGroupName,
       retention: options.retention ?? WEB_ACL_DEFAULTS.logging.retention,
       removalPolicy: options.removalPolicy ?? WEB_ACL_DEFAULTS.logging.removalPolicy,
       encryptionKey: options.encryptionKey,
     });
+    if (!options.encryptionKey) {
+      acknowledge(logGroup, { 'NIST.800.53.R5-CloudWatchLogGroupEncrypted': NAG_REASONS.logGroupServiceKey });
+    }
+    return logGroup;
   }
 
   private addBuiltInRule(

@@ -15,6 +15,7 @@ import type { ApiScope } from './api-scope';
 import { SECURE_API_DEFAULTS, createAuditLogGroup, renderAccessLogFormat } from './defaults';
 import { SecureApiValidationError, describeValue, validateDuration } from './errors';
 import { JwtAuthorizer, JwtAuthorizerOptions } from './jwt-authorizer';
+import { NAG_REASONS, acknowledge } from './nag-acknowledgements';
 import { SecureApiWebAcl, SecureApiWebAclProps } from './secure-api-web-acl';
 import type { TokenIssuer } from './token-issuer';
 
@@ -308,6 +309,15 @@ export class SecureApi extends Construct {
   /** URL of the stage on the execute-api endpoint. */
   public readonly url: string;
 
+  /**
+   * The client certificate the stage presents to HTTP backends, so they can verify that a call comes from
+   * API Gateway. Created at synthesis when the API has at least one HTTP or HTTP_PROXY integration.
+   */
+  public get backendClientCertificate(): apigw.CfnClientCertificate | undefined {
+    return this.backendCertificate;
+  }
+
+  private backendCertificate?: apigw.CfnClientCertificate;
   private readonly declaredRoutes: SecureApiRoute[] = [];
   private readonly publicMethods = new Set<apigw.Method>();
   private readonly variableSegments = new Map<string, string>();
@@ -788,6 +798,19 @@ export class SecureApi extends Construct {
         `'routes' must include at least one route protected by the JWT authorizer (received: ${this.declaredRoutes.length} public route(s) only)`,
       );
     }
+    acknowledge(this.stage, { 'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted': NAG_REASONS.noResponseCache });
+    // A client certificate only matters for HTTP backends: it lets them verify that a call comes from this stage.
+    if (this.methods().some(isHttpIntegration)) {
+      const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
+      if (cfnStage.clientCertificateId === undefined) {
+        this.backendCertificate = new apigw.CfnClientCertificate(this, 'BackendClientCertificate', {
+          description: `Presented by the API Gateway stage of ${this.node.path} to its HTTP backends`,
+        });
+        cfnStage.clientCertificateId = this.backendCertificate.attrClientCertificateId;
+      }
+    } else {
+      acknowledge(this.stage, { 'NIST.800.53.R5-APIGWSSLEnabled': NAG_REASONS.noHttpBackends });
+    }
     const declared = new Set(this.declaredRoutes.map((route) => `${route.method} ${route.path}`));
     for (const method of this.methods()) {
       const type = authorizationTypeOf(method);
@@ -824,6 +847,12 @@ export class SecureApi extends Construct {
 function authorizationTypeOf(method: apigw.Method): string {
   const cfn = method.node.defaultChild as apigw.CfnMethod;
   return Stack.of(method).resolve(cfn.authorizationType) ?? apigw.AuthorizationType.NONE;
+}
+
+/** HTTP and HTTP_PROXY integrations reach a backend over the network, where a client certificate applies. */
+function isHttpIntegration(method: apigw.Method): boolean {
+  const integration = Stack.of(method).resolve((method.node.defaultChild as apigw.CfnMethod).integration) as { type?: string } | undefined;
+  return integration?.type === 'HTTP' || integration?.type === 'HTTP_PROXY';
 }
 
 /** CORS preflights are OPTIONS methods on a MOCK integration: they cannot reach a backend. */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks, NagPack, ServerlessChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks, NagPack, ServerlessChecks } from 'cdk-nag';
 import { SCENARIOS } from './scenarios';
 
 /** Runs a pack over the app as synthesis leaves it (aspects applied, acknowledgements recorded). */
@@ -30,10 +30,14 @@ function acknowledgements(app: App): { rule: string; path: string; reason: strin
 }
 
 describe('cdk-nag', () => {
-  test.each(SCENARIOS.map((scenario) => [scenario.name, scenario]))('%s has no unacknowledged AwsSolutions or Serverless finding', (_name, scenario) => {
+  test.each(SCENARIOS.map((scenario) => [scenario.name, scenario]))('%s has no unacknowledged AwsSolutions, Serverless or NIST 800-53 R5 finding', (_name, scenario) => {
     const { app } = scenario.build();
     app.synth();
-    expect([...unacknowledged(app, new AwsSolutionsChecks()), ...unacknowledged(app, new ServerlessChecks())]).toEqual([]);
+    expect([
+      ...unacknowledged(app, new AwsSolutionsChecks()),
+      ...unacknowledged(app, new ServerlessChecks()),
+      ...unacknowledged(app, new NIST80053R5Checks()),
+    ]).toEqual([]);
   });
 
   test.each(SCENARIOS.map((scenario) => [scenario.name, scenario]))('every acknowledgement in %s carries a reason a reviewer can check', (_name, scenario) => {
@@ -42,7 +46,7 @@ describe('cdk-nag', () => {
     const acks = acknowledgements(app);
     expect(acks.length).toBeGreaterThan(0);
     for (const ack of acks) {
-      expect(ack.rule).toMatch(/^(AwsSolutions|Serverless)-[A-Za-z0-9]+(\[.+\])?$/);
+      expect(ack.rule).toMatch(/^(AwsSolutions|Serverless|NIST\.800\.53\.R5)-[A-Za-z0-9]+(\[.+\])?$/);
       // A reason says why the finding does not apply or what compensates for it, not just that it was seen.
       expect(ack.reason.length).toBeGreaterThanOrEqual(60);
     }
@@ -52,11 +56,11 @@ describe('cdk-nag', () => {
     const scenario = SCENARIOS[0];
     const { app } = scenario.build();
     // The packs run as validation plugins, as in bin/app.ts; an error-level finding would throw here.
-    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app), new NIST80053R5Checks(app));
     const assembly = app.synth();
     const reportFile = path.join(assembly.directory, 'validation-report.json');
     const report = fs.existsSync(reportFile) ? (JSON.parse(fs.readFileSync(reportFile, 'utf8')) as { pluginReports?: { pluginName: string; violations?: unknown[] }[] }) : { pluginReports: [] };
-    const nagReports = (report.pluginReports ?? []).filter((plugin) => /AwsSolutions|Serverless/i.test(plugin.pluginName));
+    const nagReports = (report.pluginReports ?? []).filter((plugin) => /AwsSolutions|Serverless|NIST/i.test(plugin.pluginName));
     expect(nagReports.flatMap((plugin) => plugin.violations ?? [])).toEqual([]);
   });
 });

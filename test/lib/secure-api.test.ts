@@ -478,4 +478,28 @@ describe('SecureApi', () => {
     expect(api.accessLogGroup).toBeInstanceOf(logs.LogGroup);
     expect(SECURE_API_DEFAULTS.stageName).toBe('prod');
   });
+
+  test('a client certificate is presented to http backends only', () => {
+    const lambdaOnly = withItemRoutes();
+    lambdaOnly.template().resourceCountIs('AWS::ApiGateway::ClientCertificate', 0);
+    expect(lambdaOnly.api.backendClientCertificate).toBeUndefined();
+
+    const withHttp = withItemRoutes();
+    withHttp.api.addRoute('GET /orders', new apigw.HttpIntegration('https://orders.internal.example.com/orders'), { scopes: [READ] });
+    const template = withHttp.template();
+    template.resourceCountIs('AWS::ApiGateway::ClientCertificate', 1);
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      ClientCertificateId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiBackendClientCertificate'), 'ClientCertificateId'] },
+    });
+    expect(withHttp.api.backendClientCertificate).toBeDefined();
+  });
+
+  test('waf is on by default, shareable, and off only by the named opt-out', () => {
+    withItemRoutes().template().resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
+    withItemRoutes({ disableWebAcl: true }).template().resourceCountIs('AWS::WAFv2::WebACL', 0);
+    expect(() => withItemRoutes({ disableWebAcl: true, webAclOptions: {} })).toThrow(
+      "'webAcl', 'webAclOptions' and 'disableWebAcl' are alternatives: set at most one (received: webAclOptions, disableWebAcl)",
+    );
+  });
 });
+
