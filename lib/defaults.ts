@@ -1,11 +1,11 @@
-import { ArnFormat, Duration, RemovalPolicy, Size, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { JwsAlgorithm } from '../lambda/config-types';
+import { allowCloudWatchLogsToUseKey } from './log-encryption-key';
 import { NAG_REASONS, acknowledge } from './nag-acknowledgements';
 
 /**
@@ -144,7 +144,7 @@ export interface AuditLogGroupOptions {
  */
 export function createAuditLogGroup(scope: Construct, id: string, options: AuditLogGroupOptions): logs.LogGroup {
   if (options.encryptionKey !== undefined) {
-    allowCloudWatchLogsToUseKey(scope, options.encryptionKey);
+    allowCloudWatchLogsToUseKey(options.encryptionKey);
   }
   const logGroup = new logs.LogGroup(scope, id, {
     retention: options.retention,
@@ -155,36 +155,6 @@ export function createAuditLogGroup(scope: Construct, id: string, options: Audit
     acknowledge(logGroup, { 'NIST.800.53.R5-CloudWatchLogGroupEncrypted': NAG_REASONS.logGroupServiceKey });
   }
   return logGroup;
-}
-
-const KEYS_OPEN_TO_LOGS = new WeakSet<kms.IKey>();
-
-function allowCloudWatchLogsToUseKey(scope: Construct, key: kms.IKey): void {
-  if (KEYS_OPEN_TO_LOGS.has(key)) {
-    return;
-  }
-  KEYS_OPEN_TO_LOGS.add(key);
-  const stack = Stack.of(scope);
-  // Imported keys cannot take statements (allowNoOp): their policy must already allow CloudWatch Logs.
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'AllowCloudWatchLogsOfThisAccountAndRegion',
-      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
-      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-      resources: ['*'],
-      conditions: {
-        ArnLike: {
-          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
-            service: 'logs',
-            resource: 'log-group',
-            resourceName: '*',
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        },
-      },
-    }),
-    true,
-  );
 }
 
 /**

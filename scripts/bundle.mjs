@@ -12,6 +12,27 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
+ * The esbuild options of every Lambda bundle, minus entry and output. The benchmark bundles its
+ * baselines with the same options, so sizes and load times compare like for like.
+ */
+export const BUNDLE_OPTIONS = Object.freeze({
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  treeShaking: true,
+  sourcemap: false,
+  legalComments: 'none',
+  charset: 'utf8',
+  metafile: true,
+  logLevel: 'warning',
+  // The Lambda runtime provides these; nothing else is external.
+  external: ['node:*'],
+  define: { 'process.env.NODE_ENV': '"production"' },
+});
+
+/**
  * @param {string} outdir folder to write index.js into
  * @returns {Promise<import('esbuild').Metafile>}
  */
@@ -35,23 +56,10 @@ export async function bundleDemoItems(outdir = join(root, 'assets', 'demo-items'
 async function bundleEntry(entryPoint, outdir) {
   mkdirSync(outdir, { recursive: true });
   const result = await build({
+    ...BUNDLE_OPTIONS,
     absWorkingDir: root,
     entryPoints: [entryPoint],
     outfile: join(outdir, 'index.js'),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    minify: true,
-    treeShaking: true,
-    sourcemap: false,
-    legalComments: 'none',
-    charset: 'utf8',
-    metafile: true,
-    logLevel: 'warning',
-    // The Lambda runtime provides these; nothing else is external.
-    external: ['node:*'],
-    define: { 'process.env.NODE_ENV': '"production"' },
   });
   return result.metafile;
 }

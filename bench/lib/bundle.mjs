@@ -4,26 +4,7 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
-
-/**
- * The options of scripts/bundle.mjs, minus entry and output. Kept in step by hand: a difference here
- * would make the size and cold-start comparisons unfair.
- */
-const SAME_AS_OURS = {
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'cjs',
-  minify: true,
-  treeShaking: true,
-  sourcemap: false,
-  legalComments: 'none',
-  charset: 'utf8',
-  metafile: true,
-  logLevel: 'warning',
-  external: ['node:*'],
-  define: { 'process.env.NODE_ENV': '"production"' },
-};
+import { BUNDLE_OPTIONS } from '../../scripts/bundle.mjs';
 
 /**
  * Bundles one baseline handler source into `outdir/index.js`.
@@ -35,7 +16,7 @@ const SAME_AS_OURS = {
 export async function bundleBaseline(root, entry, outdir) {
   mkdirSync(outdir, { recursive: true });
   const outfile = join(outdir, 'index.js');
-  const result = await build({ ...SAME_AS_OURS, absWorkingDir: root, entryPoints: [entry], outfile });
+  const result = await build({ ...BUNDLE_OPTIONS, absWorkingDir: root, entryPoints: [entry], outfile });
   return { path: outfile, metafile: result.metafile };
 }
 
