@@ -5,15 +5,15 @@
  * `new Error('Unauthorized')` (API Gateway's 401); nothing else can escape (DESIGN.md fact 3). Details go
  * to the decision log, never to the client.
  */
-import type { AuthorizerConfig, IssuerConfig, RouteConfig } from './config-types';
+import type { AuthorizerConfig, ClaimCondition, IssuerConfig, RouteConfig } from './config-types';
 import { CONFIG_DEFAULTS, parseConfig } from './config';
 import { formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './decision-log';
 import { AuthorizerError, MalformedEventError, PolicyInvariantError, TokenRejectedError } from './errors';
 import { parseAuthorizerEvent } from './event';
 import { httpGetJson, type FetchFunction } from './http';
 import { createKeySet } from './keys';
-import { evaluateStatements, routeScopedStatements, tokenScopedStatements, type AuthorizerResult, type PolicyStatement } from './policy';
-import { compileRouteTable, type CompiledRoute } from './routes';
+import { evaluateStatements, routeScopedStatements, tokenScopedStatements, type AuthorizerResult, type PolicyDocument } from './policy';
+import { compileRouteTable, type CompiledRoute, type MethodArn } from './routes';
 import { extractBearerToken, ownClaim, TokenVerifier, type VerifiedToken, type VerifyTrace } from './verify';
 
 /** What a {@link CustomCheck} receives. */
@@ -78,7 +78,8 @@ interface Outcome {
 /** What is known about a request so far, for its decision line. */
 interface Trace extends VerifyTrace {
   route: string | null;
-  token?: VerifiedToken;
+  /** The sanitized identity of the verified token, once known. */
+  identity?: Identity;
   verifiedClaims?: Readonly<Record<string, unknown>>;
 }
 
@@ -102,36 +103,53 @@ function requestIdOf(context: unknown): string | null {
   }
 }
 
-/** The identity fields of a decision line: only from a verified token, sanitized. */
-function identityOf(trace: Trace): Pick<DecisionRecord, 'issuer' | 'sub' | 'clientId' | 'scopes'> {
-  if (trace.token) {
-    return {
-      issuer: trace.token.issuer.config.issuer,
-      sub: sanitizeText(trace.token.sub),
-      clientId: sanitizeText(trace.token.clientId),
-      scopes: sanitizeText([...trace.token.scopes].join(' '), MAX_LENGTH.scopes),
-    };
+/** The identity fields of a decision line (and of the integration's context): sanitized, from verified claims only. */
+interface Identity {
+  readonly issuer: string | null;
+  readonly sub: string | null;
+  readonly clientId: string | null;
+  readonly scopes: string | null;
+}
+
+const NO_IDENTITY: Identity = Object.freeze({ issuer: null, sub: null, clientId: null, scopes: null });
+
+function identityOfToken(token: VerifiedToken): Identity {
+  return {
+    issuer: token.issuer.config.issuer,
+    sub: sanitizeText(token.sub),
+    clientId: sanitizeText(token.clientId),
+    scopes: sanitizeText(Array.from(token.scopes).join(' '), MAX_LENGTH.scopes),
+  };
+}
+
+/** The identity of a request that failed: only what a verified token, or the matched issuer, tells. */
+function identityOfFailure(trace: Trace): Identity {
+  if (trace.identity) {
+    return trace.identity;
   }
   const claims = trace.verifiedClaims;
-  const scope = claims && ownClaim(claims, 'scope');
+  if (!claims) {
+    return trace.issuer ? { ...NO_IDENTITY, issuer: trace.issuer.issuer } : NO_IDENTITY;
+  }
+  const scope = ownClaim(claims, 'scope');
   return {
     issuer: trace.issuer?.issuer ?? null,
-    sub: claims ? sanitizeText(ownClaim(claims, 'sub')) : null,
-    clientId: claims ? sanitizeText(ownClaim(claims, 'client_id')) : null,
+    sub: sanitizeText(ownClaim(claims, 'sub')),
+    clientId: sanitizeText(ownClaim(claims, 'client_id')),
     scopes: typeof scope === 'string' ? sanitizeText(scope, MAX_LENGTH.scopes) : null,
   };
 }
 
 /** Builds the principal and the context passed to the integration (string values only, sanitized). */
-function principalAndContext(token: VerifiedToken): { principalId: string; context: Record<string, string> } {
-  const principalId = sanitizeText(token.sub) || sanitizeText(token.clientId);
+function principalAndContext(token: VerifiedToken, identity: Identity): { principalId: string; context: Record<string, string> } {
+  const principalId = identity.sub || identity.clientId;
   if (!principalId) {
     throw new TokenRejectedError('INVALID_CLAIM', "neither 'sub' nor 'client_id' holds a usable principal", { verifiedClaims: token.claims });
   }
   const context: Record<string, string> = {
-    sub: sanitizeText(token.sub) ?? '',
-    clientId: sanitizeText(token.clientId) ?? '',
-    scopes: sanitizeText([...token.scopes].join(' '), MAX_LENGTH.scopes) ?? '',
+    sub: identity.sub ?? '',
+    clientId: identity.clientId ?? '',
+    scopes: identity.scopes ?? '',
     issuer: token.issuer.config.issuer,
     tokenUse: sanitizeText(token.tokenUse) ?? '',
   };
@@ -144,7 +162,7 @@ function principalAndContext(token: VerifiedToken): { principalId: string; conte
   return { principalId, context };
 }
 
-function conditionHolds(claims: Readonly<Record<string, unknown>>, condition: NonNullable<RouteConfig['conditions']>[number]): boolean {
+function conditionHolds(claims: Readonly<Record<string, unknown>>, condition: ClaimCondition): boolean {
   const value = ownClaim(claims, condition.claim);
   if (condition.equals !== undefined) {
     return typeof value === 'string' && value === condition.equals;
@@ -160,18 +178,37 @@ function conditionHolds(claims: Readonly<Record<string, unknown>>, condition: No
 
 /** Scopes, then claim conditions: the reason a route is refused, or undefined when both pass. */
 function staticRefusal(route: CompiledRoute, token: VerifiedToken): ReasonCode | undefined {
-  if (!(route.config.scopes ?? []).every((scope) => token.scopes.has(scope))) {
-    return 'INSUFFICIENT_SCOPE';
+  for (const scope of route.config.scopes ?? NONE) {
+    if (!token.scopes.has(scope)) {
+      return 'INSUFFICIENT_SCOPE';
+    }
   }
-  if (!(route.config.conditions ?? []).every((condition) => conditionHolds(token.claims, condition))) {
-    return 'CONDITION_FAILED';
+  for (const condition of route.config.conditions ?? NONE) {
+    if (!conditionHolds(token.claims, condition)) {
+      return 'CONDITION_FAILED';
+    }
   }
   return undefined;
 }
 
+const NONE: readonly never[] = Object.freeze([]);
+
 function errorName(error: unknown): string {
   const code = (error as { code?: unknown } | undefined)?.code;
   return error instanceof Error ? (sanitizeText(typeof code === 'string' ? code : error.name) ?? 'Error') : typeof error;
+}
+
+/** Most policy documents kept per authorizer; the cache starts over when full. */
+const MAX_CACHED_POLICIES = 256;
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const member of Object.values(value)) {
+      deepFreeze(member);
+    }
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptions): Authorizer {
@@ -180,15 +217,40 @@ function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptio
   const log = options.log ?? defaultLog;
   const tokenScope = (config.cacheKeyScope ?? CONFIG_DEFAULTS.cacheKeyScope) === 'token';
   const table = compileRouteTable(config.routes);
-  if (tokenScope) {
-    // Cold-start work: the overlap analysis every token-scoped answer needs.
-    void table.routes[0]?.patternHits;
-  }
+  const routes = table.routes;
   const keyOptions = { ...CONFIG_DEFAULTS.keys, ...config.keys, fetch: options.fetch ?? httpGetJson, now };
   const verifier = new TokenVerifier(
     config.issuers.map((issuer) => ({ config: issuer, algorithms: issuer.algorithms ?? CONFIG_DEFAULTS.algorithms, keySet: createKeySet(issuer, keyOptions) })),
     { clockSkewSeconds: config.clockSkewSeconds ?? CONFIG_DEFAULTS.clockSkewSeconds, maxTokenAgeSeconds: config.maxTokenAgeSeconds, now },
   );
+
+  // A policy depends only on the API stage, the set of permitted routes and (route scope) the called
+  // route and verb, not on the token: built once per combination, deep-frozen, and shared by every
+  // answer that needs it (API Gateway only serializes it). Answers for a table miss name the request's
+  // own ARN and are not cached.
+  const policies = new Map<string, PolicyDocument>();
+  const policyFor = (allowed: readonly boolean[], arn: MethodArn, called: CompiledRoute | undefined, allow: boolean): PolicyDocument => {
+    let key: string | undefined;
+    if (called) {
+      key = `${arn.apiArnPrefix} ${tokenScope ? '' : `${called.index} ${arn.verb} `}`;
+      for (const permitted of tokenScope ? allowed : [allow]) {
+        key += permitted ? '1' : '0';
+      }
+      const cached = policies.get(key);
+      if (cached) {
+        return cached;
+      }
+    }
+    const statements = tokenScope ? tokenScopedStatements(table, allowed, arn, called) : routeScopedStatements(allow, arn, called);
+    const policy = deepFreeze<PolicyDocument>({ Version: '2012-10-17', Statement: statements });
+    if (key !== undefined) {
+      if (policies.size >= MAX_CACHED_POLICIES) {
+        policies.clear();
+      }
+      policies.set(key, policy);
+    }
+    return policy;
+  };
 
   const decide = async (event: unknown, trace: Trace): Promise<Outcome> => {
     const request = parseAuthorizerEvent(event);
@@ -203,14 +265,18 @@ function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptio
     trace.route = called?.key ?? trace.route;
 
     const token = await verifier.verify(extractBearerToken(request.authorization), trace);
-    trace.token = token;
-    const { principalId, context } = principalAndContext(token);
+    const identity = identityOfToken(token);
+    trace.identity = identity;
+    const { principalId, context } = principalAndContext(token, identity);
 
     // Why each route is refused, undefined where allowed. A route-scoped answer covers the called route only.
-    const refusals = table.routes.map((route): ReasonCode | undefined => (tokenScope || route === called ? staticRefusal(route, token) : 'NO_ROUTE'));
+    const refusals = new Array<ReasonCode | undefined>(routes.length);
+    for (const route of routes) {
+      refusals[route.index] = tokenScope || route === called ? staticRefusal(route, token) : 'NO_ROUTE';
+    }
     if (customCheck) {
       await Promise.all(
-        table.routes.map(async (route, i) => {
+        routes.map(async (route, i) => {
           if (!refusals[i]) {
             const verdict = await customCheck({ claims: token.claims, issuer: token.issuer.config, route: route.config });
             if (verdict !== true && verdict !== undefined) {
@@ -220,43 +286,36 @@ function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptio
         }),
       );
     }
-    const allowed = refusals.map((refusal) => !refusal);
+    const allowed = new Array<boolean>(routes.length);
+    for (let i = 0; i < routes.length; i++) {
+      allowed[i] = !refusals[i];
+    }
 
     const decision = called && allowed[called.index] ? 'allow' : 'deny';
-    const statements: PolicyStatement[] = tokenScope ? tokenScopedStatements(table, allowed, arn, called) : routeScopedStatements(decision === 'allow', arn, called);
+    const policyDocument = policyFor(allowed, arn, called, decision === 'allow');
     const reason: ReasonCode = !called ? 'NO_ROUTE' : (refusals[called.index] ?? 'ALLOW');
     // The answer API Gateway will derive from the policy must be the decision logged here.
-    if (evaluateStatements(statements, `${arn.apiArnPrefix}/${arn.suffix}`) !== decision) {
+    if (evaluateStatements(policyDocument.Statement, `${arn.apiArnPrefix}/${arn.suffix}`) !== decision) {
       throw new PolicyInvariantError(`the policy for ${trace.route} does not evaluate to '${decision}'`);
     }
-    return { decision, reason, result: { principalId, policyDocument: { Version: '2012-10-17', Statement: statements }, context } };
+    return { decision, reason, result: { principalId, policyDocument, context } };
   };
 
   return {
     async handle(event, context) {
       const started = performance.now();
       const trace: Trace = { route: null };
-      const line = (decision: Decision, reason: ReasonCode, error?: unknown): DecisionRecord => ({
-        level: levelFor(decision, reason),
-        msg: 'authorizer decision',
-        requestId: requestIdOf(context),
-        route: sanitizeText(trace.route, MAX_LENGTH.route),
-        decision,
-        reason,
-        ...identityOf(trace),
-        latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
-        ...(reason === 'INTERNAL_ERROR' && error !== undefined && { error: errorName(error) }),
-      });
       try {
         const outcome = await decide(event, trace);
-        safeLog(log, line(outcome.decision, outcome.reason));
+        safeLog(log, decisionRecord(context, trace, outcome.decision, outcome.reason, started, trace.identity ?? NO_IDENTITY));
         return outcome.result;
       } catch (error) {
         try {
           if (error instanceof TokenRejectedError && error.verifiedClaims) {
             trace.verifiedClaims = error.verifiedClaims;
           }
-          safeLog(log, line('unauthorized', error instanceof AuthorizerError ? error.reason : 'INTERNAL_ERROR', error));
+          const reason = error instanceof AuthorizerError ? error.reason : 'INTERNAL_ERROR';
+          safeLog(log, decisionRecord(context, trace, 'unauthorized', reason, started, identityOfFailure(trace), error));
         } catch {
           // Even a failure to describe the failure must end in the 401 below.
         }
@@ -265,6 +324,24 @@ function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptio
       }
     },
   };
+}
+
+/** The decision line of a request: every field always present, in the documented order. */
+function decisionRecord(context: unknown, trace: Trace, decision: Decision, reason: ReasonCode, started: number, identity: Identity, error?: unknown): DecisionRecord {
+  const record: DecisionRecord = {
+    level: levelFor(decision, reason),
+    msg: 'authorizer decision',
+    requestId: requestIdOf(context),
+    route: sanitizeText(trace.route, MAX_LENGTH.route),
+    decision,
+    reason,
+    issuer: identity.issuer,
+    sub: identity.sub,
+    clientId: identity.clientId,
+    scopes: identity.scopes,
+    latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
+  };
+  return reason === 'INTERNAL_ERROR' && error !== undefined ? { ...record, error: errorName(error) } : record;
 }
 
 /**

@@ -106,6 +106,7 @@ export const MAX_LENGTH = Object.freeze({ id: 256, scopes: 2048, groups: 2048, r
 // C0/C1 controls, format characters (bidi overrides, zero-width), line/paragraph separators and lone
 // surrogates: anything that could forge or hide log lines, or break a header value downstream.
 const UNSAFE_CHARACTERS = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * Makes a value safe to log or to pass to a backend: non-strings become null, unsafe characters are
@@ -115,7 +116,8 @@ export function sanitizeText(value: unknown, maxLength: number = MAX_LENGTH.id):
   if (typeof value !== 'string') {
     return null;
   }
-  const cleaned = value.replace(UNSAFE_CHARACTERS, '');
+  // Printable ASCII holds none of the unsafe characters: the common case skips the Unicode scan.
+  const cleaned = PRINTABLE_ASCII.test(value) ? value : value.replace(UNSAFE_CHARACTERS, '');
   if (cleaned.length <= maxLength) {
     return cleaned;
   }

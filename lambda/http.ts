@@ -5,9 +5,10 @@
  * at ~29-41 ms to a first response on 127.0.0.1 against ~10-15 ms for `node:http` + `node:https`
  * (module load included). It only does what a key fetch needs: GET, a size cap, no redirects (a 3xx is
  * returned as its status, which the key set refuses), JSON bodies only, abort through the signal.
+ * The client module is loaded on the first fetch, and only the one the URL needs: `node:https` brings
+ * `tls` and most of `crypto` with it, which a cold start should not pay before it has a token to check.
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as Http from 'node:http';
 import { FetchError } from './errors';
 
 /** Options of one key-source request. */
@@ -32,6 +33,10 @@ export type FetchFunction = (url: string, init: FetchInit) => Promise<FetchRespo
 /** Largest JWKS or discovery body accepted, in bytes. */
 export const MAX_RESPONSE_BYTES = 256 * 1024;
 
+// Loaded on first use (see above); `require` of a built-in is synchronous and cached by Node.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const clientModule = (name: 'node:http' | 'node:https'): typeof Http => require(name) as typeof Http;
+
 const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9.+-]*\+)?json\s*(?:;|$)/i;
 
 /**
@@ -44,7 +49,7 @@ export function httpGetJson(url: string, init: FetchInit): Promise<FetchResponse
     const fail = (problem: string, cause?: unknown): void => reject(new FetchError(`${url} ${problem}`, { cause }));
     const target = URL.canParse(url) ? new URL(url) : undefined;
     const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(target?.hostname as string);
-    const client = target?.protocol === 'https:' ? https : target?.protocol === 'http:' && loopback ? http : undefined;
+    const client = target?.protocol === 'https:' ? clientModule('node:https') : target?.protocol === 'http:' && loopback ? clientModule('node:http') : undefined;
     if (!client) {
       fail('refused: https required');
       return;

@@ -79,10 +79,16 @@ function importParams(alg: JwsAlgorithm): RsaHashedImportParams | EcKeyImportPar
   return { name: alg[0] === 'P' ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash: `SHA-${alg.slice(2)}` };
 }
 
-/** Selects the one key with `kid` that fits `alg` and imports it, once per key material and algorithm. */
+/**
+ * Selects the one key with `kid` that fits `alg` and imports it, once per key material and algorithm.
+ * The answer for a kid and algorithm is remembered for as long as the key set passes the same (frozen)
+ * keys array, so a warm request does no key selection at all; a new array (a refresh) starts over.
+ */
 function keyImporter(): (keys: readonly Jwk[], kid: string, alg: JwsAlgorithm, where: string) => Promise<CryptoKey> {
   const imported = new Map<string, Promise<CryptoKey>>();
-  return async (keys, kid, alg, where) => {
+  let selectedFrom: readonly Jwk[] | undefined;
+  const selected = new Map<string, Promise<CryptoKey>>();
+  const select = async (keys: readonly Jwk[], kid: string, alg: JwsAlgorithm, where: string): Promise<CryptoKey> => {
     const candidates = keys.filter((jwk) => jwk.kid === kid && keyFitsAlgorithm(jwk, alg));
     if (candidates.length !== 1) {
       throw new KeyNotFoundError(`${candidates.length > 1 ? 'several' : 'no'} ${where} keys have kid '${kid}' and fit ${alg}`);
@@ -104,6 +110,22 @@ function keyImporter(): (keys: readonly Jwk[], kid: string, alg: JwsAlgorithm, w
     } catch (cause) {
       throw new KeyNotFoundError(`key '${kid}' cannot be imported for ${alg}: ${(cause as Error).message}`);
     }
+  };
+  return (keys, kid, alg, where) => {
+    if (keys !== selectedFrom || selected.size >= MAX_IMPORTED_KEYS) {
+      selectedFrom = keys;
+      selected.clear();
+    }
+    // Kids are at most 256 characters of the token and algorithms a fixed list: the key stays small.
+    const memo = `${alg} ${kid}`;
+    let key = selected.get(memo);
+    if (!key) {
+      key = select(keys, kid, alg, where);
+      selected.set(memo, key);
+      // A failure (no such kid, an unimportable key) is not remembered: the next request looks again.
+      key.catch(() => selected.get(memo) === key && selected.delete(memo));
+    }
+    return key;
   };
 }
 
@@ -229,12 +251,31 @@ export class RemoteKeySet implements KeySet {
     };
 
 
+    // Whether the current keys hold a usable key for kid and alg, remembered per keys array.
+    let checkedKeys: readonly Jwk[] | undefined;
+    const known = new Set<string>();
+    const hasKey = (current: readonly Jwk[], kid: string, alg: JwsAlgorithm): boolean => {
+      if (current !== checkedKeys) {
+        checkedKeys = current;
+        known.clear();
+      }
+      const memo = `${alg} ${kid}`;
+      if (known.has(memo)) {
+        return true;
+      }
+      const found = current.some((jwk) => jwk.kid === kid && keyFitsAlgorithm(jwk, alg));
+      if (found && known.size < MAX_IMPORTED_KEYS) {
+        known.add(memo);
+      }
+      return found;
+    };
+
     this.getKey = async (kid, alg) => {
       // With keys within grace at hand, a failed endpoint is retried once per cooldown, not per request.
       if (!within(maxAgeMs) && !(lastFailureAt !== undefined && now() - lastFailureAt < cooldownMs && within(graceMs))) {
         await refresh();
       }
-      if (!usableKeys().some((jwk) => jwk.kid === kid && keyFitsAlgorithm(jwk, alg))) {
+      if (!hasKey(usableKeys(), kid, alg)) {
         if (inflight) {
           // Another request is already fetching: its result is the one refetch this kid may get.
           await inflight;

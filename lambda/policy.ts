@@ -91,11 +91,14 @@ export function routeScopedStatements(allowed: boolean, arn: MethodArn, calledRo
 export function evaluateStatements(statements: readonly PolicyStatement[], methodArn: string): 'allow' | 'deny' {
   let allowed = false;
   for (const statement of statements) {
-    if (statement.Resource.some((pattern) => arnPatternMatches(pattern, methodArn))) {
-      if (statement.Effect === 'Deny') {
-        return 'deny';
+    for (const pattern of statement.Resource) {
+      if (arnPatternMatches(pattern, methodArn)) {
+        if (statement.Effect === 'Deny') {
+          return 'deny';
+        }
+        allowed = true;
+        break;
       }
-      allowed = true;
     }
   }
   return allowed ? 'allow' : 'deny';

@@ -178,15 +178,17 @@ export function parseMethodArn(value: unknown): MethodArn | undefined {
  * none); every other character matches itself. Linear in practice (greedy with one backtrack point).
  */
 export function arnPatternMatches(pattern: string, value: string): boolean {
+  const STAR = 42;
   let p = 0;
   let v = 0;
   let starP = -1;
   let starV = 0;
   while (v < value.length) {
-    if (pattern[p] === '*') {
+    const c = p < pattern.length ? pattern.charCodeAt(p) : -1;
+    if (c === STAR) {
       starP = p++;
       starV = v;
-    } else if (p < pattern.length && pattern[p] === value[v]) {
+    } else if (c === value.charCodeAt(v)) {
       p++;
       v++;
     } else if (starP >= 0) {
@@ -196,7 +198,7 @@ export function arnPatternMatches(pattern: string, value: string): boolean {
       return false;
     }
   }
-  while (pattern[p] === '*') {
+  while (pattern.charCodeAt(p) === STAR) {
     p++;
   }
   return p === pattern.length;
