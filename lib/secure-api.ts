@@ -6,7 +6,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import type { ClaimCondition, RouteMethod } from '../lambda/config-types';
 import { ROUTE_METHODS, routePathProblem } from '../lambda/routes';
@@ -298,6 +298,12 @@ export class SecureApi extends Construct {
   public readonly authorizerLogGroup: logs.LogGroup;
   /** The stage's access log group (audit JSON records). */
   public readonly accessLogGroup: logs.LogGroup;
+  /**
+   * The stage's execution log group (`API-Gateway-Execution-Logs_<api-id>/<stage>`), owned by the stack so
+   * that it has the same retention, key and removal policy as the other audit logs; API Gateway would
+   * otherwise create it with no retention. Undefined when `executionLogLevel` is `'OFF'`.
+   */
+  public readonly executionLogGroup?: logs.LogGroup;
   /** The request validator used by routes with a `requestModel` or `requestParameters`. */
   public readonly requestValidator: apigw.RequestValidator;
   /** The custom domain, when `domain` is set. */
@@ -397,6 +403,17 @@ export class SecureApi extends Construct {
       disableExecuteApiEndpoint: props.disableExecuteApiEndpoint,
     });
     this.stage = this.restApi.deploymentStage;
+    if (this.executionLogLevel !== 'OFF') {
+      const executionLogs = createAuditLogGroup(this, 'ExecutionLogs', {
+        retention: props.logRetention ?? SECURE_API_DEFAULTS.logRetention,
+        removalPolicy: props.logRemovalPolicy ?? SECURE_API_DEFAULTS.logRemovalPolicy,
+        encryptionKey: props.logEncryptionKey,
+      });
+      (executionLogs.node.defaultChild as logs.CfnLogGroup).logGroupName = `API-Gateway-Execution-Logs_${this.restApi.restApiId}/${stageName}`;
+      // The group must exist before the stage logs anything, or API Gateway creates it without retention first.
+      this.stage.node.addDependency(executionLogs);
+      this.executionLogGroup = executionLogs;
+    }
     this.url = this.restApi.url;
     this.requestValidator = this.restApi.addRequestValidator('RequestValidator', {
       validateRequestBody: true,

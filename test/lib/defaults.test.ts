@@ -47,8 +47,8 @@ describe('SECURE_API_DEFAULTS reach the template', () => {
       Properties: { RetentionInDays: number };
       DeletionPolicy: string;
     }>;
-    // Access log, authorizer decision log, WAF log.
-    expect(groups).toHaveLength(3);
+    // Access log, execution log, authorizer decision log, WAF log.
+    expect(groups).toHaveLength(4);
     for (const group of groups) {
       expect(group.Properties.RetentionInDays).toBe(d.logRetention);
       expect(group.DeletionPolicy).toBe('Retain');

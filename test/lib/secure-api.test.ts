@@ -62,8 +62,8 @@ describe('SecureApi', () => {
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
     });
-    // Access log, authorizer decision log, WAF log.
-    template.resourceCountIs('AWS::Logs::LogGroup', 3);
+    // Access log, execution log, authorizer decision log, WAF log.
+    template.resourceCountIs('AWS::Logs::LogGroup', 4);
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       Type: 'REQUEST',
@@ -362,7 +362,7 @@ describe('SecureApi', () => {
       },
     });
     const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup')) as Array<{ Properties: { KmsKeyId?: unknown } }>;
-    expect(logGroups).toHaveLength(3);
+    expect(logGroups).toHaveLength(4);
     expect(logGroups.every((group) => group.Properties.KmsKeyId !== undefined)).toBe(true);
   });
 
@@ -500,6 +500,21 @@ describe('SecureApi', () => {
     expect(() => withItemRoutes({ disableWebAcl: true, webAclOptions: {} })).toThrow(
       "'webAcl', 'webAclOptions' and 'disableWebAcl' are alternatives: set at most one (received: webAclOptions, disableWebAcl)",
     );
+  });
+
+  test('the stack owns the execution log group, with retention, before the stage exists', () => {
+    const { stack, api } = withItemRoutes({ logRetention: logs.RetentionDays.SIX_MONTHS });
+    const template = Template.fromStack(stack);
+    template.hasResource('AWS::Logs::LogGroup', {
+      Properties: {
+        LogGroupName: { 'Fn::Join': ['', ['API-Gateway-Execution-Logs_', { Ref: Match.stringLikeRegexp('^ApiRestApi') }, '/prod']] },
+        RetentionInDays: 180,
+      },
+      DeletionPolicy: 'Retain',
+    });
+    template.hasResource('AWS::ApiGateway::Stage', { DependsOn: Match.arrayWith([Match.stringLikeRegexp('^ApiExecutionLogs')]) });
+    expect(api.executionLogGroup).toBeDefined();
+    expect(withItemRoutes({ executionLogLevel: 'OFF' }).api.executionLogGroup).toBeUndefined();
   });
 });
 
