@@ -216,31 +216,16 @@ function buildApi(stack: AssemblyStack, resources: Resources, apiId: string, api
       const authorizerId = [...references(props.AuthorizerId)].find((id) => authorizers.has(id));
       const authorizer = authorizerId === undefined ? undefined : authorizers.get(authorizerId);
       const label = `Lambda authorizer ${authorizerId ?? '(unknown)'}`;
+      // A protected method whose scopes the report cannot name: the note says why.
+      const unlisted = (note: string) =>
+        rows.push({ ...base, method: httpMethod, access: 'protected', authorization: label, scopes: [], conditions: [], throttling: throttlingFor(httpMethod), notes: [note] });
       if (authorizer?.routes === undefined) {
-        rows.push({
-          ...base,
-          method: httpMethod,
-          access: 'protected',
-          authorization: label,
-          scopes: [],
-          conditions: [],
-          throttling: throttlingFor(httpMethod),
-          notes: [`scopes unknown: ${authorizer?.report.configSource ?? 'authorizer not found'}`],
-        });
+        unlisted(`scopes unknown: ${authorizer?.report.configSource ?? 'authorizer not found'}`);
         continue;
       }
       const matches = matchingRoutes(authorizer.routes, httpMethod, path);
       if (matches.length === 0) {
-        rows.push({
-          ...base,
-          method: httpMethod,
-          access: 'protected',
-          authorization: label,
-          scopes: [],
-          conditions: [],
-          throttling: throttlingFor(httpMethod),
-          notes: ["not in the authorizer's route table: every call is denied"],
-        });
+        unlisted("not in the authorizer's route table: every call is denied");
       }
       for (const route of matches) {
         const verb = httpMethod === 'ANY' ? route.method : httpMethod;
