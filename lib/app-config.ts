@@ -76,6 +76,8 @@ export interface SecureApiContext {
   readonly allowedSourceIps?: string[];
   /** AWS WAF settings. @default - WEB_ACL_DEFAULTS */
   readonly waf?: WafContext;
+  /** `create` (set up API Gateway's logging role, retained) or `existing` (already set in the account). @default - SECURE_API_STACK_DEFAULTS.apiGatewayAccount */
+  readonly apiGatewayAccount?: string;
 }
 
 /** AWS WAF settings of the demo API, as written in `cdk.json`. */
@@ -111,7 +113,7 @@ export interface SecureApiAppConfig {
 const KNOWN_KEYS: ReadonlyArray<keyof SecureApiContext> = [
   'stackName', 'stageName', 'throttle', 'corsOrigins', 'callbackUrls', 'logoutUrls', 'externalIssuers', 'logRetentionDays',
   'kmsKeyArn', 'createKmsKey', 'featurePlan', 'threatProtection', 'mfa', 'domainPrefix', 'accessTokenValidityMinutes',
-  'authorizerCacheTtlSeconds', 'executionLogLevel', 'allowedSourceIps', 'waf',
+  'authorizerCacheTtlSeconds', 'executionLogLevel', 'allowedSourceIps', 'waf', 'apiGatewayAccount',
 ];
 const WAF_KEYS: ReadonlyArray<keyof WafContext> = [
   'rateLimit', 'rateLimitWindowSeconds', 'maxBodySizeKb', 'blockedIps', 'allowedIps', 'sqlInjection', 'anonymousIp', 'botControl',
@@ -258,11 +260,13 @@ export function parseAppConfig(raw: unknown): SecureApiAppConfig {
   });
 
   const webAclOptions = parseWaf(key('waf'), config.waf);
+  const apiGatewayAccount = optionalEnum(key('apiGatewayAccount'), config.apiGatewayAccount, { create: 'create', existing: 'existing' } as const);
 
   return {
     stackName,
     props: omitUndefined({
       webAclOptions,
+      apiGatewayAccount,
       stageName,
       throttle,
       corsOrigins,

@@ -171,6 +171,12 @@ export const SECURE_API_STACK_DEFAULTS = {
   resourceServerIdentifier: 'items',
   /** Cognito group whose members may call the admin route. */
   adminGroup: 'admin',
+  /**
+   * The demo is what a new user deploys first, maybe in an account whose API Gateway has no logging role
+   * yet (a stage with access logs then fails to deploy). So it sets the role up itself; the role and the
+   * account setting are retained, so deleting the demo never breaks the logging of other APIs.
+   */
+  apiGatewayAccount: 'create' as 'create' | 'existing',
 } as const;
 
 /** Defaults of `DemoItemsService`, the demo backend. */

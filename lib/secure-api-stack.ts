@@ -108,6 +108,12 @@ export interface SecureApiStackProps extends StackProps {
    * @default - WEB_ACL_DEFAULTS
    */
   readonly webAclOptions?: SecureApiWebAclProps;
+  /**
+   * Whether the stack sets up API Gateway's account-level CloudWatch Logs role (retained on deletion), or
+   * relies on one already set in the account and region. See `SecureApiProps.apiGatewayAccount`.
+   * @default - SECURE_API_STACK_DEFAULTS.apiGatewayAccount ('create')
+   */
+  readonly apiGatewayAccount?: 'create' | 'existing';
 }
 
 /**
@@ -192,6 +198,7 @@ export class SecureApiStack extends Stack {
       cors: props.corsOrigins ? { allowOrigins: [...props.corsOrigins] } : undefined,
       allowedSourceIps: props.allowedSourceIps,
       webAclOptions: props.webAclOptions,
+      apiGatewayAccount: props.apiGatewayAccount ?? defaults.apiGatewayAccount,
     });
 
     this.items = new DemoItemsService(this, 'Items', {

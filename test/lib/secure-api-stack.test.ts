@@ -177,4 +177,15 @@ describe('SecureApiStack', () => {
       "'logEncryptionKeyArn' and 'createLogEncryptionKey' are alternatives: set at most one (received: arn:aws:kms:eu-west-1:123456789012:key/abc and true)",
     );
   });
+
+  test('the demo sets up the account logging role, retained, unless the account already has one', () => {
+    const { template } = build();
+    template.hasResource('AWS::ApiGateway::Account', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    template.hasResource('AWS::IAM::Role', {
+      DeletionPolicy: 'Retain',
+      Properties: Match.objectLike({ AssumeRolePolicyDocument: Match.objectLike({ Statement: [Match.objectLike({ Principal: { Service: 'apigateway.amazonaws.com' } })] }) }),
+    });
+    build({ apiGatewayAccount: 'existing' }).template.resourceCountIs('AWS::ApiGateway::Account', 0);
+  });
 });
+
