@@ -3,35 +3,23 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { JwsAlgorithm } from '../lambda/config-types';
+import { SUPPORTED_ALGORITHMS } from '../lambda/config';
 import { domainPrefixProblem, redirectUrlProblem } from './cognito-oauth';
 import { SECURE_API_STACK_DEFAULTS } from './defaults';
 import { SecureApiValidationError } from './errors';
 import type { SecureApiWebAclProps } from './secure-api-web-acl';
 import type { SecureApiStackProps } from './secure-api-stack';
-import { TokenIssuer } from './token-issuer';
+import { TokenIssuer, type OidcTokenIssuerOptions } from './token-issuer';
+import { parseCidr } from './waf-inputs';
 
 /** The `cdk.json` context key that configures the deployable app. */
 export const APP_CONFIG_CONTEXT_KEY = 'secureApi';
 
-/** One external OAuth 2.0 / OIDC issuer, as written in `cdk.json`. */
-export interface ExternalIssuerContext {
-  /** Exact `iss` value, https. */
-  readonly issuerUrl: string;
-  /** Accepted `aud` values; required unless `audienceCheck` is false. */
-  readonly audiences?: string[];
-  /** Set false to switch the audience check off explicitly. @default true */
-  readonly audienceCheck?: boolean;
-  /** JWKS endpoint; an alternative to `discovery`. @default - discovery */
-  readonly jwksUri?: string;
-  /** Find the JWKS through OpenID Connect discovery. @default - true unless `jwksUri` is set */
-  readonly discovery?: boolean;
-  /** Accepted algorithms. @default ['RS256'] */
-  readonly algorithms?: JwsAlgorithm[];
-  /** Required `typ` header, e.g. `at+jwt`. @default - not checked */
-  readonly requiredTyp?: string;
-  /** Accepted `client_id`/`azp` values. @default - not checked */
-  readonly clientIds?: string[];
-}
+/**
+ * One external OAuth 2.0 / OIDC issuer, as written in `cdk.json`: the options of `TokenIssuer.oidc`
+ * that JSON can hold (static `keys` belong in code).
+ */
+export type ExternalIssuerContext = Omit<OidcTokenIssuerOptions, 'keys'>;
 
 /**
  * The JSON object under the `secureApi` context key of `cdk.json` (or `cdk synth -c secureApi='{...}'`).
@@ -122,7 +110,6 @@ const WAF_KEYS: ReadonlyArray<keyof WafContext> = [
 const ISSUER_KEYS: ReadonlyArray<keyof ExternalIssuerContext> = [
   'issuerUrl', 'audiences', 'audienceCheck', 'jwksUri', 'discovery', 'algorithms', 'requiredTyp', 'clientIds',
 ];
-const ALGORITHMS: readonly JwsAlgorithm[] = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 const FEATURE_PLANS: Readonly<Record<string, cognito.FeaturePlan>> = {
   ESSENTIALS: cognito.FeaturePlan.ESSENTIALS,
   PLUS: cognito.FeaturePlan.PLUS,
@@ -143,8 +130,6 @@ const RETENTION_DAYS: readonly number[] = Object.values(logs.RetentionDays).filt
   (value): value is number => typeof value === 'number' && value !== logs.RetentionDays.INFINITE,
 );
 const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
-const IPV4_CIDR = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}\/(3[0-2]|[12]?\d)$/;
-const IPV6_CIDR = /^[0-9A-Fa-f:]{2,39}\/(12[0-8]|1[01]\d|[1-9]?\d)$/;
 
 /**
  * Reads and validates the `secureApi` context of the app (from `cdk.json` or `-c`).
@@ -254,7 +239,7 @@ export function parseAppConfig(raw: unknown): SecureApiAppConfig {
 
   const allowedSourceIps = optionalStrings(key('allowedSourceIps'), config.allowedSourceIps);
   allowedSourceIps?.forEach((cidr, i) => {
-    if (!IPV4_CIDR.test(cidr) && !IPV6_CIDR.test(cidr)) {
+    if (parseCidr(cidr) === undefined) {
       throw invalid(key(`allowedSourceIps[${i}]`), 'must be an IPv4 or IPv6 CIDR block such as "203.0.113.0/24"', cidr);
     }
   });
@@ -303,7 +288,7 @@ function parseWaf(key: string, raw: unknown): SecureApiWebAclProps | undefined {
   const cidrs = (name: 'blockedIps' | 'allowedIps'): string[] | undefined => {
     const list = optionalStrings(at(name), waf[name]);
     list?.forEach((cidr, i) => {
-      if (!IPV4_CIDR.test(cidr) && !IPV6_CIDR.test(cidr)) {
+      if (parseCidr(cidr) === undefined) {
         throw invalid(`${at(name)}[${i}]`, 'must be an IPv4 or IPv6 CIDR block such as "203.0.113.0/24"', cidr);
       }
     });
@@ -351,8 +336,8 @@ function parseIssuers(key: string, raw: unknown): TokenIssuer[] | undefined {
     }
     const algorithms = optionalStrings(at('algorithms'), issuer.algorithms);
     algorithms?.forEach((alg, j) => {
-      if (!ALGORITHMS.includes(alg as JwsAlgorithm)) {
-        throw invalid(`${at('algorithms')}[${j}]`, `must be one of ${ALGORITHMS.join(', ')}`, alg);
+      if (!SUPPORTED_ALGORITHMS.includes(alg as JwsAlgorithm)) {
+        throw invalid(`${at('algorithms')}[${j}]`, `must be one of ${SUPPORTED_ALGORITHMS.join(', ')}`, alg);
       }
     });
     const requiredTyp = optionalString(at('requiredTyp'), issuer.requiredTyp, /^[\x21-\x7E]{1,64}$/, 'must be a media type such as "at+jwt"');

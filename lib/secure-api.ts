@@ -17,6 +17,7 @@ import { SecureApiValidationError, describeValue, validateDuration } from './err
 import { JwtAuthorizer, JwtAuthorizerOptions } from './jwt-authorizer';
 import { NAG_REASONS, acknowledge } from './nag-acknowledgements';
 import { SecureApiWebAcl, SecureApiWebAclProps } from './secure-api-web-acl';
+import { parseCidr } from './waf-inputs';
 import type { TokenIssuer } from './token-issuer';
 
 /** Execution logging level of the stage. */
@@ -937,7 +938,7 @@ function sourceIpPolicy(allowedSourceIps: string[]): iam.PolicyDocument {
     throw new SecureApiValidationError("'allowedSourceIps' must name at least one address or CIDR range (received: [])");
   }
   for (const entry of allowedSourceIps) {
-    if (!Token.isUnresolved(entry) && !isCidr(entry)) {
+    if (!Token.isUnresolved(entry) && !isAddressOrCidr(entry)) {
       throw new SecureApiValidationError(
         `'allowedSourceIps' must hold IPv4 or IPv6 addresses or CIDR ranges such as 203.0.113.0/24 (received: ${describeValue(entry)})`,
       );
@@ -956,17 +957,9 @@ function sourceIpPolicy(allowedSourceIps: string[]): iam.PolicyDocument {
   });
 }
 
-function isCidr(value: string): boolean {
-  const [address, prefix, ...rest] = value.split('/');
-  const version = isIP(address);
-  if (version === 0 || rest.length > 0) {
-    return false;
-  }
-  if (prefix === undefined) {
-    return true;
-  }
-  const bits = Number(prefix);
-  return /^\d{1,3}$/.test(prefix) && bits <= (version === 4 ? 32 : 128);
+/** An IPv4 or IPv6 address, or a CIDR range of one. */
+function isAddressOrCidr(value: string): boolean {
+  return isIP(value) !== 0 || parseCidr(value) !== undefined;
 }
 
 /** A construct id for a route, e.g. `GetItemsParamId` for `GET /items/{id}`. */

@@ -2,13 +2,12 @@ import { Token } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type { Construct } from 'constructs';
 import type { IssuerConfig, JwsAlgorithm, PublicJwk } from '../lambda/config-types';
+import { SUPPORTED_ALGORITHMS } from '../lambda/config';
 import { SECURE_API_DEFAULTS } from './defaults';
 import { SecureApiValidationError, describeValue } from './errors';
 
 /** Algorithms the authorizer may be told to accept: asymmetric only, never `none`, never HMAC (RFC 8725 §3.1, §3.2). */
-const ALLOWED_ALGORITHMS: ReadonlySet<string> = new Set<JwsAlgorithm>([
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
-]);
+const ALLOWED_ALGORITHMS: ReadonlySet<string> = new Set<string>(SUPPORTED_ALGORITHMS);
 
 /** JWK members that only private or symmetric keys carry. */
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];

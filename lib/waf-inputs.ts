@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIP } from 'node:net';
 import { Token } from 'aws-cdk-lib';
 import { describeValue, SecureApiValidationError } from './errors';
 
@@ -32,6 +32,20 @@ export interface CidrsByVersion {
 export const MAX_IP_SET_ADDRESSES = 10000;
 
 /**
+ * Reads `address/prefix` with Node's address rules: the address family and the prefix length, or
+ * undefined when the value is not a CIDR range (a bare address is not one).
+ *
+ * @param value the text, e.g. `203.0.113.0/24` or `2001:db8::/32`
+ * @returns the family (4 or 6) and prefix length, or undefined
+ */
+export function parseCidr(value: string): { readonly version: 4 | 6; readonly prefix: number } | undefined {
+  const match = /^([^/\s]+)\/(\d{1,3})$/.exec(value);
+  const version = match ? isIP(match[1]) : 0;
+  const prefix = match ? Number(match[2]) : NaN;
+  return version === 4 || version === 6 ? (prefix <= (version === 4 ? 32 : 128) ? { version, prefix } : undefined) : undefined;
+}
+
+/**
  * Validates IP ranges for an AWS WAF IP set and splits them by address family.
  *
  * AWS WAF accepts every IPv4 and IPv6 CIDR range except `/0`, and needs the prefix length written
@@ -52,11 +66,10 @@ export function parseCidrs(prop: string, cidrs: readonly string[]): CidrsByVersi
         `'${prop}' must hold literal CIDR ranges: an IP set is split by address family at synth (received: a token)`,
       );
     }
-    const match = /^([^/\s]+)\/(\d{1,3})$/.exec(cidr);
-    const prefix = match ? Number(match[2]) : NaN;
-    if (match && isIPv4(match[1]) && prefix >= 1 && prefix <= 32) {
+    const parsed = parseCidr(cidr);
+    if (parsed?.version === 4 && parsed.prefix >= 1) {
       ipv4.add(cidr);
-    } else if (match && isIPv6(match[1]) && prefix >= 1 && prefix <= 128) {
+    } else if (parsed?.version === 6 && parsed.prefix >= 1) {
       ipv6.add(cidr.toLowerCase());
     } else {
       throw new SecureApiValidationError(
