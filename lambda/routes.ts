@@ -290,10 +290,16 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
     };
   });
   // On the resource found, the exact verb wins over ANY; a missing verb is a miss (API Gateway does not
-  // fall back to a less specific resource for the verb).
+  // fall back to a less specific resource for the verb). Grouped once, at cold start, by resource template.
+  const byTemplate = new Map<string, Map<string, CompiledRoute>>();
+  for (const route of compiled) {
+    const methods = byTemplate.get(route.template) ?? new Map<string, CompiledRoute>();
+    methods.set(route.config.method, route);
+    byTemplate.set(route.template, methods);
+  }
   const onResource = (template: string | undefined, verb: HttpVerb): CompiledRoute | undefined => {
-    const candidates = compiled.filter((route) => route.template === template);
-    return candidates.find((route) => route.config.method === verb) ?? candidates.find((route) => route.config.method === 'ANY');
+    const methods = template === undefined ? undefined : byTemplate.get(template);
+    return methods?.get(verb) ?? methods?.get('ANY');
   };
   return {
     routes: compiled,
