@@ -807,7 +807,8 @@ export class SecureApi extends Construct {
 
   /** Acknowledges the cdk-nag findings inherent to the design, and warns about methods the route table does not know. */
   private acknowledgeAndWarn(): void {
-    const protectedMethods = this.methods().filter(
+    const methods = this.methods();
+    const protectedMethods = methods.filter(
       (method) => (method.node.defaultChild as apigw.CfnMethod).authorizerId === this.authorizer.authorizerId,
     );
     if (protectedMethods.length === 0) {
@@ -818,7 +819,7 @@ export class SecureApi extends Construct {
     }
     acknowledge(this.stage, { 'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted': NAG_REASONS.noResponseCache });
     // A client certificate only matters for HTTP backends: it lets them verify that a call comes from this stage.
-    if (this.methods().some(isHttpIntegration)) {
+    if (methods.some(isHttpIntegration)) {
       const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
       if (cfnStage.clientCertificateId === undefined) {
         this.backendCertificate = new apigw.CfnClientCertificate(this, 'BackendClientCertificate', {
@@ -830,7 +831,7 @@ export class SecureApi extends Construct {
       acknowledge(this.stage, { 'NIST.800.53.R5-APIGWSSLEnabled': NAG_REASONS.noHttpBackends });
     }
     const declared = new Set(this.declaredRoutes.map((route) => `${route.method} ${route.path}`));
-    for (const method of this.methods()) {
+    for (const method of methods) {
       const type = authorizationTypeOf(method);
       if (this.publicMethods.has(method)) {
         Validations.of(method).acknowledge(
