@@ -2,7 +2,7 @@
  * The authorizer core: event in, API Gateway answer out, one decision line logged.
  *
  * {@link Authorizer.handle} either resolves with a well-formed Allow/Deny answer or rejects with exactly
- * `new Error('Unauthorized')` (API Gateway's 401); nothing else can escape (DESIGN.md fact 3). Details go
+ * `new Error('Unauthorized')` (API Gateway's 401); nothing else can escape (any other error or malformed answer is a 500). Details go
  * to the decision log, never to the client.
  */
 import type { AuthorizerConfig, ClaimCondition, IssuerConfig, RouteConfig } from './config-types';

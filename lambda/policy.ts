@@ -2,7 +2,7 @@
  * The answer to API Gateway: a principal, an IAM policy over execute-api ARNs, and a context map.
  *
  * API Gateway caches the whole answer per identity source and evaluates it against later requests'
- * method ARNs (DESIGN.md fact 2), so an answer must be right for every request it can be reused on:
+ * method ARNs, so an answer must be right for every request it can be reused on:
  * - `token` scope: Allow on the ARN patterns of every route the token may call, Deny on the patterns
  *   of the others, except a Deny pattern that also matches a permitted route (that route would be
  *   denied; the route table analysis guarantees no Allow pattern reaches the omitted route's paths);

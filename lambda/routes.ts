@@ -4,7 +4,8 @@
  *
  * PURE: no `jose`, no I/O. The constructs in `lib/` import it at synth (for {@link cacheKeyScopeFor}).
  *
- * Two languages matter for every route (DESIGN.md fact 2):
+ * Two languages matter for every route, because API Gateway reuses a cached answer for every route
+ * called with the same identity source:
  * - its concrete paths: what API Gateway routes to it. A `{param}` is one non-empty segment without
  *   `/`, a final `{proxy+}` one or more segments;
  * - its ARN patterns: what the policy Resources built from it match. In IAM policies `*` matches any

@@ -22,7 +22,7 @@ export interface ApiGatewayAccountProps {
  * The account-level API Gateway settings (`AWS::ApiGateway::Account`): the CloudWatch Logs role that
  * every REST API stage of the account and region uses for execution and access logs.
  *
- * There is one such setting per account and region (DESIGN fact 10). Creating it in every API stack
+ * There is one such setting per account and region. Creating it in every API stack
  * means the last stack deployed wins, and deleting any of them can remove the role the others log
  * with. Deploy this construct once per account and region, in a small bootstrap-like stack, and let
  * every `SecureApi` use `apiGatewayAccount: 'existing'` (the default). Both the setting and the role are

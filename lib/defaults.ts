@@ -32,7 +32,7 @@ export const SECURE_API_DEFAULTS = {
   tracingEnabled: true,
   /** Per-method CloudWatch metrics on the stage. */
   metricsEnabled: true,
-  /** The account-level CloudWatch role of API Gateway is assumed to exist (DESIGN fact 10). */
+  /** The account-level CloudWatch role of API Gateway is assumed to exist (there is one per account and region). */
   apiGatewayAccount: 'existing' as 'existing' | 'create',
   /** `Strict-Transport-Security` max-age on gateway (error) responses. */
   hstsMaxAge: Duration.days(365),
@@ -54,7 +54,7 @@ export const SECURE_API_DEFAULTS = {
     tracing: true,
   },
   /**
-   * The audit access-log record (DESIGN fact 12): field name to `$context` variable.
+   * The audit access-log record: field name to `$context` variable.
    * Never a body, a header or a token: only metadata API Gateway computed for the request.
    */
   accessLogFields: {
@@ -297,7 +297,7 @@ export const COGNITO_OAUTH_DEFAULTS = {
   /** A user pool holds identities that cannot be recreated: it must not be deleted by accident. */
   deletionProtection: true,
   removalPolicy: RemovalPolicy.RETAIN,
-  /** Short-lived access tokens bound the window in which a revoked token still verifies (DESIGN fact 8). */
+  /** Short-lived access tokens bound the window in which a revoked token still verifies (Cognito tokens are checked locally, so revocation takes effect only at expiry). */
   accessTokenValidity: Duration.minutes(60),
   /** A signed-in session lasts at most a day. */
   refreshTokenValidity: Duration.days(1),

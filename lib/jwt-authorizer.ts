@@ -25,12 +25,12 @@ export interface JwtAuthorizerOptions {
   readonly clockSkew?: Duration;
   /**
    * Refuse tokens issued (`iat`) longer ago than this, whatever their `exp` says; whole seconds, at most one year.
-   * Bounds the damage of long-lived or revoked tokens (DESIGN fact 8).
+   * Bounds the damage of long-lived or revoked tokens (a revoked Cognito token still verifies until it expires).
    * @default - not checked
    */
   readonly maxTokenAge?: Duration;
   /**
-   * Timeout of one JWKS or discovery fetch, 100 ms to 10 s: a slow issuer fails closed within this time (DESIGN fact 6).
+   * Timeout of one JWKS or discovery fetch, 100 ms to 10 s: a slow issuer fails closed within this time.
    * @default - SECURE_API_DEFAULTS.authorizer.keyFetchTimeout (1500 milliseconds)
    */
   readonly keyFetchTimeout?: Duration;
@@ -132,7 +132,7 @@ const TOKEN_LENGTH_ESTIMATE = 128;
  * routes and token-free issuers go into `config.json` inside the asset (content-hashed, so the asset and
  * the stage's deployment change whenever they do); issuers holding deploy-time tokens (a user pool id,
  * a client id) go into the `SECURE_API_AUTHORIZER_CONFIG` environment variable, which is checked against
- * Lambda's 4 KB limit (DESIGN fact 7).
+ * Lambda's 4 KB limit for all variables together.
  *
  * The function's role may only write to the function's own log group; no managed policy is attached.
  *
@@ -311,7 +311,8 @@ export class JwtAuthorizer extends Construct {
   }
 
   /**
-   * How API Gateway's cache key is scoped for the current route table (DESIGN fact 2): `token` caches one
+   * How API Gateway's cache key is scoped for the current route table (API Gateway reuses a cached answer on
+   * every route called with the same identity source): `token` caches one
    * answer per token for all routes, `route` adds the method and resource path to the cache key.
    */
   public get cacheKeyScope(): CacheKeyScope {

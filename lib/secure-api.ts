@@ -163,7 +163,7 @@ export interface SecureApiProps {
    */
   readonly allowedSourceIps?: string[];
   /**
-   * Where the account-level CloudWatch Logs role of API Gateway comes from (DESIGN fact 10).
+   * Where the account-level CloudWatch Logs role of API Gateway comes from (API Gateway has one such setting per account and region).
    *
    * API Gateway writes execution and access logs with one role per account and region, set in
    * `AWS::ApiGateway::Account`; CloudFormation fails to create a logging stage when none is set.
@@ -384,7 +384,7 @@ export class SecureApi extends Construct {
       restApiName: props.restApiName,
       description: props.description,
       endpointTypes: [apigw.EndpointType.REGIONAL],
-      // The account-level role is managed by ApiGatewayAccount, never per API (DESIGN fact 10).
+      // The account-level role is managed by ApiGatewayAccount, never per API (API Gateway has one such setting per account and region).
       cloudWatchRole: false,
       deploy: true,
       deployOptions: {
@@ -440,7 +440,7 @@ export class SecureApi extends Construct {
     const stageSettings = (cfnStage.methodSettings ?? []) as apigw.CfnStage.MethodSettingProperty[];
     cfnStage.methodSettings = Lazy.any({ produce: () => [...stageSettings, ...this.routeMethodSettings] }, { omitEmptyArray: true });
 
-    // A changed route table, verifier or issuer list must redeploy the stage (DESIGN fact 15).
+    // A changed route table, verifier or issuer list must redeploy the stage (API Gateway serves the last deployment until a new one is made).
     this.restApi.latestDeployment?.addToLogicalId({
       authorizerAsset: this.jwtAuthorizer.assetHash,
       authorizerEnvironment: this.jwtAuthorizer.environmentConfig,

@@ -110,7 +110,7 @@ export async function enableUser(target: CognitoTarget, username: string): Promi
 
 /**
  * Signs a user out of every device with AdminUserGlobalSignOut, which revokes their refresh tokens.
- * Access and ID tokens already issued still verify locally until they expire (DESIGN fact 8).
+ * Access and ID tokens already issued still verify locally until they expire.
  */
 export async function signOutUser(target: CognitoTarget, username: string): Promise<string> {
   await callAws(context(target, 'AdminUserGlobalSignOut', username), () =>

@@ -3,7 +3,7 @@
  * jose inside, built by `npm run bundle`) with the demo route table in its `config.json`, behind the API
  * Gateway simulator (authorizer cache, policy evaluation, status mapping). The smoke checks' expectations
  * must be exactly what the authorizer's contract produces, including a policy cached for one route and
- * reused on another (DESIGN fact 2).
+ * reused on another.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -204,7 +204,7 @@ describe('demo stack contract', () => {
   });
 
   test.each(CALLERS.map((caller) => [caller.name, caller]))('a cached answer for %s is right on every route, whichever route came first', async (_name, caller) => {
-    // API Gateway reuses one answer per token for the cache TTL (DESIGN fact 2) when the cache key is the token alone.
+    // API Gateway reuses one answer per token for the cache TTL, on every route, when the cache key is the token alone.
     expect(fileConfig.cacheKeyScope ?? 'token').toBe('token');
     const token = caller.token(key);
     const run = await runBundle(assetDir, ROUTES.map((route) => eventFor(route, token)), { [CONFIG_ENV_VAR]: environment });

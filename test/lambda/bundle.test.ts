@@ -1,6 +1,6 @@
 /**
- * The authorizer as it ships: `scripts/bundle.mjs` must produce the same bytes on every build (DESIGN.md
- * fact 14), and the built `index.js`, loaded in a fresh Node process like the Lambda runtime loads it,
+ * The authorizer as it ships: `scripts/bundle.mjs` must produce the same bytes on every build (so asset
+ * hashes, and consumers' snapshots, stay stable), and the built `index.js`, loaded in a fresh Node process like the Lambda runtime loads it,
  * must read its configuration from `config.json` and `SECURE_API_AUTHORIZER_CONFIG` (the environment
  * winning per top-level key), verify real tokens against a real JWKS endpoint, and fail closed, loudly in
  * the log and silently to the client, when the configuration is wrong.

@@ -6,7 +6,7 @@
  * `Unauthorized`; never another error, never a second decision line, never a fragment of a token in the log,
  * and never an Allow that a genuine token with the route's scopes would not get. A second property drives
  * random request sequences through the API Gateway simulator, authorizer cache included, and checks every
- * status against an oracle (DESIGN.md facts 2 and 3).
+ * status against an oracle.
  *
  * The seed is fixed, so every run explores the same cases; fast-check prints it (and the shrunk
  * counterexample) on failure. Key pairs are generated per run, so a failing token is reproduced from the

@@ -1,5 +1,5 @@
 /**
- * Key-source faults and key rotation against a real JWKS endpoint on 127.0.0.1 (DESIGN.md fact 6): an
+ * Key-source faults and key rotation against a real JWKS endpoint on 127.0.0.1: an
  * endpoint that refuses, resets, hangs, answers 500 or garbage must fail closed within a bounded time;
  * rotation must be picked up (a new kid after one refetch, a removed key after the maximum age); a failed
  * refresh keeps recent keys working for the grace period; unknown-kid floods and concurrent cold starts

@@ -1,5 +1,5 @@
 /**
- * The answer API Gateway caches must be right for every route it is reused on (DESIGN.md fact 2).
+ * The answer API Gateway caches must be right for every route it is reused on.
  * Checked two ways: exhaustively over scope sets for random route tables (pure policy construction,
  * evaluated by the shared, independent IAM evaluator), and end to end by replaying one cached answer of
  * the real authorizer against every route through the shared API Gateway simulator.
