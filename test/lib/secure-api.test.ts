@@ -216,11 +216,9 @@ describe('SecureApi', () => {
       '$context.requestId',
       '$context.extendedRequestId',
       '$context.identity.sourceIp',
-      '$context.identity.userAgent',
       '$context.requestTime',
       '$context.httpMethod',
       '$context.resourcePath',
-      '$context.path',
       '$context.protocol',
       '$context.status',
       '$context.responseLength',
@@ -238,11 +236,8 @@ describe('SecureApi', () => {
       '$context.waf.error',
       '$context.waf.latency',
       '$context.wafResponseCode',
-      '$context.xrayTraceId',
       '$context.integration.status',
       '$context.integration.latency',
-      '$context.integration.error',
-      '$context.error.message',
       '$context.error.responseType',
     ]) {
       expect(Object.values(record)).toContain(variable);
