@@ -45,18 +45,22 @@ export async function bundleAuthorizer(outdir = join(root, 'assets', 'authorizer
  * @returns {Promise<import('esbuild').Metafile>}
  */
 export async function bundleDemoItems(outdir = join(root, 'assets', 'demo-items')) {
-  return bundleEntry('lambda/demo-items/handler.ts', outdir);
+  // The demo calls DynamoDB with the AWS SDK for JavaScript v3, which the Lambda Node.js runtime
+  // provides: it stays out of the bundle, which then holds only the service's own code.
+  return bundleEntry('lambda/demo-items/handler.ts', outdir, { external: [...BUNDLE_OPTIONS.external, '@aws-sdk/*'] });
 }
 
 /**
  * @param {string} entryPoint path of the handler, relative to the package root
  * @param {string} outdir folder to write index.js into
+ * @param {import('esbuild').BuildOptions} [overrides] options of this bundle that differ from BUNDLE_OPTIONS
  * @returns {Promise<import('esbuild').Metafile>}
  */
-async function bundleEntry(entryPoint, outdir) {
+async function bundleEntry(entryPoint, outdir, overrides = {}) {
   mkdirSync(outdir, { recursive: true });
   const result = await build({
     ...BUNDLE_OPTIONS,
+    ...overrides,
     absWorkingDir: root,
     entryPoints: [entryPoint],
     outfile: join(outdir, 'index.js'),

@@ -5,7 +5,7 @@
  * only reads the verified principal from the authorizer context to record who created an item.
  */
 import { randomUUID } from 'node:crypto';
-import { InvalidCursorError, Item, ItemStore } from './store';
+import { InvalidCursorError, Item, ITEM_ID_PATTERN, ItemStore } from './store';
 
 /** The parts of an API Gateway REST proxy event the service reads. */
 export interface ProxyEvent {
@@ -28,9 +28,20 @@ export interface ProxyResult {
   readonly body: string;
 }
 
+/** What the app reads of the Lambda context: the time left before the function times out. */
+export interface InvocationContext {
+  getRemainingTimeInMillis(): number;
+}
+
 /** Seams of {@link createItemsApp}. */
 export interface ItemsAppOptions {
   readonly store: ItemStore;
+  /**
+   * Overall deadline of one API request's DynamoDB work (every attempt, backoff and page), in milliseconds.
+   * The effective deadline is shorter when the Lambda context says less time is left.
+   * @default - REQUEST_DEADLINE_MS
+   */
+  readonly deadlineMs?: number;
   /** @default - `crypto.randomUUID` */
   readonly newId?: () => string;
   /** @default - the system clock */
@@ -41,11 +52,17 @@ export interface ItemsAppOptions {
 
 /** Request body size the service accepts; the WAF and API Gateway bound it earlier as well. */
 export const MAX_BODY_BYTES = 8 * 1024;
+/**
+ * Overall deadline of one API request's DynamoDB work, in milliseconds: half the function's 10 s timeout,
+ * so that a slow or unreachable DynamoDB gets a 503 and a log line, never a Lambda timeout.
+ */
+export const REQUEST_DEADLINE_MS = 5000;
+/** Time kept back from the Lambda context's remaining time to answer and log after the deadline. */
+export const RESPONSE_MARGIN_MS = 500;
 const MAX_NAME_LENGTH = 200;
 const MAX_DESCRIPTION_LENGTH = 2000;
 const DEFAULT_PAGE_SIZE = 25;
 const MAX_PAGE_SIZE = 100;
-const ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
 
 const RESPONSE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'application/json',
@@ -62,61 +79,110 @@ class ClientError extends Error {
   }
 }
 
-type Route = (event: ProxyEvent, principal: string) => Promise<ProxyResult>;
+/** Raised when a request's DynamoDB work outlives its deadline. */
+export class DeadlineExceededError extends Error {
+  /** Stable code of this error. */
+  public static readonly code = 'DEADLINE_EXCEEDED';
+  /** Stable code of this error. */
+  public readonly code = DeadlineExceededError.code;
+
+  constructor(public readonly deadlineMs: number) {
+    super(`DynamoDB work did not finish within the request deadline of ${deadlineMs} ms`);
+    this.name = 'DeadlineExceededError';
+  }
+}
+
+/** DynamoDB error types that still mean "too many requests" once the client's retries are spent. */
+const THROTTLING_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+
+type Route = (event: ProxyEvent, principal: string, signal: AbortSignal) => Promise<ProxyResult>;
 
 /** Builds the request handler around a store. */
-export function createItemsApp(options: ItemsAppOptions): (event: ProxyEvent) => Promise<ProxyResult> {
+export function createItemsApp(options: ItemsAppOptions): (event: ProxyEvent, context?: InvocationContext) => Promise<ProxyResult> {
   const { store } = options;
+  const deadlineMs = options.deadlineMs ?? REQUEST_DEADLINE_MS;
   const newId = options.newId ?? randomUUID;
   const now = options.now ?? (() => new Date());
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
 
   const routes: Record<string, Route> = {
-    'GET /items': async (event) => {
+    'GET /items': async (event, _principal, signal) => {
       const query = event.queryStringParameters ?? {};
       const limit = parseLimit(query.limit);
-      return json(200, await store.list(limit, query.nextToken || undefined));
+      return json(200, await store.list(limit, query.nextToken || undefined, signal));
     },
-    'POST /items': async (event, principal) => {
+    'POST /items': async (event, principal, signal) => {
       const input = parseItemInput(event);
       const item: Item = { id: newId(), ...input, createdAt: now().toISOString(), createdBy: principal };
-      if (!(await store.create(item))) throw new ClientError(409, 'an item with this id already exists');
+      if (!(await store.create(item, signal))) throw new ClientError(409, 'an item with this id already exists');
       return json(201, item);
     },
-    'GET /items/{id}': async (event) => {
-      const item = await store.get(pathId(event));
+    'GET /items/{id}': async (event, _principal, signal) => {
+      const item = await store.get(pathId(event), signal);
       if (!item) throw new ClientError(404, 'item not found');
       return json(200, item);
     },
-    'DELETE /items/{id}': async (event) => {
-      const item = await store.delete(pathId(event));
+    'DELETE /items/{id}': async (event, _principal, signal) => {
+      const item = await store.delete(pathId(event), signal);
       if (!item) throw new ClientError(404, 'item not found');
       return { statusCode: 204, headers: { ...RESPONSE_HEADERS }, body: '' };
     },
-    'GET /admin/stats': async () => json(200, { itemCount: await store.count() }),
+    'GET /admin/stats': async (_event, _principal, signal) => json(200, { itemCount: await store.count(signal) }),
   };
 
-  return async (event: ProxyEvent): Promise<ProxyResult> => {
+  return async (event: ProxyEvent, context?: InvocationContext): Promise<ProxyResult> => {
     const route = routes[`${event.httpMethod} ${event.resource}`];
     if (!route) return json(404, { message: 'no such route' });
+    const requestId = event.requestContext?.requestId ?? null;
+    const remaining = context ? context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS : deadlineMs;
+    const deadline = Math.max(0, Math.min(deadlineMs, remaining));
     try {
-      return await route(event, principalOf(event));
+      return await withDeadline(deadline, (signal) => route(event, principalOf(event), signal));
     } catch (err) {
       if (err instanceof ClientError) return json(err.statusCode, { message: err.message });
       if (err instanceof InvalidCursorError) return json(400, { message: err.message });
-      // The log carries the route and the error type only: never the body or any header.
+      const error = err instanceof Error ? ((err as { code?: string }).code ?? err.name) : 'unknown';
+      const attempts = (err as { $metadata?: { attempts?: unknown } } | undefined)?.$metadata?.attempts;
+      // The log carries the route, the error type and the attempts only: never the body or any header.
       log(
         JSON.stringify({
           level: 'error',
           msg: 'items request failed',
-          requestId: event.requestContext?.requestId ?? null,
+          requestId,
           route: `${event.httpMethod} ${event.resource}`,
-          error: err instanceof Error ? ((err as { code?: string }).code ?? err.name) : 'unknown',
+          error,
+          ...(typeof attempts === 'number' ? { attempts } : {}),
         }),
       );
-      return json(500, { message: 'internal error', requestId: event.requestContext?.requestId ?? null });
+      // Out of time or throttled after the retries: the caller may retry later, and 503 says so.
+      if (err instanceof DeadlineExceededError || THROTTLING_ERRORS.has(error)) {
+        return json(503, { message: 'service unavailable, retry later', requestId });
+      }
+      return json(500, { message: 'internal error', requestId });
     }
   };
+}
+
+/**
+ * Runs `work` with an abort signal that fires after `ms` and settles by then, whatever the work does
+ * with the signal: the SDK aborts the attempt in flight, and an SDK that would still sleep through a
+ * backoff cannot hold the answer back.
+ */
+async function withDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new DeadlineExceededError(ms);
+      controller.abort(error);
+      reject(error);
+    }, ms);
+  });
+  try {
+    return await Promise.race([work(controller.signal), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function json(statusCode: number, body: unknown): ProxyResult {
@@ -131,7 +197,7 @@ function principalOf(event: ProxyEvent): string {
 
 function pathId(event: ProxyEvent): string {
   const id = event.pathParameters?.id;
-  if (typeof id !== 'string' || !ID_PATTERN.test(id)) throw new ClientError(400, "path parameter 'id' must match [A-Za-z0-9-]{1,64}");
+  if (typeof id !== 'string' || !ITEM_ID_PATTERN.test(id)) throw new ClientError(400, "path parameter 'id' must match [A-Za-z0-9-]{1,64}");
   return id;
 }
 

@@ -1,8 +1,8 @@
 /**
- * Lambda entry point of the demo items service. Configuration is read once, at cold start.
+ * Lambda entry point of the demo items service. Configuration is read and the client built once, at cold start.
  */
-import { createItemsApp, ProxyEvent, ProxyResult } from './app';
-import { credentialsFromEnv, DynamoDbClient } from './dynamodb';
+import { createItemsApp, InvocationContext, ProxyEvent, ProxyResult } from './app';
+import { createDynamoDbClient } from './dynamodb';
 import { DynamoDbItemStore } from './store';
 
 /** Environment variable naming the DynamoDB table. */
@@ -12,18 +12,16 @@ export const ENDPOINT_ENV_VAR = 'ITEMS_DYNAMODB_ENDPOINT';
 
 const tableName = process.env[TABLE_NAME_ENV_VAR] ?? '';
 const region = process.env.AWS_REGION ?? '';
+// Credentials come from the SDK's default chain: in Lambda, the execution role's, from the environment.
 const app = createItemsApp({
-  store: new DynamoDbItemStore(
-    new DynamoDbClient({ region, endpoint: process.env[ENDPOINT_ENV_VAR] || undefined, credentials: () => credentialsFromEnv() }),
-    tableName,
-  ),
+  store: new DynamoDbItemStore(createDynamoDbClient({ region, endpoint: process.env[ENDPOINT_ENV_VAR] || undefined }), tableName),
 });
 
 /** API Gateway REST proxy integration handler. */
-export async function handler(event: ProxyEvent): Promise<ProxyResult> {
+export async function handler(event: ProxyEvent, context?: InvocationContext): Promise<ProxyResult> {
   if (tableName === '' || region === '') {
     process.stdout.write(`${JSON.stringify({ level: 'error', msg: `items service misconfigured: ${TABLE_NAME_ENV_VAR} and AWS_REGION must be set` })}\n`);
     return { statusCode: 500, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: '{"message":"internal error"}' };
   }
-  return app(event);
+  return app(event, context);
 }

@@ -1,10 +1,14 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createItemsApp, ProxyEvent } from '../../../lambda/demo-items/app';
-import { DynamoDbClient } from '../../../lambda/demo-items/dynamodb';
+import { DEMO_ITEMS_DEFAULTS } from '../../../lib/defaults';
+import { createItemsApp, ProxyEvent, REQUEST_DEADLINE_MS, RESPONSE_MARGIN_MS } from '../../../lambda/demo-items/app';
+import { createDynamoDbClient, DYNAMODB_CLIENT_SETTINGS, DynamoDbClientOptions } from '../../../lambda/demo-items/dynamodb';
 import { DynamoDbItemStore } from '../../../lambda/demo-items/store';
 import { DynamoDbStandIn } from './dynamodb-stand-in';
 
+// Static fake credentials: the SDK signs with them, nothing resolves credentials from the machine or AWS.
 const credentials = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret', sessionToken: 'session' };
+const BUNDLE = path.join(__dirname, '..', '..', '..', 'assets', 'demo-items', 'index.js');
 const standIn = new DynamoDbStandIn();
 let endpoint: string;
 
@@ -12,24 +16,45 @@ beforeAll(async () => {
   endpoint = await standIn.start();
 });
 afterAll(() => standIn.stop());
-beforeEach(() => {
-  standIn.items.clear();
-  standIn.requests.length = 0;
-});
+beforeEach(() => standIn.reset());
 
-function makeApp(log: string[] = []) {
+interface AppSettings {
+  readonly log?: string[];
+  readonly deadlineMs?: number;
+  readonly client?: Partial<DynamoDbClientOptions>;
+}
+
+function makeApp(settings: AppSettings = {}) {
   let n = 0;
-  const client = new DynamoDbClient({ region: 'eu-west-1', endpoint, credentials: () => credentials, timeoutMs: 1000 });
+  const client = createDynamoDbClient({ region: 'eu-west-1', endpoint, credentials, ...settings.client });
   return createItemsApp({
     store: new DynamoDbItemStore(client, 'items'),
     newId: () => `item-${++n}`,
     now: () => new Date('2025-01-02T03:04:05.000Z'),
-    log: (line) => log.push(line),
+    log: (line) => settings.log?.push(line),
+    deadlineMs: settings.deadlineMs,
   });
 }
 
 function event(method: string, resource: string, extra: Partial<ProxyEvent> = {}): ProxyEvent {
   return { httpMethod: method, resource, requestContext: { requestId: 'req-1', authorizer: { principalId: 'user-1' } }, ...extra };
+}
+
+const createEvent = (name = 'Widget') => event('POST', '/items', { body: JSON.stringify({ name }) });
+
+/** The base64url of `text` with a padding bit of its last character set: Node decodes it to `text` all the same. */
+function nonCanonical(text: string): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const canonical = Buffer.from(text).toString('base64url');
+  const stray = `${canonical.slice(0, -1)}${alphabet[alphabet.indexOf(canonical.at(-1)!) + 1]}`;
+  expect(Buffer.from(stray, 'base64url').toString()).toBe(text);
+  return stray;
+}
+
+async function timed<T>(work: Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = performance.now();
+  const result = await work;
+  return { result, ms: performance.now() - started };
 }
 
 describe('demo items service', () => {
@@ -58,31 +83,34 @@ describe('demo items service', () => {
   test('happy flow pages through the list with nextToken', async () => {
     const app = makeApp();
     for (let i = 0; i < 3; i++) {
-      await app(event('POST', '/items', { body: JSON.stringify({ name: `n${i}` }) }));
+      await app(createEvent(`n${i}`));
     }
     const first = JSON.parse((await app(event('GET', '/items', { queryStringParameters: { limit: '2' } }))).body);
     expect(first.items.map((item: { id: string }) => item.id)).toEqual(['item-1', 'item-2']);
+    expect(first.nextToken).toBe(Buffer.from('item-2').toString('base64url'));
     const second = JSON.parse((await app(event('GET', '/items', { queryStringParameters: { limit: '2', nextToken: first.nextToken } }))).body);
     expect(second).toEqual({ items: [expect.objectContaining({ id: 'item-3' })] });
+    expect(standIn.requests.at(-1)?.body).toEqual({ TableName: 'items', Limit: 2, ExclusiveStartKey: { id: { S: 'item-2' } } });
   });
 
   test('happy flow counts items on the admin route', async () => {
     const app = makeApp();
-    await app(event('POST', '/items', { body: '{"name":"a"}' }));
-    await app(event('POST', '/items', { body: '{"name":"b"}' }));
+    await app(createEvent('a'));
+    await app(createEvent('b'));
     const stats = await app(event('GET', '/admin/stats'));
     expect(JSON.parse(stats.body)).toEqual({ itemCount: 2 });
   });
 
-  test('every DynamoDB call is a SigV4-signed JSON-protocol request with the session token', async () => {
+  test('every DynamoDB call is an AWS SDK JSON 1.0 request, SigV4-signed with the session token', async () => {
     await makeApp()(event('GET', '/items/{id}', { pathParameters: { id: 'x' } }));
     const [seen] = standIn.requests;
     expect(seen.target).toBe('DynamoDB_20120810.GetItem');
     expect(seen.headers['content-type']).toBe('application/x-amz-json-1.0');
     expect(seen.headers['x-amz-security-token']).toBe('session');
     expect(seen.headers.authorization).toMatch(
-      /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature=[0-9a-f]{64}$/,
+      /^AWS4-HMAC-SHA256 Credential=AKIDTEST\/\d{8}\/eu-west-1\/dynamodb\/aws4_request, SignedHeaders=[a-z0-9;-]*x-amz-target[a-z0-9;-]*, Signature=[0-9a-f]{64}$/,
     );
+    expect(seen.headers['amz-sdk-request']).toBe(`attempt=1; max=${DYNAMODB_CLIENT_SETTINGS.maxAttempts}`);
     expect(seen.body).toEqual({ TableName: 'items', Key: { id: { S: 'x' } }, ConsistentRead: true });
   });
 
@@ -101,12 +129,31 @@ describe('demo items service', () => {
     expect(standIn.requests).toHaveLength(0);
   });
 
-  test('error flow rejects a malformed id, limit or cursor before calling DynamoDB', async () => {
+  test('error flow rejects a malformed id or limit before calling DynamoDB', async () => {
     const app = makeApp();
     expect((await app(event('GET', '/items/{id}', { pathParameters: { id: '../etc' } }))).statusCode).toBe(400);
     expect((await app(event('GET', '/items', { queryStringParameters: { limit: '1000' } }))).statusCode).toBe(400);
-    expect((await app(event('GET', '/items', { queryStringParameters: { nextToken: 'not a cursor!' } }))).statusCode).toBe(400);
     expect(standIn.requests).toHaveLength(0);
+  });
+
+  test.each([
+    ['that decodes to an empty id, which DynamoDB refuses as a key', 'A'],
+    ['that decodes to a path, not an item id', Buffer.from('../etc').toString('base64url')],
+    ['that decodes to an id over 64 characters', Buffer.from('a'.repeat(65)).toString('base64url')],
+    ['that decodes to an id with a space', Buffer.from('item 1').toString('base64url')],
+    ['that decodes to bytes that are not UTF-8', '_w'],
+    ['in a non-canonical encoding of a valid id (stray low bits)', nonCanonical('item-12')],
+    ['with characters outside base64url', 'not a cursor!'],
+    ['of 2 KB', 'A'.repeat(2048)],
+  ])('error flow answers 400 to a cursor %s, before calling DynamoDB', async (_case, nextToken) => {
+    const log: string[] = [];
+    const result = await makeApp({ log })(event('GET', '/items', { queryStringParameters: { nextToken } }));
+    expect({ status: result.statusCode, body: JSON.parse(result.body) }).toEqual({
+      status: 400,
+      body: { message: 'nextToken is not a cursor returned by this API' },
+    });
+    expect(standIn.requests).toHaveLength(0);
+    expect(log).toEqual([]);
   });
 
   test('error flow answers 404 for a route the service does not serve', async () => {
@@ -114,22 +161,82 @@ describe('demo items service', () => {
     expect(result.statusCode).toBe(404);
   });
 
-  test('error flow answers 409 when the id already exists', async () => {
+  test('error flow answers 409 when the id already exists, without retrying the conditional check', async () => {
     standIn.items.set('item-1', { id: { S: 'item-1' } });
-    const result = await makeApp()(event('POST', '/items', { body: '{"name":"a"}' }));
+    const result = await makeApp()(createEvent());
     expect(result.statusCode).toBe(409);
+    expect(standIn.requests).toHaveLength(1);
   });
 
-  test('error flow answers 500 on a DynamoDB failure and logs the error type, never the body', async () => {
+  test('happy flow retries a throttled call and a 500 and succeeds on the third attempt', async () => {
+    standIn.faults.push({ status: 400, type: 'ProvisionedThroughputExceededException' }, { status: 500, type: 'InternalServerError' });
+    const result = await makeApp()(createEvent());
+    expect(result.statusCode).toBe(201);
+    expect(standIn.requests.map((seen) => seen.headers['amz-sdk-request'])).toEqual(['attempt=1; max=3', 'attempt=2; max=3', 'attempt=3; max=3']);
+    expect(standIn.items.has('item-1')).toBe(true);
+  });
+
+  test('error flow answers 500 after three failed attempts and logs the error type and attempts, never the body', async () => {
     const log: string[] = [];
-    standIn.failNext = { status: 500, type: 'InternalServerError' };
-    const result = await makeApp(log)(event('POST', '/items', { body: '{"name":"secret-name"}' }));
+    for (let i = 0; i < 4; i++) standIn.faults.push({ status: 500, type: 'InternalServerError' });
+    const result = await makeApp({ log })(createEvent('secret-name'));
     expect(result.statusCode).toBe(500);
     expect(JSON.parse(result.body)).toEqual({ message: 'internal error', requestId: 'req-1' });
+    expect(standIn.requests).toHaveLength(3);
     expect(log.map((line) => JSON.parse(line))).toEqual([
-      { level: 'error', msg: 'items request failed', requestId: 'req-1', route: 'POST /items', error: 'InternalServerError' },
+      { level: 'error', msg: 'items request failed', requestId: 'req-1', route: 'POST /items', error: 'InternalServerError', attempts: 3 },
     ]);
     expect(log.join('')).not.toContain('secret-name');
+  });
+
+  test('error flow answers 503 when DynamoDB still throttles once the retries are spent', async () => {
+    const log: string[] = [];
+    standIn.faults.push({ status: 400, type: 'ThrottlingException' });
+    const result = await makeApp({ log, client: { maxAttempts: 1 } })(createEvent());
+    expect(result.statusCode).toBe(503);
+    expect(JSON.parse(result.body)).toEqual({ message: 'service unavailable, retry later', requestId: 'req-1' });
+    expect(JSON.parse(log[0])).toMatchObject({ error: 'ThrottlingException', attempts: 1 });
+  });
+
+  test('happy flow retries an attempt that gets no answer within the attempt timeout', async () => {
+    standIn.faults.push('hang');
+    const { result, ms } = await timed(makeApp({ client: { attemptTimeoutMs: 200 } })(createEvent()));
+    expect(result.statusCode).toBe(201);
+    expect(standIn.requests).toHaveLength(2);
+    expect(ms).toBeLessThan(1500);
+  });
+
+  test('error flow answers 503 at the request deadline when DynamoDB never answers, and stops retrying', async () => {
+    const log: string[] = [];
+    standIn.hangAlways = true;
+    const { result, ms } = await timed(makeApp({ log, deadlineMs: 300 })(createEvent()));
+    expect(result.statusCode).toBe(503);
+    expect(ms).toBeGreaterThanOrEqual(290);
+    expect(ms).toBeLessThan(1000);
+    expect(JSON.parse(log[0])).toEqual({ level: 'error', msg: 'items request failed', requestId: 'req-1', route: 'POST /items', error: 'DEADLINE_EXCEEDED' });
+    // The attempt in flight was aborted (its 1.5 s timeout has not passed), so no second attempt follows.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(standIn.requests).toHaveLength(1);
+  });
+
+  test('the deadline shrinks to what the Lambda context leaves, minus the time to answer', async () => {
+    standIn.hangAlways = true;
+    const context = { getRemainingTimeInMillis: () => RESPONSE_MARGIN_MS + 250 };
+    const { result, ms } = await timed(makeApp()(createEvent(), context));
+    expect(result.statusCode).toBe(503);
+    expect(ms).toBeLessThan(1000);
+  });
+
+  test('the request deadline and the time to answer fit well inside the function timeout', () => {
+    expect(REQUEST_DEADLINE_MS + RESPONSE_MARGIN_MS).toBeLessThanOrEqual(DEMO_ITEMS_DEFAULTS.timeout.toMilliseconds() * 0.6);
+    expect(DYNAMODB_CLIENT_SETTINGS.maxAttempts).toBe(3);
+  });
+
+  test('the bundle loads the AWS SDK from the runtime: it requires only node: and @aws-sdk/ modules', () => {
+    const code = fs.readFileSync(BUNDLE, 'utf8');
+    const required = [...new Set([...code.matchAll(/require\("([^"]+)"\)/g)].map((match) => match[1]))].sort();
+    expect(required).toEqual(['@aws-sdk/client-dynamodb', 'node:crypto']);
+    expect(code).not.toContain('AWS4-HMAC-SHA256');
   });
 
   test('happy flow through the real bundle configured from the environment', async () => {
@@ -143,16 +250,18 @@ describe('demo items service', () => {
       ITEMS_DYNAMODB_ENDPOINT: endpoint,
     });
     try {
-      let bundle: { handler: (e: ProxyEvent) => Promise<{ statusCode: number; body: string }> } | undefined;
+      type Handler = (e: ProxyEvent, context?: { getRemainingTimeInMillis(): number }) => Promise<{ statusCode: number; body: string }>;
+      let bundle: { handler: Handler } | undefined;
       jest.isolateModules(() => {
         // eslint-disable-next-line @typescript-eslint/no-require-imports
-        bundle = require(path.join(__dirname, '..', '..', '..', 'assets', 'demo-items', 'index.js'));
+        bundle = require(BUNDLE);
       });
-      const created = await bundle!.handler(event('POST', '/items', { body: '{"name":"from-bundle"}' }));
+      const created = await bundle!.handler(createEvent('from-bundle'), { getRemainingTimeInMillis: () => 10_000 });
       expect(created.statusCode).toBe(201);
       const id = JSON.parse(created.body).id as string;
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
       expect(standIn.items.get(id)?.name).toEqual({ S: 'from-bundle' });
+      expect(standIn.requests[0].headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDTEST\//);
     } finally {
       process.env = saved;
     }
