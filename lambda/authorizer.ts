@@ -8,12 +8,12 @@
 import type { AuthorizerConfig, ClaimCondition, IssuerConfig, RouteConfig } from './config-types';
 import { CONFIG_DEFAULTS, parseConfig } from './config';
 import { formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './decision-log';
-import { AuthorizerError, MalformedEventError, PolicyInvariantError, TokenRejectedError } from './errors';
+import { AuthorizerError, MalformedEventError, NoRouteError, PolicyInvariantError, TokenRejectedError } from './errors';
 import { parseAuthorizerEvent } from './event';
 import { httpGetJson, type FetchFunction } from './http';
 import { createKeySet } from './keys';
 import { evaluateStatements, routeScopedStatements, tokenScopedStatements, type AuthorizerResult, type PolicyDocument } from './policy';
-import { compileRouteTable, type CompiledRoute, type MethodArn } from './routes';
+import { arnPatternMatches, arnPatternMatchesWithinSegments, compileRouteTable, type CompiledRoute, type MethodArn } from './routes';
 import { extractBearerToken, ownClaim, TokenVerifier, type VerifiedToken, type VerifyTrace } from './verify';
 
 /** What a {@link CustomCheck} receives. */
@@ -226,29 +226,23 @@ function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptio
 
   // A policy depends only on the API stage, the set of permitted routes and (route scope) the called
   // route and verb, not on the token: built once per combination, deep-frozen, and shared by every
-  // answer that needs it (API Gateway only serializes it). Answers for a table miss name the request's
-  // own ARN and are not cached.
+  // answer that needs it (API Gateway only serializes it).
   const policies = new Map<string, PolicyDocument>();
-  const policyFor = (allowed: readonly boolean[], arn: MethodArn, called: CompiledRoute | undefined, allow: boolean): PolicyDocument => {
-    let key: string | undefined;
-    if (called) {
-      key = `${arn.apiArnPrefix} ${tokenScope ? '' : `${called.index} ${arn.verb} `}`;
-      for (const permitted of tokenScope ? allowed : [allow]) {
-        key += permitted ? '1' : '0';
-      }
-      const cached = policies.get(key);
-      if (cached) {
-        return cached;
-      }
+  const policyFor = (allowed: readonly boolean[], arn: MethodArn, called: CompiledRoute, allow: boolean): PolicyDocument => {
+    let key = `${arn.apiArnPrefix} ${tokenScope ? '' : `${called.index} ${arn.verb} `}`;
+    for (const permitted of tokenScope ? allowed : [allow]) {
+      key += permitted ? '1' : '0';
     }
-    const statements = tokenScope ? tokenScopedStatements(table, allowed, arn, called) : routeScopedStatements(allow, arn, called);
+    const cached = policies.get(key);
+    if (cached) {
+      return cached;
+    }
+    const statements = tokenScope ? tokenScopedStatements(table, allowed, arn) : routeScopedStatements(allow, arn, called);
     const policy = deepFreeze<PolicyDocument>({ Version: '2012-10-17', Statement: statements });
-    if (key !== undefined) {
-      if (policies.size >= MAX_CACHED_POLICIES) {
-        policies.clear();
-      }
-      policies.set(key, policy);
+    if (policies.size >= MAX_CACHED_POLICIES) {
+      policies.clear();
     }
+    policies.set(key, policy);
     return policy;
   };
 
@@ -267,6 +261,12 @@ function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptio
     const token = await verifier.verify(extractBearerToken(request.authorization), trace);
     const identity = identityOfToken(token);
     trace.identity = identity;
+    if (!called) {
+      // Drift between the deployed methods and the table (synth refuses undeclared methods), or a TOKEN
+      // event whose path no route takes. A 401 is never cached, and no policy built from the request's own
+      // path could be: it may hold `*` or `?`, which IAM reads as wildcards.
+      throw new NoRouteError(`no route of the table takes ${trace.route}`);
+    }
     const { principalId, context } = principalAndContext(token, identity);
 
     // Why each route is refused, undefined where allowed. A route-scoped answer covers the called route only.
@@ -291,12 +291,15 @@ function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptio
       allowed[i] = !refusals[i];
     }
 
-    const decision = called && allowed[called.index] ? 'allow' : 'deny';
+    const decision = allowed[called.index] ? 'allow' : 'deny';
     const policyDocument = policyFor(allowed, arn, called, decision === 'allow');
-    const reason: ReasonCode = !called ? 'NO_ROUTE' : (refusals[called.index] ?? 'ALLOW');
-    // The answer API Gateway will derive from the policy must be the decision logged here.
-    if (evaluateStatements(policyDocument.Statement, `${arn.apiArnPrefix}/${arn.suffix}`) !== decision) {
-      throw new PolicyInvariantError(`the policy for ${trace.route} does not evaluate to '${decision}'`);
+    const reason: ReasonCode = refusals[called.index] ?? 'ALLOW';
+    // The answer API Gateway will derive from the policy must be the decision logged here, under both
+    // readings of IAM wildcards (any run of characters; or, within ARN segments, not across a ':').
+    const methodArn = `${arn.apiArnPrefix}/${arn.suffix}`;
+    const statements = policyDocument.Statement;
+    if (evaluateStatements(statements, methodArn, arnPatternMatches) !== decision || evaluateStatements(statements, methodArn, arnPatternMatchesWithinSegments) !== decision) {
+      throw new PolicyInvariantError(`the policy for ${trace.route} does not evaluate to '${decision}' under both readings of IAM wildcards`);
     }
     return { decision, reason, result: { principalId, policyDocument, context } };
   };

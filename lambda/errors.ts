@@ -115,3 +115,17 @@ export class PolicyInvariantError extends AuthorizerError {
     super('INTERNAL_ERROR', message);
   }
 }
+
+/**
+ * The called method is not in the route table: the deployed API and the authorizer's configuration have
+ * drifted apart (or a TOKEN event's path matches no route). Answered with 401: no policy built from the
+ * request's own path could be cached safely, and a 401 is never cached.
+ */
+export class NoRouteError extends AuthorizerError {
+  static override code = 'ERR_NO_ROUTE';
+
+  /** @param message which method and path missed */
+  constructor(message: string) {
+    super('NO_ROUTE', message);
+  }
+}

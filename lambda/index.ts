@@ -18,6 +18,7 @@ export {
   KeyNotFoundError,
   KeysUnavailableError,
   MalformedEventError,
+  NoRouteError,
   PolicyInvariantError,
   TokenRejectedError,
 } from './errors';
@@ -26,10 +27,13 @@ export { formatDecision, ReasonCode, sanitizeText } from './decision-log';
 export type { Decision, DecisionRecord, LogLevel } from './decision-log';
 export {
   arnPatternMatches,
+  arnPatternMatchesWithinSegments,
   cacheKeyScopeFor,
+  cacheKeyScopeReason,
   compileRouteTable,
   findInexactRoutes,
   HTTP_VERBS,
+  isPrefixPattern,
   parseMethodArn,
   routeArnPattern,
   routeArnPatterns,

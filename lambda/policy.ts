@@ -7,6 +7,10 @@
  *   of the others, except a Deny pattern that also matches a permitted route (that route would be
  *   denied; the route table analysis guarantees no Allow pattern reaches the omitted route's paths);
  * - `route` scope: the cache key holds the method and resource, so the answer covers the called route.
+ *
+ * Every Resource is a prefix pattern (`routes.ts`): its only wildcard is a final `*`, so the answer means
+ * the same under both readings of IAM wildcards. No Resource ever holds text of the request beyond the
+ * validated API and stage prefix (a path may contain `*` or `?`, which IAM would read as wildcards).
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
  */
 import { arnPatternMatches, type CompiledRoute, type MethodArn, type RouteTable } from './routes';
@@ -19,7 +23,7 @@ export interface PolicyStatement {
   readonly Action: 'execute-api:Invoke';
   /** Allow or Deny; an explicit Deny wins over any Allow. */
   readonly Effect: 'Allow' | 'Deny';
-  /** execute-api ARNs or ARN patterns (`*` matches any characters, `/` included). */
+  /** execute-api ARN prefix patterns: literal, or literal followed by one final `*`. */
   readonly Resource: string[];
 }
 
@@ -41,9 +45,9 @@ export interface AuthorizerResult {
   readonly context: Record<string, string>;
 }
 
-/** Every method of every resource of the API stage: `arn:...:{apiId}/{stage}/*\/*`. */
+/** Every method of every resource of the API stage, as a prefix pattern: `arn:...:{apiId}/{stage}/*`. */
 export function wholeApiPattern(arn: MethodArn): string {
-  return `${arn.apiArnPrefix}/*/*`;
+  return `${arn.apiArnPrefix}/*`;
 }
 
 /**
@@ -51,9 +55,8 @@ export function wholeApiPattern(arn: MethodArn): string {
  * @param table the compiled route table
  * @param allowed per route index, whether the token may call it
  * @param arn the called method ARN (its API and stage scope every Resource)
- * @param calledRoute the route the request matched, or undefined for a table miss (explicitly denied)
  */
-export function tokenScopedStatements(table: RouteTable, allowed: readonly boolean[], arn: MethodArn, calledRoute: CompiledRoute | undefined): PolicyStatement[] {
+export function tokenScopedStatements(table: RouteTable, allowed: readonly boolean[], arn: MethodArn): PolicyStatement[] {
   const allow: string[] = [];
   const deny: string[] = [];
   for (const route of table.routes) {
@@ -66,10 +69,6 @@ export function tokenScopedStatements(table: RouteTable, allowed: readonly boole
   if (allow.length === 0) {
     return [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [wholeApiPattern(arn)] }];
   }
-  if (calledRoute === undefined) {
-    // A method the table does not know must not inherit an Allow pattern that happens to match it.
-    deny.push(`${arn.apiArnPrefix}/${arn.suffix}`);
-  }
   const statements: PolicyStatement[] = [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [...new Set(allow)] }];
   if (deny.length > 0) {
     statements.push({ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [...new Set(deny)] });
@@ -78,21 +77,24 @@ export function tokenScopedStatements(table: RouteTable, allowed: readonly boole
 }
 
 /**
- * The statements of a `route`-scoped answer: the called route's pattern with the request's verb, or the
- * exact method ARN for a table miss.
+ * The statements of a `route`-scoped answer: the called route's pattern with the request's verb. The
+ * cache key (token, method, resource) keeps it to requests of that route, all of whose paths the
+ * pattern matches.
  */
-export function routeScopedStatements(allowed: boolean, arn: MethodArn, calledRoute: CompiledRoute | undefined): PolicyStatement[] {
-  const resource =
-    calledRoute === undefined ? `${arn.apiArnPrefix}/${arn.suffix}` : `${arn.apiArnPrefix}/${arn.verb}${calledRoute.pathPattern}`;
-  return [{ Action: 'execute-api:Invoke', Effect: allowed && calledRoute !== undefined ? 'Allow' : 'Deny', Resource: [resource] }];
+export function routeScopedStatements(allowed: boolean, arn: MethodArn, calledRoute: CompiledRoute): PolicyStatement[] {
+  return [{ Action: 'execute-api:Invoke', Effect: allowed ? 'Allow' : 'Deny', Resource: [`${arn.apiArnPrefix}/${arn.verb}${calledRoute.pathPattern}`] }];
 }
 
-/** Evaluates statements against a method ARN as API Gateway does: an explicit Deny wins, then an Allow, else deny. */
-export function evaluateStatements(statements: readonly PolicyStatement[], methodArn: string): 'allow' | 'deny' {
+/**
+ * Evaluates statements against a method ARN as API Gateway does: an explicit Deny wins, then an Allow, else deny.
+ * @param matches how a Resource pattern matches the ARN: reading (a) {@link arnPatternMatches} by default,
+ *   or reading (b) `arnPatternMatchesWithinSegments`
+ */
+export function evaluateStatements(statements: readonly PolicyStatement[], methodArn: string, matches: (pattern: string, value: string) => boolean = arnPatternMatches): 'allow' | 'deny' {
   let allowed = false;
   for (const statement of statements) {
     for (const pattern of statement.Resource) {
-      if (arnPatternMatches(pattern, methodArn)) {
+      if (matches(pattern, methodArn)) {
         if (statement.Effect === 'Deny') {
           return 'deny';
         }

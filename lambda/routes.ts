@@ -6,12 +6,23 @@
  *
  * Two languages matter for every route, because API Gateway reuses a cached answer for every route
  * called with the same identity source:
- * - its concrete paths: what API Gateway routes to it. A `{param}` is one non-empty segment without
- *   `/`, a final `{proxy+}` one or more segments;
- * - its ARN patterns: what the policy Resources built from it match. In IAM policies `*` matches any
- *   characters, `/` included, so `GET/items/*` matches `GET/items/1/secret` too. An `ANY` route gets one
- *   pattern per verb rather than a `*` verb: a leading `*` would also swallow the start of the path
- *   (the pattern `*` + `/files/*` matches `GET/other/files/x`), making unrelated routes overlap.
+ * - its concrete paths: what reaches the authorizer's `methodArn` for it. Path parameters arrive
+ *   unencoded, so a `{param}` or `{proxy+}` value may be any non-empty text, `/`, `:`, `*` and `?`
+ *   included; only the literal segments are fixed;
+ * - its ARN pattern: what the policy Resources built from it match. Every pattern is a "prefix pattern":
+ *   the route's literal path up to its first parameter followed by `*` (`/items/{id}/parts` gives
+ *   `/items/*`), or, for a route without parameters, its exact path. Its only wildcard is its last
+ *   character.
+ *
+ * IAM documents two readings of a Resource wildcard, and a cached policy must be right under both:
+ * (a) `*` matches any run of characters ({@link arnPatternMatches}); (b) ARNs are matched segment by
+ * segment, so a `*` inside the resource part does not cross the `:` that separates ARN segments, except a
+ * `*` that ends the pattern ({@link arnPatternMatchesWithinSegments}). For a prefix pattern the two
+ * readings agree on every value: everything before its final `*` is literal, and a final `*` matches any
+ * rest under both. So every answer is built from prefix patterns, and exactness proven under (a) holds
+ * under (b). An `ANY` route gets one pattern per verb rather than a `*` verb, which would be a wildcard
+ * in the middle of the pattern.
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
  */
 import type { CacheKeyScope, RouteConfig, RouteMethod } from './config-types';
 
@@ -99,13 +110,23 @@ export function templateKey(path: string): string {
 }
 
 /**
- * The path part of a route's ARN patterns: the path with every `{param}` and `{proxy+}` replaced by
- * `*`. `/items/{id}` gives `/items/*`.
+ * The path part of a route's ARN pattern (a prefix pattern): the literal path up to the first `{param}`
+ * or `{proxy+}` followed by `*`, or the exact path of a route without parameters. `/items/{id}` and
+ * `/items/{id}/parts` give `/items/*`, `/{proxy+}` gives `/*`, `/items` gives `/items`.
  */
 export function routePathPattern(route: Pick<RouteConfig, 'path'>): string {
-  return `/${parseRoutePath(route.path)
-    .map((s) => (s.kind === 'literal' ? s.value : '*'))
-    .join('/')}`;
+  return prefixPatternOf(parseRoutePath(route.path));
+}
+
+function prefixPatternOf(segments: readonly PathSegment[]): string {
+  const literals: string[] = [];
+  for (const segment of segments) {
+    if (segment.kind !== 'literal') {
+      return `/${literals.map((literal) => `${literal}/`).join('')}*`;
+    }
+    literals.push(segment.value);
+  }
+  return `/${literals.join('/')}`;
 }
 
 /** The verbs a route receives: its method, or every verb for `ANY`. */
@@ -174,22 +195,28 @@ export function parseMethodArn(value: unknown): MethodArn | undefined {
   return { partition, region, accountId, apiId, stage, verb: verb as HttpVerb, path, apiArnPrefix, suffix };
 }
 
+const STAR = 42;
+const QUESTION = 63;
+
 /**
- * Whether an IAM Resource pattern matches a value: `*` matches any characters (`/` included, possibly
- * none); every other character matches itself. Linear in practice (greedy with one backtrack point).
+ * Whether `pattern[ps, pe)` matches `value[vs, ve)`: `*` matches any run of characters (possibly none),
+ * `?` exactly one, every other character itself. With `openEnd`, a match of a prefix of the value is
+ * enough. Greedy with one backtrack point: linear in practice, no allocation.
  */
-export function arnPatternMatches(pattern: string, value: string): boolean {
-  const STAR = 42;
-  let p = 0;
-  let v = 0;
+function globMatches(pattern: string, ps: number, pe: number, value: string, vs: number, ve: number, openEnd: boolean): boolean {
+  let p = ps;
+  let v = vs;
   let starP = -1;
   let starV = 0;
-  while (v < value.length) {
-    const c = p < pattern.length ? pattern.charCodeAt(p) : -1;
+  while (v < ve) {
+    if (p === pe && openEnd) {
+      return true;
+    }
+    const c = p < pe ? pattern.charCodeAt(p) : -1;
     if (c === STAR) {
       starP = p++;
       starV = v;
-    } else if (c === value.charCodeAt(v)) {
+    } else if (c !== -1 && (c === QUESTION || c === value.charCodeAt(v))) {
       p++;
       v++;
     } else if (starP >= 0) {
@@ -199,10 +226,53 @@ export function arnPatternMatches(pattern: string, value: string): boolean {
       return false;
     }
   }
-  while (pattern.charCodeAt(p) === STAR) {
+  while (p < pe && pattern.charCodeAt(p) === STAR) {
     p++;
   }
-  return p === pattern.length;
+  return p === pe;
+}
+
+/**
+ * Whether an IAM Resource pattern matches a value under reading (a): `*` matches any characters (`/`
+ * and `:` included, possibly none), `?` exactly one; every other character matches itself.
+ */
+export function arnPatternMatches(pattern: string, value: string): boolean {
+  return globMatches(pattern, 0, pattern.length, value, 0, value.length, false);
+}
+
+/**
+ * Whether an IAM Resource pattern matches a value under reading (b), segment by segment: a `*` or `?`
+ * never matches the `:` that separates ARN segments, except a `*` that is the pattern's last character,
+ * which matches any rest. Each `:` of the value must therefore meet a `:` of the pattern, so the two are
+ * compared colon-separated part by colon-separated part. Linear in practice, no allocation.
+ */
+export function arnPatternMatchesWithinSegments(pattern: string, value: string): boolean {
+  const openEnd = pattern.length > 0 && pattern.charCodeAt(pattern.length - 1) === STAR;
+  const end = openEnd ? pattern.length - 1 : pattern.length;
+  let ps = 0;
+  let vs = 0;
+  for (;;) {
+    const pColon = pattern.indexOf(':', ps);
+    const pe = pColon < 0 || pColon >= end ? end : pColon;
+    const vColon = value.indexOf(':', vs);
+    const ve = vColon < 0 ? value.length : vColon;
+    if (pe === end) {
+      // The pattern's last part: with a final `*` it need only match the start of this value part (the
+      // `*` takes the rest, colons included); without one, it must match the value's last part exactly.
+      return openEnd ? globMatches(pattern, ps, pe, value, vs, ve, true) : vColon < 0 && globMatches(pattern, ps, pe, value, vs, ve, false);
+    }
+    if (vColon < 0 || !globMatches(pattern, ps, pe, value, vs, ve, false)) {
+      return false;
+    }
+    ps = pe + 1;
+    vs = ve + 1;
+  }
+}
+
+/** Whether a pattern is a prefix pattern: its only wildcard, if any, is a final `*`. */
+export function isPrefixPattern(pattern: string): boolean {
+  const star = pattern.indexOf('*');
+  return !pattern.includes('?') && (star < 0 || star === pattern.length - 1);
 }
 
 /** A route of a compiled table. */
@@ -224,7 +294,11 @@ export interface CompiledRoute {
    * this route's pattern would also deny those routes, so it is left out when one of them is allowed.
    */
   readonly patternHits: readonly number[];
-  /** Whether a concrete request (verb and path) belongs to this route's language (precedence ignored). */
+  /**
+   * Whether a concrete request (verb and path) belongs to this route's language (precedence ignored):
+   * its literal segments in place, each parameter one or more characters of any kind (`/` included, as
+   * an encoded slash reaches the method ARN decoded).
+   */
   accepts(verb: HttpVerb, path: string): boolean;
 }
 
@@ -272,6 +346,7 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
   let hits: number[][] | undefined;
   const compiled = routes.map((config, index) => {
     const segments = parseRoutePath(config.path);
+    const glob = globOf(segments);
     return {
       index,
       config,
@@ -285,8 +360,7 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
         return (hits ??= patternHitMatrix(routes))[index];
       },
       accepts(verb: HttpVerb, path: string): boolean {
-        const parts = concreteParts(path);
-        return (config.method === 'ANY' || config.method === verb) && parts !== undefined && segmentsAccept(segments, parts);
+        return (config.method === 'ANY' || config.method === verb) && arnPatternMatches(glob, path);
       },
     };
   });
@@ -323,12 +397,19 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
 /**
  * How the authorizer cache key must be scoped for a route table (see `CacheKeyScope`).
  *
- * Returns `route` when some route R has both an ARN pattern that matches a concrete path of another
- * route Q and a concrete path matched by the ARN pattern of another route Q'. For such tables there
- * are scope sets under which no single policy is exact: allowing Q' needs its pattern, which also
- * covers R; denying R needs its pattern, which also covers Q. Otherwise `token`: for every scope set,
- * Allow for the permitted routes plus Deny for the others (minus Denies that would hit a permitted
- * route) answers every route exactly, so one cached answer serves all of them.
+ * A `token`-scoped answer lists Allow on the ARN pattern of every route the token may call and Deny on
+ * the pattern of every other route, except a Deny whose pattern would also match a concrete path of a
+ * permitted route. Scopes are ignored here, because a claim condition or a custom check may refuse any
+ * route: every set of permitted routes must get an exact answer.
+ *
+ * That fails exactly when there are routes R, Q and R' such that R's pattern matches a concrete path of Q,
+ * and Q's pattern matches a concrete path of R' (R' may be R). A token permitted R and R' but not Q needs a
+ * Deny of Q (else R's Allow covers Q's path) and no Deny of Q (else R' is refused on some path): no single
+ * policy is exact, so the table gets `route`. Otherwise every route is exact for every permitted set: a
+ * permitted route meets its own Allow and no Deny; a refused route that some Allow reaches has its own
+ * Deny listed (its pattern reaches no permitted route), and a refused route that no Allow reaches is
+ * denied by default. The analysis works on prefix patterns, for which both readings of IAM wildcards
+ * agree, so the answer is exact under both.
  * @param routes the protected routes, with paths as accepted by {@link routePathProblem}
  */
 export function cacheKeyScopeFor(routes: readonly Route[]): CacheKeyScope {
@@ -336,18 +417,38 @@ export function cacheKeyScopeFor(routes: readonly Route[]): CacheKeyScope {
 }
 
 /**
- * Witnesses of a table that needs `route` scoping, as indices `[r, q, qPrime]` (see
- * {@link cacheKeyScopeFor}), or undefined when `token` scoping is exact.
+ * Witnesses of a table that needs `route` scoping, as indices `[q, rPrime, r]`: the pattern of `q`
+ * matches concrete paths of `rPrime`, and the pattern of `r` matches concrete paths of `q` (see
+ * {@link cacheKeyScopeFor}); undefined when `token` scoping is exact.
  */
 export function findInexactRoutes(routes: readonly Route[]): [number, number, number] | undefined {
   const hits = patternHitMatrix(routes);
-  for (const [r, targets] of hits.entries()) {
-    const hitBy = hits.findIndex((other) => other.includes(r));
+  for (const [q, targets] of hits.entries()) {
+    const hitBy = hits.findIndex((other) => other.includes(q));
     if (targets.length && hitBy >= 0) {
-      return [r, targets[0], hitBy];
+      return [q, targets[0], hitBy];
     }
   }
   return undefined;
+}
+
+/** The ARN pattern of a route with its method in front, for messages: `GET/items/*`, `ANY/files/*` (one per verb). */
+const describedPattern = (route: Route): string => `${route.method}${routePathPattern(route)}`;
+
+/**
+ * Why a route table gets its cache key scope, in one sentence for synth annotations and reports.
+ * @param routes the protected routes, with paths as accepted by {@link routePathProblem}
+ */
+export function cacheKeyScopeReason(routes: readonly Route[]): string {
+  const witness = findInexactRoutes(routes);
+  if (!witness) {
+    return `one cached answer per token is exact for every route: no route's ARN pattern reaches the paths of a route whose own pattern reaches a third`;
+  }
+  const [q, rPrime, r] = witness.map((i) => routes[i]);
+  return (
+    `the ARN pattern ${describedPattern(r)} of ${routeKey(r)} matches paths of ${routeKey(q)}, whose own pattern ${describedPattern(q)} matches paths of ${routeKey(rPrime)}: ` +
+    `no single cached policy allows ${r === rPrime ? routeKey(r) : `${routeKey(r)} and ${routeKey(rPrime)}`} but refuses ${routeKey(q)}, so each answer is cached per method and resource`
+  );
 }
 
 // The analysis runs at validation (findInexactRoutes) and again for the compiled table, on the same
@@ -358,11 +459,11 @@ const matrices = new WeakMap<readonly object[], number[][]>();
 function patternHitMatrix(routes: readonly Route[]): number[][] {
   let matrix = matrices.get(routes);
   if (!matrix) {
-    const segments = routes.map((route) => parseRoutePath(route.path));
+    const shapes = routes.map((route) => shapeOf(parseRoutePath(route.path)));
     // Every pattern starts with its literal verb, so two routes meet only if they share a verb.
     const shareVerb = (a: RouteMethod, b: RouteMethod): boolean => a === b || a === 'ANY' || b === 'ANY';
     matrix = routes.map((route, i) =>
-      routes.flatMap((other, j) => (j !== i && shareVerb(route.method, other.method) && patternMeetsPath(segments[i], segments[j]) ? [j] : [])),
+      routes.flatMap((other, j) => (j !== i && shareVerb(route.method, other.method) && patternMeetsPath(shapes[i], shapes[j]) ? [j] : [])),
     );
     if (Object.isFrozen(routes)) {
       matrices.set(routes, matrix);
@@ -371,36 +472,44 @@ function patternHitMatrix(routes: readonly Route[]): number[][] {
   return matrix;
 }
 
+/** What the analysis needs of a route: its pattern, and its concrete paths as a glob. */
+interface RouteShape {
+  /** The path pattern without its final `*`: the literal prefix (`/items/` for `/items/{id}`), or the whole path. */
+  readonly literal: string;
+  /** Whether the pattern ends with `*` (the route has a parameter). */
+  readonly open: boolean;
+  /** The concrete paths as a reading-(a) glob: every parameter is `?*`, one or more characters of any kind. */
+  readonly glob: string;
+  /** The literal text of the path before its first parameter (the whole path when it has none). */
+  readonly head: string;
+}
+
+/** A route's concrete paths as a reading-(a) glob: every parameter becomes `?*` (one or more characters). */
+const globOf = (segments: readonly PathSegment[]): string => `/${segments.map((s) => (s.kind === 'literal' ? s.value : '?*')).join('/')}`;
+
+function shapeOf(segments: readonly PathSegment[]): RouteShape {
+  const pattern = prefixPatternOf(segments);
+  const open = pattern.endsWith('*');
+  const glob = globOf(segments);
+  const hole = glob.indexOf('?');
+  return { literal: open ? pattern.slice(0, -1) : pattern, open, glob, head: hole < 0 ? glob : glob.slice(0, hole) };
+}
+
 /**
- * Whether the ARN pattern of route `p` matches some concrete path of route `c`.
+ * Whether the ARN pattern of route `p` matches some concrete path of route `c`, parameter values being
+ * any non-empty text (`/` included).
  *
- * Works on segments, which is exact here: in a pattern every `*` stands for a whole segment (`/` on both
- * sides, or the end), and concrete paths have no empty segment, so a `*` matches one or more whole
- * segments; the single exception is the pattern `/*`, whose `*` may match nothing and so meets the root
- * path `/`. A literal of the pattern meets a parameter of the path (which takes any one segment).
- * Memoised over the pair of positions, so it is linear in the product of the two lengths.
+ * An exact pattern (no parameter) matches a path of `c` iff it is one: a glob match. An open pattern
+ * `L*` matches a path of `c` iff some path of `c` starts with `L`: when `c` has a parameter, iff `L` and
+ * the literal head of `c` (its text before the first parameter) agree on their common length, since the
+ * parameter can take the rest of `L` and more; when `c` has none, iff its one path starts with `L`.
  */
-function patternMeetsPath(p: readonly PathSegment[], c: readonly PathSegment[]): boolean {
-  if (!c.length && p.length === 1 && p[0].kind !== 'literal') {
-    return true;
+function patternMeetsPath(p: RouteShape, c: RouteShape): boolean {
+  if (!p.open) {
+    return arnPatternMatches(c.glob, p.literal);
   }
-  const failed = new Set<number>();
-  const meet = (i: number, j: number): boolean => {
-    if (i === p.length || j === c.length) {
-      return i === p.length && j === c.length;
-    }
-    const a = p[i];
-    const b = c[j];
-    const id = i * (c.length + 1) + j;
-    if (failed.has(id) || (a.kind === 'literal' && b.kind === 'literal' && a.value !== b.value)) {
-      return false;
-    }
-    // Each side consumes this segment; a `*` of the pattern or a greedy segment of the path may go on.
-    const met = meet(i + 1, j + 1) || (a.kind !== 'literal' && meet(i, j + 1)) || (b.kind === 'greedy' && meet(i + 1, j));
-    if (!met) {
-      failed.add(id);
-    }
-    return met;
-  };
-  return meet(0, 0);
+  if (c.head === c.glob) {
+    return c.head.startsWith(p.literal);
+  }
+  return c.head.startsWith(p.literal) || p.literal.startsWith(c.head);
 }

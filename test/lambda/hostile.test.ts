@@ -329,8 +329,8 @@ const CASES: HostileCase[] = [
     authorization: (ctx) => bearer(access(ctx)),
   },
   {
-    name: 'a valid token on a route that is not in the table is denied (403)',
-    expected: 403,
+    name: 'a valid token on a route that is not in the table is unauthorized (401): nothing policy-shaped is cached',
+    expected: 401,
     reason: 'NO_ROUTE',
     route: { method: 'GET', resource: '/admin' },
     authorization: (ctx) => bearer(access(ctx, { scopes: ['items:read', 'items:write', 'items:delete'] })),

@@ -112,7 +112,7 @@ describe('answers', () => {
     const authorizer = createAuthorizer(testConfig([cognito()]), { now: () => NOW_MS, log: logs.log });
     const outcome = await call(authorizer, tokenEvent(bearer({ scopes: ['nothing'] })), logs);
     expect(outcome).toMatchObject({ status: 403, reason: 'INSUFFICIENT_SCOPE' });
-    expect(outcome.answer?.policyDocument.Statement).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: ['arn:aws:execute-api:eu-west-1:123456789012:abc123defg/prod/*/*'] }]);
+    expect(outcome.answer?.policyDocument.Statement).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: ['arn:aws:execute-api:eu-west-1:123456789012:abc123defg/prod/*'] }]);
   });
 });
 
@@ -240,10 +240,10 @@ describe('route-scoped answers', () => {
     expect(await call(authorizer, event, logs)).toMatchObject({ status: 401, reason: 'MALFORMED_EVENT' });
   });
 
-  test('error flow: a route-table miss is an explicit deny of that method ARN', async () => {
+  test('error flow: a route-table miss is unauthorized: no policy built from the request path is ever cached', async () => {
     const { logs, authorizer } = setup();
     const outcome = await call(authorizer, requestEvent({ authorization: bearer(), method: 'POST', resource: '/items/{id}' }), logs);
-    expect(outcome).toMatchObject({ status: 403, reason: 'NO_ROUTE' });
+    expect(outcome).toMatchObject({ status: 401, reason: 'NO_ROUTE', line: { decision: 'unauthorized', route: 'POST /items/42' } });
   });
 });
 

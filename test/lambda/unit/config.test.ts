@@ -181,7 +181,7 @@ describe('parseConfig', () => {
     ];
     expect(cacheKeyScopeFor(routes)).toBe('route');
     expect(configError(base({ routes })).message).toBe(
-      "cacheKeyScope: 'token' cannot answer every route exactly: the ARN pattern of GET /a/{id}/b matches paths of GET /a/{id}/b/{c} and the ARN pattern of GET /a/{id} matches paths of GET /a/{id}/b; use 'route' (received: undefined)",
+      "cacheKeyScope: 'token' cannot answer every route exactly: the ARN pattern of GET /a/{id} matches paths of GET /a/{id}/b and the ARN pattern of GET /a/{id}/b matches paths of GET /a/{id}; use 'route' (received: undefined)",
     );
     expect(parseConfig(base({ routes, cacheKeyScope: 'route' })).cacheKeyScope).toBe('route');
   });

@@ -139,6 +139,6 @@ describe('decision lines', () => {
   test('error flow: a route-table miss logs the verb and path of the method ARN', async () => {
     const { logs, handle } = setup();
     await handle(`Bearer ${cognitoAccessToken(key, { now: NOW })}`, 'GET', '/admin');
-    expect(logs.decisions()[0]).toMatchObject({ route: 'GET /admin', decision: 'deny', reason: 'NO_ROUTE' });
+    expect(logs.decisions()[0]).toMatchObject({ route: 'GET /admin', decision: 'unauthorized', reason: 'NO_ROUTE' });
   });
 });

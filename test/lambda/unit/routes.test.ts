@@ -2,9 +2,12 @@ import fc from 'fast-check';
 import type { RouteConfig } from '../../../lambda/config-types';
 import {
   arnPatternMatches,
+  arnPatternMatchesWithinSegments,
   cacheKeyScopeFor,
+  cacheKeyScopeReason,
   compileRouteTable,
   findInexactRoutes,
+  isPrefixPattern,
   parseMethodArn,
   routeArnPattern,
   routeArnPatterns,
@@ -13,6 +16,7 @@ import {
 } from '../../../lambda/routes';
 import { TEST_ROUTES } from '../../fixtures/config';
 import { apiArnPrefix, methodArn, wildcardMatch } from '../../fixtures/events';
+import { iamMatches } from '../../fixtures/iam-match';
 
 const route = (method: RouteConfig['method'], path: string): RouteConfig => ({ method, path });
 
@@ -57,10 +61,13 @@ describe('ARN patterns', () => {
   test.each<[RouteConfig['method'], string, string]>([
     ['GET', '/', 'GET/'],
     ['GET', '/items', 'GET/items'],
+    ['GET', '/a:b/c', 'GET/a:b/c'],
     ['GET', '/items/{id}', 'GET/items/*'],
-    ['DELETE', '/items/{id}/parts/{partId}', 'DELETE/items/*/parts/*'],
+    ['GET', '/items/{id}/secret', 'GET/items/*'],
+    ['DELETE', '/items/{id}/parts/{partId}', 'DELETE/items/*'],
     ['POST', '/files/{proxy+}', 'POST/files/*'],
-  ])('%s %s becomes %s', (method, path, suffix) => {
+    ['PUT', '/{id}/x', 'PUT/*'],
+  ])('%s %s becomes the prefix pattern %s', (method, path, suffix) => {
     expect(routeArnPattern(route(method, path), apiArnPrefix())).toBe(`${apiArnPrefix()}/${suffix}`);
     expect(routeArnPatterns(route(method, path), apiArnPrefix())).toEqual([`${apiArnPrefix()}/${suffix}`]);
   });
@@ -87,15 +94,73 @@ describe('ARN patterns', () => {
     ['GET/', 'GET/items', false],
     ['a*b*c', 'abxbyc', true],
     ['a*b*c', 'abxbyd', false],
-  ])('pattern %s matching %s is %s, as IAM evaluates it', (pattern, value, expected) => {
+    ['a?c', 'abc', true],
+    ['a?c', 'ac', false],
+    ['GET/items/*/secret', 'GET/items/a:b/secret', true],
+  ])('pattern %s matching %s is %s under reading (a), as IAM evaluates it', (pattern, value, expected) => {
     expect(arnPatternMatches(pattern, value)).toBe(expected);
     expect(wildcardMatch(pattern, value)).toBe(expected);
+    expect(iamMatches(pattern, value, 'a')).toBe(expected);
   });
 
-  test('arnPatternMatches agrees with an independent IAM wildcard matcher on random inputs', () => {
-    const text = fc.string({ unit: fc.constantFrom('a', 'b', '/', 'G'), maxLength: 12 });
-    const pattern = fc.string({ unit: fc.constantFrom('a', 'b', '/', '*'), maxLength: 8 });
-    fc.assert(fc.property(pattern, text, (p, v) => arnPatternMatches(p, v) === wildcardMatch(p, v)), { numRuns: 2000, seed: 20300115 });
+  test.each<[string, string, boolean]>([
+    // A `*` inside the pattern does not cross the `:` that separates ARN segments...
+    ['GET/items/*/secret', 'GET/items/a:b/secret', false],
+    ['GET/items/*/secret', 'GET/items/ab/secret', true],
+    ['a*c', 'a:c', false],
+    ['a?c', 'a:c', false],
+    ['a:*:c', 'a:b:c', true],
+    ['a:*:c', 'a:b:x:c', false],
+    // ...but a final `*` matches any rest, colons included.
+    ['GET/items/*', 'GET/items/a:b/secret', true],
+    ['arn:aws:execute-api:r:1:api/prod/*', 'arn:aws:execute-api:r:1:api/prod/GET/a:b:c', true],
+    ['arn:aws:execute-api:r:1:api/prod/GET/a', 'arn:aws:execute-api:r:1:api/prod/GET/a:b', false],
+    ['a:b', 'a:b', true],
+    ['a:b', 'a:b:', false],
+    ['a:*', 'a:', true],
+    ['a', 'a:', false],
+    ['', '', true],
+    ['*', ':::', true],
+  ])('pattern %s matching %s is %s under reading (b), ARN segment by segment', (pattern, value, expected) => {
+    expect(arnPatternMatchesWithinSegments(pattern, value)).toBe(expected);
+    expect(iamMatches(pattern, value, 'b')).toBe(expected);
+  });
+
+  const text = fc.string({ unit: fc.constantFrom('a', 'b', '/', ':', 'G', '*', '?'), maxLength: 12 });
+  const pattern = fc.string({ unit: fc.constantFrom('a', 'b', '/', ':', '*', '?'), maxLength: 8 });
+
+  test('both matchers agree with independent regular-expression models of their reading on random inputs', () => {
+    fc.assert(
+      fc.property(pattern, text, (p, v) => {
+        expect([arnPatternMatches(p, v), arnPatternMatchesWithinSegments(p, v)]).toEqual([iamMatches(p, v, 'a'), iamMatches(p, v, 'b')]);
+      }),
+      { numRuns: 4000, seed: 20300115 },
+    );
+  });
+
+  test('for a prefix pattern (its only wildcard a final star) the two readings agree on every value', () => {
+    const literal = fc.string({ unit: fc.constantFrom('a', 'b', '/', ':', '.'), maxLength: 8 });
+    const prefixPattern = fc.tuple(literal, fc.boolean()).map(([l, open]) => (open ? `${l}*` : l));
+    let seenDisagreementElsewhere = false;
+    fc.assert(
+      fc.property(prefixPattern, text, pattern, (p, v, other) => {
+        expect(isPrefixPattern(p)).toBe(true);
+        expect(arnPatternMatchesWithinSegments(p, v)).toBe(arnPatternMatches(p, v));
+        expect(arnPatternMatchesWithinSegments(p, `${p.replace(/\*$/, '')}${v}`)).toBe(arnPatternMatches(p, `${p.replace(/\*$/, '')}${v}`));
+        if (!isPrefixPattern(other) && arnPatternMatchesWithinSegments(other, v) !== arnPatternMatches(other, v)) seenDisagreementElsewhere = true;
+      }),
+      { numRuns: 4000, seed: 20300116 },
+    );
+    // The readings do differ for other patterns, so the agreement above is a property of prefix patterns.
+    expect(seenDisagreementElsewhere).toBe(true);
+  });
+
+  test('every pattern a route table produces is a prefix pattern', () => {
+    for (const path of ['/', '/a', '/a:b/{x}/c', '/{p}/x/{q}', '/files/{proxy+}', '/a/b/c/{d}']) {
+      expect(isPrefixPattern(routeArnPattern(route('GET', path), apiArnPrefix()))).toBe(true);
+    }
+    expect(isPrefixPattern('a*b*')).toBe(false);
+    expect(isPrefixPattern('a?')).toBe(false);
   });
 });
 
@@ -164,12 +229,19 @@ describe('route matching', () => {
     expect(table.byResource('GET', 'items')).toBeUndefined();
   });
 
-  test('happy flow: a route accepts exactly the concrete requests of its language', () => {
+  test('happy flow: a route accepts exactly the concrete requests of its language, parameter values being any non-empty text', () => {
     const [items] = table.routes.filter((r) => r.key === 'GET /items/{id}');
+    const [parts] = table.routes.filter((r) => r.key === 'GET /items/{id}/parts');
     expect(items.accepts('GET', '/items/42')).toBe(true);
     expect(items.accepts('GET', '/items/special')).toBe(true);
+    expect(items.accepts('GET', '/items/a:b*?')).toBe(true);
+    // An encoded slash reaches the method ARN decoded: /items/42%2Fparts is /items/42/parts.
+    expect(items.accepts('GET', '/items/42/parts')).toBe(true);
     expect(items.accepts('POST', '/items/42')).toBe(false);
-    expect(items.accepts('GET', '/items/42/parts')).toBe(false);
+    expect(items.accepts('GET', '/items/')).toBe(false);
+    expect(items.accepts('GET', '/items')).toBe(false);
+    expect(parts.accepts('GET', '/items/x/y/parts')).toBe(true);
+    expect(parts.accepts('GET', '/items/x/parts/y')).toBe(false);
   });
 
   test('happy flow: 300 routes match in microseconds', () => {
@@ -187,8 +259,28 @@ describe('cacheKeyScopeFor', () => {
     expect(cacheKeyScopeFor(TEST_ROUTES)).toBe('token');
   });
 
-  test('a parameter route next to a deeper route is still token-exact', () => {
-    expect(cacheKeyScopeFor([route('GET', '/a/{id}'), route('GET', '/a/{id}/b'), route('POST', '/a')])).toBe('token');
+  test('a parameter route next to a deeper route needs route scope: both have the prefix pattern GET/a/*', () => {
+    expect(findInexactRoutes([route('GET', '/a/{id}'), route('GET', '/a/{id}/b'), route('POST', '/a')])).toEqual([0, 1, 1]);
+    expect(cacheKeyScopeFor([route('GET', '/a/{id}'), route('GET', '/a/{id}/b'), route('POST', '/a')])).toBe('route');
+    expect(cacheKeyScopeFor([route('GET', '/items/{id}'), route('GET', '/items/{id}/secret')])).toBe('route');
+  });
+
+  test('routes whose literal prefixes differ are token-exact, whatever their depth', () => {
+    expect(cacheKeyScopeFor([route('GET', '/a/{id}'), route('GET', '/b/{id}/c/{d}'), route('GET', '/a'), route('GET', '/b')])).toBe('token');
+    expect(cacheKeyScopeFor([route('GET', '/a/b/c'), route('GET', '/a/b'), route('GET', '/a/x/{y}')])).toBe('token');
+  });
+
+  test('a parameter can hold a slash, so a parameter route reaches a literal route below its prefix', () => {
+    // GET/a/* matches /a/b/c; and /a/b/c is a concrete path of /a/{x} (x = "b/c", an encoded slash).
+    expect(cacheKeyScopeFor([route('GET', '/a/{x}'), route('GET', '/a/b/c')])).toBe('route');
+    // A parameter route whose pattern reaches a literal route that reaches nothing back stays token-exact.
+    expect(cacheKeyScopeFor([route('GET', '/a/{x}/z'), route('GET', '/a/b/c')])).toBe('token');
+  });
+
+  test('the root resource and a first-segment parameter', () => {
+    // GET/* matches every GET path, the root included; the root's exact pattern GET/ matches no path of /{p}.
+    expect(cacheKeyScopeFor([route('GET', '/{p}'), route('GET', '/')])).toBe('token');
+    expect(cacheKeyScopeFor([route('GET', '/{p}'), route('GET', '/'), route('GET', '/x/{q}')])).toBe('route');
   });
 
   test('a parameter route next to a literal sibling needs route scope', () => {
@@ -206,6 +298,14 @@ describe('cacheKeyScopeFor', () => {
     expect(cacheKeyScopeFor([route('ANY', '/svc0/files/{proxy+}'), route('ANY', '/svc1/files/{proxy+}')])).toBe('token');
     expect(cacheKeyScopeFor([route('ANY', '/items/{id}'), route('GET', '/items/special')])).toBe('route');
     expect(cacheKeyScopeFor([route('ANY', '/items/{id}'), route('POST', '/other/{id}')])).toBe('token');
+  });
+
+  test('the reason names the scope and, for route, the overlapping routes and their patterns', () => {
+    expect(cacheKeyScopeReason(TEST_ROUTES)).toMatch(/^one cached answer per token is exact for every route/);
+    expect(cacheKeyScopeReason([route('GET', '/items/{id}'), route('GET', '/items/{id}/secret')])).toBe(
+      'the ARN pattern GET/items/* of GET /items/{id}/secret matches paths of GET /items/{id}, whose own pattern GET/items/* matches paths of GET /items/{id}/secret: ' +
+        'no single cached policy allows GET /items/{id}/secret but refuses GET /items/{id}, so each answer is cached per method and resource',
+    );
   });
 
   test('a nested chain of parameter routes needs route scope', () => {
