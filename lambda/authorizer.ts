@@ -50,10 +50,15 @@ export interface AuthorizerOptions {
    */
   readonly now?: () => number;
   /**
-   * Sink of decision lines (one JSON line per decision, without newline).
+   * Sink of decision lines and key-refresh failure lines (one JSON line each, without newline).
    * @default - process.stdout.write(line + '\n')
    */
   readonly log?: (line: string) => void;
+  /**
+   * Uniform random numbers in [0, 1), for the jitter of the key-refresh back-off.
+   * @default Math.random
+   */
+  readonly random?: () => number;
   /** Extra authorization rule; see {@link CustomCheck}. */
   readonly customCheck?: CustomCheck;
 }
@@ -218,7 +223,8 @@ function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptio
   const tokenScope = (config.cacheKeyScope ?? CONFIG_DEFAULTS.cacheKeyScope) === 'token';
   const table = compileRouteTable(config.routes);
   const routes = table.routes;
-  const keyOptions = { ...CONFIG_DEFAULTS.keys, ...config.keys, fetch: options.fetch ?? httpGetJson, now };
+  // Key sets log each failed refresh (never per request) to the same sink as the decisions.
+  const keyOptions = { ...CONFIG_DEFAULTS.keys, ...config.keys, fetch: options.fetch ?? httpGetJson, now, log, random: options.random };
   const verifier = new TokenVerifier(
     config.issuers.map((issuer) => ({ config: issuer, algorithms: issuer.algorithms ?? CONFIG_DEFAULTS.algorithms, keySet: createKeySet(issuer, keyOptions) })),
     { clockSkewSeconds: config.clockSkewSeconds ?? CONFIG_DEFAULTS.clockSkewSeconds, maxTokenAgeSeconds: config.maxTokenAgeSeconds, now },

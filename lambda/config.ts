@@ -55,7 +55,8 @@ export const CONFIG_LIMITS = Object.freeze({
 const KEY_OPTION_RANGES: Readonly<Record<keyof KeyOptions, readonly [number, number, string]>> = {
   fetchTimeoutMs: [100, 10_000, 'milliseconds'],
   maxAgeSeconds: [60, 86_400, 'seconds'],
-  cooldownSeconds: [0, 3_600, 'seconds'],
+  // At least 1 s: the cooldown is the floor of the refetch back-off, so 0 would let every request fetch.
+  cooldownSeconds: [1, 3_600, 'seconds'],
   graceSeconds: [0, 604_800, 'seconds'],
 };
 const JWK_MEMBERS = ['kty', 'kid', 'use', 'alg', 'key_ops', 'n', 'e', 'crv', 'x', 'y'];

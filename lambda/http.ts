@@ -9,7 +9,9 @@
  * `tls` and most of `crypto` with it, which a cold start should not pay before it has a token to check.
  */
 import type * as Http from 'node:http';
+import type { LookupFunction } from 'node:net';
 import { FetchError } from './errors';
+import type { KeyRefreshCause } from './key-refresh-log';
 
 /** Options of one key-source request. */
 export interface FetchInit {
@@ -39,34 +41,56 @@ const clientModule = (name: 'node:http' | 'node:https'): typeof Http => require(
 
 const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9.+-]*\+)?json\s*(?:;|$)/i;
 
+/** Options of {@link createHttpGetJson}. */
+export interface HttpGetJsonOptions {
+  /**
+   * Host name resolution, as `net.connect` takes it.
+   * @default - dns.lookup (the operating system's resolver)
+   */
+  readonly lookup?: LookupFunction;
+}
+
 /**
  * GETs a JSON document with `node:https` (or `node:http`, for loopback test servers only).
  * Rejects with a {@link FetchError} on network errors, abort, a non-JSON content type of a 200
- * response, a body over {@link MAX_RESPONSE_BYTES} or unparsable JSON.
+ * response, a body over {@link MAX_RESPONSE_BYTES} or unparsable JSON; its `failureCause` says which
+ * (DNS, CONNECT, TLS or TIMEOUT from the Node.js error code, BAD_JSON for the body).
  */
-export function httpGetJson(url: string, init: FetchInit): Promise<FetchResponse> {
+export const httpGetJson: FetchFunction = createHttpGetJson();
+
+/**
+ * A {@link httpGetJson} with its own host name resolution (tests resolve without a DNS server).
+ * @param options the resolver
+ * @returns the transport
+ */
+export function createHttpGetJson(options: HttpGetJsonOptions = {}): FetchFunction {
+  return (url, init) => getJson(url, init, options.lookup);
+}
+
+function getJson(url: string, init: FetchInit, lookup: LookupFunction | undefined): Promise<FetchResponse> {
   return new Promise((resolve, reject) => {
-    const fail = (problem: string, cause?: unknown): void => reject(new FetchError(`${url} ${problem}`, { cause }));
+    // Transport failures are classified from the error's code; a refused document is BAD_JSON.
+    const fail = (problem: string, cause?: unknown, failureCause?: KeyRefreshCause): void => reject(new FetchError(`${url} ${problem}`, { cause, failureCause }));
     const target = URL.canParse(url) ? new URL(url) : undefined;
     const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(target?.hostname as string);
     const client = target?.protocol === 'https:' ? clientModule('node:https') : target?.protocol === 'http:' && loopback ? clientModule('node:http') : undefined;
     if (!client) {
-      fail('refused: https required');
+      fail('refused: https required', undefined, 'CONNECT');
       return;
     }
-    const request = client.request(target!, { method: 'GET', headers: init.headers, signal: init.signal }, (response) => {
+    const request = client.request(target!, { method: 'GET', headers: init.headers, signal: init.signal, ...(lookup ? { lookup } : {}) }, (response) => {
       const status = response.statusCode ?? 0;
       const contentType = response.headers['content-type'] ?? '';
       const chunks: Buffer[] = [];
       let size = Number(response.headers['content-length'] ?? 0);
       if (status !== 200) {
         response.resume();
-        resolve({ status, json: () => Promise.reject(new FetchError(`${url} answered HTTP ${status}`)) });
+        resolve({ status, json: () => Promise.reject(new FetchError(`${url} answered HTTP ${status}`, { failureCause: 'HTTP_STATUS', status })) });
         return;
       }
       if (!JSON_MEDIA_TYPE.test(contentType) || size > MAX_RESPONSE_BYTES) {
         response.destroy();
-        fail(size > MAX_RESPONSE_BYTES ? `answered more than ${MAX_RESPONSE_BYTES} bytes` : `answered content type '${contentType.slice(0, 100)}', not JSON`);
+        fail(size > MAX_RESPONSE_BYTES ? `answered more than ${MAX_RESPONSE_BYTES} bytes` : `answered content type '${contentType.slice(0, 100)}', not JSON`, undefined, 'BAD_JSON');
         return;
       }
       size = 0;
@@ -75,7 +99,7 @@ export function httpGetJson(url: string, init: FetchInit): Promise<FetchResponse
         chunks.push(chunk);
         if (size > MAX_RESPONSE_BYTES) {
           response.destroy();
-          fail(`answered more than ${MAX_RESPONSE_BYTES} bytes`);
+          fail(`answered more than ${MAX_RESPONSE_BYTES} bytes`, undefined, 'BAD_JSON');
         }
       });
       response.on('error', (cause) => fail(`failed while reading: ${cause.message}`, cause));
@@ -87,7 +111,7 @@ export function httpGetJson(url: string, init: FetchInit): Promise<FetchResponse
             try {
               return JSON.parse(text) as unknown;
             } catch (cause) {
-              throw new FetchError(`${url} answered invalid JSON`, { cause });
+              throw new FetchError(`${url} answered invalid JSON`, { cause, failureCause: 'BAD_JSON' });
             }
           },
         });

@@ -5,8 +5,11 @@
  * Remote key sets (a JWKS URI, OIDC discovery, or Cognito's default JWKS) cache the JWKS for
  * `maxAgeSeconds`; an unknown `kid` triggers at most one refetch, then unknown kids fail fast for
  * `cooldownSeconds`; concurrent fetches share one in-flight promise; every fetch is bounded by
- * `fetchTimeoutMs`; when a refresh fails, keys fetched less than `graceSeconds` ago keep working
- * (without a new attempt during the cooldown) and everything else fails closed.
+ * `fetchTimeoutMs`. When a refresh fails, keys fetched less than `graceSeconds` ago keep working (with a
+ * new attempt once per cooldown); without such keys the next attempts back off (see {@link backoffDelayMs})
+ * and requests in between fail closed at once instead of each waiting for a fetch. A JWKS holding no key
+ * that fits the issuer's algorithms is a failed refresh (`NO_USABLE_KEY`), so it never replaces good keys.
+ * Each failed attempt is logged once, with its cause (see `key-refresh-log.ts`).
  *
  * Keys are imported with WebCrypto after {@link keyFitsAlgorithm} has checked the JWK against the
  * token's algorithm (public only, `use`, `key_ops`, `alg`, key type, curve, RSA size), with exactly the
@@ -14,9 +17,10 @@
  * the algorithm again (name, hash, curve, usage, RSA modulus length) before it verifies.
  */
 import type { IssuerConfig, JwsAlgorithm, KeyOptions } from './config-types';
-import { isAcceptableUrl, isPlainObject } from './config';
+import { CONFIG_DEFAULTS, isAcceptableUrl, isPlainObject, SUPPORTED_ALGORITHMS } from './config';
 import { FetchError, FetchTimeoutError, KeyNotFoundError, KeysUnavailableError } from './errors';
 import type { FetchFunction } from './http';
+import { formatKeyRefreshFailure, KEY_REFRESH_FAILED_MSG } from './key-refresh-log';
 
 /** Resolves the verification key of a token of one issuer. */
 export interface KeySet {
@@ -34,6 +38,47 @@ export interface KeySetOptions extends Required<KeyOptions> {
   readonly fetch: FetchFunction;
   /** Clock, epoch milliseconds. */
   readonly now: () => number;
+  /**
+   * The issuer named in key-refresh log lines.
+   * @default - the JWKS URI or the discovery issuer
+   */
+  readonly issuer?: string;
+  /**
+   * The issuer's algorithms: a JWKS without a key that fits one of them is a failed refresh (`NO_USABLE_KEY`).
+   * @default - SUPPORTED_ALGORITHMS
+   */
+  readonly algorithms?: readonly JwsAlgorithm[];
+  /**
+   * Sink of key-refresh failure lines (one JSON line per failed attempt, without newline).
+   * @default - nothing is logged
+   */
+  readonly log?: (line: string) => void;
+  /**
+   * Uniform random numbers in [0, 1) for the back-off jitter.
+   * @default Math.random
+   */
+  readonly random?: () => number;
+}
+
+/** Longest wait between two attempts of a key set without usable keys, unless the cooldown is longer. */
+export const MAX_BACKOFF_MS = 5 * 60 * 1000;
+
+/**
+ * How long a key set without usable keys waits after its `failures`-th failed attempt in a row: full
+ * jitter between the cooldown (the floor, so attempts never come closer than `cooldownSeconds`) and a
+ * ceiling that doubles with each failure, `cooldown x 2^failures`, capped at {@link MAX_BACKOFF_MS} (or
+ * the cooldown, if longer). With a 30 s cooldown: 30-60 s, 30-120 s, 30-240 s, then 30-300 s.
+ * The jitter spreads the retries of many cold instances that failed together.
+ * @param failures failed attempts in a row, at least 1
+ * @param cooldownMs the cooldown, at least 1 ms
+ * @param random uniform in [0, 1)
+ * @returns milliseconds until the next attempt
+ */
+export function backoffDelayMs(failures: number, cooldownMs: number, random: () => number): number {
+  const ceiling = Math.min(Math.max(MAX_BACKOFF_MS, cooldownMs), cooldownMs * 2 ** Math.min(Math.max(failures, 1), 30));
+  const r = random();
+  const jitter = r >= 0 && r <= 1 ? r : 0.5;
+  return Math.round(cooldownMs + jitter * (ceiling - cooldownMs));
 }
 
 type Jwk = Readonly<Record<string, unknown>>;
@@ -156,19 +201,26 @@ export class RemoteKeySet implements KeySet {
   constructor(source: RemoteKeySource, options: KeySetOptions) {
     const { now, fetchTimeoutMs } = options;
     const maxAgeMs = options.maxAgeSeconds * 1000;
-    const cooldownMs = options.cooldownSeconds * 1000;
+    // A cooldown of 0 is refused by the configuration; a floor of 1 s holds for key sets built directly too.
+    const cooldownMs = Math.max(options.cooldownSeconds, 1) * 1000;
     const graceMs = options.graceSeconds * 1000;
+    const algorithms = options.algorithms ?? SUPPORTED_ALGORITHMS;
+    const random = options.random ?? Math.random;
+    const issuer = options.issuer ?? ('jwksUri' in source ? source.jwksUri : source.discoveryIssuer);
     const importKey = keyImporter();
     let keys: readonly Jwk[] | undefined;
     let fetchedAt = 0;
     let lastAttemptAt: number | undefined;
-    let lastFailureAt: number | undefined;
+    // After a failed attempt: no new attempt before this time, failed attempts in a row, and the last error.
+    let retryAt: number | undefined;
+    let failures = 0;
     let lastError: unknown;
     let inflight: Promise<void> | undefined;
     let jwksUri = 'jwksUri' in source ? source.jwksUri : undefined;
     let jwksUriResolvedAt = 0;
 
     const within = (ms: number): boolean => keys !== undefined && now() - fetchedAt < ms;
+    const mayAttempt = (): boolean => retryAt === undefined || now() >= retryAt;
 
     /** One GET, bounded by `fetchTimeoutMs` even if the transport ignores the abort signal. */
     const fetchJson = async (url: string): Promise<unknown> => {
@@ -182,11 +234,21 @@ export class RemoteKeySet implements KeySet {
         }, fetchTimeoutMs);
       });
       const work = (async () => {
-        const response = await options.fetch(url, { signal: controller.signal, headers: { accept: 'application/json' } });
-        if (response.status !== 200) {
-          throw new FetchError(`${url} answered HTTP ${response.status}`);
+        let response;
+        try {
+          response = await options.fetch(url, { signal: controller.signal, headers: { accept: 'application/json' } });
+        } catch (error) {
+          // An injected transport may reject with anything: classified by its error code.
+          throw error instanceof FetchError ? error : new FetchError(`${url} failed`, { cause: error });
         }
-        return response.json();
+        if (response.status !== 200) {
+          throw new FetchError(`${url} answered HTTP ${response.status}`, { failureCause: 'HTTP_STATUS', status: response.status });
+        }
+        try {
+          return await response.json();
+        } catch (error) {
+          throw error instanceof FetchError ? error : new FetchError(`${url} answered invalid JSON`, { cause: error, failureCause: 'BAD_JSON' });
+        }
       })();
       // The loser of the race must not surface as an unhandled rejection.
       work.catch(() => undefined);
@@ -204,38 +266,73 @@ export class RemoteKeySet implements KeySet {
       if (jwksUri !== undefined && now() - jwksUriResolvedAt < maxAgeMs) {
         return jwksUri;
       }
-      const issuer = source.discoveryIssuer;
-      const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+      const discoveryIssuer = source.discoveryIssuer;
+      const url = `${discoveryIssuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
       const doc = await fetchJson(url);
-      if (!isPlainObject(doc) || doc.issuer !== issuer) {
-        throw new FetchError(`${url} names another issuer than ${issuer}`);
+      if (!isPlainObject(doc) || doc.issuer !== discoveryIssuer) {
+        throw new FetchError(`${url} names another issuer than ${discoveryIssuer}`, { failureCause: 'BAD_JSON' });
       }
       if (typeof doc.jwks_uri !== 'string' || !isAcceptableUrl(doc.jwks_uri, true)) {
-        throw new FetchError(`${url} has no acceptable jwks_uri (https required)`);
+        throw new FetchError(`${url} has no acceptable jwks_uri (https required)`, { failureCause: 'BAD_JSON' });
       }
       jwksUriResolvedAt = now();
       return (jwksUri = doc.jwks_uri);
     };
 
-    /** Fetches the JWKS; concurrent callers share one fetch. Never rejects: failures are recorded. */
+    /** One line per failed attempt; a failing sink must not change the answer. */
+    const report = (error: unknown, step: 'discovery' | 'jwks', retryInMs: number, keysWithinGrace: boolean): void => {
+      if (!options.log) {
+        return;
+      }
+      const fetchError = error instanceof FetchError ? error : new FetchError('key refresh failed', { cause: error });
+      try {
+        options.log(formatKeyRefreshFailure({
+          level: keysWithinGrace ? 'warn' : 'error',
+          msg: KEY_REFRESH_FAILED_MSG,
+          issuer,
+          step,
+          cause: fetchError.failureCause,
+          status: fetchError.status ?? null,
+          failures,
+          retryInMs,
+          keysWithinGrace,
+        }));
+      } catch {
+        // The log sink failing is no reason to fail a request.
+      }
+    };
+
+    /** Fetches the JWKS; concurrent callers share one fetch. Never rejects: failures are recorded and logged. */
     const refresh = (): Promise<void> =>
       (inflight ??= (async () => {
         lastAttemptAt = now();
+        let step: 'discovery' | 'jwks' = 'discovery';
         try {
           const uri = await resolveJwksUri();
+          step = 'jwks';
           const doc = await fetchJson(uri);
           if (!isPlainObject(doc) || !Array.isArray(doc.keys)) {
-            throw new FetchError(`${uri} is not a JWKS document`);
+            throw new FetchError(`${uri} is not a JWKS document`, { failureCause: 'BAD_JSON' });
           }
           if (doc.keys.length > MAX_JWKS_KEYS) {
-            throw new FetchError(`${uri} holds ${doc.keys.length} keys, more than ${MAX_JWKS_KEYS}`);
+            throw new FetchError(`${uri} holds ${doc.keys.length} keys, more than ${MAX_JWKS_KEYS}`, { failureCause: 'BAD_JSON' });
           }
-          keys = Object.freeze(doc.keys.filter(isPlainObject).map((jwk) => Object.freeze({ ...jwk })));
+          const fresh = Object.freeze(doc.keys.filter(isPlainObject).map((jwk) => Object.freeze({ ...jwk })));
+          if (!fresh.some((jwk) => algorithms.some((alg) => keyFitsAlgorithm(jwk, alg)))) {
+            throw new FetchError(`${uri} holds no key that fits ${algorithms.join(', ')}`, { failureCause: 'NO_USABLE_KEY' });
+          }
+          keys = fresh;
           fetchedAt = now();
-          lastFailureAt = lastError = undefined;
+          failures = 0;
+          retryAt = lastError = undefined;
         } catch (error) {
-          lastFailureAt = now();
+          failures += 1;
           lastError = error;
+          // With keys within grace at hand, requests still pass: retry once per cooldown, as for an unknown kid.
+          const keysWithinGrace = within(graceMs);
+          const delay = keysWithinGrace ? cooldownMs : backoffDelayMs(failures, cooldownMs, random);
+          retryAt = now() + delay;
+          report(error, step, delay, keysWithinGrace);
         } finally {
           inflight = undefined;
         }
@@ -249,7 +346,6 @@ export class RemoteKeySet implements KeySet {
       const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
       throw new KeysUnavailableError(`no keys within ${options.graceSeconds} s of their fetch are at hand${detail}`, { cause: lastError });
     };
-
 
     // Whether the current keys hold a usable key for kid and alg, remembered per keys array.
     let checkedKeys: readonly Jwk[] | undefined;
@@ -271,15 +367,16 @@ export class RemoteKeySet implements KeySet {
     };
 
     this.getKey = async (kid, alg) => {
-      // With keys within grace at hand, a failed endpoint is retried once per cooldown, not per request.
-      if (!within(maxAgeMs) && !(lastFailureAt !== undefined && now() - lastFailureAt < cooldownMs && within(graceMs))) {
+      // Stale or no keys: fetch, or join the fetch under way; after a failure, not before the next attempt
+      // is due, so that during an outage requests fail at once instead of each waiting for a fetch.
+      if (!within(maxAgeMs) && (inflight || mayAttempt())) {
         await refresh();
       }
       if (!hasKey(usableKeys(), kid, alg)) {
         if (inflight) {
           // Another request is already fetching: its result is the one refetch this kid may get.
           await inflight;
-        } else if (lastAttemptAt === undefined || now() - lastAttemptAt >= cooldownMs) {
+        } else if ((lastAttemptAt === undefined || now() - lastAttemptAt >= cooldownMs) && mayAttempt()) {
           await refresh();
         }
       }
@@ -295,6 +392,6 @@ export function createKeySet(issuer: IssuerConfig, options: KeySetOptions): KeyS
   }
   return new RemoteKeySet(
     issuer.discovery ? { discoveryIssuer: issuer.issuer } : { jwksUri: issuer.jwksUri ?? `${issuer.issuer.replace(/\/$/, '')}/.well-known/jwks.json` },
-    options,
+    { ...options, issuer: issuer.issuer, algorithms: issuer.algorithms ?? CONFIG_DEFAULTS.algorithms },
   );
 }

@@ -41,7 +41,8 @@ export interface JwtAuthorizerOptions {
   readonly keyMaxAge?: Duration;
   /**
    * After a refetch for an unknown `kid`, no further refetch for this long, against floods of made-up key ids;
-   * whole seconds, at most one hour.
+   * also the shortest wait between attempts while the keys cannot be fetched (the back-off doubles from it
+   * up to 5 minutes); whole seconds, 1 s to one hour.
    * @default - SECURE_API_DEFAULTS.authorizer.keyCooldown (30 seconds)
    */
   readonly keyCooldown?: Duration;
@@ -188,7 +189,7 @@ export class JwtAuthorizer extends Construct {
       max: 10_000,
     });
     const maxAgeSeconds = validateDuration('keyMaxAge', props.keyMaxAge ?? defaults.keyMaxAge, { unit: 'seconds', min: 60, max: 86_400 });
-    const cooldownSeconds = validateDuration('keyCooldown', props.keyCooldown ?? defaults.keyCooldown, { unit: 'seconds', max: 3_600 });
+    const cooldownSeconds = validateDuration('keyCooldown', props.keyCooldown ?? defaults.keyCooldown, { unit: 'seconds', min: 1, max: 3_600 });
     const graceSeconds = validateDuration('keyGracePeriod', props.keyGracePeriod ?? defaults.keyGracePeriod, { unit: 'seconds', max: 604_800 });
     this.verification = {
       clockSkewSeconds,

@@ -6,8 +6,11 @@
  * must not multiply fetches. Time moves through the injected clock, never through sleeps, except where
  * the real fetch timeout is what is measured.
  */
+import type { LookupFunction } from 'node:net';
 import { createAuthorizer } from '../../lambda';
 import type { KeyOptions } from '../../lambda/config-types';
+import { createHttpGetJson, type FetchFunction } from '../../lambda/http';
+import type { KeyRefreshCause, KeyRefreshFailureRecord } from '../../lambda/key-refresh-log';
 import { cognitoIssuerConfig, oidcIssuerConfig, testConfig } from '../fixtures/config';
 import { answerProblems, evaluatePolicy, methodArn, tokenEvent, type AuthorizerAnswer } from '../fixtures/events';
 import { refusedUrl, startJwksServer, type JwksFault, type JwksServer } from '../fixtures/jwks-server';
@@ -27,17 +30,22 @@ let server: JwksServer;
 let clock: number;
 
 /** An authorizer trusting the Cognito issuer whose keys `jwksUri` serves, on the test clock. */
-function authorizerFor(jwksUri: string, keys: KeyOptions = KEY_OPTIONS) {
+function authorizerFor(jwksUri: string, keys: KeyOptions = KEY_OPTIONS, seams: { fetch?: FetchFunction; random?: () => number } = {}) {
   const logs = new LogCapture();
-  const authorizer = createAuthorizer(testConfig([cognitoIssuerConfig({ jwksUri })], { keys }), { now: () => clock, log: logs.log });
+  const authorizer = createAuthorizer(testConfig([cognitoIssuerConfig({ jwksUri })], { keys }), { now: () => clock, log: logs.log, ...seams });
   return { logs, authorizer };
+}
+
+/** The key-refresh failure lines captured so far. */
+function refreshFailures(logs: LogCapture): KeyRefreshFailureRecord[] {
+  return logs.lines.map((line) => JSON.parse(line) as KeyRefreshFailureRecord).filter((line) => line.msg === 'key refresh failed');
 }
 
 /** Sends a token signed by `key` (minted at the current test clock) and reports the outcome. */
 async function call(target: ReturnType<typeof authorizerFor>, key: TestKey, kid: string = key.kid): Promise<{ status: 200 | 401 | 403; reason: unknown; elapsedMs: number }> {
   const token = kid === key.kid ? cognitoAccessToken(key, { now: Math.floor(clock / 1000) }) : signJws(key, { alg: key.alg, kid }, cognitoAccessTokenClaims({ now: Math.floor(clock / 1000) }));
   const event = tokenEvent(`Bearer ${token}`);
-  target.logs.clear();
+  const before = target.logs.lines.length;
   const started = performance.now();
   const outcome = await target.authorizer.handle(event, { awsRequestId: 'req-keys' }).then(
     (answer: unknown) => ({ answer }),
@@ -52,7 +60,9 @@ async function call(target: ReturnType<typeof authorizerFor>, key: TestKey, kid:
     expect(answerProblems(outcome.answer)).toEqual([]);
     status = evaluatePolicy((outcome.answer as AuthorizerAnswer).policyDocument, event.methodArn) === 'allow' ? 200 : 403;
   }
-  const decisions = target.logs.decisions();
+  const lines = new LogCapture();
+  target.logs.lines.slice(before).forEach(lines.log);
+  const decisions = lines.decisions();
   expect(decisions).toHaveLength(1);
   expect(findLeaks(target.logs.lines, [token])).toEqual([]);
   return { status, reason: decisions[0]?.reason, elapsedMs };
@@ -242,5 +252,100 @@ describe('fetch budget', () => {
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => authorizer.handle(tokenEvent(`Bearer ${token}`), { awsRequestId: `req-cold-${i}` })));
     expect(answers.map((answer) => evaluatePolicy((answer as AuthorizerAnswer).policyDocument, methodArn('GET', '/items/42')))).toEqual(Array(20).fill('allow'));
     expect(server.jwksHits).toBe(1);
+  });
+});
+
+/** A resolver that answers as getaddrinfo does for a name that does not exist, without asking a DNS server. */
+const unresolvable: LookupFunction = (hostname, _options, callback) => {
+  process.nextTick(() => callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND', syscall: 'getaddrinfo', hostname }), '', 4));
+};
+
+describe('key outages fail fast and say why', () => {
+  test('error flow: during an outage 100 requests cost 2 fetch attempts instead of 100, each answered 401 KEYS_UNAVAILABLE', async () => {
+    server.setFault('hang');
+    const target = authorizerFor(server.jwksUri, KEY_OPTIONS, { random: () => 1 });
+    const statuses: unknown[] = [];
+    for (let i = 0; i < 100; i++) {
+      statuses.push((await call(target, a)).reason);
+      clock += 1000;
+    }
+    expect(new Set(statuses)).toEqual(new Set(['KEYS_UNAVAILABLE']));
+    // One attempt at 0 s, the next after the first back-off (60 s); every other request answered at once.
+    expect(server.jwksHits).toBe(2);
+    expect(refreshFailures(target.logs).map(({ cause, retryInMs }) => ({ cause, retryInMs }))).toEqual([
+      { cause: 'TIMEOUT', retryInMs: 60_000 },
+      { cause: 'TIMEOUT', retryInMs: 120_000 },
+    ]);
+  });
+
+  test('happy flow: after the outage, the next due attempt recovers and requests pass again', async () => {
+    server.setFault('http503');
+    const target = authorizerFor(server.jwksUri, KEY_OPTIONS, { random: () => 0 });
+    expect(await call(target, a)).toMatchObject({ status: 401, reason: 'KEYS_UNAVAILABLE' });
+    server.setFault('none');
+    expect(await call(target, a)).toMatchObject({ status: 401, reason: 'KEYS_UNAVAILABLE' });
+    expect(server.jwksHits).toBe(1);
+    clock += KEY_OPTIONS.cooldownSeconds * 1000;
+    expect(await call(target, a)).toMatchObject({ status: 200, reason: 'ALLOW' });
+    expect(server.jwksHits).toBe(2);
+    expect(refreshFailures(target.logs)).toHaveLength(1);
+  });
+
+  /** A cause, and how to make the key endpoint fail with it: the URL, and an optional transport. */
+  type Fault = { url: () => Promise<string>; fetch?: FetchFunction; status?: number };
+  const faults: Array<[KeyRefreshCause, string, () => Promise<Fault>]> = [
+    ['TIMEOUT', 'an endpoint that never answers', async () => { server.setFault('hang'); return { url: async () => server.jwksUri }; }],
+    ['DNS', 'a host name that does not resolve', async () => ({ url: async () => 'https://keys.idp.invalid/.well-known/jwks.json', fetch: createHttpGetJson({ lookup: unresolvable }) })],
+    ['CONNECT', 'a closed port', async () => ({ url: async () => `${await refusedUrl()}/.well-known/jwks.json` })],
+    ['CONNECT', 'an endpoint that resets the connection', async () => { server.setFault('reset'); return { url: async () => server.jwksUri }; }],
+    ['TLS', 'an https endpoint with a self-signed certificate', async () => {
+      const tls = await startJwksServer({ keys: [a.publicJwk], tls: true });
+      extraServers.push(tls);
+      return { url: async () => tls.jwksUri };
+    }],
+    ['HTTP_STATUS', 'an endpoint answering 503', async () => { server.setFault('http503'); return { url: async () => server.jwksUri, status: 503 }; }],
+    ['BAD_JSON', 'an endpoint answering invalid JSON', async () => { server.setFault('garbage'); return { url: async () => server.jwksUri }; }],
+    ['BAD_JSON', 'an endpoint answering HTML', async () => { server.setFault('html'); return { url: async () => server.jwksUri }; }],
+    ['BAD_JSON', 'an endpoint answering 300 KB', async () => { server.setFault('too-large'); return { url: async () => server.jwksUri }; }],
+    ['BAD_JSON', 'an endpoint answering JSON that is not a key set', async () => { server.setFault('not-a-key-set'); return { url: async () => server.jwksUri }; }],
+    ['NO_USABLE_KEY', 'a key set without an RS256 key', async () => { server.setKeys([attacker.publicJwk].map((jwk) => ({ ...jwk, alg: 'PS256' }))); return { url: async () => server.jwksUri }; }],
+  ];
+  const extraServers: JwksServer[] = [];
+  afterEach(async () => {
+    await Promise.all(extraServers.splice(0).map((extra) => extra.close()));
+  });
+
+  test.each(faults)('error flow: %s is logged once per failed attempt for %s, and requests in between fail at once', async (cause, _what, arrange) => {
+    const fault = await arrange();
+    const target = authorizerFor(await fault.url(), KEY_OPTIONS, { fetch: fault.fetch, random: () => 0 });
+    const first = await call(target, a);
+    expect(first).toMatchObject({ status: 401, reason: 'KEYS_UNAVAILABLE' });
+    const hits = server.totalHits;
+    for (let i = 0; i < 5; i++) {
+      clock += 1000;
+      const next = await call(target, a);
+      expect(next).toMatchObject({ status: 401, reason: 'KEYS_UNAVAILABLE' });
+      // Answered from what is at hand: far below the fetch timeout (generous for a busy machine).
+      expect(next.elapsedMs).toBeLessThan(KEY_OPTIONS.fetchTimeoutMs / 2);
+    }
+    expect(server.totalHits).toBe(hits);
+    expect(refreshFailures(target.logs)).toEqual([{
+      level: 'error',
+      msg: 'key refresh failed',
+      issuer: cognitoIssuerConfig({}).issuer,
+      step: 'jwks',
+      cause,
+      status: fault.status ?? null,
+      failures: 1,
+      retryInMs: KEY_OPTIONS.cooldownSeconds * 1000,
+      keysWithinGrace: false,
+    }]);
+    expect(target.logs.unstructured()).toEqual([]);
+    expect(target.logs.lines.join('\n')).not.toMatch(/Sign in|Service Unavailable|xxxxxxxx|not json/);
+
+    // The next due attempt fails the same way, and is logged once more.
+    clock += KEY_OPTIONS.cooldownSeconds * 1000;
+    expect(await call(target, a)).toMatchObject({ status: 401, reason: 'KEYS_UNAVAILABLE' });
+    expect(refreshFailures(target.logs).map((line) => [line.cause, line.failures])).toEqual([[cause, 1], [cause, 2]]);
   });
 });

@@ -1,9 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { JwsAlgorithm, PublicJwk } from '../../../lambda/config-types';
-import { FetchError, FetchTimeoutError, KeyNotFoundError, KeysUnavailableError } from '../../../lambda/errors';
+import { parseConfig } from '../../../lambda/config';
+import { ConfigError, FetchError, FetchTimeoutError, fetchFailureCauseOf, KeyNotFoundError, KeysUnavailableError } from '../../../lambda/errors';
 import { httpGetJson, MAX_RESPONSE_BYTES, type FetchFunction } from '../../../lambda/http';
-import { createKeySet, keyFitsAlgorithm, MAX_JWKS_KEYS, RemoteKeySet, StaticKeySet, type KeySetOptions } from '../../../lambda/keys';
+import { backoffDelayMs, createKeySet, keyFitsAlgorithm, MAX_BACKOFF_MS, MAX_JWKS_KEYS, RemoteKeySet, StaticKeySet, type KeySetOptions } from '../../../lambda/keys';
+import type { KeyRefreshFailureRecord } from '../../../lambda/key-refresh-log';
 import { startJwksServer, type JwksServer } from '../../fixtures/jwks-server';
 import { testKey, type TestKey } from '../../fixtures/keys';
 
@@ -131,18 +133,24 @@ describe('RemoteKeySet over a JWKS endpoint on 127.0.0.1', () => {
   });
 
   test.each([
-    ['resets the connection', 'reset'],
-    ['answers HTTP 500', 'http500'],
-    ['answers garbage', 'garbage'],
-    ['answers JSON that is not a key set', 'not-a-key-set'],
-  ] as const)('error flow: an endpoint that %s fails closed, and is retried on the next request while no keys are at hand', async (_name, fault) => {
+    ['resets the connection', 'reset', 'CONNECT'],
+    ['answers HTTP 500', 'http500', 'HTTP_STATUS'],
+    ['answers garbage', 'garbage', 'BAD_JSON'],
+    ['answers JSON that is not a key set', 'not-a-key-set', 'BAD_JSON'],
+  ] as const)('error flow: an endpoint that %s fails closed, and is retried once the cooldown has passed while no keys are at hand', async (_name, fault, cause) => {
     server.setFault(fault);
-    const keys = remote();
+    const keys = remote({ random: () => 0 });
     const error = await failure(keys.getKey(a.kid, 'RS256'));
     expect(error).toBeInstanceOf(KeysUnavailableError);
     expect((error as KeysUnavailableError).cause).toBeInstanceOf(FetchError);
+    expect(((error as KeysUnavailableError).cause as FetchError).failureCause).toBe(cause);
     expect(server.jwksHits).toBe(1);
     server.setFault('none');
+    // Before the next attempt is due the request fails at once, without a fetch.
+    clock += OPTIONS.cooldownSeconds * 1000 - 1;
+    expect(await failure(keys.getKey(a.kid, 'RS256'))).toBeInstanceOf(KeysUnavailableError);
+    expect(server.jwksHits).toBe(1);
+    clock += 1;
     await expect(keys.getKey(a.kid, 'RS256')).resolves.toBeDefined();
     expect(server.jwksHits).toBe(2);
   });
@@ -250,8 +258,15 @@ describe('key selection', () => {
   });
 
   test('error flow: a JWKS whose only key with the kid is private offers no key', async () => {
-    server.setKeys([{ ...a.publicJwk, d: 'private-exponent' } as PublicJwk]);
+    server.setKeys([{ ...a.publicJwk, d: 'private-exponent' } as PublicJwk, b.publicJwk]);
     expect(await failure(remote().getKey(a.kid, 'RS256'))).toBeInstanceOf(KeyNotFoundError);
+  });
+
+  test('error flow: a JWKS whose only key is private holds no usable key: the refresh fails with NO_USABLE_KEY', async () => {
+    server.setKeys([{ ...a.publicJwk, d: 'private-exponent' } as PublicJwk]);
+    const error = await failure(remote().getKey(a.kid, 'RS256'));
+    expect(error).toBeInstanceOf(KeysUnavailableError);
+    expect(((error as KeysUnavailableError).cause as FetchError).failureCause).toBe('NO_USABLE_KEY');
   });
 
   test('happy flow: a static key set imports its keys without any fetch', async () => {
@@ -340,5 +355,201 @@ describe('httpGetJson', () => {
     const controller = new AbortController();
     controller.abort(new Error('stop'));
     expect(await failure(httpGetJson(`${base}/jwk-set`, { signal: controller.signal, headers: {} }))).toBeInstanceOf(FetchError);
+  });
+});
+
+/** A key set on the test clock whose failure lines are captured, over a counting transport. */
+function watched(overrides: Partial<KeySetOptions> = {}) {
+  const lines: KeyRefreshFailureRecord[] = [];
+  let attempts = 0;
+  const keys = remote({
+    issuer: 'https://idp.example.test',
+    algorithms: ['RS256'],
+    log: (line) => lines.push(JSON.parse(line) as KeyRefreshFailureRecord),
+    fetch: (url, init) => {
+      attempts += 1;
+      return httpGetJson(url, init);
+    },
+    ...overrides,
+  });
+  return { keys, lines, attempts: () => attempts };
+}
+
+describe('back-off while no usable keys are at hand', () => {
+  test('error flow: during an outage, requests between attempts fail at once without a fetch', async () => {
+    server.setFault('http503');
+    const { keys, attempts } = watched({ random: () => 1 });
+    // 100 requests, one per second: the old key set fetched on every one of them.
+    const outcomes: unknown[] = [];
+    for (let i = 0; i < 100; i++) {
+      outcomes.push(await failure(keys.getKey(a.kid, 'RS256')));
+      clock += 1000;
+    }
+    expect(outcomes.every((e) => e instanceof KeysUnavailableError)).toBe(true);
+    // Attempts at 0 s, then after 60 s (the first back-off ceiling, 2 x the cooldown): 2 of 100.
+    expect(attempts()).toBe(2);
+    expect(server.jwksHits).toBe(2);
+  });
+
+  test('error flow: a hanging endpoint costs one fetch timeout per attempt, not per request', async () => {
+    server.setFault('hang');
+    const { keys, attempts } = watched({ random: () => 0 });
+    const started = performance.now();
+    const errors = await Promise.all(Array.from({ length: 20 }, () => failure(keys.getKey(a.kid, 'RS256'))));
+    for (let i = 0; i < 20; i++) {
+      errors.push(await failure(keys.getKey(a.kid, 'RS256')));
+    }
+    expect(errors.every((e) => e instanceof KeysUnavailableError)).toBe(true);
+    expect(attempts()).toBe(1);
+    // 40 requests, one shared timeout: far less than 40 x 250 ms even on a busy machine.
+    expect(performance.now() - started).toBeLessThan(OPTIONS.fetchTimeoutMs * 8);
+  });
+
+  test('happy flow: the back-off doubles from the cooldown to a 5 minute cap, with jitter from the random source', async () => {
+    server.setFault('http503');
+    /** Six failed attempts, each at the moment it is due; one millisecond earlier, no attempt is made. */
+    const delaysWith = async (random: () => number): Promise<number[]> => {
+      const start = clock;
+      const { keys, lines, attempts } = watched({ random });
+      for (let i = 0; i < 6; i++) {
+        await failure(keys.getKey(a.kid, 'RS256'));
+        expect(attempts()).toBe(i + 1);
+        clock += lines[i].retryInMs - 1;
+        await failure(keys.getKey(a.kid, 'RS256'));
+        expect(attempts()).toBe(i + 1);
+        clock += 1;
+      }
+      expect(lines.map((line) => line.failures)).toEqual([1, 2, 3, 4, 5, 6]);
+      clock = start;
+      return lines.map((line) => line.retryInMs);
+    };
+    expect(await delaysWith(() => 1)).toEqual([60_000, 120_000, 240_000, MAX_BACKOFF_MS, MAX_BACKOFF_MS, MAX_BACKOFF_MS]);
+    expect(await delaysWith(() => 0)).toEqual(Array(6).fill(OPTIONS.cooldownSeconds * 1000));
+    expect(await delaysWith(() => 0.5)).toEqual([45_000, 75_000, 135_000, 165_000, 165_000, 165_000]);
+  });
+
+  test('happy flow: backoffDelayMs never goes below the cooldown nor above the cap, unless the cooldown is longer', () => {
+    expect(backoffDelayMs(1, 1000, () => 0)).toBe(1000);
+    expect(backoffDelayMs(50, 1000, () => 0.999999)).toBeLessThanOrEqual(MAX_BACKOFF_MS);
+    expect(backoffDelayMs(50, 1000, () => 1)).toBe(MAX_BACKOFF_MS);
+    expect(backoffDelayMs(3, 3_600_000, () => 1)).toBe(3_600_000);
+    expect(backoffDelayMs(2, 30_000, () => Number.NaN)).toBe(75_000);
+  });
+
+  test('happy flow: once the endpoint answers again, the next due attempt restores the keys and resets the back-off', async () => {
+    server.setFault('http503');
+    const { keys, lines, attempts } = watched({ random: () => 1 });
+    await failure(keys.getKey(a.kid, 'RS256'));
+    clock += 60_000;
+    await failure(keys.getKey(a.kid, 'RS256'));
+    expect(lines.map((line) => line.retryInMs)).toEqual([60_000, 120_000]);
+
+    server.setFault('none');
+    clock += 120_000;
+    await expect(keys.getKey(a.kid, 'RS256')).resolves.toBeDefined();
+    expect(attempts()).toBe(3);
+
+    // A later outage starts the back-off from the beginning again.
+    server.setFault('http503');
+    clock += OPTIONS.maxAgeSeconds * 1000 + OPTIONS.graceSeconds * 1000;
+    await failure(keys.getKey(a.kid, 'RS256'));
+    expect(lines.map((line) => line.retryInMs)).toEqual([60_000, 120_000, 60_000]);
+    expect(lines[2]).toMatchObject({ failures: 1, keysWithinGrace: false, level: 'error' });
+  });
+
+  test('happy flow: with keys within the grace period the endpoint is retried once per cooldown, logged as a warning', async () => {
+    const { keys, lines } = watched({ random: () => 1 });
+    await keys.getKey(a.kid, 'RS256');
+    server.setFault('http503');
+    clock += (OPTIONS.maxAgeSeconds + 1) * 1000;
+    for (let i = 0; i < 3; i++) {
+      await expect(keys.getKey(a.kid, 'RS256')).resolves.toBeDefined();
+      clock += OPTIONS.cooldownSeconds * 1000;
+    }
+    expect(lines).toEqual(Array(3).fill(expect.objectContaining({ level: 'warn', keysWithinGrace: true, retryInMs: OPTIONS.cooldownSeconds * 1000, cause: 'HTTP_STATUS', status: 503 })));
+  });
+
+  test('error flow: an unknown kid during the back-off does not trigger a fetch', async () => {
+    const { keys, attempts } = watched({ random: () => 1 });
+    await keys.getKey(a.kid, 'RS256');
+    server.setFault('http503');
+    clock += (OPTIONS.maxAgeSeconds + OPTIONS.graceSeconds + 1) * 1000;
+    await failure(keys.getKey(a.kid, 'RS256'));
+    expect(attempts()).toBe(2);
+    clock += OPTIONS.cooldownSeconds * 1000;
+    for (let i = 0; i < 10; i++) {
+      expect(await failure(keys.getKey(`made-up-${i}`, 'RS256'))).toBeInstanceOf(KeysUnavailableError);
+    }
+    expect(attempts()).toBe(2);
+  });
+});
+
+describe('key-refresh failure lines', () => {
+  test('error flow: each failed attempt is logged once, with its cause and status, and no document body', async () => {
+    server.setFault('http503');
+    const { keys, lines } = watched({ random: () => 0 });
+    for (let i = 0; i < 5; i++) {
+      await failure(keys.getKey(a.kid, 'RS256'));
+    }
+    expect(lines).toEqual([{
+      level: 'error', msg: 'key refresh failed', issuer: 'https://idp.example.test', step: 'jwks', cause: 'HTTP_STATUS', status: 503,
+      failures: 1, retryInMs: OPTIONS.cooldownSeconds * 1000, keysWithinGrace: false,
+    }]);
+  });
+
+  test('error flow: a discovery failure names the discovery step', async () => {
+    server.setFault('html');
+    const lines: string[] = [];
+    const keys = createKeySet({ kind: 'oidc', issuer: server.url, discovery: true, audiences: ['x'] }, options({ log: (line) => lines.push(line) }));
+    await failure(keys.getKey(a.kid, 'RS256'));
+    expect(lines.map((line) => JSON.parse(line))).toEqual([expect.objectContaining({ issuer: server.url, step: 'discovery', cause: 'BAD_JSON', status: null })]);
+    expect(lines.join('\n')).not.toContain('Sign in');
+  });
+
+  test('error flow: a JWKS without a key for the issuer\'s algorithms is NO_USABLE_KEY and keeps the keys at hand', async () => {
+    const { keys, lines } = watched({ algorithms: ['RS256'] });
+    await keys.getKey(a.kid, 'RS256');
+    server.setKeys([ec.publicJwk, ed.publicJwk]);
+    clock += OPTIONS.maxAgeSeconds * 1000;
+    await expect(keys.getKey(a.kid, 'RS256')).resolves.toBeDefined();
+    expect(lines).toEqual([expect.objectContaining({ cause: 'NO_USABLE_KEY', level: 'warn', keysWithinGrace: true })]);
+  });
+
+  test('error flow: a failing log sink does not change the answer', async () => {
+    server.setFault('http503');
+    const keys = remote({ log: () => { throw new Error('sink down'); } });
+    expect(await failure(keys.getKey(a.kid, 'RS256'))).toBeInstanceOf(KeysUnavailableError);
+  });
+
+  test.each([
+    ['ENOTFOUND', 'DNS'], ['EAI_AGAIN', 'DNS'], ['ECONNREFUSED', 'CONNECT'], ['ECONNRESET', 'CONNECT'], ['EHOSTUNREACH', 'CONNECT'],
+    ['ETIMEDOUT', 'TIMEOUT'], ['ERR_TLS_CERT_ALTNAME_INVALID', 'TLS'], ['CERT_HAS_EXPIRED', 'TLS'], ['DEPTH_ZERO_SELF_SIGNED_CERT', 'TLS'],
+    ['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'TLS'], ['ERR_SSL_WRONG_VERSION_NUMBER', 'TLS'],
+  ])('a transport error with code %s is %s, also wrapped as fetch wraps it, whatever its message', (code, cause) => {
+    const error = Object.assign(new Error('certificate has expired; connection refused; getaddrinfo'), { code });
+    expect(fetchFailureCauseOf(error)).toBe(cause);
+    expect(fetchFailureCauseOf(new TypeError('fetch failed', { cause: error }))).toBe(cause);
+    expect(new FetchError('x', { cause: error }).failureCause).toBe(cause);
+  });
+
+  test('a transport error without a known code is not classified by its message', () => {
+    expect(fetchFailureCauseOf(new Error('getaddrinfo ENOTFOUND idp.example.test'))).toBeUndefined();
+    expect(new FetchError('x', { cause: new Error('certificate') }).failureCause).toBe('CONNECT');
+    expect(new FetchTimeoutError('x').failureCause).toBe('TIMEOUT');
+  });
+});
+
+describe('configuration', () => {
+  const config = (keys: Record<string, unknown>) => ({
+    version: 1,
+    issuers: [{ kind: 'cognito', issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Keys1', clientIds: ['c'] }],
+    routes: [],
+    keys,
+  });
+
+  test('error flow: a cooldown of 0 s is refused: it is the floor of the back-off', () => {
+    expect(() => parseConfig(config({ cooldownSeconds: 0 }))).toThrow(ConfigError);
+    expect(() => parseConfig(config({ cooldownSeconds: 0 }))).toThrow('keys.cooldownSeconds: must be an integer from 1 to 3600 seconds (received: 0)');
+    expect(parseConfig(config({ cooldownSeconds: 1 })).keys).toEqual({ cooldownSeconds: 1 });
   });
 });
