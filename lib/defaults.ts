@@ -285,8 +285,11 @@ export const WEB_ACL_DEFAULTS = {
   },
   /** Bot Control inspection level: `COMMON` (self-identifying bots) costs less than `TARGETED`. */
   botControlInspectionLevel: 'COMMON' as 'COMMON' | 'TARGETED',
-  /** Headers AWS WAF never stores in clear: not in logs, not in sampled requests, not in rate-limit details. */
-  protectedHeaders: ['authorization', 'cookie'] as readonly string[],
+  /**
+   * Headers AWS WAF never stores in clear: not in logs, not in sampled requests, not in rate-limit details.
+   * `x-api-key` is a credential (API Gateway's usage-plan key), redacted whether or not routes require one.
+   */
+  protectedHeaders: ['authorization', 'cookie', 'x-api-key'] as readonly string[],
   /** Query arguments AWS WAF never stores in clear: RFC 6750 §2.3 lets a bearer token travel as `access_token`. */
   protectedQueryArguments: ['access_token'] as readonly string[],
   /** The WAF log group: bounded retention, kept after the stack, only requests WAF blocked or counted. */

@@ -230,7 +230,9 @@ export interface SecureApiWebAclProps {
   readonly managedRuleGroups?: ManagedRuleGroupsOptions;
   /**
    * More request headers that AWS WAF must never store in clear, in addition to
-   * `WEB_ACL_DEFAULTS.protectedHeaders` (`authorization`, `cookie`), e.g. an API key header.
+   * `WEB_ACL_DEFAULTS.protectedHeaders` (`authorization`, `cookie`, `x-api-key`), e.g. a partner's
+   * signature header. Each one is a redacted field of the logging configuration, of which AWS WAF
+   * accepts at most 100.
    * @default - only WEB_ACL_DEFAULTS.protectedHeaders
    */
   readonly protectedHeaders?: string[];
@@ -265,6 +267,12 @@ const BODY_TOO_LARGE_BODY = 'BodyTooLarge';
 /** Largest web ACL capacity AWS WAF accepts. */
 const WAF_MAX_CAPACITY = 5000;
 
+/**
+ * Most `RedactedFields` entries a WAF logging configuration accepts.
+ * @see https://docs.aws.amazon.com/waf/latest/APIReference/API_LoggingConfiguration.html
+ */
+const WAF_MAX_REDACTED_FIELDS = 100;
+
 interface ManagedGroupSpec {
   readonly prop: keyof ManagedRuleGroupsOptions;
   readonly name: string;
@@ -285,7 +293,7 @@ interface ManagedGroupSpec {
  * 7. Rules added with {@link SecureApiWebAcl.addRule}, at any free priority.
  * Requests no rule blocks are allowed. Every rule publishes CloudWatch metrics and sampled requests.
  *
- * Data protection: the `authorization` and `cookie` headers (and `protectedHeaders`) and the `access_token`
+ * Data protection: the `authorization`, `cookie` and `x-api-key` headers (and `protectedHeaders`) and the `access_token`
  * query argument are replaced by `REDACTED` in everything AWS WAF stores (web ACL data protection:
  * logs, sampled requests, rate-limit keys), and the logging configuration redacts the headers as well.
  * AWS WAF never logs request bodies.
@@ -380,6 +388,12 @@ export class SecureApiWebAcl extends Construct {
         ...(clientHeader ? [clientHeader] : []),
       ]),
     ];
+    if (props.logging !== false && this.protectedHeaders.length > WAF_MAX_REDACTED_FIELDS) {
+      throw new SecureApiValidationError(
+        `'protectedHeaders' together with the ${WEB_ACL_DEFAULTS.protectedHeaders.length} headers always protected must be at most ${WAF_MAX_REDACTED_FIELDS} headers, ` +
+          `the most redacted fields a WAF logging configuration accepts (received: ${this.protectedHeaders.length} headers)`,
+      );
+    }
 
     this.blockedIpSets = this.ipSets('BlockedIps', 'blockedIps', props.blockedIps);
     this.allowedIpSets = this.ipSets('AllowedIps', 'allowedIps', props.allowedIps);

@@ -6,7 +6,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { WEB_ACL_DEFAULTS } from '../../lib/defaults';
 import { SecureApiValidationError } from '../../lib/errors';
+import { ApiScope } from '../../lib/api-scope';
+import { SecureApi } from '../../lib/secure-api';
 import { SecureApiWebAcl, type SecureApiWebAclProps } from '../../lib/secure-api-web-acl';
+import { TokenIssuer } from '../../lib/token-issuer';
 import { estimateStatementCapacity } from '../../lib/waf-capacity';
 import { WAF_COUNTRY_CODES } from '../../lib/waf-inputs';
 
@@ -144,10 +147,10 @@ describe('SecureApiWebAcl', () => {
     });
   });
 
-  test('waf logging redacts the authorization and cookie headers and keeps only blocked and counted requests', () => {
+  test('waf logging redacts the authorization, cookie and x-api-key headers and keeps only blocked and counted requests', () => {
     const { stack } = build();
     Template.fromStack(stack).hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
-      RedactedFields: [{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'cookie' } }],
+      RedactedFields: [{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'cookie' } }, { SingleHeader: { Name: 'x-api-key' } }],
       LoggingFilter: {
         DefaultBehavior: 'DROP',
         Filters: [
@@ -269,15 +272,44 @@ describe('SecureApiWebAcl', () => {
         },
       },
     }));
-    expect(acl.protectedHeaders).toEqual(['authorization', 'cookie', 'x-client-id']);
+    expect(acl.protectedHeaders).toEqual(['authorization', 'cookie', 'x-api-key', 'x-client-id']);
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
-      RedactedFields: [{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'cookie' } }, { SingleHeader: { Name: 'x-client-id' } }],
+      RedactedFields: ['authorization', 'cookie', 'x-api-key', 'x-client-id'].map((Name) => ({ SingleHeader: { Name } })),
     });
     template.hasResourceProperties('AWS::WAFv2::WebACL', {
-      DataProtectionConfig: { DataProtections: Match.arrayWith([{ Action: 'SUBSTITUTION', Field: { FieldType: 'SINGLE_HEADER', FieldKeys: ['authorization', 'cookie', 'x-client-id'] } }]) },
+      DataProtectionConfig: {
+        DataProtections: Match.arrayWith([{ Action: 'SUBSTITUTION', Field: { FieldType: 'SINGLE_HEADER', FieldKeys: ['authorization', 'cookie', 'x-api-key', 'x-client-id'] } }]),
+      },
     });
     expect(acl.capacity).toBe(2 + 62 + 1 + 25 + 200 + 700);
+  });
+
+  test('an api key never reaches the waf log or sampled requests in clear, on a secure api whose routes require one', () => {
+    const stack = new Stack(new App(), 'ApiStack', { env: ENV });
+    const api = new SecureApi(stack, 'Api', {
+      issuers: [TokenIssuer.oidc({ issuerUrl: 'https://login.example.com', audiences: ['api'] })],
+    });
+    api.addRoute('GET /reports', new apigw.MockIntegration(), { scopes: [ApiScope.of('https://api.example.com', 'reports.read', 'Read')], apiKeyRequired: true });
+    api.addUsagePlan('Partners', { apiKeys: [api.restApi.addApiKey('PartnerKey')] });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'GET', ApiKeyRequired: true });
+    template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+      RedactedFields: ['authorization', 'cookie', 'x-api-key'].map((Name) => ({ SingleHeader: { Name } })),
+    });
+    template.hasResourceProperties('AWS::WAFv2::WebACL', {
+      DataProtectionConfig: {
+        DataProtections: Match.arrayWith([{ Action: 'SUBSTITUTION', Field: { FieldType: 'SINGLE_HEADER', FieldKeys: ['authorization', 'cookie', 'x-api-key'] } }]),
+      },
+    });
+  });
+
+  test('a default protected header named again is protected once', () => {
+    const { stack, acl } = build({ protectedHeaders: ['X-Api-Key', 'Authorization'] });
+    expect(acl.protectedHeaders).toEqual([...WEB_ACL_DEFAULTS.protectedHeaders]);
+    Template.fromStack(stack).hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
+      RedactedFields: WEB_ACL_DEFAULTS.protectedHeaders.map((Name) => ({ SingleHeader: { Name } })),
+    });
   });
 
   test('per-client rate limit defaults to the authorization header', () => {
@@ -433,6 +465,16 @@ describe('SecureApiWebAcl', () => {
     ])('throws when %s', (_name, props, message) => {
       expect(() => build(props)).toThrow(SecureApiValidationError);
       expect(() => build(props)).toThrow(new Error(message));
+    });
+
+    test('throws when the protected headers exceed the 100 redacted fields a waf logging configuration accepts', () => {
+      const headers = (n: number) => Array.from({ length: n }, (_, i) => `x-partner-${i}`);
+      expect(build({ protectedHeaders: headers(97) }).acl.protectedHeaders).toHaveLength(100);
+      expect(() => build({ protectedHeaders: headers(98) })).toThrow(SecureApiValidationError);
+      expect(() => build({ protectedHeaders: headers(98) })).toThrow(
+        "'protectedHeaders' together with the 3 headers always protected must be at most 100 headers, the most redacted fields a WAF logging configuration accepts (received: 101 headers)",
+      );
+      expect(build({ protectedHeaders: headers(98), logging: false }).acl.protectedHeaders).toHaveLength(101);
     });
 
     test('throws when the rules exceed the capacity budget', () => {
