@@ -73,7 +73,7 @@ export function isLoopbackHost(hostname: string): boolean {
 /**
  * Parses an absolute URL that the CLI sends credentials or tokens to. It must use `https:`; plain
  * `http:` is accepted only for loopback hosts (local test servers), so a typo can never send a client
- * secret or a bearer token over the network in clear text.
+ * secret or a bearer token over the network in clear text. It must not hold a user name or password.
  *
  * @param value the URL as given
  * @param what how the operator set it, e.g. `--token-endpoint`, used in the error message
@@ -85,8 +85,12 @@ export function parseSecureUrl(value: string, what: string): URL {
   } catch {
     throw usageError('ERR_BAD_URL', `${what} must be an absolute URL (received: ${JSON.stringify(value)}).`);
   }
-  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
-    return url;
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw usageError('ERR_INSECURE_URL', `${what} must use https, because credentials and tokens travel over it (received: ${url.origin}).`);
   }
-  throw usageError('ERR_INSECURE_URL', `${what} must use https, because credentials and tokens travel over it (received: ${url.origin}).`);
+  if (url.username !== '' || url.password !== '') {
+    // Credentials in a URL end up in logs and error messages; ours travel in headers only.
+    throw usageError('ERR_URL_WITH_CREDENTIALS', `${what} must not hold a user name or password (received: ${url.origin} with credentials).`);
+  }
+  return url;
 }

@@ -29,9 +29,10 @@ export interface SmokeRoute {
 }
 
 /**
- * Parses `"<METHOD> <path>"`, e.g. `GET /items` or `DELETE /items/{id}`.
+ * Parses `"<METHOD> <path>"`, e.g. `GET /items` or `DELETE /items/{id}`. The path must stay below the
+ * API URL (see {@link checkRoutePath}).
  *
- * @throws CliError (exit 2) naming `flag` when the value has another shape
+ * @throws CliError (exit 2) naming `flag` when the value has another shape or would leave the API
  */
 export function parseSmokeRoute(value: string, flag: string): SmokeRoute {
   const match = /^\s*([A-Za-z]+)\s+(\/\S*)\s*$/.exec(value);
@@ -39,7 +40,69 @@ export function parseSmokeRoute(value: string, flag: string): SmokeRoute {
   if (!match || !(SMOKE_METHODS as readonly string[]).includes(method!)) {
     throw usageError('ERR_BAD_ROUTE', `${flag} must be "<METHOD> <path>", e.g. "GET /items" (received: ${JSON.stringify(value)}).`);
   }
+  checkRoutePath(match[2], flag, value);
   return { method: method as SmokeRoute['method'], path: match[2] };
+}
+
+/** RFC 3986 path characters (`pchar` and `/`), plus `{` and `}` of path parameters. */
+const ROUTE_PATH_CHARACTERS = /^[A-Za-z0-9\-._~!$&'()*+,;=:@%{}/]*$/;
+
+/**
+ * Says why `path` could leave the API's origin or base path once resolved as a URL, or returns
+ * `undefined` when it stays below it: a backslash or an empty segment (`//host`, `/http://host`), a
+ * dot segment (`..`, `%2e%2e`, `.%2E`), an encoded `/` or `\`, a query or fragment, a malformed
+ * percent sign, or any character that is not a path character.
+ */
+export function routePathProblem(path: string): string | undefined {
+  if (!path.startsWith('/')) {
+    return 'it does not start with /';
+  }
+  if (path.includes('\\')) {
+    return 'it holds a backslash, which URL parsers read as /';
+  }
+  if (!ROUTE_PATH_CHARACTERS.test(path)) {
+    const [bad] = [...path].filter((character) => !ROUTE_PATH_CHARACTERS.test(character));
+    return `it holds ${JSON.stringify(bad)}, which is no path character (a route is a path, without query or fragment)`;
+  }
+  const segments = path.slice(1).split('/');
+  for (const [index, segment] of segments.entries()) {
+    if (segment === '' && index < segments.length - 1) {
+      return 'it holds an empty segment (//), which URL parsers read as another host';
+    }
+    if (/%(?![0-9A-Fa-f]{2})/.test(segment)) {
+      return 'it holds a % that starts no percent-encoded byte';
+    }
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return `it holds percent-encoded bytes that are no UTF-8 text in ${JSON.stringify(segment)}`;
+    }
+    if (decoded === '.' || decoded === '..') {
+      return `it holds the dot segment ${JSON.stringify(segment)}, which climbs out of the API path`;
+    }
+    if (decoded.includes('/') || decoded.includes('\\')) {
+      return `it holds an encoded / or \\ in ${JSON.stringify(segment)}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Checks that a route path stays below the API URL.
+ *
+ * @param what how the operator gave the route, e.g. `--read-route`, for the message
+ * @param received the value as given, for the message
+ * @throws CliError (exit 2) saying why the path would leave the API's origin or base path
+ */
+export function checkRoutePath(path: string, what: string, received: string = path): void {
+  const problem = routePathProblem(path);
+  if (problem !== undefined) {
+    throw usageError(
+      'ERR_ROUTE_OUTSIDE_API',
+      `${what} must be a path below the API URL, but ${problem} (received: ${JSON.stringify(received)}). Give a resource path of the API, e.g. "GET /items/{id}".`,
+    );
+  }
 }
 
 /**
@@ -163,15 +226,26 @@ export function renderSmokeTable(checks: readonly SmokeCheck[]): string {
   return `${lines.join('\n')}\n\n${summary}\n`;
 }
 
-/** The request URL of `route` under the stage URL, with path parameters filled in. */
+/**
+ * The request URL of `route` under the stage URL, with path parameters filled in: the route path is
+ * appended to the API URL's path, never resolved against it, so it cannot reach another host or climb
+ * above the stage.
+ *
+ * @throws CliError (exit 2) when the route path would leave the API URL's origin or base path
+ */
 export function routeUrl(apiUrl: URL, route: SmokeRoute): URL {
-  const base = apiUrl.href.endsWith('/') ? apiUrl.href : `${apiUrl.href}/`;
-  const relative = route.path
-    .replace(/^\/+/, '')
+  checkRoutePath(route.path, 'the route');
+  const basePath = apiUrl.pathname.replace(/\/+$/, '');
+  const path = route.path
     .split('/')
     .map((segment) => (/^\{[^}]+\}$/.test(segment) ? PATH_PARAMETER_VALUE : segment))
     .join('/');
-  return new URL(relative, base);
+  const url = new URL(`${apiUrl.origin}${basePath}${path}`);
+  // The check above makes this impossible; a URL parser's surprise must still never carry the token away.
+  if (url.origin !== apiUrl.origin || !url.pathname.startsWith(`${basePath}/`) || url.search !== '' || url.hash !== '') {
+    throw usageError('ERR_ROUTE_OUTSIDE_API', `The route ${JSON.stringify(route.path)} resolves to ${url.origin}${url.pathname}, outside the API URL ${apiUrl.href}.`);
+  }
+  return url;
 }
 
 async function send(apiUrl: URL, route: SmokeRoute, accessToken: string | undefined, seams: HttpSeams): Promise<Answer> {

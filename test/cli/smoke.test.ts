@@ -1,6 +1,8 @@
+import { IncomingHttpHeaders, createServer } from 'node:http';
 import { ExitCode } from '../../lib/cli/errors';
-import { MAX_BURST, forgeSignature, parseSmokeRoute, routeUrl } from '../../lib/cli/smoke';
+import { MAX_BURST, forgeSignature, parseSmokeRoute, routePathProblem, routeUrl } from '../../lib/cli/smoke';
 import { TestDeployment, TestDeploymentOptions, startTestDeployment } from './fixtures/deployment';
+import { closerOf, listenLocally } from './fixtures/servers';
 
 const running: TestDeployment[] = [];
 
@@ -164,7 +166,87 @@ describe('secure-api smoke', () => {
     const result = await deployment.run(['smoke']);
 
     expect(result.code).toBe(ExitCode.Network);
-    expect(result.stderr).toMatch(/^secure-api: Could not reach http:\/\/127\.0\.0\.1:\d+: the connection was refused\./);
+    expect(result.stderr).toMatch(/\nsecure-api: Could not reach http:\/\/127\.0\.0\.1:\d+: the connection was refused\./);
+  });
+});
+
+describe('smoke routes stay under the API URL', () => {
+  /** A host the token must never reach: it records every request. */
+  async function startStrayHost(): Promise<{ port: number; requests: Array<{ url?: string; headers: IncomingHttpHeaders }>; close(): Promise<void> }> {
+    const requests: Array<{ url?: string; headers: IncomingHttpHeaders }> = [];
+    const server = createServer((request, response) => {
+      requests.push({ url: request.url, headers: request.headers });
+      request.resume();
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+    const port = await listenLocally(server);
+    return { port, requests, close: closerOf(server) };
+  }
+
+  test('error flow: hostile routes are usage errors (exit 2) before any request, and no token reaches another host or path', async () => {
+    const deployment = await deploy();
+    const stray = await startStrayHost();
+    try {
+      const other = `127.0.0.1:${stray.port}`;
+      const hostile = [
+        `GET /http://${other}/x`,
+        `GET /\\${other}/x`,
+        `GET /\\\\${other}/x`,
+        `GET //${other}/x`,
+        `GET /items//${other}`,
+        'GET /../x',
+        'GET /items/../../x',
+        'GET /%2e%2e/x',
+        'GET /.%2E/x',
+        'GET /items/%2E%2e/%2e%2e/x',
+        'GET /items/..%2fx',
+        'GET /items/%5c..%5cx',
+        'GET /items?redirect=x',
+        'GET /items#x',
+        'GET /%zz',
+      ];
+      const runs: Array<{ flag: string; route: string; code: number; stderr: string }> = [];
+      for (const route of hostile) {
+        for (const flag of ['--read-route', '--write-route']) {
+          runs.push({ flag, route, ...(await deployment.run(['smoke', flag, route])) });
+        }
+      }
+
+      expect(stray.requests).toEqual([]);
+      expect(deployment.api!.log).toEqual([]);
+      expect(deployment.tokenEndpoint.requests).toEqual([]);
+      for (const run of runs) {
+        expect({ route: run.route, code: run.code }).toEqual({ route: run.route, code: ExitCode.Usage });
+        expect(run.stderr).toMatch(new RegExp(`^secure-api: ${run.flag} must be a path below the API URL, but it `));
+      }
+    } finally {
+      await stray.close();
+    }
+  });
+
+  test('happy flow: a route is appended to the stage path, whatever the API URL\'s trailing slash', () => {
+    const route = parseSmokeRoute('GET /items/{id}/http:x', '--read-route');
+
+    for (const base of ['https://abc.execute-api.eu-west-1.amazonaws.com/prod', 'https://abc.execute-api.eu-west-1.amazonaws.com/prod/']) {
+      expect(routeUrl(new URL(base), route).href).toBe('https://abc.execute-api.eu-west-1.amazonaws.com/prod/items/secure-api-smoke/http:x');
+    }
+    expect(routeUrl(new URL('https://api.example.com/'), parseSmokeRoute('GET /', '--read-route')).href).toBe('https://api.example.com/');
+  });
+
+  test.each([
+    ['/http://evil.example/x', 'it holds an empty segment (//), which URL parsers read as another host'],
+    ['/\\evil.example/x', 'it holds a backslash, which URL parsers read as /'],
+    ['/a/../b', 'it holds the dot segment "..", which climbs out of the API path'],
+    ['/%2E%2e', 'it holds the dot segment "%2E%2e", which climbs out of the API path'],
+    ['/a%2F..', 'it holds an encoded / or \\ in "a%2F.."'],
+    ['/items?x', 'it holds "?", which is no path character (a route is a path, without query or fragment)'],
+    ['/%C0', 'it holds percent-encoded bytes that are no UTF-8 text in "%C0"'],
+  ])('routePathProblem(%j) says why', (path, problem) => {
+    expect(routePathProblem(path)).toBe(problem);
+  });
+
+  test.each(['/', '/items', '/items/', '/items/{id}', '/a.b/c..d/.e', '/%41/~user/@x:y'])('routePathProblem(%j) accepts a path below the API', (path) => {
+    expect(routePathProblem(path)).toBeUndefined();
   });
 });
 
