@@ -16,7 +16,10 @@ export const ExitCode = {
   CheckFailed: 1,
   /** The command line was wrong: unknown option, bad value, missing argument. */
   Usage: 2,
-  /** The configuration was wrong or missing: outputs file, stack, output key, region, cloud assembly. */
+  /**
+   * The configuration was wrong, missing or untrusted: outputs file (also one that others can write),
+   * stack, output key, region, cloud assembly, a token endpoint that is not a domain of the user pool.
+   */
   Config: 3,
   /** AWS (or the token endpoint) refused who we are or what we may do: credentials, permissions, client secret. */
   AwsAuth: 4,
@@ -26,6 +29,11 @@ export const ExitCode = {
   Network: 6,
   /** A bug in `secure-api` itself (sysexits' EX_SOFTWARE); the stack trace is printed. */
   Internal: 70,
+  /**
+   * A result could not be written: `--out` in a missing directory, no permission, a full disk, or a
+   * closed standard output (sysexits' EX_CANTCREAT).
+   */
+  CannotWrite: 73,
 } as const;
 
 /** One of the {@link ExitCode} values. */
@@ -39,11 +47,12 @@ export const EXIT_CODES_HELP = [
       [ExitCode.Ok, 'success'],
       [ExitCode.CheckFailed, 'a smoke check failed'],
       [ExitCode.Usage, 'usage error (unknown option, bad value, missing argument)'],
-      [ExitCode.Config, 'configuration error (outputs file, stack, output key, region, cdk.out)'],
+      [ExitCode.Config, 'configuration error (outputs file, stack, output key, region, cdk.out, token endpoint not of the user pool)'],
       [ExitCode.AwsAuth, 'AWS refused the credentials or permissions, or the token endpoint refused the client'],
       [ExitCode.AwsOther, 'AWS refused the request for another reason (the message says which)'],
       [ExitCode.Network, 'network error (connection refused, DNS, timeout)'],
       [ExitCode.Internal, 'internal error in secure-api (please report it with the printed stack trace)'],
+      [ExitCode.CannotWrite, 'could not write the result (--out file or standard output: missing directory, permission, disk full)'],
     ] as const
   ).map(([code, meaning]) => `  ${String(code).padStart(2)}  ${meaning}`),
 ].join('\n');

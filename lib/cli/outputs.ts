@@ -1,8 +1,12 @@
 /**
  * Reads the stack outputs that `cdk deploy --outputs-file outputs.json` writes, and resolves each
- * setting from a flag first, then from those outputs.
+ * setting from a flag first, then from those outputs, remembering where each value came from.
+ *
+ * The file steers where the CLI sends the client secret it reads with the operator's AWS credentials
+ * (the token endpoint) and the tokens it gets (the API URL), so it is trusted like an ssh key file: on
+ * POSIX systems a file that another user owns, or that its group or everyone may write, is refused.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { Stats, closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configError } from './errors';
 
@@ -33,6 +37,8 @@ export interface StackOutputs {
   readonly stackName: string;
   /** The outputs file, as the operator named it. */
   readonly file: string;
+  /** The outputs file's absolute path. */
+  readonly path: string;
   /** Output key to value. */
   readonly values: Readonly<Record<string, string>>;
 }
@@ -47,16 +53,49 @@ export interface LoadOutputsOptions {
   readonly cwd: string;
 }
 
+/** The owner and mode bits of a file, as `fstat` returns them. */
+export type FileOwnership = Pick<Stats, 'uid' | 'mode'>;
+
+/**
+ * Says why an outputs file cannot be trusted, or returns `undefined` when it can: it must be owned by
+ * the user running the CLI (or by root), and neither its group nor others may write it. Like ssh with
+ * `authorized_keys`, because whoever can write the file chooses where the client secret goes.
+ *
+ * @param currentUid the uid of the user running the CLI
+ */
+export function outputsFileProblem(stats: FileOwnership, currentUid: number): string | undefined {
+  if (stats.uid !== currentUid && stats.uid !== 0) {
+    return `is owned by another user (uid ${stats.uid}, you are uid ${currentUid})`;
+  }
+  const writers = [(stats.mode & 0o020) !== 0 ? 'its group' : undefined, (stats.mode & 0o002) !== 0 ? 'every user' : undefined].filter(Boolean);
+  if (writers.length > 0) {
+    return `can be written by ${writers.join(' and ')} (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')})`;
+  }
+  return undefined;
+}
+
 /**
  * Loads one stack's outputs. Returns `undefined` when no file was named and `outputs.json` does not
  * exist, so every value can still come from flags.
  *
- * @throws CliError (exit 3) when the named file is missing or malformed, or the stack is ambiguous or absent
+ * On POSIX systems the file must pass {@link outputsFileProblem}. On Windows that check is skipped:
+ * Node reports no owner and synthesized mode bits there, and cannot read NTFS ACLs; keep the file in a
+ * folder only you can write (your user profile), and rely on the user pool domain check of the token
+ * endpoint, which runs on every platform.
+ *
+ * @throws CliError (exit 3) when the named file is missing, unreadable, untrusted or malformed, or the
+ * stack is ambiguous or absent
  */
 export function loadStackOutputs(options: LoadOutputsOptions): StackOutputs | undefined {
   const file = options.file ?? DEFAULT_OUTPUTS_FILE;
   const path = resolve(options.cwd, file);
-  if (!existsSync(path)) {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw configError('ERR_OUTPUTS_UNREADABLE', `The outputs file ${path} cannot be read (${(error as NodeJS.ErrnoException).code}). Check its permissions, or pass the values as flags.`, error);
+    }
     if (options.file === undefined) {
       return undefined;
     }
@@ -65,9 +104,27 @@ export function loadStackOutputs(options: LoadOutputsOptions): StackOutputs | un
       `The outputs file ${file} does not exist. Deploy with \`npx cdk deploy --outputs-file ${file}\`, or pass the values as flags.`,
     );
   }
+  let text: string;
+  try {
+    // Checked and read through one descriptor, so the file cannot be swapped between the two.
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) {
+      throw configError('ERR_OUTPUTS_NOT_A_FILE', `The outputs file ${path} is not a regular file. Pass the file written by \`cdk deploy --outputs-file\`.`);
+    }
+    const problem = process.platform === 'win32' || process.getuid === undefined ? undefined : outputsFileProblem(stats, process.getuid());
+    if (problem !== undefined) {
+      throw configError(
+        'ERR_OUTPUTS_UNTRUSTED',
+        `The outputs file ${path} ${problem}, so someone else could choose where your client secret and tokens go. Make it yours and private (\`chmod go-w\`, \`chown\`), or pass the values as flags.`,
+      );
+    }
+    text = readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (error) {
     throw configError('ERR_OUTPUTS_MALFORMED', `The outputs file ${file} is not valid JSON. Write it again with \`npx cdk deploy --outputs-file ${file}\`.`, error);
   }
@@ -82,7 +139,7 @@ export function loadStackOutputs(options: LoadOutputsOptions): StackOutputs | un
       values[key] = value;
     }
   }
-  return { stackName, file, values };
+  return { stackName, file, path, values };
 }
 
 function chooseStack(stacks: Record<string, Record<string, unknown>>, file: string, wanted: string | undefined): string {
@@ -120,18 +177,35 @@ export interface SettingSource {
   readonly outputKey: string;
 }
 
+/** A setting's value and where it came from. */
+export interface ResolvedSetting {
+  /** What the setting is, e.g. `TokenEndpoint` (the stack output key, also for flag values). */
+  readonly name: string;
+  /** The value. Settings are never secrets: the client secret is read from AWS, never from a setting. */
+  readonly value: string;
+  /** Where the value came from, e.g. `--token-endpoint` or `output TokenEndpoint of stack Demo in /work/outputs.json`. */
+  readonly source: string;
+  /** True when the value came from the outputs file. */
+  readonly fromOutputs: boolean;
+}
+
+/** Where a stack's outputs were read, e.g. `stack Demo in /work/outputs.json`. */
+export function describeOutputs(outputs: StackOutputs): string {
+  return `stack ${outputs.stackName} in ${outputs.path}`;
+}
+
 /**
- * Returns the flag's value if given, else the stack output.
+ * Returns the flag's value if given, else the stack output, with its source.
  *
  * @throws CliError (exit 3) naming both ways to provide it when neither does
  */
-export function requireSetting(outputs: StackOutputs | undefined, source: SettingSource): string {
+export function resolveSetting(outputs: StackOutputs | undefined, source: SettingSource): ResolvedSetting {
   if (source.value !== undefined && source.value !== '') {
-    return source.value;
+    return { name: source.outputKey, value: source.value, source: source.flag, fromOutputs: false };
   }
   const fromOutputs = outputs?.values[source.outputKey];
-  if (fromOutputs !== undefined && fromOutputs !== '') {
-    return fromOutputs;
+  if (outputs !== undefined && fromOutputs !== undefined && fromOutputs !== '') {
+    return { name: source.outputKey, value: fromOutputs, source: `output ${source.outputKey} of ${describeOutputs(outputs)}`, fromOutputs: true };
   }
   if (outputs === undefined) {
     throw configError(
@@ -143,6 +217,63 @@ export function requireSetting(outputs: StackOutputs | undefined, source: Settin
     'ERR_OUTPUT_MISSING',
     `Stack ${outputs.stackName} in ${outputs.file} has no output ${source.outputKey}. Pass ${source.flag}, or choose the stack that exports it with --stack.`,
   );
+}
+
+/**
+ * Returns the flag's value if given, else the stack output.
+ *
+ * @throws CliError (exit 3) naming both ways to provide it when neither does
+ */
+export function requireSetting(outputs: StackOutputs | undefined, source: SettingSource): string {
+  return resolveSetting(outputs, source).value;
+}
+
+/**
+ * The settings one command resolved, in order, with their sources: what `--verbose` prints, and the
+ * one line that says which values the outputs file provided.
+ */
+export class SettingTrail {
+  private readonly settings: ResolvedSetting[] = [];
+
+  /** @param outputs the stack outputs the command loaded, if any */
+  constructor(public readonly outputs: StackOutputs | undefined) {}
+
+  /** Every setting recorded so far. */
+  public get entries(): readonly ResolvedSetting[] {
+    return this.settings;
+  }
+
+  /**
+   * Resolves a setting with {@link resolveSetting} and records it.
+   *
+   * @throws CliError (exit 3) when neither the flag nor the outputs provide it
+   */
+  public require(source: SettingSource): string {
+    return this.record(resolveSetting(this.outputs, source)).value;
+  }
+
+  /** Records a setting that came from elsewhere (a flag without output, the environment, a default). */
+  public record(setting: ResolvedSetting): ResolvedSetting {
+    this.settings.push(setting);
+    return setting;
+  }
+
+  /**
+   * One line naming the outputs file and the values it provided, e.g. `Using TokenEndpoint, UserPoolId
+   * from output of stack Demo in /work/outputs.json.`; `undefined` when it provided none.
+   */
+  public outputsNote(): string | undefined {
+    const used = this.settings.filter((setting) => setting.fromOutputs).map((setting) => setting.name);
+    if (this.outputs === undefined || used.length === 0) {
+      return undefined;
+    }
+    return `Using ${[...new Set(used)].join(', ')} from the outputs of ${describeOutputs(this.outputs)}.`;
+  }
+
+  /** One line per setting: name, value and source. */
+  public details(): string[] {
+    return this.settings.map((setting) => `${setting.name} = ${setting.value} (from ${setting.source})`);
+  }
 }
 
 /** Returns the flag's value if given, else the stack output, else `undefined`. */

@@ -5,7 +5,6 @@
  * environment, clock, `fetch`, the Cognito client factory), so tests run the real program against
  * local servers, and `bin/secure-api.ts` only passes the real ones.
  */
-import { writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
@@ -13,14 +12,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { readCloudAssembly } from './cloud-assembly';
 import { CognitoClientFactory, CognitoTarget, defaultCognitoClientFactory, resolveRegion } from './cognito';
 import { CliError, EXIT_CODES_HELP, ExitCode, configError, usageError } from './errors';
+import { writeTextFile } from './files';
 import { FetchLike, HttpSeams, parseSecureUrl } from './http';
 import { CliStreams, withProgress } from './io';
-import { OutputKey, StackOutputs, loadStackOutputs, requireSetting } from './outputs';
+import { OutputKey, ResolvedSetting, SettingTrail, loadStackOutputs, resolveSetting } from './outputs';
 import { buildStackReport } from './report';
 import { renderReportMarkdown } from './report-markdown';
 import { parseBurst, parseSmokeRoute, renderSmokeTable, runSmokeChecks } from './smoke';
 import { DEFAULT_HTTP_TIMEOUT_MS, MachineToken, TOKEN_FORMATS, TokenFormat, formatToken, getMachineToken } from './token';
 import { TokenCache, defaultCacheDir } from './token-cache';
+import { TRUST_TOKEN_ENDPOINT_FLAG } from './token-endpoint';
 import { addUserToGroup, createUser, disableUser, enableUser, readPassword, removeUserFromGroup, setUserPassword, signOutUser } from './users';
 
 /** Everything a CLI run reaches outside the process. */
@@ -94,6 +95,7 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
 interface OutputsFlags {
   readonly outputs?: string;
   readonly stack?: string;
+  readonly verbose?: boolean;
 }
 
 interface AwsFlags extends OutputsFlags {
@@ -104,6 +106,7 @@ interface AwsFlags extends OutputsFlags {
 
 interface MachineFlags extends AwsFlags {
   readonly tokenEndpoint?: string;
+  readonly trustTokenEndpoint?: string;
   readonly clientId?: string;
   readonly cache: boolean;
   readonly timeout?: string;
@@ -132,27 +135,71 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
       ].join('\n'),
     );
 
-  const loadOutputs = (flags: OutputsFlags): StackOutputs | undefined => loadStackOutputs({ file: flags.outputs, stack: flags.stack, cwd: context.cwd });
-  const connectTo = (flags: AwsFlags, outputs: StackOutputs | undefined): { userPoolId: string; connect: () => CognitoTarget } => {
-    const userPoolId = requireSetting(outputs, { value: flags.userPoolId, flag: '--user-pool-id', outputKey: OutputKey.UserPoolId });
+  const loadOutputs = (flags: OutputsFlags): SettingTrail => new SettingTrail(loadStackOutputs({ file: flags.outputs, stack: flags.stack, cwd: context.cwd }));
+  // Says where the values came from before anything leaves the machine: one line when the outputs file
+  // provided some (it is read without being named), every setting and its source with --verbose.
+  const announce = (flags: OutputsFlags, trail: SettingTrail): void => {
+    const lines = flags.verbose ? trail.details() : [trail.outputsNote()].filter((line): line is string => line !== undefined);
+    lines.forEach((line) => stderr.write(`secure-api: ${line}\n`));
+  };
+  const connectTo = (flags: AwsFlags, trail: SettingTrail): { userPoolId: string; connect: () => CognitoTarget } => {
+    const userPoolId = trail.require({ value: flags.userPoolId, flag: '--user-pool-id', outputKey: OutputKey.UserPoolId });
     const region = resolveRegion(userPoolId, flags.region);
+    trail.record({ name: 'Region', value: region, source: flags.region === undefined ? 'the user pool id' : '--region, which matches the user pool id', fromOutputs: false });
+    const profile = flags.profile ?? context.env.AWS_PROFILE;
+    trail.record({
+      name: 'AWS profile',
+      value: profile ?? '(none)',
+      source: flags.profile !== undefined ? '--profile' : profile !== undefined ? 'environment variable AWS_PROFILE' : 'the standard AWS credential chain',
+      fromOutputs: false,
+    });
+    for (const variable of ['AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER', 'AWS_ENDPOINT_URL']) {
+      const endpoint = context.env[variable];
+      if (endpoint) {
+        trail.record({ name: 'Cognito API endpoint', value: endpoint, source: `environment variable ${variable}`, fromOutputs: false });
+        break;
+      }
+    }
     let target: CognitoTarget | undefined;
     const connect = (): CognitoTarget => (target ??= { client: context.createCognitoClient({ region, profile: flags.profile }), region, userPoolId });
     return { userPoolId, connect };
   };
   const seams = (flags: { timeout?: string }): HttpSeams => ({ fetch: context.fetch, now: context.now, timeoutMs: parseTimeout(flags.timeout) });
-  const machineToken = async (flags: MachineFlags, outputs: StackOutputs | undefined, scopes: readonly string[], needSecret: boolean): Promise<{ token: MachineToken; clientId: string }> => {
-    const tokenEndpoint = parseSecureUrl(
-      requireSetting(outputs, { value: flags.tokenEndpoint, flag: '--token-endpoint', outputKey: OutputKey.TokenEndpoint }),
-      '--token-endpoint',
-    );
-    const clientId = requireSetting(outputs, { value: flags.clientId, flag: '--client-id', outputKey: OutputKey.MachineClientId });
-    const { userPoolId, connect } = connectTo(flags, outputs);
+  const machineToken = async (flags: MachineFlags, trail: SettingTrail, scopes: readonly string[], needSecret: boolean): Promise<{ token: MachineToken; clientId: string }> => {
+    const trusted = flags.trustTokenEndpoint !== undefined;
+    if (trusted && flags.tokenEndpoint !== undefined) {
+      throw usageError('ERR_CONFLICTING_OPTIONS', `Pass either --token-endpoint or ${TRUST_TOKEN_ENDPOINT_FLAG}, not both: both name the token endpoint.`);
+    }
+    const endpointSetting = trusted
+      ? trail.record({ name: OutputKey.TokenEndpoint, value: flags.trustTokenEndpoint!, source: `${TRUST_TOKEN_ENDPOINT_FLAG}, not checked against the user pool`, fromOutputs: false })
+      : trail.record({ ...resolveTokenEndpoint(trail, flags) });
+    const tokenEndpoint = parseSecureUrl(endpointSetting.value, trusted ? TRUST_TOKEN_ENDPOINT_FLAG : endpointSetting.source);
+    const clientId = trail.require({ value: flags.clientId, flag: '--client-id', outputKey: OutputKey.MachineClientId });
+    const { userPoolId, connect } = connectTo(flags, trail);
+    announce(flags, trail);
+    if (trusted) {
+      stderr.write(`secure-api: ${TRUST_TOKEN_ENDPOINT_FLAG}: ${tokenEndpoint.href} is not checked against the domains of user pool ${userPoolId}.\n`);
+    }
     const cache = flags.cache ? new TokenCache(context.cacheDir ?? defaultCacheDir(context.env, context.homeDir)) : undefined;
-    const token = await withProgress(stderr, 'Getting an access token', (progress) =>
-      getMachineToken({ tokenEndpoint, userPoolId, clientId, scopes, cache, needSecret }, connect, seams(flags), { step: (text) => progress.update(text) }),
-    );
-    return { token, clientId };
+    const messages: string[] = [];
+    try {
+      const token = await withProgress(stderr, 'Getting an access token', (progress) =>
+        getMachineToken(
+          { tokenEndpoint, tokenEndpointSource: endpointSetting.source, trustTokenEndpoint: trusted, userPoolId, clientId, scopes, cache, needSecret },
+          connect,
+          seams(flags),
+          {
+            step: (text) => progress.update(text),
+            note: (text) => flags.verbose && messages.push(text),
+            warn: (text) => messages.push(`warning: ${text}`),
+          },
+        ),
+      );
+      return { token, clientId };
+    } finally {
+      // After the spinner has erased its line, so the messages stay readable.
+      messages.forEach((message) => stderr.write(`secure-api: ${message}\n`));
+    }
   };
 
   const token = program
@@ -173,11 +220,14 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
       '',
       'The cache lives in $XDG_CACHE_HOME/cdk-secure-api (default ~/.cache/cdk-secure-api), one 0600 file per',
       'token endpoint, user pool, client and scopes. It holds the token, never the client secret.',
+      '',
+      'The client secret is only sent to a token endpoint of the user pool (checked with DescribeUserPool), and',
+      'an outputs file is only read if it is yours and others cannot write it.',
     ].join('\n'),
   );
   token.action(async (flags: MachineFlags & { scope: string[]; format: TokenFormat; showSecret?: boolean }) => {
-    const outputs = loadOutputs(flags);
-    const { token: issued, clientId } = await machineToken(flags, outputs, flags.scope, flags.showSecret === true);
+    const trail = loadOutputs(flags);
+    const { token: issued, clientId } = await machineToken(flags, trail, flags.scope, flags.showSecret === true);
     stdout.write(formatToken(issued, flags.format, clientId, context.now()));
     if (flags.showSecret && flags.format !== 'json') {
       stderr.write(`Client secret of ${clientId}: ${issued.clientSecret}\n`);
@@ -204,17 +254,18 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
     async (
       flags: MachineFlags & { apiUrl?: string; readRoute: string; writeRoute: string; readScope?: string; writeScope?: string; burst?: string; format: 'table' | 'json' },
     ) => {
-      const outputs = loadOutputs(flags);
-      const apiUrl = parseSecureUrl(requireSetting(outputs, { value: flags.apiUrl, flag: '--api-url', outputKey: OutputKey.ApiUrl }), '--api-url');
-      const readScope = requireSetting(outputs, { value: flags.readScope, flag: '--read-scope', outputKey: OutputKey.ItemsReadScope });
-      const writeScope = requireSetting(outputs, { value: flags.writeScope, flag: '--write-scope', outputKey: OutputKey.ItemsWriteScope });
+      const trail = loadOutputs(flags);
+      const apiUrlSetting = trail.record(resolveApiUrl(trail, flags.apiUrl));
+      const apiUrl = parseSecureUrl(apiUrlSetting.value, apiUrlSetting.source);
+      const readScope = trail.require({ value: flags.readScope, flag: '--read-scope', outputKey: OutputKey.ItemsReadScope });
+      const writeScope = trail.require({ value: flags.writeScope, flag: '--write-scope', outputKey: OutputKey.ItemsWriteScope });
       const readRoute = parseSmokeRoute(flags.readRoute, '--read-route');
       const writeRoute = parseSmokeRoute(flags.writeRoute, '--write-route');
       const burst = flags.burst === undefined ? undefined : parseBurst(flags.burst);
       if (readScope === writeScope) {
         throw usageError('ERR_SAME_SCOPES', `--read-scope and --write-scope must differ, or the 403 check cannot work (received: ${readScope} twice).`);
       }
-      const { token: issued } = await machineToken(flags, outputs, [readScope], false);
+      const { token: issued } = await machineToken(flags, trail, [readScope], false);
       const checks = await withProgress(stderr, 'Running smoke checks', (progress) =>
         runSmokeChecks({ apiUrl, readRoute, writeRoute, readScope, writeScope, burst }, issued, seams(flags), (check) => progress.update(check)),
       );
@@ -232,7 +283,9 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
     .addHelpText('after', ['', 'Examples:', '  $ secure-api users create alice --email alice@example.com', '  $ secure-api users add-to-group alice admin'].join('\n'));
   const userCommand = (nameAndArgs: string, description: string): Command => addAwsOptions(users.command(nameAndArgs).description(description));
   const runUserAction = async (flags: AwsFlags, progressText: string, action: (target: CognitoTarget) => Promise<string>): Promise<void> => {
-    const { connect } = connectTo(flags, loadOutputs(flags));
+    const trail = loadOutputs(flags);
+    const { connect } = connectTo(flags, trail);
+    announce(flags, trail);
     const message = await withProgress(stderr, progressText, () => action(connect()));
     stdout.write(`${message}\n`);
   };
@@ -252,7 +305,9 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
     .option('--temporary', 'make it temporary: the user must choose a new one at the next sign-in')
     .addHelpText('after', ['', 'Example:', '  $ secure-api users set-password alice --password-stdin < password.txt'].join('\n'))
     .action(async (username: string, flags: AwsFlags & { passwordStdin?: boolean; temporary?: boolean }) => {
-      const { connect } = connectTo(flags, loadOutputs(flags));
+      const trail = loadOutputs(flags);
+      const { connect } = connectTo(flags, trail);
+      announce(flags, trail);
       const password = await readPassword(context.streams, { fromStdin: flags.passwordStdin === true, prompt: `New password for ${username}: ` });
       const message = await withProgress(stderr, `Setting the password of ${username}`, () => setUserPassword(connect(), username, password, flags.temporary !== true));
       stdout.write(`${message}\n`);
@@ -300,7 +355,7 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
       if (flags.out === undefined) {
         stdout.write(text);
       } else {
-        writeFileSync(resolve(context.cwd, flags.out), text);
+        writeTextFile(resolve(context.cwd, flags.out), text, 'the report', 'Create the directory, or choose another --out.');
         stderr.write(`Wrote the report of ${reports.map((r) => r.stackName).join(', ')} to ${flags.out}.\n`);
       }
     });
@@ -311,7 +366,8 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
 function addOutputsOptions(command: Command): Command {
   return command
     .option('--outputs <file>', 'stack outputs written by `cdk deploy --outputs-file` (default: ./outputs.json, if present)')
-    .option('--stack <name>', 'the stack in the outputs file (default: the only one)');
+    .option('--stack <name>', 'the stack in the outputs file (default: the only one)')
+    .option('--verbose', 'print every setting and where it came from (flag, environment, outputs file and stack output), and what was checked');
 }
 
 function addAwsOptions(command: Command): Command {
@@ -323,9 +379,21 @@ function addAwsOptions(command: Command): Command {
 
 function addMachineOptions(command: Command): Command {
   return addAwsOptions(command)
-    .option('--token-endpoint <url>', 'the OAuth 2.0 token endpoint (default: output TokenEndpoint)')
+    .option('--token-endpoint <url>', "the OAuth 2.0 token endpoint (default: output TokenEndpoint); must be a domain of the user pool")
+    .option(
+      `${TRUST_TOKEN_ENDPOINT_FLAG} <url>`,
+      'send the client secret to this token endpoint without checking it against the user pool (e.g. a local Cognito emulator); only as a flag',
+    )
     .option('--client-id <id>', 'the machine client (default: output MachineClientId)')
     .option('--timeout <seconds>', `timeout of each HTTP request (default: ${DEFAULT_HTTP_TIMEOUT_MS / 1000})`);
+}
+
+function resolveTokenEndpoint(trail: SettingTrail, flags: MachineFlags): ResolvedSetting {
+  return resolveSetting(trail.outputs, { value: flags.tokenEndpoint, flag: '--token-endpoint', outputKey: OutputKey.TokenEndpoint });
+}
+
+function resolveApiUrl(trail: SettingTrail, value: string | undefined): ResolvedSetting {
+  return resolveSetting(trail.outputs, { value, flag: '--api-url', outputKey: OutputKey.ApiUrl });
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -8,6 +8,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cannotWrite } from './files';
 
 /** A cached token is used only while it stays valid for at least this long, in seconds. */
 export const TOKEN_REFRESH_MARGIN_SECONDS = 60;
@@ -111,10 +112,19 @@ export class TokenCache {
     return { accessToken: entry.accessToken!, tokenType: entry.tokenType!, scope: entry.scope, expiresAt: entry.expiresAt! };
   }
 
-  /** Stores `token` for `key`: written to a private temporary file, then renamed over the old one. */
+  /**
+   * Stores `token` for `key`: written to a private temporary file, then renamed over the old one.
+   *
+   * @throws CliError (exit 73) naming the path and the cause when the directory or file cannot be written
+   */
   public write(key: TokenCacheKey, token: CachedToken): void {
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    chmodSync(this.dir, 0o700);
+    const hint = 'Check that directory, set XDG_CACHE_HOME, or pass --no-cache.';
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      chmodSync(this.dir, 0o700);
+    } catch (error) {
+      throw cannotWrite('the token cache', this.dir, error, hint);
+    }
     const entry: CacheFile = {
       version: 1,
       tokenEndpoint: key.tokenEndpoint,
@@ -131,6 +141,8 @@ export class TokenCache {
     try {
       writeFileSync(temporary, `${JSON.stringify(entry, undefined, 2)}\n`, { mode: 0o600, flag: 'wx' });
       renameSync(temporary, file);
+    } catch (error) {
+      throw cannotWrite('the token cache', file, error, hint);
     } finally {
       rmSync(temporary, { force: true });
     }

@@ -9,6 +9,7 @@ import { CognitoTarget, callAws } from './cognito';
 import { CliError, ExitCode, configError, usageError } from './errors';
 import { HttpSeams, toNetworkError } from './http';
 import { CachedToken, TokenCache, TokenCacheKey, normalizeScopes } from './token-cache';
+import { verifyPoolTokenEndpoint } from './token-endpoint';
 
 /** How `secure-api token` prints the token. */
 export type TokenFormat = 'raw' | 'header' | 'json';
@@ -160,6 +161,14 @@ function oauthError(status: number, payload: Record<string, unknown> | undefined
 export interface MachineTokenRequest {
   /** The token endpoint, already checked with `parseSecureUrl`. */
   readonly tokenEndpoint: URL;
+  /** Where the token endpoint came from, for messages, e.g. `--token-endpoint`. @default 'the token endpoint setting' */
+  readonly tokenEndpointSource?: string;
+  /**
+   * The operator vouched for the endpoint on the command line (`--trust-token-endpoint`), so it is not
+   * checked against the user pool's domains.
+   * @default false
+   */
+  readonly trustTokenEndpoint?: boolean;
   /** The user pool of the client (part of the cache key; used to read the secret). */
   readonly userPoolId: string;
   /** The machine client. */
@@ -184,11 +193,17 @@ export interface MachineToken extends CachedToken {
 export interface TokenProgress {
   /** Called before each network step with a short description. */
   step(text: string): void;
+  /** Called with a fact worth a line in `--verbose`, e.g. that the token endpoint passed its check. */
+  note?(text: string): void;
+  /** Called when something failed that does not stop the command, e.g. a cache that cannot be written. */
+  warn?(text: string): void;
 }
 
 /**
  * Returns a client-credentials access token: from the cache if it stays valid long enough, otherwise
- * reads the client secret (DescribeUserPoolClient), requests a token and caches it.
+ * checks that the token endpoint belongs to the user pool (DescribeUserPool, unless the operator
+ * trusted it explicitly), reads the client secret (DescribeUserPoolClient), requests a token and caches
+ * it. A cache that cannot be written is a warning: the token is good, only the next call costs more.
  *
  * @param connect creates the Cognito target lazily, so a cache hit needs neither credentials nor network
  */
@@ -204,6 +219,16 @@ export async function getMachineToken(
   if (cached && !request.needSecret) {
     return { ...cached, fromCache: true };
   }
+  if (!cached) {
+    // Before the secret is even read: it must only ever travel to the pool's own token endpoint.
+    if (request.trustTokenEndpoint) {
+      progress.note?.(`Token endpoint ${request.tokenEndpoint.href} is trusted on the command line, not checked against user pool ${request.userPoolId}.`);
+    } else {
+      progress.step(`Checking the token endpoint against user pool ${request.userPoolId}`);
+      await verifyPoolTokenEndpoint(connect(), request.tokenEndpoint, request.tokenEndpointSource ?? 'the token endpoint setting');
+      progress.note?.(`Token endpoint ${request.tokenEndpoint.href} is a domain of user pool ${request.userPoolId} (DescribeUserPool).`);
+    }
+  }
   progress.step(`Reading app client ${request.clientId}`);
   const client = await describeMachineClient(connect(), request.clientId, scopes);
   const secretIfAsked = request.needSecret ? { clientSecret: client.clientSecret } : {};
@@ -215,7 +240,11 @@ export async function getMachineToken(
     { tokenEndpoint: request.tokenEndpoint, clientId: request.clientId, clientSecret: client.clientSecret, scopes },
     seams,
   );
-  request.cache?.write(key, token);
+  try {
+    request.cache?.write(key, token);
+  } catch (error) {
+    progress.warn?.(`${error instanceof Error ? error.message : String(error)} The token is printed anyway; the next call will request a new one.`);
+  }
   return { ...token, fromCache: false, ...secretIfAsked };
 }
 

@@ -2,8 +2,8 @@
  * Runs `bin/secure-api.ts` for real, as a child process through ts-node, with a clean environment:
  * proves the entry point, the standard AWS credential chain and endpoint settings, and process exit codes.
  */
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,9 +33,29 @@ function runBin(args: string[], cwd: string, env: Record<string, string>): Promi
   });
 }
 
-/** The line the CLI printed about the failure (the AWS SDK may add its own warnings around it). */
+/** Runs the CLI like {@link runBin}, with standard output redirected to `/dev/full` (every write fails with ENOSPC). */
+function runBinIntoFullDisk(args: string[], cwd: string, env: Record<string, string>): Promise<ChildRun> {
+  const full = openSync('/dev/full', 'w');
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), BIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
+      stdio: ['ignore', full, 'pipe'],
+      timeout: 30_000,
+    });
+    closeSync(full);
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('close', (code) => done({ code: code ?? 1, stdout: '', stderr }));
+  });
+}
+
+/** The last line the CLI printed, about the failure (after its notes; the AWS SDK may add its own warnings around it). */
 function cliLine(stderr: string): string | undefined {
-  return stderr.split('\n').find((line) => line.startsWith('secure-api: '));
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('secure-api: '))
+    .at(-1);
 }
 
 let deployment: TestDeployment;
@@ -100,6 +120,22 @@ describe('bin/secure-api.ts', () => {
     expect(result.stdout).toMatch(/^Authorization: Bearer [\w-]+\.[\w-]+\.[\w-]+\n$/);
     expect(deployment.cognito.requests.at(-1)).toMatchObject({ action: 'DescribeUserPoolClient', signatureValid: true });
     expect(readdirSync(join(home, 'cache', 'cdk-secure-api'))).toHaveLength(1);
+  });
+
+  (existsSync('/dev/full') ? test : test.skip)('error flow: a token that cannot be written to standard output is exit 73, not a stack trace', async () => {
+    const env = isolatedEnv({
+      AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+      AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER: deployment.cognito.url,
+    });
+
+    const result = await runBinIntoFullDisk(['token', '--scope', 'items/read', '--no-cache'], deployment.dir, env);
+
+    expect(result.code).toBe(ExitCode.CannotWrite);
+    expect(cliLine(result.stderr)).toBe(
+      'secure-api: Could not write to standard output: no space is left on the device (ENOSPC). Check where it is redirected.',
+    );
+    expect(result.stderr).not.toMatch(/\n\s+at /);
   });
 
   test('error flow: no AWS credentials anywhere is exit 4 with what to do', async () => {

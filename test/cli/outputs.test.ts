@@ -39,7 +39,7 @@ describe('stack outputs', () => {
   test('outputs.json in the working directory is read by default, keeping string values only', () => {
     write('outputs.json', { Demo: { ApiUrl: 'https://x/prod/', Port: 443 } });
 
-    expect(loadStackOutputs({ cwd })).toEqual({ stackName: 'Demo', file: 'outputs.json', values: { ApiUrl: 'https://x/prod/' } });
+    expect(loadStackOutputs({ cwd })).toEqual({ stackName: 'Demo', file: 'outputs.json', path: join(cwd, 'outputs.json'), values: { ApiUrl: 'https://x/prod/' } });
   });
 
   test('of several stacks, the only one with our outputs is chosen', () => {
@@ -78,7 +78,7 @@ describe('stack outputs', () => {
   });
 
   test('a flag wins over the outputs file', () => {
-    const outputs = { stackName: 'Demo', file: 'outputs.json', values: { ApiUrl: 'https://from-file/' } };
+    const outputs = { stackName: 'Demo', file: 'outputs.json', path: '/work/outputs.json', values: { ApiUrl: 'https://from-file/' } };
 
     expect(requireSetting(outputs, { value: 'https://from-flag/', flag: '--api-url', outputKey: 'ApiUrl' })).toBe('https://from-flag/');
     expect(requireSetting(outputs, { flag: '--api-url', outputKey: 'ApiUrl' })).toBe('https://from-file/');

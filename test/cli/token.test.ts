@@ -29,12 +29,14 @@ describe('secure-api token', () => {
   test('happy flow prints a raw token with the requested scope, read through a signed DescribeUserPoolClient', async () => {
     const result = await deployment.run(['token', '--scope', 'items/read']);
 
-    expect(result).toMatchObject({ code: ExitCode.Ok, stderr: '' });
+    expect(result).toMatchObject({ code: ExitCode.Ok, stderr: deployment.outputsNote('TokenEndpoint', 'MachineClientId', 'UserPoolId') });
     const token = result.stdout.trim();
     expect(decodePayload(token)).toMatchObject({ client_id: MACHINE_CLIENT_ID, scope: 'items/read', token_use: 'access' });
 
-    expect(deployment.cognito.requests).toHaveLength(1);
-    const [describe] = deployment.cognito.requests;
+    // The token endpoint is checked against the pool's domains before the secret is even read.
+    expect(deployment.cognito.requests.map((r) => r.action)).toEqual(['DescribeUserPool', 'DescribeUserPoolClient']);
+    expect(deployment.cognito.requests[0]).toMatchObject({ body: { UserPoolId: deployment.cognito.userPoolId }, signatureValid: true });
+    const describe = deployment.cognito.requests[1];
     expect(describe.action).toBe('DescribeUserPoolClient');
     expect(describe.body).toEqual({ UserPoolId: deployment.cognito.userPoolId, ClientId: MACHINE_CLIENT_ID });
     expect(describe.headers['x-amz-target']).toBe('AWSCognitoIdentityProviderService.DescribeUserPoolClient');
@@ -79,7 +81,7 @@ describe('secure-api token', () => {
     const second = await deployment.run(['token', '--scope', 'items/write', '--scope', 'items/read']);
 
     expect(second.stdout).toBe(first.stdout);
-    expect(deployment.cognito.requests).toHaveLength(1);
+    expect(deployment.cognito.requests).toHaveLength(2);
     expect(deployment.tokenEndpoint.requests).toHaveLength(1);
   });
 
@@ -160,7 +162,7 @@ describe('secure-api token', () => {
 
     const raw = await deployment.run(['token', '--show-secret']);
     expect(raw.stdout).not.toContain(deployment.machineSecret);
-    expect(raw.stderr).toBe(`Client secret of ${MACHINE_CLIENT_ID}: ${deployment.machineSecret}\n`);
+    expect(raw.stderr).toBe(`${deployment.outputsNote('TokenEndpoint', 'MachineClientId', 'UserPoolId')}Client secret of ${MACHINE_CLIENT_ID}: ${deployment.machineSecret}\n`);
 
     const json = await deployment.run(['token', '--show-secret', '--format', 'json']);
     expect(JSON.parse(json.stdout)).toMatchObject({ client_secret: deployment.machineSecret, cached: true });
@@ -190,7 +192,7 @@ describe('secure-api token', () => {
     const result = await deployment.run(['token']);
 
     expect(result.code).toBe(ExitCode.Ok);
-    expect(deployment.cognito.requests.map((r) => r.action)).toEqual(['DescribeUserPoolClient', 'DescribeUserPoolClient']);
+    expect(deployment.cognito.requests.map((r) => r.action)).toEqual(['DescribeUserPool', 'DescribeUserPoolClient', 'DescribeUserPoolClient']);
   });
 
   test('happy flow retries a throttled call once and succeeds', async () => {
@@ -199,7 +201,7 @@ describe('secure-api token', () => {
     const result = await deployment.run(['token']);
 
     expect(result.code).toBe(ExitCode.Ok);
-    expect(deployment.cognito.requests).toHaveLength(2);
+    expect(deployment.cognito.requests.filter((r) => r.action === 'DescribeUserPoolClient')).toHaveLength(2);
   });
 
   test('error flow: throttling that outlasts the retries is a sentence and exit 5', async () => {
@@ -208,8 +210,10 @@ describe('secure-api token', () => {
     const result = await deployment.run(['token']);
 
     expect(result.code).toBe(ExitCode.AwsOther);
-    expect(result.stderr).toBe('secure-api: Cognito is throttling DescribeUserPoolClient (TooManyRequestsException), even after retries. Wait a minute and retry.\n');
-    expect(deployment.cognito.requests).toHaveLength(3);
+    expect(result.stderr).toBe(
+      `${deployment.outputsNote('TokenEndpoint', 'MachineClientId', 'UserPoolId')}secure-api: Cognito is throttling DescribeUserPoolClient (TooManyRequestsException), even after retries. Wait a minute and retry.\n`,
+    );
+    expect(deployment.cognito.requests.filter((r) => r.action === 'DescribeUserPoolClient')).toHaveLength(3);
   });
 
   test('error flow: a missing IAM permission is exit 4 and names the action', async () => {
@@ -219,7 +223,7 @@ describe('secure-api token', () => {
 
     expect(result.code).toBe(ExitCode.AwsAuth);
     expect(result.stderr).toBe(
-      `secure-api: Your AWS identity may not call cognito-idp:DescribeUserPoolClient on user pool ${deployment.cognito.userPoolId}. Grant that action in IAM, or use a --profile whose role has it.\n`,
+      `${deployment.outputsNote('TokenEndpoint', 'MachineClientId', 'UserPoolId')}secure-api: Your AWS identity may not call cognito-idp:DescribeUserPoolClient on user pool ${deployment.cognito.userPoolId}. Grant that action in IAM, or use a --profile whose role has it.\n`,
     );
   });
 
@@ -228,7 +232,7 @@ describe('secure-api token', () => {
 
     expect(result.code).toBe(ExitCode.AwsOther);
     expect(result.stderr).toBe(
-      'secure-api: Cognito found no such resource in eu-west-1: User pool client nosuchclient does not exist. Check the user pool id, client id or group name, and that the stack is deployed there.\n',
+      `${deployment.outputsNote('TokenEndpoint', 'UserPoolId')}secure-api: Cognito found no such resource in eu-west-1: User pool client nosuchclient does not exist. Check the user pool id, client id or group name, and that the stack is deployed there.\n`,
     );
   });
 
@@ -245,7 +249,7 @@ describe('secure-api token', () => {
 
     expect(result.code).toBe(ExitCode.Usage);
     expect(result.stderr).toBe(
-      `secure-api: App client ${MACHINE_CLIENT_ID} may not request items/admin (allowed: items/read, items/write). Pass only allowed scopes to --scope.\n`,
+      `${deployment.outputsNote('TokenEndpoint', 'MachineClientId', 'UserPoolId')}secure-api: App client ${MACHINE_CLIENT_ID} may not request items/admin (allowed: items/read, items/write). Pass only allowed scopes to --scope.\n`,
     );
     expect(deployment.tokenEndpoint.requests).toHaveLength(0);
   });
@@ -308,7 +312,7 @@ describe('secure-api token', () => {
     const result = await deployment.run(['token']);
 
     expect(result.code).toBe(ExitCode.Network);
-    expect(result.stderr).toMatch(/^secure-api: Could not reach http:\/\/127\.0\.0\.1:\d+: the connection was refused\./);
+    expect(result.stderr).toMatch(/\nsecure-api: Could not reach http:\/\/127\.0\.0\.1:\d+: the connection was refused\./);
   });
 
   test('throws a usage error (exit 2) for an unknown format', async () => {

@@ -20,7 +20,7 @@ describe('secure-api users', () => {
     expect(result).toEqual({
       code: ExitCode.Ok,
       stdout: `Created user alice (FORCE_CHANGE_PASSWORD) in user pool ${deployment.cognito.userPoolId}. Cognito emailed an invitation with a temporary password to alice@example.com.\n`,
-      stderr: '',
+      stderr: deployment.outputsNote('UserPoolId'),
     });
     const [request] = deployment.cognito.requests;
     expect(request).toMatchObject({ action: 'AdminCreateUser', signatureValid: true });
@@ -54,7 +54,7 @@ describe('secure-api users', () => {
 
     const result = await deployment.run(['users', 'set-password', 'alice', '--password-stdin'], { stdin: stdinWith(`${PASSWORD}\n`) });
 
-    expect(result).toEqual({ code: ExitCode.Ok, stdout: 'Set a permanent password for user alice.\n', stderr: '' });
+    expect(result).toEqual({ code: ExitCode.Ok, stdout: 'Set a permanent password for user alice.\n', stderr: deployment.outputsNote('UserPoolId') });
     expect(deployment.cognito.requests.at(-1)!.body).toEqual({
       UserPoolId: deployment.cognito.userPoolId,
       Username: 'alice',
@@ -83,7 +83,7 @@ describe('secure-api users', () => {
     const result = await deployment.run(['users', 'set-password', 'alice'], { stdin: terminal });
 
     expect(result.code).toBe(ExitCode.Ok);
-    expect(result.stderr).toBe('New password for alice: \nRepeat the password: \n');
+    expect(result.stderr).toBe(`${deployment.outputsNote('UserPoolId')}New password for alice: \nRepeat the password: \n`);
     expect(result.stderr + result.stdout).not.toContain(PASSWORD);
     expect(terminal.rawModes).toEqual([true, false, true, false]);
     expect(deployment.cognito.users.get('alice')!.password).toBe(PASSWORD);
@@ -107,6 +107,7 @@ describe('secure-api users', () => {
 
     expect(result.code).toBe(ExitCode.Usage);
     expect(result.stderr).toBe(
+      deployment.outputsNote('UserPoolId') +
       'secure-api: Standard input is not a terminal, so no password prompt is possible. Pipe the password in with --password-stdin.\n',
     );
     expect(deployment.cognito.requests).toEqual([]);
@@ -119,6 +120,7 @@ describe('secure-api users', () => {
 
     expect(result.code).toBe(ExitCode.AwsOther);
     expect(result.stderr).toBe(
+      deployment.outputsNote('UserPoolId') +
       "secure-api: Cognito rejected the password: Password does not conform to policy: Password not long enough. Choose one that meets the pool's password policy.\n",
     );
   });
@@ -130,6 +132,7 @@ describe('secure-api users', () => {
 
     expect(result.code).toBe(ExitCode.AwsOther);
     expect(result.stderr).toBe(
+      deployment.outputsNote('UserPoolId') +
       `secure-api: User alice already exists in user pool ${deployment.cognito.userPoolId}. Choose another user name, or manage the existing user.\n`,
     );
   });
@@ -140,6 +143,7 @@ describe('secure-api users', () => {
 
       expect(result.code).toBe(ExitCode.AwsOther);
       expect(result.stderr).toBe(
+        deployment.outputsNote('UserPoolId') +
         `secure-api: User ghost does not exist in user pool ${deployment.cognito.userPoolId}. Check the user name, or create the user with \`secure-api users create\`.\n`,
       );
     }
@@ -187,6 +191,7 @@ describe('secure-api users', () => {
 
     expect(result.code).toBe(ExitCode.AwsOther);
     expect(result.stderr).toBe(
+      deployment.outputsNote('UserPoolId') +
       'secure-api: Cognito found no such resource in eu-west-1: Group not found. Check the user pool id, client id or group name, and that the stack is deployed there.\n',
     );
   });
@@ -198,6 +203,7 @@ describe('secure-api users', () => {
 
     expect(result.code).toBe(ExitCode.AwsAuth);
     expect(result.stderr).toBe(
+      deployment.outputsNote('UserPoolId') +
       `secure-api: Cognito refused AdminDisableUser on user pool ${deployment.cognito.userPoolId}: Access to the pool is not authorized. Check that your credentials belong to the account that owns the pool.\n`,
     );
   });
@@ -213,7 +219,7 @@ describe('secure-api users', () => {
     const result = await deployment.run(['users', 'create', 'alice', '--email', 'not-an-email']);
 
     expect(result.code).toBe(ExitCode.Usage);
-    expect(result.stderr).toBe('secure-api: --email must be an email address (received: "not-an-email").\n');
+    expect(result.stderr).toBe(deployment.outputsNote('UserPoolId') + 'secure-api: --email must be an email address (received: "not-an-email").\n');
     expect(deployment.cognito.requests).toEqual([]);
   });
 
