@@ -7,14 +7,14 @@
  */
 import type { AuthorizerConfig, ClaimCondition, IssuerConfig, RouteConfig } from './config-types';
 import { CONFIG_DEFAULTS, parseConfig } from './config';
-import { formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './decision-log';
+import { encodeList, encodeSingle, encodeText, formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './decision-log';
 import { AuthorizerError, MalformedEventError, NoRouteError, PolicyInvariantError, TokenRejectedError } from './errors';
 import { parseAuthorizerEvent } from './event';
 import { httpGetJson, type FetchFunction } from './http';
 import { createKeySet } from './keys';
 import { evaluateStatements, routeScopedStatements, tokenScopedStatements, type AuthorizerResult, type PolicyDocument } from './policy';
 import { arnPatternMatches, arnPatternMatchesWithinSegments, compileRouteTable, type CompiledRoute, type MethodArn } from './routes';
-import { extractBearerToken, ownClaim, TokenVerifier, type VerifiedToken, type VerifyTrace } from './verify';
+import { clientIdClaimOf, extractBearerToken, ownClaim, TokenVerifier, type VerifiedToken, type VerifyTrace } from './verify';
 
 /** What a {@link CustomCheck} receives. */
 export interface CustomCheckInput {
@@ -83,7 +83,7 @@ interface Outcome {
 /** What is known about a request so far, for its decision line. */
 interface Trace extends VerifyTrace {
   route: string | null;
-  /** The sanitized identity of the verified token, once known. */
+  /** The encoded identity of the verified token, once known. */
   identity?: Identity;
   verifiedClaims?: Readonly<Record<string, unknown>>;
 }
@@ -108,22 +108,49 @@ function requestIdOf(context: unknown): string | null {
   }
 }
 
-/** The identity fields of a decision line (and of the integration's context): sanitized, from verified claims only. */
+/**
+ * The identity fields of a decision line (and of the integration's context), from verified claims only,
+ * each encoded with `encodeText`: exact (never stripped or cut), and safe between JSON quotes.
+ */
 interface Identity {
   readonly issuer: string | null;
   readonly sub: string | null;
   readonly clientId: string | null;
   readonly scopes: string | null;
+  /** Whether whole scopes were left out of `scopes` to keep it under its cap. */
+  readonly scopesTruncated: boolean;
 }
 
-const NO_IDENTITY: Identity = Object.freeze({ issuer: null, sub: null, clientId: null, scopes: null });
+/** The identity of a verified token: every field present. */
+interface TokenIdentity extends Identity {
+  readonly issuer: string;
+  readonly sub: string;
+  readonly clientId: string;
+  readonly scopes: string;
+}
 
-function identityOfToken(token: VerifiedToken): Identity {
+const NO_IDENTITY: Identity = Object.freeze({ issuer: null, sub: null, clientId: null, scopes: null, scopesTruncated: false });
+
+/**
+ * A single value of a verified token, encoded: exact or the token is refused. Cutting it would let two
+ * different values (two subjects) become one.
+ */
+function exactValue(token: VerifiedToken, name: string, value: string): string {
+  const encoded = encodeSingle(value);
+  if (encoded === null) {
+    throw new TokenRejectedError('INVALID_CLAIM', `the token '${name}' exceeds ${MAX_LENGTH.id} characters once encoded`, { verifiedClaims: token.claims });
+  }
+  return encoded;
+}
+
+function identityOfToken(token: VerifiedToken): TokenIdentity {
+  const scopes = encodeList(token.scopes, ' ', MAX_LENGTH.scopes);
   return {
     issuer: token.issuer.config.issuer,
-    sub: sanitizeText(token.sub),
-    clientId: sanitizeText(token.clientId),
-    scopes: sanitizeText(Array.from(token.scopes).join(' '), MAX_LENGTH.scopes),
+    sub: exactValue(token, 'sub', token.sub),
+    clientId: exactValue(token, clientIdClaimOf(token.issuer.config), token.clientId),
+    scopes: scopes.value,
+    scopesTruncated: scopes.truncated,
   };
 }
 
@@ -133,38 +160,46 @@ function identityOfFailure(trace: Trace): Identity {
     return trace.identity;
   }
   const claims = trace.verifiedClaims;
-  if (!claims) {
+  if (!claims || !trace.issuer) {
     return trace.issuer ? { ...NO_IDENTITY, issuer: trace.issuer.issuer } : NO_IDENTITY;
   }
   const scope = ownClaim(claims, 'scope');
+  const scopes = typeof scope === 'string' ? encodeList(scope.split(' '), ' ', MAX_LENGTH.scopes) : undefined;
   return {
-    issuer: trace.issuer?.issuer ?? null,
-    sub: sanitizeText(ownClaim(claims, 'sub')),
-    clientId: sanitizeText(ownClaim(claims, 'client_id')),
-    scopes: typeof scope === 'string' ? sanitizeText(scope, MAX_LENGTH.scopes) : null,
+    issuer: trace.issuer.issuer,
+    sub: encodeSingle(ownClaim(claims, 'sub')),
+    clientId: encodeSingle(ownClaim(claims, clientIdClaimOf(trace.issuer))),
+    scopes: scopes?.value ?? null,
+    scopesTruncated: scopes?.truncated ?? false,
   };
 }
 
-/** Builds the principal and the context passed to the integration (string values only, sanitized). */
-function principalAndContext(token: VerifiedToken, identity: Identity): { principalId: string; context: Record<string, string> } {
-  const principalId = identity.sub || identity.clientId;
-  if (!principalId) {
-    throw new TokenRejectedError('INVALID_CLAIM', "neither 'sub' nor 'client_id' holds a usable principal", { verifiedClaims: token.claims });
-  }
+/**
+ * The principal and the context passed to the integration: string values only, each exact and encoded
+ * (see `encodeText`); lists over their cap lose whole items and say so (`scopesTruncated`, `groupsTruncated`).
+ */
+function principalAndContext(token: VerifiedToken, identity: TokenIdentity): { principalId: string; context: Record<string, string> } {
   const context: Record<string, string> = {
-    sub: identity.sub ?? '',
-    clientId: identity.clientId ?? '',
-    scopes: identity.scopes ?? '',
-    issuer: token.issuer.config.issuer,
-    tokenUse: sanitizeText(token.tokenUse) ?? '',
+    sub: identity.sub,
+    clientId: identity.clientId,
+    scopes: identity.scopes,
+    issuer: encodeText(identity.issuer),
+    tokenUse: token.tokenUse === undefined ? '' : exactValue(token, 'token_use', token.tokenUse),
   };
+  if (identity.scopesTruncated) {
+    context.scopesTruncated = 'true';
+  }
   if (token.username !== undefined) {
-    context.username = sanitizeText(token.username) ?? '';
+    context.username = exactValue(token, 'username', token.username);
   }
   if (token.groups !== undefined) {
-    context.groups = sanitizeText(token.groups.join(','), MAX_LENGTH.groups) ?? '';
+    const groups = encodeList(token.groups, ',', MAX_LENGTH.groups);
+    context.groups = groups.value;
+    if (groups.truncated) {
+      context.groupsTruncated = 'true';
+    }
   }
-  return { principalId, context };
+  return { principalId: identity.sub, context };
 }
 
 function conditionHolds(claims: Readonly<Record<string, unknown>>, condition: ClaimCondition): boolean {
@@ -176,7 +211,8 @@ function conditionHolds(claims: Readonly<Record<string, unknown>>, condition: Cl
     return value.some((entry) => typeof entry === 'string' && entry === condition.contains);
   }
   if (typeof value === 'string') {
-    return condition.claim === 'scope' ? value.split(' ').includes(condition.contains as string) : value === condition.contains;
+    // `scope`, and `scp` where an issuer sends it as a string, are space-separated lists.
+    return condition.claim === 'scope' || condition.claim === 'scp' ? value.split(' ').includes(condition.contains as string) : value === condition.contains;
   }
   return false;
 }
@@ -227,7 +263,12 @@ function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptio
   const keyOptions = { ...CONFIG_DEFAULTS.keys, ...config.keys, fetch: options.fetch ?? httpGetJson, now, log, random: options.random };
   const verifier = new TokenVerifier(
     config.issuers.map((issuer) => ({ config: issuer, algorithms: issuer.algorithms ?? CONFIG_DEFAULTS.algorithms, keySet: createKeySet(issuer, keyOptions) })),
-    { clockSkewSeconds: config.clockSkewSeconds ?? CONFIG_DEFAULTS.clockSkewSeconds, maxTokenAgeSeconds: config.maxTokenAgeSeconds, now },
+    {
+      clockSkewSeconds: config.clockSkewSeconds ?? CONFIG_DEFAULTS.clockSkewSeconds,
+      maxTokenAgeSeconds: config.maxTokenAgeSeconds,
+      maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds ?? CONFIG_DEFAULTS.maxTokenLifetimeSeconds,
+      now,
+    },
   );
 
   // A policy depends only on the API stage, the set of permitted routes and (route scope) the called
@@ -348,6 +389,7 @@ function decisionRecord(context: unknown, trace: Trace, decision: Decision, reas
     sub: identity.sub,
     clientId: identity.clientId,
     scopes: identity.scopes,
+    ...(identity.scopesTruncated ? { scopesTruncated: true as const } : undefined),
     latencyMs: Math.round((performance.now() - started) * 1000) / 1000,
   };
   return reason === 'INTERNAL_ERROR' && error !== undefined ? { ...record, error: errorName(error) } : record;

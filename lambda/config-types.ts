@@ -57,15 +57,27 @@ export interface IssuerConfig {
   readonly jwksUri?: string;
   readonly discovery?: boolean;
   readonly keys?: PublicJwk[];
-  /** Cognito: allowed `client_id` values (required, non-empty). OIDC: optional extra check of `client_id`/`azp`. */
+  /** Cognito: allowed `client_id` values (required, non-empty). OIDC: optional extra check of the client claim (see `clientIdClaim`). */
   readonly clientIds?: string[];
+  /**
+   * OIDC: the claim that names the client, required on every token (RFC 9068 section 2.2 names `client_id`).
+   * `azp` for issuers that put the client there instead (Microsoft Entra ID), `cid` for Okta. Not used by a
+   * `cognito` issuer, whose tokens always carry `client_id`. @default 'client_id'
+   */
+  readonly clientIdClaim?: ClientIdClaim;
   /** OIDC: accepted `aud` values (any one must match). Required unless `audienceCheck` is false. */
   readonly audiences?: string[];
   /** OIDC: set false to explicitly switch the audience check off. @default true */
   readonly audienceCheck?: boolean;
-  /** Required JOSE `typ` header, e.g. `at+jwt` (RFC 9068). Compared case-insensitively, `application/` prefix optional. @default - not checked */
+  /**
+   * Required JOSE `typ` header, e.g. `at+jwt` (RFC 9068). Compared case-insensitively, `application/` prefix optional.
+   * @default - no `typ`, `JWT` or `at+jwt` (RFC 8725 section 3.11): other kinds of JWT (`dpop+jwt`, `logout+jwt`...) are refused
+   */
   readonly requiredTyp?: string;
 }
+
+/** Claims an OIDC issuer may name its client with: see {@link IssuerConfig.clientIdClaim}. */
+export type ClientIdClaim = 'client_id' | 'azp' | 'cid';
 
 /** A condition on a claim, in addition to scopes. */
 export interface ClaimCondition {
@@ -110,6 +122,11 @@ export interface AuthorizerConfig {
   readonly clockSkewSeconds?: number;
   /** Maximum token age from `iat`, in seconds. @default - not checked */
   readonly maxTokenAgeSeconds?: number;
+  /**
+   * Maximum token lifetime `exp - iat`, in seconds (1..31536000): a token minted to live longer is refused,
+   * whatever its age. @default 86400 (one day, Cognito's longest access-token validity)
+   */
+  readonly maxTokenLifetimeSeconds?: number;
   readonly keys?: KeyOptions;
   /** See {@link CacheKeyScope}. @default 'token' */
   readonly cacheKeyScope?: CacheKeyScope;

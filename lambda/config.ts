@@ -15,6 +15,7 @@ import {
   CONFIG_FILE_NAME,
   type AuthorizerConfig,
   type ClaimCondition,
+  type ClientIdClaim,
   type IssuerConfig,
   type JwsAlgorithm,
   type KeyOptions,
@@ -35,6 +36,10 @@ export const CONFIG_DEFAULTS = Object.freeze({
   algorithms: Object.freeze(['RS256'] as JwsAlgorithm[]),
   clockSkewSeconds: 60,
   cacheKeyScope: 'token' as const,
+  /** One day: Cognito's longest access-token validity. */
+  maxTokenLifetimeSeconds: 86_400,
+  /** RFC 9068 section 2.2: the client of an access token is `client_id`. */
+  clientIdClaim: 'client_id' as const,
   keys: Object.freeze({ fetchTimeoutMs: 1500, maxAgeSeconds: 900, cooldownSeconds: 30, graceSeconds: 3600 }),
 });
 
@@ -49,6 +54,7 @@ export const CONFIG_LIMITS = Object.freeze({
   conditionsPerRoute: 20,
   stringLength: 1024,
   maxClockSkewSeconds: 300,
+  maxTokenLifetimeSeconds: 31_536_000,
 });
 
 /** Range and unit of each key option, in the order the settings are listed in messages. */
@@ -63,6 +69,17 @@ const JWK_MEMBERS = ['kty', 'kid', 'use', 'alg', 'key_ops', 'n', 'e', 'crv', 'x'
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 // RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
+/** Claims an OIDC issuer may name its client with (`clientIdClaim`). */
+export const CLIENT_ID_CLAIMS: readonly ClientIdClaim[] = Object.freeze(['client_id', 'azp', 'cid'] as ClientIdClaim[]);
+
+/**
+ * Whether a value is a scope token a route can require (RFC 6749 section 3.3: visible ASCII without space,
+ * `"` or `\`) of at most {@link CONFIG_LIMITS}.stringLength characters.
+ */
+export function isScopeToken(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= CONFIG_LIMITS.stringLength && SCOPE_TOKEN.test(value);
+}
+
 // RFC 9110 media type: type "/" subtype, both tokens; the "application/" part is optional here.
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+(\/[A-Za-z0-9!#$&^_.+-]+)?$/;
 const CURVES_BY_KTY: Readonly<Record<string, readonly string[]>> = { EC: ['P-256', 'P-384', 'P-521'], OKP: ['Ed25519'] };
@@ -214,9 +231,9 @@ function parseStaticKey(path: string, value: unknown, algorithms: readonly JwsAl
 }
 
 function parseIssuer(path: string, value: unknown): IssuerConfig {
-  const raw = record(path, value, ['kind', 'issuer', 'algorithms', 'jwksUri', 'discovery', 'keys', 'clientIds', 'audiences', 'audienceCheck', 'requiredTyp']);
+  const raw = record(path, value, ['kind', 'issuer', 'algorithms', 'jwksUri', 'discovery', 'keys', 'clientIds', 'clientIdClaim', 'audiences', 'audienceCheck', 'requiredTyp']);
   const at = (setting: string): string => `${path}.${setting}`;
-  const { kind, discovery, jwksUri, keys, clientIds, audiences, audienceCheck, requiredTyp } = raw;
+  const { kind, discovery, jwksUri, keys, clientIds, clientIdClaim, audiences, audienceCheck, requiredTyp } = raw;
   const cognito = kind === 'cognito';
   if (!cognito && kind !== 'oidc') {
     fail(at('kind'), "must be 'cognito' or 'oidc'", kind);
@@ -253,6 +270,14 @@ function parseIssuer(path: string, value: unknown): IssuerConfig {
   if (cognito && !parsedClientIds) {
     fail(at('clientIds'), "required for a 'cognito' issuer: a non-empty array of app client ids", clientIds);
   }
+  if (clientIdClaim !== undefined) {
+    if (cognito) {
+      fail(at('clientIdClaim'), "not used by a 'cognito' issuer: its tokens always carry client_id", clientIdClaim);
+    }
+    if (!CLIENT_ID_CLAIMS.includes(clientIdClaim as ClientIdClaim)) {
+      fail(at('clientIdClaim'), `must be one of ${CLIENT_ID_CLAIMS.join(', ')}`, clientIdClaim);
+    }
+  }
   boolean(at('audienceCheck'), audienceCheck);
   let parsedAudiences: string[] | undefined;
   if (cognito) {
@@ -284,6 +309,7 @@ function parseIssuer(path: string, value: unknown): IssuerConfig {
     discovery: discovery || undefined,
     keys: staticKeys,
     clientIds: parsedClientIds,
+    clientIdClaim,
     audiences: parsedAudiences,
     audienceCheck: audienceCheck === false ? false : undefined,
     requiredTyp,
@@ -316,7 +342,7 @@ function parseRoute(path: string, value: unknown): RouteConfig {
   }
   const { scopesPerRoute, conditionsPerRoute } = CONFIG_LIMITS;
   const scopes = list(`${path}.scopes`, raw.scopes === undefined ? [] : raw.scopes, false, scopesPerRoute, `at most ${scopesPerRoute} scopes`, (p, scope) => {
-    if (typeof scope !== 'string' || scope.length > CONFIG_LIMITS.stringLength || !SCOPE_TOKEN.test(scope)) {
+    if (!isScopeToken(scope)) {
       fail(p, `must be a scope token (RFC 6749: visible ASCII without space, '"' or '\\')`, scope);
     }
     return scope;
@@ -348,7 +374,7 @@ export function parseConfig(input: unknown): AuthorizerConfig {
   if (!isPlainObject(input)) {
     fail('configuration', 'must be a JSON object', input);
   }
-  const raw = record('', input, ['version', 'issuers', 'routes', 'clockSkewSeconds', 'maxTokenAgeSeconds', 'keys', 'cacheKeyScope']);
+  const raw = record('', input, ['version', 'issuers', 'routes', 'clockSkewSeconds', 'maxTokenAgeSeconds', 'maxTokenLifetimeSeconds', 'keys', 'cacheKeyScope']);
   if (raw.version !== 1) {
     fail('version', 'must be 1', raw.version);
   }
@@ -369,6 +395,7 @@ export function parseConfig(input: unknown): AuthorizerConfig {
   const optionalInteger = (name: string, min: number, max: number): number | undefined => (raw[name] === undefined ? undefined : integer(name, raw[name], min, max));
   const clockSkewSeconds = optionalInteger('clockSkewSeconds', 0, CONFIG_LIMITS.maxClockSkewSeconds);
   const maxTokenAgeSeconds = optionalInteger('maxTokenAgeSeconds', 1, 31_536_000);
+  const maxTokenLifetimeSeconds = optionalInteger('maxTokenLifetimeSeconds', 1, CONFIG_LIMITS.maxTokenLifetimeSeconds);
   let keys: KeyOptions | undefined;
   if (raw.keys !== undefined) {
     const options = record('keys', raw.keys, Object.keys(KEY_OPTION_RANGES));
@@ -393,7 +420,7 @@ export function parseConfig(input: unknown): AuthorizerConfig {
     );
   }
 
-  const config = deepFreeze(defined({ version: 1, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, keys, cacheKeyScope } as AuthorizerConfig));
+  const config = deepFreeze(defined({ version: 1, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, maxTokenLifetimeSeconds, keys, cacheKeyScope } as AuthorizerConfig));
   parsedConfigs.add(config);
   return config;
 }

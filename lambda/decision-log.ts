@@ -1,7 +1,9 @@
 /**
  * The decision log: exactly one JSON line per authorizer decision, with a reason from a small, fixed
  * set of codes. It never holds the token, its signature, the Authorization header or claims beyond
- * the listed ones, and every value that comes from a token is sanitized and length-capped.
+ * the listed ones. Every value that comes from a token is encoded with {@link encodeText}, which keeps
+ * distinct values distinct and makes each one safe inside a JSON string, a log line and a header; a value
+ * over its cap is logged as null (a single value) or loses whole items (a list), never cut in half.
  */
 
 /** The fixed set of reasons a decision can have. Dashboards and metric filters key on these values. */
@@ -35,14 +37,21 @@ export const ReasonCode = /* @__PURE__ */ Object.freeze({
   ISSUED_IN_FUTURE: 'ISSUED_IN_FUTURE',
   /** `iat` is older than `maxTokenAgeSeconds`. */
   TOO_OLD: 'TOO_OLD',
+  /** `exp - iat` exceeds `maxTokenLifetimeSeconds`: the issuer minted a token that lives too long. */
+  LIFETIME_TOO_LONG: 'LIFETIME_TOO_LONG',
   /** No `aud` value is an accepted audience. */
   WRONG_AUDIENCE: 'WRONG_AUDIENCE',
-  /** The `client_id` (or `azp`) is not an accepted client. */
+  /** The client claim (`client_id`, or the issuer's `clientIdClaim`) is not an accepted client. */
   WRONG_CLIENT: 'WRONG_CLIENT',
   /** A Cognito token whose `token_use` is not `access` (for example an ID token). */
   WRONG_TOKEN_USE: 'WRONG_TOKEN_USE',
   /** The `typ` header is not the issuer's required type. */
   WRONG_TYP: 'WRONG_TYP',
+  /**
+   * Without a required type, the `typ` header names another kind of JWT (`dpop+jwt`, `logout+jwt`,
+   * `secevent+jwt`, `id_token+jwt`...): only no `typ`, `JWT` and `at+jwt` are access tokens.
+   */
+  UNEXPECTED_TYP: 'UNEXPECTED_TYP',
   /** A required claim is absent. */
   MISSING_CLAIM: 'MISSING_CLAIM',
   /** A claim has the wrong type or an unacceptable value. */
@@ -90,27 +99,113 @@ export interface DecisionRecord {
   readonly issuer: string | null;
   /** `sub` of a token whose signature verified, or null. */
   readonly sub: string | null;
-  /** `client_id` (or `azp`) of a token whose signature verified, or null. */
+  /** The client claim of a token whose signature verified, or null. */
   readonly clientId: string | null;
   /** Space-separated scopes of a token whose signature verified, or null. */
   readonly scopes: string | null;
+  /** Present (true) when whole scopes were left out of `scopes` to keep it under its cap. */
+  readonly scopesTruncated?: true;
   /** Time spent on the decision, in milliseconds. */
   readonly latencyMs: number;
   /** For `INTERNAL_ERROR` only: the code or class name of the unexpected error (never its message). */
   readonly error?: string;
 }
 
-/** Length caps for sanitized values, in characters. */
+/**
+ * Caps, in UTF-16 code units of the encoded value: `id` for single values from a token (`sub`, the client
+ * id, `username`...), `scopes` and `groups` for lists, `route` for the logged route.
+ */
 export const MAX_LENGTH = Object.freeze({ id: 256, scopes: 2048, groups: 2048, route: 512 });
 
 // C0/C1 controls, format characters (bidi overrides, zero-width), line/paragraph separators and lone
 // surrogates: anything that could forge or hide log lines, or break a header value downstream.
 const UNSAFE_CHARACTERS = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+// The same, plus '"' and '\' (which end or escape a JSON string) and '%' (the escape character itself).
+const ENCODED_CHARACTERS = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029"%\\]/gu;
+// Printable ASCII without '"', '%' and '\': holds none of the encoded characters.
+const PLAIN_TEXT = /^[\x20\x21\x23\x24\x26-\x5b\x5d-\x7e]*$/;
+
+/** `%XX` for each UTF-8 byte of one code point; a lone surrogate gets the three bytes of its code point (WTF-8). */
+function percentEncode(character: string): string {
+  const cp = character.codePointAt(0) as number;
+  const bytes =
+    cp < 0x80
+      ? [cp]
+      : cp < 0x800
+        ? [0xc0 | (cp >> 6), 0x80 | (cp & 0x3f)]
+        : cp < 0x10000
+          ? [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f)]
+          : [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f)];
+  let out = '';
+  for (const byte of bytes) {
+    out += `%${byte < 0x10 ? '0' : ''}${byte.toString(16).toUpperCase()}`;
+  }
+  return out;
+}
 
 /**
- * Makes a value safe to log or to pass to a backend: non-strings become null, unsafe characters are
- * removed and the result is capped at `maxLength` characters (code points, so no surrogate is split).
+ * Encodes a value from a token for the decision log and the context handed to backends: `%` itself and
+ * every character unsafe in a log line, a header or a JSON string (C0/C1 controls, `"`, `\`, Unicode
+ * format characters, line and paragraph separators, lone surrogates) become `%XX` per UTF-8 byte; all
+ * else stays as it is. The encoding is injective (distinct values stay distinct: nothing is stripped or
+ * cut), the result can be placed verbatim between JSON quotes, and `decodeURIComponent` restores any
+ * well-formed value exactly (a lone surrogate is written as the three bytes of its code point).
+ *
+ * @param value the value
+ * @param separator a character that separates list items, encoded within an item too (' ' or ',')
+ */
+export function encodeText(value: string, separator?: ' ' | ','): string {
+  // Printable ASCII without '"', '%' and '\', the common case, skips the Unicode scan.
+  const encoded = PLAIN_TEXT.test(value) ? value : value.replace(ENCODED_CHARACTERS, percentEncode);
+  return separator !== undefined && encoded.includes(separator) ? encoded.replaceAll(separator, percentEncode(separator)) : encoded;
+}
+
+/**
+ * A single value from a token, encoded, or null when it is not a string or its encoding exceeds `maxLength`
+ * (a value is exact or absent, never cut).
+ */
+export function encodeSingle(value: unknown, maxLength: number = MAX_LENGTH.id): string | null {
+  if (typeof value !== 'string') {
+    return null;
+  }
+  const encoded = encodeText(value);
+  return encoded.length <= maxLength ? encoded : null;
+}
+
+/** A list encoded by {@link encodeList}. */
+export interface EncodedList {
+  /** The items, each encoded, joined by the separator. */
+  readonly value: string;
+  /** Whether items were left out to stay within the cap. */
+  readonly truncated: boolean;
+}
+
+/**
+ * Encodes list items and joins them with `separator`, which is encoded within items, so distinct lists
+ * give distinct values. Items are kept in order while the result fits `maxLength`; the first that does
+ * not ends the list (whole items are dropped, none is cut). Empty items name nothing and are left out.
+ */
+export function encodeList(items: Iterable<string>, separator: ' ' | ',', maxLength: number): EncodedList {
+  let value = '';
+  for (const item of items) {
+    if (item === '') {
+      continue;
+    }
+    const encoded = encodeText(item, separator);
+    const length = value === '' ? encoded.length : value.length + 1 + encoded.length;
+    if (length > maxLength) {
+      return { value, truncated: true };
+    }
+    value = value === '' ? encoded : `${value}${separator}${encoded}`;
+  }
+  return { value, truncated: false };
+}
+
+/**
+ * Makes a value that does not come from a token (a request id, a route, an error name) safe to log:
+ * non-strings become null, unsafe characters are removed and the result is capped at `maxLength`
+ * characters (code points, so no surrogate is split). Token values use {@link encodeText} instead.
  */
 export function sanitizeText(value: unknown, maxLength: number = MAX_LENGTH.id): string | null {
   if (typeof value !== 'string') {

@@ -3,19 +3,20 @@
  *
  * Order of checks: size and shape of the Authorization value; the JOSE header (algorithm on the global
  * allow-list, no header that lets a token pick its own key or change processing); the payload decoded
- * only to pick the issuer by exact `iss`; the issuer's own algorithm allow-list and `typ`; the key from
- * the issuer's own key set; then `jose`'s `compactVerify` (JWS structure, `crit`, algorithm, key type and
- * size, signature); then the claims of the verified payload, in the order `jose`'s `jwtVerify` checks them
- * (presence of `iss`, `aud`, `iat` and `exp`; exact `iss`; `aud`; `iat`, `nbf` and `exp` as numbers and
- * against the clock with the skew; maximum age), and the checks beyond it (`iat` not in the future, claim
- * types, Cognito `token_use` and `client_id`). Nothing is fetched for a token that fails an earlier check.
+ * only to pick the issuer by exact `iss`; the issuer's own algorithm allow-list and `typ` (the required one,
+ * else an access-token type or none: RFC 8725 section 3.11); the key from the issuer's own key set; then
+ * `jose`'s `compactVerify` (JWS structure, `crit`, algorithm, key type and size, signature); then the claims
+ * of the verified payload, in the order `jose`'s `jwtVerify` checks them (presence of `iss`, `sub`, `aud`,
+ * `iat` and `exp`; exact `iss`; `aud`; `iat`, `nbf` and `exp` as finite numbers and against the clock with
+ * the skew; maximum age), and the checks beyond it (`iat` not in the future, lifetime `exp - iat`, claim
+ * types, Cognito `token_use`, the client claim). Nothing is fetched for a token that fails an earlier check.
  *
  * `compactVerify` rather than `jwtVerify`: the claims are checked here anyway, and `jwtVerify` would pull
  * a second claims validator (with duration parsing we never use) into the Lambda bundle.
  */
 import { compactVerify } from 'jose';
 import type { IssuerConfig, JwsAlgorithm } from './config-types';
-import { isPlainObject, SUPPORTED_ALGORITHMS } from './config';
+import { CONFIG_DEFAULTS, isPlainObject, SUPPORTED_ALGORITHMS } from './config';
 import type { ReasonCode } from './decision-log';
 import { TokenRejectedError } from './errors';
 import type { KeySet } from './keys';
@@ -74,6 +75,11 @@ export interface VerifierOptions {
   readonly clockSkewSeconds: number;
   /** Maximum token age from `iat`, in seconds. */
   readonly maxTokenAgeSeconds?: number;
+  /**
+   * Maximum token lifetime `exp - iat`, in seconds.
+   * @default - CONFIG_DEFAULTS.maxTokenLifetimeSeconds (one day)
+   */
+  readonly maxTokenLifetimeSeconds?: number;
   /** Clock, epoch milliseconds. */
   readonly now: () => number;
 }
@@ -84,11 +90,11 @@ export interface VerifiedToken {
   readonly claims: Readonly<Record<string, unknown>>;
   /** The issuer that signed it. */
   readonly issuer: ResolvedIssuer;
-  /** `sub`, when present. */
-  readonly sub?: string;
-  /** `client_id` (or, for OIDC issuers, `azp`), when present. */
-  readonly clientId?: string;
-  /** Granted scopes: `scope` split on spaces, plus `scp` (array) for OIDC issuers. */
+  /** `sub` (required, non-empty). */
+  readonly sub: string;
+  /** The client: `client_id`, or the OIDC issuer's `clientIdClaim` (required, non-empty). */
+  readonly clientId: string;
+  /** Granted scopes: `scope` split on spaces, plus, for OIDC issuers, `scp` (an array, or a space-separated string). */
   readonly scopes: ReadonlySet<string>;
   /** `token_use`, when present. */
   readonly tokenUse?: string;
@@ -125,6 +131,15 @@ function parseJsonObject(bytes: Uint8Array, what: string): Record<string, unknow
 // has no other `/`.
 const mediaType = (typ: string): string => (typ.toLowerCase().includes('/') ? typ.toLowerCase() : `application/${typ.toLowerCase()}`);
 
+// Without a required type, the types of an access token (RFC 9068 section 4, RFC 7519 section 5.1), as
+// compared by `mediaType`. Every other kind of JWT names itself (`dpop+jwt`, `logout+jwt`...) and is refused.
+const ACCESS_TOKEN_TYPES: ReadonlySet<string> = new Set(['application/jwt', 'application/at+jwt']);
+
+/** The claim that names the client of an issuer's tokens: `client_id`, or an OIDC issuer's `clientIdClaim`. */
+export function clientIdClaimOf(config: IssuerConfig): string {
+  return (config.kind === 'oidc' && config.clientIdClaim) || CONFIG_DEFAULTS.clientIdClaim;
+}
+
 // The errors `compactVerify` raises for a token (rather than for a key or the runtime), by stable code.
 const JOSE_REASONS: Readonly<Record<string, ReasonCode>> = {
   ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'BAD_SIGNATURE',
@@ -137,10 +152,11 @@ const JOSE_REASONS: Readonly<Record<string, ReasonCode>> = {
 const VERIFY_OPTIONS = new Map(SUPPORTED_ALGORITHMS.map((alg) => [alg, Object.freeze({ algorithms: [alg] })]));
 
 const STRING_CLAIMS = ['sub', 'client_id', 'azp', 'scope', 'token_use', 'username', 'cognito:username', 'jti'];
-const STRING_ARRAY_CLAIMS = ['scp', 'cognito:groups'];
+const STRING_ARRAY_CLAIMS = ['cognito:groups'];
 
-const REQUIRED_CLAIMS = ['iss', 'iat', 'exp'];
-const REQUIRED_CLAIMS_WITH_AUD = ['iss', 'aud', 'iat', 'exp'];
+// RFC 9068 section 2.2: `sub` on every access token, client credentials or not.
+const REQUIRED_CLAIMS = ['iss', 'sub', 'iat', 'exp'];
+const REQUIRED_CLAIMS_WITH_AUD = ['iss', 'sub', 'aud', 'iat', 'exp'];
 
 type Writable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -149,10 +165,13 @@ function failClaims(claims: Readonly<Record<string, unknown>>, reason: ReasonCod
   throw new TokenRejectedError(reason, message, { verifiedClaims: claims });
 }
 
-/** A time claim: a number, or undefined when absent; anything else is an invalid claim. */
+/**
+ * A time claim: a finite number, or undefined when absent; anything else is an invalid claim. JSON numbers
+ * such as `1e309` parse to Infinity, which would never expire (RFC 7519 section 2: NumericDate is finite).
+ */
 function numericClaim(claims: Readonly<Record<string, unknown>>, name: string): number {
   const value = ownClaim(claims, name);
-  return value === undefined || typeof value === 'number' ? (value as number) : failClaims(claims, 'INVALID_CLAIM', `the token '${name}' is not a number`);
+  return value === undefined || Number.isFinite(value) ? (value as number) : failClaims(claims, 'INVALID_CLAIM', `the token '${name}' is not a finite number`);
 }
 
 function isStringArray(value: unknown): value is string[] {
@@ -225,8 +244,17 @@ export class TokenVerifier {
       reject('UNSUPPORTED_ALG', `the issuer does not accept ${alg}`);
     }
     const typ = ownClaim(header, 'typ');
-    if (config.requiredTyp !== undefined && (typeof typ !== 'string' || mediaType(typ) !== mediaType(config.requiredTyp))) {
-      reject('WRONG_TYP', `the token typ is not ${config.requiredTyp}`);
+    if (typ !== undefined && typeof typ !== 'string') {
+      reject('MALFORMED_TOKEN', 'the token typ is not a string');
+    }
+    if (config.requiredTyp !== undefined) {
+      if (typ === undefined || mediaType(typ as string) !== mediaType(config.requiredTyp)) {
+        reject('WRONG_TYP', `the token typ is not ${config.requiredTyp}`);
+      }
+    } else if (typ !== undefined && typ !== 'JWT' && typ !== 'at+jwt' && !ACCESS_TOKEN_TYPES.has(mediaType(typ as string))) {
+      // RFC 8725 section 3.11: a JWT of another kind (a DPoP proof, a logout or security event token, an
+      // ID token typed as such) must never pass as an access token.
+      reject('UNEXPECTED_TYP', 'the token typ names another kind of JWT than an access token');
     }
     const kid = ownClaim(header, 'kid');
     if (kid === undefined) {
@@ -258,7 +286,7 @@ export class TokenVerifier {
   /** Every claim check; the signature has verified, so a rejection carries the claims for the log. */
   private checkClaims(claims: Readonly<Record<string, unknown>>, issuer: ResolvedIssuer): VerifiedToken {
     const config = issuer.config;
-    const { clockSkewSeconds: skew, maxTokenAgeSeconds: maxAge } = this.options;
+    const { clockSkewSeconds: skew, maxTokenAgeSeconds: maxAge, maxTokenLifetimeSeconds: maxLifetime = CONFIG_DEFAULTS.maxTokenLifetimeSeconds } = this.options;
     const audiences = config.kind === 'oidc' && config.audienceCheck !== false ? config.audiences : undefined;
 
     for (const name of audiences ? REQUIRED_CLAIMS_WITH_AUD : REQUIRED_CLAIMS) {
@@ -280,7 +308,8 @@ export class TokenVerifier {
     if (nbf > now + skew) {
       failClaims(claims, 'NOT_YET_VALID', "the token 'nbf' is in the future");
     }
-    if (numericClaim(claims, 'exp') <= now - skew) {
+    const exp = numericClaim(claims, 'exp');
+    if (exp <= now - skew) {
       failClaims(claims, 'EXPIRED', 'the token has expired');
     }
     if (maxAge !== undefined && now - iat - skew > maxAge) {
@@ -289,6 +318,11 @@ export class TokenVerifier {
     // With a maximum age the whole-second clock decides, as in jose; without one, the exact clock.
     if (iat > (maxAge === undefined ? nowMs / 1000 : now) + skew) {
       failClaims(claims, 'ISSUED_IN_FUTURE', "the token 'iat' is in the future");
+    }
+    // The issuer's own two clocks, no skew: a token minted to live longer than allowed is refused even
+    // while young, so a leaked one cannot be used for days.
+    if (exp - iat > maxLifetime) {
+      failClaims(claims, 'LIFETIME_TOO_LONG', "the token lifetime 'exp - iat' exceeds maxTokenLifetimeSeconds");
     }
     for (const name of STRING_CLAIMS) {
       const value = ownClaim(claims, name);
@@ -305,18 +339,31 @@ export class TokenVerifier {
     if (aud !== undefined && typeof aud !== 'string' && !isStringArray(aud)) {
       failClaims(claims, 'INVALID_CLAIM', "the token 'aud' has the wrong type");
     }
+    // Entra ID and Okta send `scp` as an array, others as a space-separated string, like `scope`.
+    const scp = ownClaim(claims, 'scp');
+    if (scp !== undefined && typeof scp !== 'string' && !isStringArray(scp)) {
+      failClaims(claims, 'INVALID_CLAIM', "the token 'scp' is neither an array of strings nor a string");
+    }
 
-    const sub = ownClaim(claims, 'sub') as string | undefined;
+    const sub = ownClaim(claims, 'sub') as string;
+    if (sub === '') {
+      failClaims(claims, 'INVALID_CLAIM', "the token 'sub' is empty");
+    }
     const tokenUse = ownClaim(claims, 'token_use') as string | undefined;
     if (config.kind === 'cognito' && tokenUse !== 'access') {
       failClaims(claims, tokenUse === undefined ? 'MISSING_CLAIM' : 'WRONG_TOKEN_USE', "the Cognito token is not an access token ('token_use' is not 'access')");
     }
-    const clientId = (ownClaim(claims, 'client_id') ?? (config.kind === 'oidc' ? ownClaim(claims, 'azp') : undefined)) as string | undefined;
-    if ((config.kind === 'cognito' || config.clientIds) && !(config.clientIds ?? []).includes(clientId!)) {
-      failClaims(claims, clientId === undefined ? 'MISSING_CLAIM' : 'WRONG_CLIENT', 'the token client is not accepted');
+    // RFC 9068 section 2.2: the client is required too; one configured claim names it, never a fallback.
+    const clientClaim = clientIdClaimOf(config);
+    const clientId = ownClaim(claims, clientClaim);
+    if (clientId === undefined) {
+      failClaims(claims, 'MISSING_CLAIM', `the token has no '${clientClaim}'`);
     }
-    if (!sub && !clientId) {
-      failClaims(claims, 'MISSING_CLAIM', "the token has neither 'sub' nor 'client_id'");
+    if (typeof clientId !== 'string' || clientId === '') {
+      failClaims(claims, 'INVALID_CLAIM', `the token '${clientClaim}' is not a non-empty string`);
+    }
+    if (config.clientIds && !config.clientIds.includes(clientId as string)) {
+      failClaims(claims, 'WRONG_CLIENT', 'the token client is not accepted');
     }
 
     const scopes = new Set<string>();
@@ -328,21 +375,16 @@ export class TokenVerifier {
         }
       }
     }
-    const scp = ownClaim(claims, 'scp') as string[] | undefined;
-    if (config.kind === 'oidc' && scp) {
-      for (const entry of scp) {
-        scopes.add(entry);
+    if (config.kind === 'oidc' && scp !== undefined) {
+      for (const entry of typeof scp === 'string' ? scp.split(' ') : (scp as string[])) {
+        if (entry) {
+          scopes.add(entry);
+        }
       }
     }
     const username = (ownClaim(claims, 'username') ?? ownClaim(claims, 'cognito:username')) as string | undefined;
     const groups = ownClaim(claims, 'cognito:groups') as string[] | undefined;
-    const token: Writable<VerifiedToken> = { claims, issuer, scopes };
-    if (sub) {
-      token.sub = sub;
-    }
-    if (clientId) {
-      token.clientId = clientId;
-    }
+    const token: Writable<VerifiedToken> = { claims, issuer, sub, clientId: clientId as string, scopes };
     if (tokenUse !== undefined) {
       token.tokenUse = tokenUse;
     }

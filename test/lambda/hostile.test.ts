@@ -274,10 +274,20 @@ const CASES: HostileCase[] = [
   { name: 'a token without exp is unauthorized', expected: 401, reason: 'MISSING_CLAIM', authorization: (ctx) => bearer(access(ctx, { claims: { exp: undefined } })) },
   { name: 'a token without iat is unauthorized', expected: 401, reason: 'MISSING_CLAIM', authorization: (ctx) => bearer(access(ctx, { claims: { iat: undefined } })) },
   { name: 'a token without sub and client_id is unauthorized', expected: 401, reason: ['MISSING_CLAIM', 'WRONG_CLIENT'], authorization: (ctx) => bearer(access(ctx, { claims: { sub: undefined, client_id: undefined } })) },
+  { name: 'a client-credentials token without sub is unauthorized (RFC 9068 section 2.2)', expected: 401, reason: 'MISSING_CLAIM', authorization: (ctx) => bearer(access(ctx, { claims: { sub: undefined } })) },
+  { name: 'an OIDC token without sub is unauthorized', expected: 401, reason: 'MISSING_CLAIM', authorization: (ctx) => bearer(partnerToken(ctx, { claims: { sub: undefined } })) },
+  { name: "an OIDC token naming its client only in 'azp' is unauthorized", expected: 401, reason: 'MISSING_CLAIM', authorization: (ctx) => bearer(partnerToken(ctx, { claims: { client_id: undefined, azp: 'rfc9068-client' } })) },
+  { name: 'a sub one character over the cap is unauthorized, never cut', expected: 401, reason: 'INVALID_CLAIM', authorization: (ctx) => bearer(access(ctx, { claims: { sub: 'a'.repeat(257) } })) },
   { name: 'a token without client_id is unauthorized', expected: 401, reason: ['MISSING_CLAIM', 'WRONG_CLIENT'], authorization: (ctx) => bearer(access(ctx, { claims: { client_id: undefined } })) },
   { name: 'exp as a string is unauthorized', expected: 401, reason: 'INVALID_CLAIM', authorization: (ctx) => bearer(access(ctx, { claims: { exp: String(NOW + 3600) } })) },
   { name: 'iat as a string is unauthorized', expected: 401, reason: 'INVALID_CLAIM', authorization: (ctx) => bearer(access(ctx, { claims: { iat: String(NOW) } })) },
   { name: 'nbf as a string is unauthorized', expected: 401, reason: 'INVALID_CLAIM', authorization: (ctx) => bearer(access(ctx, { claims: { nbf: String(NOW - 10) } })) },
+  // JSON numbers beyond the double range parse to Infinity: such a token would never expire.
+  { name: 'exp 1e309 (Infinity) is unauthorized', expected: 401, reason: 'INVALID_CLAIM', authorization: (ctx) => withClaims(ctx, `${openClaims({ exp: undefined })},"exp":1e309}`) },
+  { name: 'iat -1e309 (-Infinity) is unauthorized', expected: 401, reason: 'INVALID_CLAIM', authorization: (ctx) => withClaims(ctx, `${openClaims({ iat: undefined })},"iat":-1e309}`) },
+  { name: 'nbf -1e309 (-Infinity) is unauthorized', expected: 401, reason: 'INVALID_CLAIM', authorization: (ctx) => withClaims(ctx, `${openClaims()},"nbf":-1e309}`) },
+  { name: 'a token minted to live 30 days is unauthorized while young', expected: 401, reason: 'LIFETIME_TOO_LONG', authorization: (ctx) => bearer(access(ctx, { claims: { exp: NOW + 30 * 86_400 } })) },
+  { name: 'a token minted to live exactly one day is allowed', expected: 200, reason: 'ALLOW', authorization: (ctx) => bearer(access(ctx, { claims: { exp: NOW + 86_400 } })) },
 
   // Issuer: exact, byte for byte.
   issuerLookAlike('trailing slash', `${COGNITO_ISSUER}/`),
@@ -295,6 +305,14 @@ const CASES: HostileCase[] = [
   { name: 'an OIDC token without aud is unauthorized', expected: 401, reason: ['WRONG_AUDIENCE', 'MISSING_CLAIM'], authorization: (ctx) => bearer(partnerToken(ctx, { claims: { aud: undefined } })) },
   { name: "typ 'JWT' where 'at+jwt' is required is unauthorized", expected: 401, reason: 'WRONG_TYP', authorization: (ctx) => bearer(partnerToken(ctx, { header: { typ: 'JWT' } })) },
   { name: 'a missing typ where at+jwt is required is unauthorized', expected: 401, reason: 'WRONG_TYP', authorization: (ctx) => bearer(partnerToken(ctx, { header: { typ: undefined } })) },
+  { name: 'a numeric typ where at+jwt is required is unauthorized', expected: 401, reason: 'MALFORMED_TOKEN', authorization: (ctx) => bearer(partnerToken(ctx, { header: { typ: 7 } })) },
+  // Without a required type (RFC 8725 section 3.11): a correctly signed JWT of another kind is no access token.
+  { name: "typ 'JWT' on a Cognito token (no type required) is allowed", expected: 200, reason: 'ALLOW', authorization: (ctx) => bearer(access(ctx, { header: { typ: 'JWT' } })) },
+  { name: "typ 'dpop+jwt' (a DPoP proof) is unauthorized", expected: 401, reason: 'UNEXPECTED_TYP', authorization: (ctx) => bearer(access(ctx, { header: { typ: 'dpop+jwt' } })) },
+  { name: "typ 'logout+jwt' (a logout token) is unauthorized", expected: 401, reason: 'UNEXPECTED_TYP', authorization: (ctx) => bearer(access(ctx, { header: { typ: 'logout+jwt' } })) },
+  { name: "typ 'secevent+jwt' (a security event token) is unauthorized", expected: 401, reason: 'UNEXPECTED_TYP', authorization: (ctx) => bearer(access(ctx, { header: { typ: 'secevent+jwt' } })) },
+  { name: "typ 'id_token+jwt' is unauthorized", expected: 401, reason: 'UNEXPECTED_TYP', authorization: (ctx) => bearer(access(ctx, { header: { typ: 'id_token+jwt' } })) },
+  { name: 'a typ that is an array is unauthorized', expected: 401, reason: 'MALFORMED_TOKEN', authorization: (ctx) => bearer(access(ctx, { header: { typ: ['JWT'] } })) },
 
   // Scopes: exact, case-sensitive, from `scope` only.
   { name: "scope 'items:readwrite' does not satisfy 'items:read' (403)", expected: 403, reason: 'INSUFFICIENT_SCOPE', authorization: (ctx) => bearer(access(ctx, { scopes: ['items:readwrite'] })) },

@@ -78,6 +78,30 @@ test('happy flow: the clientIds check of an OIDC issuer admits only the listed c
   expect(logs.decisions()[1]?.reason).toBe('WRONG_CLIENT');
 });
 
+test('happy flow: real tokens carry sub and client_id (RFC 9068 section 2.2); the principal is the sub, exactly', async () => {
+  const { gateway, logs } = gatewayFor(trustingIssuer());
+  const token = await issuer.clientCredentialsToken({ scope: 'items:read', resource: TEST_AUDIENCE });
+  const claims = decodePayload(token);
+  expect(claims).toMatchObject({ sub: expect.any(String), client_id: DEFAULT_OIDC_CLIENT.client_id });
+  expect((await gateway.request({ method: 'GET', resource: '/items/{id}', authorization: `Bearer ${token}` })).status).toBe(200);
+  expect(logs.decisions()[0]).toMatchObject({ sub: claims.sub, clientId: DEFAULT_OIDC_CLIENT.client_id });
+});
+
+test("happy flow: without a required typ, real 'at+jwt' tokens are access tokens", async () => {
+  const { gateway, logs } = gatewayFor(trustingIssuer({ requiredTyp: undefined }));
+  const token = await issuer.clientCredentialsToken({ scope: 'items:read', resource: TEST_AUDIENCE });
+  expect((await gateway.request({ method: 'GET', resource: '/items/{id}', authorization: `Bearer ${token}` })).status).toBe(200);
+  expect(logs.decisions()[0]?.reason).toBe('ALLOW');
+});
+
+test("error flow: an issuer whose client claim is set to 'azp' refuses real tokens that name their client in client_id only", async () => {
+  const { gateway, logs } = gatewayFor(trustingIssuer({ clientIdClaim: 'azp' }));
+  const token = await issuer.clientCredentialsToken({ scope: 'items:read', resource: TEST_AUDIENCE });
+  expect(decodePayload(token).azp).toBeUndefined();
+  expect((await gateway.request({ method: 'GET', resource: '/items/{id}', authorization: `Bearer ${token}` })).status).toBe(401);
+  expect(logs.decisions()[0]).toMatchObject({ reason: 'MISSING_CLAIM', clientId: null });
+});
+
 test('error flow: a real token for another resource server is refused with WRONG_AUDIENCE', async () => {
   const { gateway, logs } = gatewayFor(trustingIssuer());
   const token = await issuer.clientCredentialsToken({ scope: 'items:read', resource: OTHER_AUDIENCE });

@@ -4,6 +4,7 @@ import { ConfigError } from '../../../lambda/errors';
 import type { AuthorizerResult } from '../../../lambda/policy';
 import { cognitoIssuerConfig, oidcIssuerConfig, TEST_ROUTES, testConfig } from '../../fixtures/config';
 import { answerProblems, evaluatePolicy, methodArn, requestEvent, tokenEvent, type AuthorizerEvent, type PolicyDecision } from '../../fixtures/events';
+import { decodeExact } from '../../fixtures/encoding';
 import { testKey, type TestKey } from '../../fixtures/keys';
 import { LogCapture } from '../../fixtures/logs';
 import type { DecisionRecord } from '../../../lambda/decision-log';
@@ -68,31 +69,136 @@ describe('answers', () => {
     });
   });
 
-  test('happy flow: a client-credentials token without sub is its client', async () => {
+  test('error flow: a client-credentials token without sub is refused, whatever its client id (RFC 9068 section 2.2)', async () => {
     const logs = new LogCapture();
     const authorizer = createAuthorizer(testConfig([oidcIssuerConfig(PARTNER, { keys: [partner.publicJwk] })]), { now: () => NOW_MS, log: logs.log });
     const token = jwtAccessToken(partner, { issuer: PARTNER, now: NOW, claims: { sub: undefined } });
-    const outcome = await call(authorizer, tokenEvent(`Bearer ${token}`), logs);
+    expect(await call(authorizer, tokenEvent(`Bearer ${token}`), logs)).toMatchObject({ status: 401, reason: 'MISSING_CLAIM', line: { clientId: 'rfc9068-client', sub: null } });
+  });
+});
+
+describe('exact context values', () => {
+  /** Every character the encoding must escape, and a few it must keep. */
+  const HOSTILE = 'a"b\\c%d\r\ne\u0000f\u007fg\u0085h\u200bi\u202ej\u2028k\u2029l\ufeffm\ud800n\udc00o😀p é q';
+  const setup = (overrides: Partial<Parameters<typeof cognitoIssuerConfig>[1]> = {}) => {
+    const logs = new LogCapture();
+    const authorizer = createAuthorizer(testConfig([cognitoIssuerConfig({ keys: [key.publicJwk] }, overrides)]), { now: () => NOW_MS, log: logs.log });
+    return { logs, allow: async (claims: Record<string, unknown>, clientId?: string) => call(authorizer, tokenEvent(bearer({ claims, clientId })), logs) };
+  };
+
+  test('happy flow: two subjects differing only in a character the old sanitizing stripped are two principals', async () => {
+    const { allow } = setup();
+    const pairs: [string, string][] = [
+      ['alice', 'alice\u200b'],
+      ['alice', 'ali\u202ece'],
+      ['u\r\nX-Admin: true', 'uX-Admin: true'],
+      ['bob', 'bob\u0000'],
+      ['a\ud800', 'a'],
+      ['100%', '100%25'],
+    ];
+    for (const [first, second] of pairs) {
+      const a = await allow({ sub: first });
+      const b = await allow({ sub: second });
+      expect([a.status, b.status]).toEqual([200, 200]);
+      expect(a.answer?.principalId).not.toBe(b.answer?.principalId);
+      expect(a.line?.sub).toBe(a.answer?.principalId);
+      expect(b.line?.sub).toBe(b.answer?.principalId);
+    }
+  });
+
+  test('happy flow: an encoded principal decodes to the exact subject', async () => {
+    const { allow } = setup();
+    const sub = 'u\r\nX-Admin: true "quoted" \\ 50% \u202egnp.exe ünïcødé 😀';
+    const { answer } = await allow({ sub });
+    expect(answer?.principalId).toBe('u%0D%0AX-Admin: true %22quoted%22 %5C 50%25 %E2%80%AEgnp.exe ünïcødé 😀');
+    expect(decodeURIComponent(answer!.principalId)).toBe(sub);
+  });
+
+  test('happy flow: a principal made only of control characters is encoded, not emptied', async () => {
+    const { allow } = setup();
+    expect((await allow({ sub: '\u0000\u0001' })).answer?.principalId).toBe('%00%01');
+  });
+
+  test('happy flow: a principal of exactly the cap passes unchanged', async () => {
+    const { allow } = setup();
+    expect((await allow({ sub: 'a'.repeat(256) })).answer?.principalId).toBe('a'.repeat(256));
+  });
+
+  test('error flow: two subjects differing only beyond the cap are refused, never truncated into one principal', async () => {
+    const { allow } = setup();
+    for (const sub of [`${'a'.repeat(256)}x`, `${'a'.repeat(256)}y`, `${'a'.repeat(254)}\u200b`]) {
+      expect(await allow({ sub })).toMatchObject({ status: 401, reason: 'INVALID_CLAIM', line: { sub: null } });
+    }
+  });
+
+  test('error flow: a client id over the cap is refused', async () => {
+    const long = `c${'0'.repeat(256)}`;
+    const { allow } = setup({ clientIds: [long] });
+    expect(await allow({ sub: 'user-1' }, long)).toMatchObject({ status: 401, reason: 'INVALID_CLAIM', line: { clientId: null, sub: 'user-1' } });
+  });
+
+  test('error flow: a username over the cap is refused rather than cut', async () => {
+    const { allow } = setup();
+    expect(await allow({ sub: 'user-1', username: 'a'.repeat(5000) })).toMatchObject({ status: 401, reason: 'INVALID_CLAIM' });
+  });
+
+  test('happy flow: every context value and the principal are safe verbatim inside a JSON string, as in the access log', async () => {
+    const { allow } = setup({ clientIds: [HOSTILE] });
+    const outcome = await allow({ sub: HOSTILE, username: HOSTILE, 'cognito:groups': [HOSTILE, 'ops,dev'], scope: `items:read ${HOSTILE.replace(/ /g, '_')}` }, HOSTILE);
     expect(outcome.status).toBe(200);
-    expect(outcome.answer?.principalId).toBe('rfc9068-client');
-    expect(outcome.answer?.context).toEqual({ sub: '', clientId: 'rfc9068-client', scopes: 'items:read', issuer: PARTNER, tokenUse: '' });
+    const values = [outcome.answer!.principalId, ...Object.values(outcome.answer!.context!)];
+    expect(values).toHaveLength(8);
+    for (const value of values) {
+      // API Gateway puts $context.authorizer.* between quotes as it is: the result must be one JSON string of the same text.
+      expect(JSON.parse(`{"v":"${value}"}`)).toEqual({ v: value });
+      expect(value).not.toMatch(/[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029"\\]/u);
+    }
+    // Exact: every value decodes to the claim, lone surrogates included.
+    expect([outcome.answer!.principalId, outcome.answer!.context.clientId, outcome.answer!.context.username].map(decodeExact)).toEqual([HOSTILE, HOSTILE, HOSTILE]);
+    expect(outcome.answer!.context.groups.split(',').map(decodeExact)).toEqual([HOSTILE, 'ops,dev']);
+    // The decision line holds the same encoded values.
+    expect(outcome.line).toMatchObject({ sub: outcome.answer!.principalId, clientId: outcome.answer!.context!.clientId, scopes: outcome.answer!.context!.scopes });
   });
 
-  test('happy flow: context values from the token are sanitized and capped', async () => {
+  test("happy flow: list items stay whole and distinct: a ',' inside a group and a ' ' inside an scp scope are encoded", async () => {
+    const { allow } = setup();
+    const one = await allow({ 'cognito:groups': ['ops,dev'] });
+    const two = await allow({ 'cognito:groups': ['ops', 'dev'] });
+    expect([one.answer?.context.groups, two.answer?.context.groups]).toEqual(['ops%2Cdev', 'ops,dev']);
+
     const logs = new LogCapture();
-    const authorizer = createAuthorizer(testConfig([cognito()]), { now: () => NOW_MS, log: logs.log });
-    const outcome = await call(authorizer, tokenEvent(bearer({ claims: { sub: 'u\r\nX-Admin: true', username: 'a'.repeat(5000), 'cognito:groups': ['g\u0000'] } })), logs);
-    expect(outcome.answer?.principalId).toBe('uX-Admin: true');
-    expect(outcome.answer?.context.username).toHaveLength(256);
-    expect(outcome.answer?.context.groups).toBe('g');
+    const authorizer = createAuthorizer(testConfig([oidcIssuerConfig(PARTNER, { keys: [partner.publicJwk] })]), { now: () => NOW_MS, log: logs.log });
+    const token = jwtAccessToken(partner, { issuer: PARTNER, now: NOW, claims: { scope: 'items:read', scp: ['a b', 'c'] } });
+    expect((await call(authorizer, tokenEvent(`Bearer ${token}`), logs)).answer?.context.scopes).toBe('items:read a%20b c');
   });
 
-  test('error flow: a principal made only of control characters is refused', async () => {
-    const logs = new LogCapture();
-    const authorizer = createAuthorizer(testConfig([cognitoIssuerConfig({ keys: [key.publicJwk] }, { clientIds: ['\u200b'] })]), { now: () => NOW_MS, log: logs.log });
-    expect(await call(authorizer, tokenEvent(bearer({ claims: { sub: '\u0000\u0001' }, clientId: '\u200b' })), logs)).toMatchObject({ status: 401, reason: 'INVALID_CLAIM' });
+  test('happy flow: lists over their cap drop whole items and say so', async () => {
+    const { allow } = setup();
+    const groups = Array.from({ length: 220 }, (_, i) => `group-${String(i).padStart(3, '0')}`);
+    const scopes = ['items:read', ...Array.from({ length: 220 }, (_, i) => `scope:${String(i).padStart(3, '0')}`)];
+    const outcome = await allow({ 'cognito:groups': groups, scope: scopes.join(' ') });
+    expect(outcome.status).toBe(200);
+    const context = outcome.answer!.context;
+    const keptGroups = context.groups.split(',');
+    expect(context.groups.length).toBeLessThanOrEqual(2048);
+    expect(keptGroups).toEqual(groups.slice(0, keptGroups.length));
+    expect(keptGroups.length).toBeLessThan(groups.length);
+    const keptScopes = context.scopes.split(' ');
+    expect(keptScopes).toEqual(scopes.slice(0, keptScopes.length));
+    expect(context).toMatchObject({ groupsTruncated: 'true', scopesTruncated: 'true' });
+    expect(outcome.line).toMatchObject({ scopes: context.scopes, scopesTruncated: true });
   });
 
+  test('happy flow: lists within their cap carry no truncation flag', async () => {
+    const { allow } = setup();
+    const { answer, line } = await allow({ 'cognito:groups': ['admins'] });
+    expect(answer?.context).not.toHaveProperty('groupsTruncated');
+    expect(answer?.context).not.toHaveProperty('scopesTruncated');
+    expect(line).not.toHaveProperty('scopesTruncated');
+  });
+});
+
+describe('answers, continued', () => {
   test('default secure api: the token-scoped policy allows readable routes and denies the rest explicitly', async () => {
     const logs = new LogCapture();
     const authorizer = createAuthorizer(testConfig([cognito()]), { now: () => NOW_MS, log: logs.log });

@@ -57,7 +57,7 @@ describe('parseConfig', () => {
       version: 1,
       issuers: [
         { ...COGNITO, algorithms: ['RS256', 'ES256'], jwksUri: 'https://keys.example.com/jwks.json?v=2' },
-        { ...OIDC, algorithms: ['EdDSA', 'PS256'], clientIds: ['svc'], requiredTyp: 'application/at+jwt' },
+        { ...OIDC, algorithms: ['EdDSA', 'PS256'], clientIds: ['svc'], clientIdClaim: 'azp', requiredTyp: 'application/at+jwt' },
         { kind: 'oidc', issuer: 'http://127.0.0.1:8080/realm', audienceCheck: false, keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc_-', kid: 'k1', use: 'sig' }], algorithms: ['EdDSA'] },
       ],
       routes: [
@@ -67,16 +67,19 @@ describe('parseConfig', () => {
       ],
       clockSkewSeconds: 0,
       maxTokenAgeSeconds: 3600,
+      maxTokenLifetimeSeconds: 7200,
       keys: { fetchTimeoutMs: 800, maxAgeSeconds: 600, cooldownSeconds: 10, graceSeconds: 0 },
       cacheKeyScope: 'route',
     };
-    expect(parseConfig(config)).toMatchObject({ clockSkewSeconds: 0, maxTokenAgeSeconds: 3600, cacheKeyScope: 'route', keys: config.keys });
+    const parsed = parseConfig(config);
+    expect(parsed).toMatchObject({ clockSkewSeconds: 0, maxTokenAgeSeconds: 3600, maxTokenLifetimeSeconds: 7200, cacheKeyScope: 'route', keys: config.keys });
+    expect(parsed.issuers[1].clientIdClaim).toBe('azp');
   });
 
   test.each<[string, unknown, string]>([
     ['a non-object', [], 'configuration: must be a JSON object (received: [])'],
-    ['an unknown top-level key', base({ issuer: 'x' }), 'issuer: unknown setting; expected one of version, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, keys, cacheKeyScope (received: "x")'],
-    ['a __proto__ key from JSON', JSON.parse('{"version":1,"issuers":[],"routes":[],"__proto__":{"admin":true}}'), '__proto__: unknown setting; expected one of version, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, keys, cacheKeyScope (received: {"admin":true})'],
+    ['an unknown top-level key', base({ issuer: 'x' }), 'issuer: unknown setting; expected one of version, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, maxTokenLifetimeSeconds, keys, cacheKeyScope (received: "x")'],
+    ['a __proto__ key from JSON', JSON.parse('{"version":1,"issuers":[],"routes":[],"__proto__":{"admin":true}}'), '__proto__: unknown setting; expected one of version, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, maxTokenLifetimeSeconds, keys, cacheKeyScope (received: {"admin":true})'],
     ['another version', base({ version: 2 }), 'version: must be 1 (received: 2)'],
     ['no issuers', base({ issuers: [] }), 'issuers: must be a non-empty array of at most 20 issuers (received: [])'],
     ['routes that are not an array', base({ routes: {} }), 'routes: must be an array of at most 1000 routes (received: {})'],
@@ -84,6 +87,9 @@ describe('parseConfig', () => {
     ['a negative skew', base({ clockSkewSeconds: -1 }), 'clockSkewSeconds: must be an integer from 0 to 300 seconds (received: -1)'],
     ['a fractional skew', base({ clockSkewSeconds: 1.5 }), 'clockSkewSeconds: must be an integer from 0 to 300 seconds (received: 1.5)'],
     ['a zero token age', base({ maxTokenAgeSeconds: 0 }), 'maxTokenAgeSeconds: must be an integer from 1 to 31536000 seconds (received: 0)'],
+    ['a zero token lifetime', base({ maxTokenLifetimeSeconds: 0 }), 'maxTokenLifetimeSeconds: must be an integer from 1 to 31536000 seconds (received: 0)'],
+    ['a token lifetime over a year', base({ maxTokenLifetimeSeconds: 31_536_001 }), 'maxTokenLifetimeSeconds: must be an integer from 1 to 31536000 seconds (received: 31536001)'],
+    ['a token lifetime as a string', base({ maxTokenLifetimeSeconds: '86400' }), 'maxTokenLifetimeSeconds: must be an integer from 1 to 31536000 seconds (received: "86400")'],
     ['an unknown key option', base({ keys: { ttl: 5 } }), 'keys.ttl: unknown setting; expected one of fetchTimeoutMs, maxAgeSeconds, cooldownSeconds, graceSeconds (received: 5)'],
     ['a fetch timeout above 10 s', base({ keys: { fetchTimeoutMs: 30000 } }), 'keys.fetchTimeoutMs: must be an integer from 100 to 10000 milliseconds (received: 30000)'],
     ['an unknown cache key scope', base({ cacheKeyScope: 'method' }), "cacheKeyScope: must be 'token' or 'route' (received: \"method\")"],
@@ -92,7 +98,7 @@ describe('parseConfig', () => {
   });
 
   test.each<[string, Record<string, unknown>, string]>([
-    ['an unknown issuer setting', { audience: 'x' }, 'issuers[1].audience: unknown setting; expected one of kind, issuer, algorithms, jwksUri, discovery, keys, clientIds, audiences, audienceCheck, requiredTyp (received: "x")'],
+    ['an unknown issuer setting', { audience: 'x' }, 'issuers[1].audience: unknown setting; expected one of kind, issuer, algorithms, jwksUri, discovery, keys, clientIds, clientIdClaim, audiences, audienceCheck, requiredTyp (received: "x")'],
     ['an unknown kind', { kind: 'saml' }, "issuers[1].kind: must be 'cognito' or 'oidc' (received: \"saml\")"],
     ['an http issuer', { issuer: 'http://login.example.com' }, 'issuers[1].issuer: must be an https URL (http only for localhost or 127.0.0.1) without credentials, query or fragment (received: "http://login.example.com")'],
     ['an issuer with a query', { issuer: 'https://login.example.com/?tenant=a' }, 'issuers[1].issuer: must be an https URL (http only for localhost or 127.0.0.1) without credentials, query or fragment (received: "https://login.example.com/?tenant=a")'],
@@ -110,6 +116,7 @@ describe('parseConfig', () => {
     ['empty audiences', { audiences: [] }, 'issuers[1].audiences: must be a non-empty array of at most 100 strings (received: [])'],
     ['audiences with the check off', { audienceCheck: false }, 'issuers[1].audiences: must be omitted when audienceCheck is false (received: ["https://api.example.com"])'],
     ['a required typ that is not a media type', { requiredTyp: 'at jwt' }, "issuers[1].requiredTyp: must be a media type such as 'at+jwt' (received: \"at jwt\")"],
+    ['an unknown client id claim', { clientIdClaim: 'appid' }, 'issuers[1].clientIdClaim: must be one of client_id, azp, cid (received: "appid")'],
     ['an empty client id', { clientIds: [''] }, 'issuers[1].clientIds[0]: must be a non-empty string of at most 1024 characters (received: "")'],
   ])('throws when an oidc issuer has %s', (_name, overrides, message) => {
     expect(configError(issuer(overrides)).message).toBe(message);
@@ -118,6 +125,7 @@ describe('parseConfig', () => {
   test.each<[string, Record<string, unknown>, string]>([
     ['no client ids', { clientIds: undefined }, "issuers[0].clientIds: required for a 'cognito' issuer: a non-empty array of app client ids (received: undefined)"],
     ['audiences', { audiences: ['x'] }, "issuers[0].audiences: not used by a 'cognito' issuer: Cognito access tokens carry no aud; list app clients in clientIds (received: [\"x\"])"],
+    ['a client id claim', { clientIdClaim: 'azp' }, "issuers[0].clientIdClaim: not used by a 'cognito' issuer: its tokens always carry client_id (received: \"azp\")"],
     ['an audience check setting', { audienceCheck: false }, "issuers[0].audienceCheck: not used by a 'cognito' issuer: its tokens are checked by client_id (received: false)"],
   ])('throws when a cognito issuer has %s', (_name, overrides, message) => {
     expect(configError(base({ issuers: [{ ...COGNITO, ...overrides }] })).message).toBe(message);

@@ -1,5 +1,7 @@
 import { createAuthorizer } from '../../../lambda/authorizer';
-import { formatDecision, levelFor, ReasonCode, sanitizeText, type DecisionRecord } from '../../../lambda/decision-log';
+import fc from 'fast-check';
+import { encodeList, encodeSingle, encodeText, formatDecision, levelFor, ReasonCode, sanitizeText, type DecisionRecord } from '../../../lambda/decision-log';
+import { decodeExact } from '../../fixtures/encoding';
 import { cognitoIssuerConfig, testConfig } from '../../fixtures/config';
 import { requestEvent, tokenEvent } from '../../fixtures/events';
 import { testKey, type TestKey } from '../../fixtures/keys';
@@ -33,8 +35,8 @@ describe('ReasonCode', () => {
     expect(Object.entries(ReasonCode).every(([k, v]) => k === v)).toBe(true);
     expect(Object.keys(ReasonCode)).toEqual([
       'ALLOW', 'MISSING_TOKEN', 'MALFORMED_TOKEN', 'TOKEN_TOO_LARGE', 'UNSUPPORTED_ALG', 'FORBIDDEN_HEADER', 'UNKNOWN_ISSUER', 'UNKNOWN_KID',
-      'KEYS_UNAVAILABLE', 'BAD_SIGNATURE', 'EXPIRED', 'NOT_YET_VALID', 'ISSUED_IN_FUTURE', 'TOO_OLD', 'WRONG_AUDIENCE', 'WRONG_CLIENT',
-      'WRONG_TOKEN_USE', 'WRONG_TYP', 'MISSING_CLAIM', 'INVALID_CLAIM', 'INSUFFICIENT_SCOPE', 'CONDITION_FAILED', 'CUSTOM_CHECK_FAILED',
+      'KEYS_UNAVAILABLE', 'BAD_SIGNATURE', 'EXPIRED', 'NOT_YET_VALID', 'ISSUED_IN_FUTURE', 'TOO_OLD', 'LIFETIME_TOO_LONG', 'WRONG_AUDIENCE',
+      'WRONG_CLIENT', 'WRONG_TOKEN_USE', 'WRONG_TYP', 'UNEXPECTED_TYP', 'MISSING_CLAIM', 'INVALID_CLAIM', 'INSUFFICIENT_SCOPE', 'CONDITION_FAILED', 'CUSTOM_CHECK_FAILED',
       'NO_ROUTE', 'MALFORMED_EVENT', 'CONFIG_ERROR', 'INTERNAL_ERROR',
     ]);
   });
@@ -70,6 +72,94 @@ describe('sanitizeText', () => {
   test('formatDecision writes one line whatever the values hold', () => {
     const record: DecisionRecord = { level: 'info', msg: 'authorizer decision', requestId: 'a\nb', route: null, decision: 'deny', reason: 'NO_ROUTE', issuer: null, sub: null, clientId: null, scopes: null, latencyMs: 1 };
     expect(formatDecision(record).split('\n')).toHaveLength(1);
+  });
+});
+
+describe('encodeText', () => {
+  test.each<[string, string, string]>([
+    ['a plain value', 'alice', 'alice'],
+    ['printable ASCII with spaces and punctuation', "a b:c/d{e}[f]'g'<h>", "a b:c/d{e}[f]'g'<h>"],
+    ['the escape character itself', '100%', '100%25'],
+    ['a value that looks encoded', '%41', '%2541'],
+    ['a quote and a backslash', 'a"b\\c', 'a%22b%5Cc'],
+    ['CR and LF', 'alice\r\n{"decision":"allow"}', 'alice%0D%0A{%22decision%22:%22allow%22}'],
+    ['C0, DEL and C1 controls', 'a\u0000b\u001bc\u007fd\u0085e', 'a%00b%1Bc%7Fd%C2%85e'],
+    ['bidi overrides and zero-width characters', 'admin\u202egnp.exe\u200b', 'admin%E2%80%AEgnp.exe%E2%80%8B'],
+    ['a byte order mark and a soft hyphen', '\ufeffa\u00adb', '%EF%BB%BFa%C2%ADb'],
+    ['line and paragraph separators', 'a\u2028b\u2029c', 'a%E2%80%A8b%E2%80%A9c'],
+    ['a lone high surrogate', 'a\ud800b', 'a%ED%A0%80b'],
+    ['a lone low surrogate', 'a\udfffb', 'a%ED%BF%BFb'],
+    ['a format character outside the BMP (a tag)', 'x\u{e0041}', 'x%F3%A0%81%81'],
+    ['letters, emoji and symbols, which stay', 'ünïcødé 😀 ∑ 日本', 'ünïcødé 😀 ∑ 日本'],
+  ])('%s', (_name, value, expected) => {
+    expect(encodeText(value)).toBe(expected);
+    expect(decodeExact(encodeText(value))).toBe(value);
+  });
+
+  test('the common case returns its input without a scan', () => {
+    const value = '4example5client6id7abcdefg';
+    expect(encodeText(value)).toBe(value);
+  });
+
+  test('property: distinct values stay distinct, decode exactly, and are safe inside a JSON string', () => {
+    const text = fc.string({ unit: fc.oneof(fc.constantFrom('%', '"', '\\', '\n', '\u0000', '\u202e', '\u2028', '\ud800', '\udc00', 'a', ' ', ','), fc.constantFrom('2', '5', 'A', 'B'), fc.integer({ min: 0, max: 0xffff }).map((u) => String.fromCharCode(u)), fc.integer({ min: 0x10000, max: 0x10ffff }).map((cp) => String.fromCodePoint(cp))) });
+    fc.assert(
+      fc.property(text, text, (a, b) => {
+        const [ea, eb] = [encodeText(a), encodeText(b)];
+        expect(ea === eb).toBe(a === b);
+        expect(decodeExact(ea)).toBe(a);
+        expect(JSON.parse(`"${ea}"`)).toBe(ea);
+        expect(ea).not.toMatch(/[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029"\\]/u);
+      }),
+      { numRuns: 3000, seed: 20301501 },
+    );
+  });
+
+  test('a separator inside a list item is encoded too', () => {
+    expect(encodeText('ops,dev', ',')).toBe('ops%2Cdev');
+    expect(encodeText('a b', ' ')).toBe('a%20b');
+    expect(encodeText('a b', ',')).toBe('a b');
+  });
+});
+
+describe('encodeSingle', () => {
+  test('a value is exact or absent: over the cap it is null, never cut', () => {
+    expect(encodeSingle('x'.repeat(256))).toBe('x'.repeat(256));
+    expect(encodeSingle('x'.repeat(257))).toBeNull();
+    // The cap applies to the encoded value: 100 zero-width spaces are 900 characters once encoded.
+    expect(encodeSingle('\u200b'.repeat(100))).toBeNull();
+    expect(encodeSingle(42)).toBeNull();
+    expect(encodeSingle(undefined)).toBeNull();
+  });
+});
+
+describe('encodeList', () => {
+  test('distinct lists give distinct values', () => {
+    expect(encodeList(['ops,dev'], ',', 100).value).not.toBe(encodeList(['ops', 'dev'], ',', 100).value);
+    expect(encodeList(['a b'], ' ', 100).value).not.toBe(encodeList(['a', 'b'], ' ', 100).value);
+  });
+
+  test('drops whole items once the cap is reached, and says so', () => {
+    expect(encodeList(['aaaa', 'bbbb', 'cccc'], ' ', 9)).toEqual({ value: 'aaaa bbbb', truncated: true });
+    expect(encodeList(['aaaa', 'bbbb', 'cccc'], ' ', 13)).toEqual({ value: 'aaaa bbbb', truncated: true });
+    expect(encodeList(['aaaa', 'bbbb', 'cccc'], ' ', 14)).toEqual({ value: 'aaaa bbbb cccc', truncated: false });
+    expect(encodeList(['x'.repeat(20), 'b'], ' ', 10)).toEqual({ value: '', truncated: true });
+  });
+
+  test('leaves empty items out', () => {
+    expect(encodeList(['', 'a', '', 'b'], ',', 100)).toEqual({ value: 'a,b', truncated: false });
+  });
+
+  test('property: the items of a list come back exactly, in order', () => {
+    const item = fc.string({ minLength: 1, unit: fc.constantFrom('a', ',', ' ', '%', '"', '\u2028', '\ud800', 'é') });
+    fc.assert(
+      fc.property(fc.array(item, { maxLength: 8 }), (items) => {
+        const { value, truncated } = encodeList(items, ',', 10_000);
+        expect(truncated).toBe(false);
+        expect(value === '' ? [] : value.split(',').map(decodeExact)).toEqual(items);
+      }),
+      { numRuns: 1000, seed: 20301502 },
+    );
   });
 });
 
@@ -120,12 +210,12 @@ describe('decision lines', () => {
     expect(logs.lines.join('\n')).not.toContain('evil.example');
   });
 
-  test('error flow: a token rejected after its signature verified names its sanitized subject', async () => {
+  test('error flow: a token rejected after its signature verified names its encoded subject', async () => {
     const { logs, handle } = setup();
     const authorization = `Bearer ${cognitoAccessToken(key, { now: NOW - 7200, claims: { sub: 'user\n{"decision":"allow"}' } })}`;
     await handle(authorization);
     expect(logs.lines).toHaveLength(1);
-    expect(logs.decisions()[0]).toMatchObject({ reason: 'EXPIRED', sub: 'user{"decision":"allow"}', issuer: COGNITO_ISSUER });
+    expect(logs.decisions()[0]).toMatchObject({ reason: 'EXPIRED', sub: 'user%0A{%22decision%22:%22allow%22}', issuer: COGNITO_ISSUER });
     expect(findLeaks(logs.lines, [authorization])).toEqual([]);
   });
 

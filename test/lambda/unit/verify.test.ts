@@ -11,6 +11,8 @@ const NOW = NOW_MS / 1000;
 const COGNITO_ISS = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Verify1';
 const OIDC_ISS = 'https://login.example.test/realms/api';
 const EDDSA_ISS = 'https://edge.example.test';
+const OKTA_ISS = 'https://okta.example.test/oauth2/default';
+const ENTRA_ISS = 'https://login.microsoftonline.example.test/tenant-1/v2.0';
 
 let rsa: TestKey;
 let rsaOther: TestKey;
@@ -25,15 +27,18 @@ function issuers(): IssuerConfig[] {
   return [
     { kind: 'cognito', issuer: COGNITO_ISS, clientIds: ['app-client'], keys: [rsa.publicJwk] },
     { kind: 'oidc', issuer: OIDC_ISS, algorithms: ['ES256'], audiences: ['https://api.example.test'], requiredTyp: 'at+jwt', keys: [ec.publicJwk] },
-    { kind: 'oidc', issuer: EDDSA_ISS, algorithms: ['EdDSA'], audienceCheck: false, clientIds: ['edge-client'], keys: [ed.publicJwk] },
+    { kind: 'oidc', issuer: EDDSA_ISS, algorithms: ['EdDSA'], audienceCheck: false, clientIds: ['edge-client'], clientIdClaim: 'azp', keys: [ed.publicJwk] },
+    // Okta names the client in `cid` and sends `scp` as an array; Entra ID names it in `azp`. No typ required.
+    { kind: 'oidc', issuer: OKTA_ISS, algorithms: ['EdDSA'], audiences: ['api://default'], clientIdClaim: 'cid', keys: [ed.publicJwk] },
+    { kind: 'oidc', issuer: ENTRA_ISS, algorithms: ['EdDSA'], audiences: ['api://orders'], clientIdClaim: 'azp', keys: [ed.publicJwk] },
   ];
 }
 
-function verifier(options: { clockSkewSeconds?: number; maxTokenAgeSeconds?: number } = {}): TokenVerifier {
+function verifier(options: { clockSkewSeconds?: number; maxTokenAgeSeconds?: number; maxTokenLifetimeSeconds?: number } = {}): TokenVerifier {
   const keyOptions = { fetch: () => Promise.reject(new Error('no network in unit tests')), now: () => NOW_MS, fetchTimeoutMs: 100, maxAgeSeconds: 900, cooldownSeconds: 30, graceSeconds: 3600 };
   return new TokenVerifier(
     issuers().map((config) => ({ config, algorithms: config.algorithms ?? ['RS256'], keySet: createKeySet(config, keyOptions) })),
-    { clockSkewSeconds: options.clockSkewSeconds ?? 60, maxTokenAgeSeconds: options.maxTokenAgeSeconds, now: () => NOW_MS },
+    { clockSkewSeconds: options.clockSkewSeconds ?? 60, maxTokenAgeSeconds: options.maxTokenAgeSeconds, maxTokenLifetimeSeconds: options.maxTokenLifetimeSeconds, now: () => NOW_MS },
   );
 }
 
@@ -262,11 +267,23 @@ describe('TokenVerifier with OIDC issuers (ES256, EdDSA)', () => {
     ['no audience', { aud: undefined }, { typ: 'at+jwt' }, 'MISSING_CLAIM'],
     ["typ 'JWT'", {}, { typ: 'JWT' }, 'WRONG_TYP'],
     ['no typ', {}, {}, 'WRONG_TYP'],
-    ['scp that is a string', { scp: 'parts:read' as unknown as string[] }, { typ: 'at+jwt' }, 'INVALID_CLAIM'],
+    ['scp that is a number', { scp: 7 as unknown as string[] }, { typ: 'at+jwt' }, 'INVALID_CLAIM'],
+    ['scp that is an object', { scp: { 0: 'parts:read' } as unknown as string[] }, { typ: 'at+jwt' }, 'INVALID_CLAIM'],
+    ['scp holding a number', { scp: ['parts:read', 7] as unknown as string[] }, { typ: 'at+jwt' }, 'INVALID_CLAIM'],
+    ['no sub (RFC 9068 section 2.2)', { sub: undefined }, { typ: 'at+jwt' }, 'MISSING_CLAIM'],
+    ['no client_id (RFC 9068 section 2.2)', { client_id: undefined }, { typ: 'at+jwt' }, 'MISSING_CLAIM'],
+    ['an empty client_id', { client_id: '' }, { typ: 'at+jwt' }, 'INVALID_CLAIM'],
+    ["typ 'at+jwt' as a number", {}, { typ: 7 }, 'MALFORMED_TOKEN'],
     ['an audience array with a number', { aud: ['https://api.example.test', 7 as unknown as string] }, { typ: 'at+jwt' }, 'INVALID_CLAIM'],
     ['neither sub nor client_id', { sub: undefined, client_id: undefined }, { typ: 'at+jwt' }, 'MISSING_CLAIM'],
   ])('error flow: %s is rejected', async (_name, overrides, header, reason) => {
     expect((await tokenRejection(await sign(ec, oidcClaims(overrides), header))).reason).toBe(reason);
+  });
+
+  test("error flow: a token naming its client only in 'azp' is missing 'client_id' where the issuer names no other claim", async () => {
+    const error = await tokenRejection(await sign(ec, oidcClaims({ client_id: undefined, azp: 'svc-client' }), { typ: 'at+jwt' }));
+    expect(error.reason).toBe('MISSING_CLAIM');
+    expect(error.message).toBe("the token has no 'client_id'");
   });
 
   test('error flow: a client outside clientIds is rejected', async () => {
@@ -280,5 +297,124 @@ describe('TokenVerifier with OIDC issuers (ES256, EdDSA)', () => {
     expect(foreignKid).toBeInstanceOf(KeyNotFoundError);
     // The EdDSA issuer's kid, but an ES256 signature by another issuer's key.
     expect((await tokenRejection(signJws(ec, { alg: 'EdDSA', kid: ed.kid }, claims, { signingAlg: 'ES256' }))).reason).toBe('BAD_SIGNATURE');
+  });
+});
+
+describe('TokenVerifier: finite times and a bounded lifetime', () => {
+  /** A Cognito token whose payload is exactly `json` (JSON.stringify cannot write 1e309). */
+  const rawToken = (json: string): string => signJws(rsa, { alg: 'RS256', kid: rsa.kid }, new RawJson(json));
+  const withTime = (name: string, literal: string): string => {
+    const claims = JSON.stringify(cognitoClaims({ [name]: undefined }));
+    return rawToken(`${claims.slice(0, -1)},"${name}":${literal}}`);
+  };
+
+  test.each<[string, string, string]>([
+    ['exp', '1e309', 'Infinity never expires'],
+    ['iat', '-1e309', 'an iat of -Infinity would pass every age check'],
+    ['nbf', '-1e309', 'an nbf of -Infinity'],
+    ['exp', '1.7976931348623157e309', 'a larger overflow'],
+  ])("error flow: '%s' %s is not a finite number (%s)", async (name, literal) => {
+    expect(Number.isFinite(JSON.parse(literal))).toBe(false);
+    const error = await tokenRejection(withTime(name, literal));
+    expect(error.reason).toBe('INVALID_CLAIM');
+    expect(error.message).toBe(`the token '${name}' is not a finite number`);
+  });
+
+  test('happy flow: the largest finite exp within the lifetime cap is a number like any other', async () => {
+    await expect(verifier().verify(withTime('exp', String(NOW - 10 + 86_400)))).resolves.toBeDefined();
+  });
+
+  test('happy flow: by default a token may live one day (Cognito access tokens live at most one day)', async () => {
+    await expect(verifier().verify(await sign(rsa, cognitoClaims({ iat: NOW - 10, exp: NOW - 10 + 86_400 })))).resolves.toBeDefined();
+  });
+
+  test('error flow: by default a token minted to live one day and a second is refused, however young', async () => {
+    const error = await tokenRejection(await sign(rsa, cognitoClaims({ iat: NOW - 10, exp: NOW - 10 + 86_401 })));
+    expect(error.reason).toBe('LIFETIME_TOO_LONG');
+    expect(error.verifiedClaims?.sub).toBe('user-123');
+  });
+
+  test('error flow: a token minted to live ten years is refused (exp far in the future)', async () => {
+    expect((await tokenRejection(await sign(rsa, cognitoClaims({ exp: NOW + 10 * 365 * 86_400 })))).reason).toBe('LIFETIME_TOO_LONG');
+  });
+
+  test('error flow: maxTokenLifetimeSeconds sets the cap', async () => {
+    const v = verifier({ maxTokenLifetimeSeconds: 3600 });
+    await expect(v.verify(await sign(rsa, cognitoClaims({ iat: NOW, exp: NOW + 3600 })))).resolves.toBeDefined();
+    expect((await tokenRejection(await sign(rsa, cognitoClaims({ iat: NOW, exp: NOW + 3601 })), v)).reason).toBe('LIFETIME_TOO_LONG');
+  });
+});
+
+describe('TokenVerifier: typ without a required type (RFC 8725 section 3.11)', () => {
+  test.each<[string, unknown]>([
+    ['no typ', undefined],
+    ["'JWT'", 'JWT'],
+    ["'jwt'", 'jwt'],
+    ["'application/jwt'", 'application/jwt'],
+    ["'at+jwt'", 'at+jwt'],
+    ["'AT+JWT'", 'AT+JWT'],
+    ["'application/at+jwt'", 'application/at+jwt'],
+  ])('happy flow: %s is an access token type', async (_name, typ) => {
+    await expect(verifier().verify(await sign(rsa, cognitoClaims(), { typ }))).resolves.toBeDefined();
+  });
+
+  test.each(['dpop+jwt', 'logout+jwt', 'secevent+jwt', 'id_token+jwt', 'application/dpop+jwt', 'DPoP+JWT', 'JOSE', 'JWS', 'token-introspection+jwt', ''])(
+    "error flow: typ '%s' names another kind of JWT and is refused",
+    async (typ) => {
+      const error = await tokenRejection(await sign(rsa, cognitoClaims(), { typ }));
+      expect(error.reason).toBe('UNEXPECTED_TYP');
+      expect(error.verifiedClaims).toBeUndefined();
+    },
+  );
+
+  test.each<[string, unknown]>([
+    ['a number', 1],
+    ['an array', ['JWT']],
+    ['null', null],
+    ['an object', { media: 'at+jwt' }],
+  ])('error flow: a typ that is %s is malformed', async (_name, typ) => {
+    expect((await tokenRejection(signJws(rsa, { alg: 'RS256', kid: rsa.kid, typ }, cognitoClaims()))).reason).toBe('MALFORMED_TOKEN');
+  });
+});
+
+describe('TokenVerifier: sub and the client claim are required', () => {
+  const edClaims = (iss: string, aud: string, overrides: JWTPayload = {}): JWTPayload => ({ iss, aud, sub: 'user-9', iat: NOW, exp: NOW + 300, ...overrides });
+
+  test.each<[string, JWTPayload, string]>([
+    ['a Cognito client-credentials token without sub', { sub: undefined }, 'MISSING_CLAIM'],
+    ['a Cognito token with an empty sub', { sub: '' }, 'INVALID_CLAIM'],
+  ])('error flow: %s is refused', async (_name, overrides, reason) => {
+    expect((await tokenRejection(await sign(rsa, cognitoClaims(overrides)))).reason).toBe(reason);
+  });
+
+  test("happy flow: an Okta-style token names its client in 'cid' and its scopes in an 'scp' array", async () => {
+    const verified = await verifier().verify(await sign(ed, edClaims(OKTA_ISS, 'api://default', { cid: '0oa1okta', scp: ['catalog.read', 'openid'] })));
+    expect(verified).toMatchObject({ sub: 'user-9', clientId: '0oa1okta' });
+    expect([...verified.scopes]).toEqual(['catalog.read', 'openid']);
+  });
+
+  test("happy flow: an Entra-style token names its client in 'azp' and its scopes in a space-separated 'scp' string", async () => {
+    const verified = await verifier().verify(await sign(ed, edClaims(ENTRA_ISS, 'api://orders', { azp: 'entra-app', scp: 'Orders.Read  Orders.Write' })));
+    expect(verified.clientId).toBe('entra-app');
+    expect([...verified.scopes]).toEqual(['Orders.Read', 'Orders.Write']);
+  });
+
+  test("error flow: the configured client claim is the only one: 'client_id' does not stand in for a missing 'cid'", async () => {
+    const error = await tokenRejection(await sign(ed, edClaims(OKTA_ISS, 'api://default', { client_id: '0oa1okta' })));
+    expect(error.reason).toBe('MISSING_CLAIM');
+    expect(error.message).toBe("the token has no 'cid'");
+  });
+
+  test.each<[string, unknown]>([
+    ['a number', 7],
+    ['an array', ['entra-app']],
+    ['an empty string', ''],
+  ])("error flow: an 'azp' client claim that is %s is invalid", async (_name, azp) => {
+    expect((await tokenRejection(await sign(ed, edClaims(ENTRA_ISS, 'api://orders', { azp } as JWTPayload)))).reason).toBe('INVALID_CLAIM');
+  });
+
+  test("happy flow: a Cognito token's 'scp' grants nothing (Cognito scopes are in 'scope' only)", async () => {
+    const verified = await verifier().verify(await sign(rsa, cognitoClaims({ scope: 'items:read', scp: 'admin' })));
+    expect([...verified.scopes]).toEqual(['items:read']);
   });
 });
