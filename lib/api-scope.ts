@@ -1,5 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import { CONFIG_LIMITS, isScopeToken } from '../lambda/config';
 import { SecureApiValidationError, describeValue } from './errors';
 
 // RFC 6749 §3.3 scope-token (%x21 / %x23-5B / %x5D-7E) minus '/', which Cognito reserves as the
@@ -86,4 +87,36 @@ export class ApiScope {
   public toString(): string {
     return this.fullName;
   }
+}
+
+/**
+ * A scope a route requires: an {@link ApiScope} of a Cognito resource server (or any issuer that prefixes
+ * scopes with a resource server identifier), or the scope exactly as another issuer writes it into `scope`
+ * or `scp`, e.g. `'catalog.read'` (Okta, Auth0) or `'Orders.Read'` (Microsoft Entra ID).
+ */
+export type RouteScope = ApiScope | string;
+
+/**
+ * The scope token a route requires, as it appears in access tokens.
+ *
+ * @param prop the prop being validated, for the message (e.g. `scopes[1]`)
+ * @param scope an `ApiScope`, or a scope as written in tokens
+ * @returns the scope token
+ * @throws SecureApiValidationError when a string is a deploy-time token or not an RFC 6749 scope token
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.3
+ */
+export function scopeToken(prop: string, scope: RouteScope): string {
+  if (scope instanceof ApiScope) {
+    return scope.fullName;
+  }
+  if (Token.isUnresolved(scope)) {
+    // The route table is compiled into the authorizer bundle at synth, where tokens cannot be resolved.
+    throw new SecureApiValidationError(`'${prop}' must be a literal string, not a deploy-time token (received: ${describeValue(scope)})`);
+  }
+  if (!isScopeToken(scope)) {
+    throw new SecureApiValidationError(
+      `'${prop}' must be an RFC 6749 scope token: 1-${CONFIG_LIMITS.stringLength} printable ASCII characters without spaces, quotes or backslashes (received: ${describeValue(scope)})`,
+    );
+  }
+  return scope;
 }

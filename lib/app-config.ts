@@ -3,7 +3,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { JwsAlgorithm } from '../lambda/config-types';
-import { SUPPORTED_ALGORITHMS } from '../lambda/config';
+import { CLIENT_ID_CLAIMS, SUPPORTED_ALGORITHMS } from '../lambda/config';
 import { domainPrefixProblem, redirectUrlProblem } from './cognito-oauth';
 import { SECURE_API_STACK_DEFAULTS } from './defaults';
 import { SecureApiValidationError } from './errors';
@@ -108,7 +108,7 @@ const WAF_KEYS: ReadonlyArray<keyof WafContext> = [
   'logAllRequests',
 ];
 const ISSUER_KEYS: ReadonlyArray<keyof ExternalIssuerContext> = [
-  'issuerUrl', 'audiences', 'audienceCheck', 'jwksUri', 'discovery', 'algorithms', 'requiredTyp', 'clientIds',
+  'issuerUrl', 'audiences', 'audienceCheck', 'jwksUri', 'discovery', 'algorithms', 'requiredTyp', 'clientIds', 'clientIdClaim',
 ];
 const FEATURE_PLANS: Readonly<Record<string, cognito.FeaturePlan>> = {
   ESSENTIALS: cognito.FeaturePlan.ESSENTIALS,
@@ -341,6 +341,10 @@ function parseIssuers(key: string, raw: unknown): TokenIssuer[] | undefined {
       }
     });
     const requiredTyp = optionalString(at('requiredTyp'), issuer.requiredTyp, /^[\x21-\x7E]{1,64}$/, 'must be a media type such as "at+jwt"');
+    const clientIdClaim = issuer.clientIdClaim;
+    if (clientIdClaim !== undefined && !CLIENT_ID_CLAIMS.includes(clientIdClaim)) {
+      throw invalid(at('clientIdClaim'), `must be one of ${CLIENT_ID_CLAIMS.join(', ')}`, clientIdClaim);
+    }
     return TokenIssuer.oidc(omitUndefined({
       issuerUrl: issuer.issuerUrl,
       audiences,
@@ -350,6 +354,7 @@ function parseIssuers(key: string, raw: unknown): TokenIssuer[] | undefined {
       algorithms: algorithms as JwsAlgorithm[] | undefined,
       requiredTyp,
       clientIds: optionalStrings(at('clientIds'), issuer.clientIds),
+      clientIdClaim,
     }));
   });
 }

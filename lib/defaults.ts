@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { JwsAlgorithm } from '../lambda/config-types';
+import { CONFIG_DEFAULTS } from '../lambda/config';
 import { describeValue, SecureApiValidationError } from './errors';
 import { allowCloudWatchLogsToUseKey } from './log-encryption-key';
 import { NAG_REASONS, acknowledge } from './nag-acknowledgements';
@@ -47,6 +48,8 @@ export const SECURE_API_DEFAULTS = {
     memorySize: Size.mebibytes(256),
     timeout: Duration.seconds(5),
     clockSkew: Duration.seconds(60),
+    /** Longest accepted token lifetime `exp - iat`: one day, Cognito's longest access-token validity. */
+    maxTokenLifetime: Duration.seconds(CONFIG_DEFAULTS.maxTokenLifetimeSeconds),
     keyFetchTimeout: Duration.millis(1500),
     keyMaxAge: Duration.minutes(15),
     keyCooldown: Duration.seconds(30),

@@ -9,6 +9,7 @@ export type {
   AuthorizerConfig,
   CacheKeyScope,
   ClaimCondition,
+  ClientIdClaim,
   IssuerConfig,
   JwsAlgorithm,
   KeyOptions,

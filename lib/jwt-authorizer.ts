@@ -8,7 +8,7 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { CONFIG_ENV_VAR } from '../lambda/config-types';
 import type { AuthorizerConfig, CacheKeyScope, IssuerConfig, RouteConfig } from '../lambda/config-types';
-import { parseConfig } from '../lambda/config';
+import { CONFIG_LIMITS, parseConfig } from '../lambda/config';
 import { cacheKeyScopeFor } from '../lambda/routes';
 import { LateBoundAssetCode, locateAuthorizerBundle, stageAuthorizerAsset, stableStringify } from './authorizer-asset';
 import { SECURE_API_DEFAULTS, createAuditLogGroup } from './defaults';
@@ -29,6 +29,13 @@ export interface JwtAuthorizerOptions {
    * @default - not checked
    */
   readonly maxTokenAge?: Duration;
+  /**
+   * Refuse tokens minted to live longer than this (`exp - iat`), even while they are young: a leaked token
+   * is then usable for this long at most. Whole seconds, at most one year. Raise it only for an issuer whose
+   * access tokens are meant to live longer than a day.
+   * @default - SECURE_API_DEFAULTS.authorizer.maxTokenLifetime (24 hours, Cognito's longest access-token validity)
+   */
+  readonly maxTokenLifetime?: Duration;
   /**
    * Timeout of one JWKS or discovery fetch, 100 ms to 10 s: a slow issuer fails closed within this time.
    * @default - SECURE_API_DEFAULTS.authorizer.keyFetchTimeout (1500 milliseconds)
@@ -161,7 +168,7 @@ export class JwtAuthorizer extends Construct {
   private readonly issuers: TokenIssuer[] = [];
   private readonly routeTable = new Map<string, RouteConfig>();
   private readonly code = new LateBoundAssetCode();
-  private readonly verification: Pick<AuthorizerConfig, 'clockSkewSeconds' | 'maxTokenAgeSeconds' | 'keys'>;
+  private readonly verification: Pick<AuthorizerConfig, 'clockSkewSeconds' | 'maxTokenAgeSeconds' | 'maxTokenLifetimeSeconds' | 'keys'>;
   private compiled?: CompiledConfig;
   private stagedHash?: string;
 
@@ -183,6 +190,11 @@ export class JwtAuthorizer extends Construct {
       max: limits.maxClockSkew.toSeconds(),
     });
     const maxTokenAgeSeconds = validateDuration('maxTokenAge', props.maxTokenAge, { unit: 'seconds', min: 1, max: 31_536_000 });
+    const maxTokenLifetimeSeconds = validateDuration('maxTokenLifetime', props.maxTokenLifetime ?? defaults.maxTokenLifetime, {
+      unit: 'seconds',
+      min: 1,
+      max: CONFIG_LIMITS.maxTokenLifetimeSeconds,
+    });
     const fetchTimeoutMs = validateDuration('keyFetchTimeout', props.keyFetchTimeout ?? defaults.keyFetchTimeout, {
       unit: 'milliseconds',
       min: 100,
@@ -194,6 +206,7 @@ export class JwtAuthorizer extends Construct {
     this.verification = {
       clockSkewSeconds,
       maxTokenAgeSeconds,
+      maxTokenLifetimeSeconds,
       keys: { fetchTimeoutMs, maxAgeSeconds, cooldownSeconds, graceSeconds },
     };
 

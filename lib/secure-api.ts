@@ -11,7 +11,7 @@ import { Construct, IConstruct } from 'constructs';
 import type { ClaimCondition, RouteMethod } from '../lambda/config-types';
 import { ROUTE_METHODS, routePathProblem } from '../lambda/routes';
 import { ApiGatewayAccount } from './api-gateway-account';
-import type { ApiScope } from './api-scope';
+import { scopeToken, type RouteScope } from './api-scope';
 import { SECURE_API_DEFAULTS, createAuditLogGroup, renderAccessLogFormat } from './defaults';
 import { SecureApiValidationError, describeValue, validateDuration } from './errors';
 import { JwtAuthorizer, JwtAuthorizerOptions } from './jwt-authorizer';
@@ -198,10 +198,14 @@ export interface SecureApiProps {
 /** How a route is protected, and its stage and request settings. */
 export interface RouteOptions {
   /**
-   * Scopes the access token must all hold (`scope` claim).
+   * Scopes the access token must all hold, exact and case-sensitive, in its `scope` claim (or, for OIDC
+   * issuers, `scp`). An `ApiScope` for a Cognito resource server scope (`<identifier>/<name>`); a string for
+   * a scope exactly as another issuer writes it (`'catalog.read'`), validated at synth as an RFC 6749 scope
+   * token. Strings rather than a second kind of `ApiScope`: such a scope has no resource server, no
+   * description and nothing to create in Cognito.
    * @default - none; then `conditions` or `authenticatedOnly` must say what the route requires
    */
-  readonly scopes?: ApiScope[];
+  readonly scopes?: RouteScope[];
   /**
    * Claim conditions the access token must all meet, in addition to the scopes.
    * @default - none
@@ -506,7 +510,7 @@ export class SecureApi extends Construct {
   public addRoute(route: string, integration: apigw.Integration, options: RouteOptions = {}): apigw.Method {
     const { method, path } = this.parseRoute(route);
     const isPublic = options.public === true;
-    const scopes = (options.scopes ?? []).map((scope) => scope.fullName);
+    const scopes = (options.scopes ?? []).map((scope, i) => scopeToken(`scopes[${i}]`, scope));
     const conditions = (options.conditions ?? []).map((condition) => validateCondition(route, condition));
     if (isPublic && (scopes.length > 0 || conditions.length > 0 || options.authenticatedOnly === true)) {
       throw new SecureApiValidationError(

@@ -1,8 +1,8 @@
 import { Token } from 'aws-cdk-lib';
 import type * as cognito from 'aws-cdk-lib/aws-cognito';
 import type { Construct } from 'constructs';
-import type { IssuerConfig, JwsAlgorithm, PublicJwk } from '../lambda/config-types';
-import { SUPPORTED_ALGORITHMS } from '../lambda/config';
+import type { ClientIdClaim, IssuerConfig, JwsAlgorithm, PublicJwk } from '../lambda/config-types';
+import { CLIENT_ID_CLAIMS, SUPPORTED_ALGORITHMS } from '../lambda/config';
 import { SECURE_API_DEFAULTS } from './defaults';
 import { SecureApiValidationError, describeValue } from './errors';
 
@@ -79,14 +79,24 @@ export interface OidcTokenIssuerOptions {
   readonly algorithms?: JwsAlgorithm[];
   /**
    * Required JOSE `typ` header, e.g. `at+jwt` (RFC 9068 §2.1), so that ID tokens cannot pass as access tokens.
-   * @default - not checked
+   * @default - no `typ`, `JWT`, `at+jwt` or `application/at+jwt` (case-insensitive); other kinds of JWT
+   * (`dpop+jwt`, `logout+jwt`, `secevent+jwt`...) are refused (RFC 8725 §3.11)
    */
   readonly requiredTyp?: string;
   /**
-   * Accepted `client_id` (or `azp`) values, an extra check on top of the audience.
+   * Accepted client ids (values of the `clientIdClaim` claim), an extra check on top of the audience.
    * @default - not checked
    */
   readonly clientIds?: string[];
+  /**
+   * The claim that names the client. Every access token must carry it (RFC 9068 §2.2), and `clientIds` is
+   * checked against it; it is the `clientId` the backend and the logs see. Only this claim counts, never a
+   * fallback to another. Set `'azp'` for Microsoft Entra ID (v2.0 access tokens carry `azp`, not
+   * `client_id`) and `'cid'` for Okta; Auth0, Keycloak and RFC 9068 issuers use `client_id`.
+   * @default 'client_id'
+   * @see https://www.rfc-editor.org/rfc/rfc9068#section-2.2
+   */
+  readonly clientIdClaim?: ClientIdClaim;
 }
 
 /**
@@ -177,6 +187,10 @@ class OidcTokenIssuer extends TokenIssuer {
     }
     validateStrings('audiences', audiences);
     validateStrings('clientIds', options.clientIds ?? []);
+    const clientIdClaim = options.clientIdClaim;
+    if (clientIdClaim !== undefined && !CLIENT_ID_CLAIMS.includes(clientIdClaim)) {
+      throw new SecureApiValidationError(`'clientIdClaim' must be one of ${CLIENT_ID_CLAIMS.join(', ')} (received: ${describeValue(clientIdClaim)})`);
+    }
 
     const sources = [
       options.jwksUri !== undefined ? 'jwksUri' : undefined,
@@ -213,6 +227,7 @@ class OidcTokenIssuer extends TokenIssuer {
       discovery: sources.length === 0 ? true : options.discovery,
       keys: options.keys?.map((key) => ({ ...key })),
       clientIds: options.clientIds && options.clientIds.length > 0 ? [...options.clientIds] : undefined,
+      clientIdClaim,
       audiences: audiences.length > 0 ? [...audiences] : undefined,
       audienceCheck: audienceCheck ? undefined : false,
       requiredTyp: options.requiredTyp,

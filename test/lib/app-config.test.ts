@@ -28,7 +28,7 @@ describe('app configuration from cdk.json context', () => {
       logoutUrls: ['https://app.example.com/'],
       externalIssuers: [
         { issuerUrl: 'https://login.example.com', audiences: ['https://api.example.com'], jwksUri: 'https://login.example.com/keys' },
-        { issuerUrl: 'https://idp.example.org', audienceCheck: false, clientIds: ['abc'], discovery: true, algorithms: ['ES256'], requiredTyp: 'at+jwt' },
+        { issuerUrl: 'https://idp.example.org', audienceCheck: false, clientIds: ['abc'], discovery: true, algorithms: ['ES256'], requiredTyp: 'at+jwt', clientIdClaim: 'cid' },
       ],
       logRetentionDays: 90,
       kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
@@ -45,7 +45,7 @@ describe('app configuration from cdk.json context', () => {
     const stack = new Stack();
     expect(props.externalIssuers!.map((issuer) => issuer.bind(stack))).toEqual([
       { kind: 'oidc', issuer: 'https://login.example.com', algorithms: ['RS256'], jwksUri: 'https://login.example.com/keys', audiences: ['https://api.example.com'] },
-      { kind: 'oidc', issuer: 'https://idp.example.org', algorithms: ['ES256'], discovery: true, clientIds: ['abc'], audienceCheck: false, requiredTyp: 'at+jwt' },
+      { kind: 'oidc', issuer: 'https://idp.example.org', algorithms: ['ES256'], discovery: true, clientIds: ['abc'], clientIdClaim: 'cid', audienceCheck: false, requiredTyp: 'at+jwt' },
     ]);
     expect({ ...props, externalIssuers: undefined }).toEqual({
       stageName: 'v1',
@@ -111,7 +111,9 @@ describe('app configuration from cdk.json context', () => {
     ['an issuer allows HMAC', { externalIssuers: [{ issuerUrl: 'https://l.example.com', audiences: ['a'], algorithms: ['HS256'] }] },
       `cdk.json context 'secureApi.externalIssuers[0].algorithms[0]' must be one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA (received: "HS256")`],
     ['an issuer has an unknown key', { externalIssuers: [{ issuerUrl: 'https://l.example.com', audience: 'a' }] },
-      "cdk.json context 'secureApi.externalIssuers[0].audience' is not a known setting; known settings are issuerUrl, audiences, audienceCheck, jwksUri, discovery, algorithms, requiredTyp, clientIds (received: \"a\")"],
+      "cdk.json context 'secureApi.externalIssuers[0].audience' is not a known setting; known settings are issuerUrl, audiences, audienceCheck, jwksUri, discovery, algorithms, requiredTyp, clientIds, clientIdClaim (received: \"a\")"],
+    ['an issuer names an unknown client id claim', { externalIssuers: [{ issuerUrl: 'https://l.example.com', audiences: ['a'], clientIdClaim: 'appid' }] },
+      `cdk.json context 'secureApi.externalIssuers[0].clientIdClaim' must be one of client_id, azp, cid (received: "appid")`],
     ['log retention is not a CloudWatch value', { logRetentionDays: 42 },
       "cdk.json context 'secureApi.logRetentionDays' must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (received: 42)"],
     ['the KMS key ARN is an alias', { kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/logs' },

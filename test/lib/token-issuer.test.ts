@@ -1,7 +1,7 @@
 import { App, Stack } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { SecureApiValidationError, TokenIssuer } from '../../lib';
-import type { JwsAlgorithm, PublicJwk } from '../../lib';
+import type { ClientIdClaim, JwsAlgorithm, PublicJwk } from '../../lib';
 
 function stack() {
   return new Stack(new App(), 'Stack', { env: { account: '123456789012', region: 'eu-west-1' } });
@@ -70,6 +70,15 @@ describe('TokenIssuer', () => {
     });
   });
 
+  test.each<ClientIdClaim>(['client_id', 'azp', 'cid'])("oidc issuer names its client claim '%s' in the configuration", (clientIdClaim) => {
+    const issuer = TokenIssuer.oidc({ issuerUrl: 'https://login.example.com', audiences: ['api://orders'], clientIdClaim });
+    expect(issuer.bind(stack())).toMatchObject({ clientIdClaim });
+  });
+
+  test('oidc issuer leaves the client claim to the runtime default when none is given', () => {
+    expect(TokenIssuer.oidc({ issuerUrl: 'https://login.example.com', audiences: ['a'] }).bind(stack())).not.toHaveProperty('clientIdClaim');
+  });
+
   test('bind returns a fresh copy each time', () => {
     const issuer = TokenIssuer.oidc({ issuerUrl: 'https://login.example.com', audiences: ['a'] });
     const first = issuer.bind(stack());
@@ -91,6 +100,7 @@ describe('TokenIssuer', () => {
     [{ issuerUrl: 'https://login.example.com', audiences: ['a'], keys: [{ ...RSA_PUBLIC, d: 'private' }] }, `'keys' must hold public keys only: a JWK carries private members (received: ["d"] in kid 'k1')`],
     [{ issuerUrl: 'https://login.example.com', audiences: ['a'], requiredTyp: 'at jwt' }, "'requiredTyp' must be a media type such as 'at+jwt' (received: 'at jwt')"],
     [{ issuerUrl: 'https://login.example.com', audiences: [' '] }, `'audiences' must not contain empty values (received: [" "])`],
+    [{ issuerUrl: 'https://login.example.com', audiences: ['a'], clientIdClaim: 'appid' as ClientIdClaim }, "'clientIdClaim' must be one of client_id, azp, cid (received: 'appid')"],
   ])('throws when an oidc issuer is misconfigured: %j', (options, message) => {
     expect(() => TokenIssuer.oidc(options)).toThrow(message);
   });
