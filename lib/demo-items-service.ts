@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -20,10 +20,19 @@ export interface DemoItemsServiceProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * Customer-managed key for the log group and the table.
-   * @default - AWS-owned encryption for the log group, an AWS-managed key for the table
+   * Customer-managed key for the function's log group. The table has a key of its own
+   * (`tableEncryptionKey`): the function may use that one, and only through DynamoDB; it gets no right on
+   * this one (CloudWatch Logs encrypts with it under the key's own policy).
+   * @default - AWS-owned encryption for the log group
    */
   readonly encryptionKey?: kms.IKey;
+  /**
+   * Customer-managed key for the table. Its policy must let the account's IAM policies grant its use
+   * (the default key policy does), as the function's role is granted it through IAM; the role may use it
+   * only through DynamoDB in the stack's region (`kms:ViaService`).
+   * @default - a new customer-managed key for this table only, with yearly automatic rotation
+   */
+  readonly tableEncryptionKey?: kms.IKey;
   /**
    * What happens to the table and the log group when they leave the stack.
    * @default - DEMO_ITEMS_DEFAULTS.removalPolicy (RemovalPolicy.RETAIN)
@@ -37,11 +46,13 @@ export interface DemoItemsServiceProps {
  *
  * It trusts the authorizer entirely (the JWT authorizer has verified the token and the route's scopes
  * before a request reaches it) and has least-privilege access: the four table actions it uses, on its
- * own table, and write access to its own log group.
+ * own table; the table's key, only through DynamoDB; and write access to its own log group.
  */
 export class DemoItemsService extends Construct {
   /** The items table (partition key `id`). */
   public readonly table: dynamodb.Table;
+  /** The table's customer-managed key. */
+  public readonly tableEncryptionKey: kms.IKey;
   /** The function serving the routes. */
   public readonly function: lambda.Function;
   /** The function's log group. */
@@ -54,12 +65,25 @@ export class DemoItemsService extends Construct {
     const defaults = DEMO_ITEMS_DEFAULTS;
     const removalPolicy = props.removalPolicy ?? defaults.removalPolicy;
 
+    // A key of the table's own, not the AWS-managed aws/dynamodb key (which every principal of the account
+    // may use through DynamoDB) nor the log key: its use is audited per table in CloudTrail, it can be
+    // disabled to cut access to the data, and the function's right to it is scoped to DynamoDB. CDK's
+    // default key policy lets the account's IAM policies grant it: administrators keep control through
+    // IAM, the deploying role lets DynamoDB create its grants on the key, and the function's role uses it
+    // through the statement below.
+    this.tableEncryptionKey =
+      props.tableEncryptionKey ??
+      new kms.Key(this, 'TableKey', {
+        description: `Encrypts the items table of ${this.node.path}`,
+        enableKeyRotation: true,
+        removalPolicy,
+      });
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      encryption: props.encryptionKey ? dynamodb.TableEncryption.CUSTOMER_MANAGED : dynamodb.TableEncryption.AWS_MANAGED,
-      encryptionKey: props.encryptionKey,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: this.tableEncryptionKey,
       removalPolicy,
     });
 
@@ -72,7 +96,7 @@ export class DemoItemsService extends Construct {
     // An explicit role instead of AWSLambdaBasicExecutionRole: log writes to this log group only.
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'Demo items service: its own log group and four actions on its own table',
+      description: 'Demo items service: its own log group, four actions on its own table, its table key through DynamoDB',
     });
     role.addToPolicy(
       new iam.PolicyStatement({
@@ -86,9 +110,15 @@ export class DemoItemsService extends Construct {
         resources: [this.table.tableArn],
       }),
     );
-    if (props.encryptionKey) {
-      props.encryptionKey.grantEncryptDecrypt(role);
-    }
+    // What DynamoDB calls on the caller's behalf for a table under a customer-managed key, named one by
+    // one (no wildcard), and only through DynamoDB: the role cannot call KMS with this key directly.
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: TABLE_KEY_ACTIONS,
+        resources: [this.tableEncryptionKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` } },
+      }),
+    );
 
     this.function = new lambda.Function(this, 'Function', {
       description: 'Demo items service behind the secure API',
@@ -124,6 +154,20 @@ export class DemoItemsService extends Construct {
     this.integration = new apigw.LambdaIntegration(this.function, { proxy: true, allowTestInvoke: false });
   }
 }
+
+/**
+ * The KMS actions DynamoDB performs with the table's key on behalf of a caller reading and writing items.
+ * @see https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html
+ */
+const TABLE_KEY_ACTIONS = [
+  'kms:Decrypt',
+  'kms:DescribeKey',
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+];
 
 /**
  * Finds the prebundled demo service (`assets/demo-items/index.js`, built by `node scripts/bundle.mjs`),

@@ -52,13 +52,13 @@ export interface SecureApiStackProps extends StackProps {
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * ARN of an existing KMS key for the log groups and the table; its key policy must already let
+   * ARN of an existing KMS key for the log groups (the items table has a key of its own); its key policy must already let
    * CloudWatch Logs of this account and region use it.
    * @default - no customer-managed key
    */
   readonly logEncryptionKeyArn?: string;
   /**
-   * Create a customer-managed KMS key (rotation on) for the log groups and the table.
+   * Create a customer-managed KMS key (rotation on) for the log groups (the items table has a key of its own).
    * @default false
    */
   readonly createLogEncryptionKey?: boolean;
@@ -139,7 +139,7 @@ export class SecureApiStack extends Stack {
   public readonly adminGroup: cognito.CfnUserPoolGroup;
   /** Metric filters, alarms, dashboard and saved incident queries over the API's logs. */
   public readonly monitoring: SecureApiMonitoring;
-  /** The customer-managed key of the log groups and the table, when one was created or named. */
+  /** The customer-managed key of the log groups, when one was created or named. */
   public readonly logEncryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: SecureApiStackProps = {}) {
@@ -153,7 +153,7 @@ export class SecureApiStack extends Stack {
     }
     if (props.createLogEncryptionKey) {
       this.logEncryptionKey = new kms.Key(this, 'LogEncryptionKey', {
-        description: `Encrypts the log groups and the items table of ${id}`,
+        description: `Encrypts the log groups of ${id}`,
         enableKeyRotation: true,
       });
     } else if (props.logEncryptionKeyArn !== undefined) {

@@ -61,7 +61,7 @@ describe('SecureApiStack', () => {
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
       BillingMode: 'PAY_PER_REQUEST',
       PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
-      SSESpecification: { SSEEnabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ItemsTableKey'), 'Arn'] } },
     });
     template.hasResourceProperties('AWS::Lambda::Function', {
       Handler: 'index.handler',
@@ -83,8 +83,8 @@ describe('SecureApiStack', () => {
         ]),
       },
     });
-    // No log encryption key by default: the only key encrypts the alarm topic.
-    template.resourceCountIs('AWS::KMS::Key', 1);
+    // No log encryption key by default: the only keys encrypt the alarm topic and the items table.
+    template.resourceCountIs('AWS::KMS::Key', 2);
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^MonitoringAlarmTopicKey'), 'Arn'] } });
     // WAF in front of the stage, monitoring over it.
     template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 1);
@@ -127,7 +127,8 @@ describe('SecureApiStack', () => {
     });
     template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
     template.hasResourceProperties('AWS::DynamoDB::Table', {
-      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^LogEncryptionKey'), 'Arn'] } },
+      // The table keeps a key of its own: the log key encrypts logs only.
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ItemsTableKey'), 'Arn'] } },
     });
     template.allResourcesProperties('AWS::Logs::LogGroup', {
       RetentionInDays: 30,
