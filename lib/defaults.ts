@@ -250,7 +250,10 @@ export const SECURE_API_STACK_DEFAULTS = {
 export const DEMO_ITEMS_DEFAULTS = {
   runtime: lambda.Runtime.NODEJS_24_X,
   memorySize: Size.mebibytes(256),
-  /** DynamoDB calls time out after 2 s each; the admin count may page a few times. */
+  /**
+   * The service gives one request's DynamoDB work 5 s (3 attempts of at most 1.5 s each, standard retries,
+   * the admin count's pages included) and answers 503 past it; 10 s leaves it time to answer and log.
+   */
   timeout: Duration.seconds(10),
   logRetention: logs.RetentionDays.ONE_YEAR,
   removalPolicy: RemovalPolicy.RETAIN,
