@@ -25,7 +25,7 @@ describe('AWS credential errors', () => {
     expect(deployment.cognito.requests.at(-1)).toMatchObject({ action: 'AdminDisableUser', signatureValid: false });
     expect(result).toMatchObject({
       code: ExitCode.AwsAuth,
-      stderr: 'secure-api: AWS did not accept your credentials (InvalidSignatureException). Refresh them (for example `aws sso login`), or choose another --profile.\n',
+      stderr: `${deployment.outputsNote('UserPoolId')}secure-api: AWS did not accept your credentials (InvalidSignatureException). Refresh them (for example \`aws sso login\`), or choose another --profile.\n`,
     });
   });
 
@@ -36,7 +36,7 @@ describe('AWS credential errors', () => {
 
     expect(result).toMatchObject({
       code: ExitCode.AwsAuth,
-      stderr: 'secure-api: AWS did not accept your credentials (UnrecognizedClientException). Refresh them (for example `aws sso login`), or choose another --profile.\n',
+      stderr: `${deployment.outputsNote('UserPoolId')}secure-api: AWS did not accept your credentials (UnrecognizedClientException). Refresh them (for example \`aws sso login\`), or choose another --profile.\n`,
     });
   });
 
@@ -45,7 +45,7 @@ describe('AWS credential errors', () => {
 
     const result = await deployment.run(['users', 'enable', 'alice']);
 
-    expect(result).toMatchObject({ code: ExitCode.AwsAuth, stderr: 'secure-api: Your AWS session has expired. Refresh it (for example `aws sso login`) and retry.\n' });
+    expect(result).toMatchObject({ code: ExitCode.AwsAuth, stderr: `${deployment.outputsNote('UserPoolId')}secure-api: Your AWS session has expired. Refresh it (for example \`aws sso login\`) and retry.\n` });
   });
 
   test('error flow: an unexpected service error keeps its name and message, exit 5', async () => {
@@ -55,7 +55,7 @@ describe('AWS credential errors', () => {
 
     expect(result).toMatchObject({
       code: ExitCode.AwsOther,
-      stderr: `secure-api: Cognito refused AdminEnableUser on user pool ${deployment.cognito.userPoolId} (UserLambdaValidationException): PreSignUp failed with error Nope.\n`,
+      stderr: `${deployment.outputsNote('UserPoolId')}secure-api: Cognito refused AdminEnableUser on user pool ${deployment.cognito.userPoolId} (UserLambdaValidationException): PreSignUp failed with error Nope.\n`,
     });
   });
 });

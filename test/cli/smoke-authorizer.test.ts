@@ -61,7 +61,7 @@ afterAll(async () => {
 test('happy flow: the demo routes behind the real authorizer bundle pass every smoke check', async () => {
   const result = await deployment.run(['smoke']);
 
-  expect(result.stderr).toBe('');
+  expect(result.stderr).toBe(deployment.outputsNote('ApiUrl', 'ItemsReadScope', 'ItemsWriteScope', 'TokenEndpoint', 'MachineClientId', 'UserPoolId'));
   expect(result.code).toBe(ExitCode.Ok);
   expect(result.stdout).toMatch(/\n\n4 checks passed\.\n$/);
   expect(deployment.api!.log).toEqual([
