@@ -15,7 +15,7 @@ import { CliError, EXIT_CODES_HELP, ExitCode, configError, usageError } from './
 import { writeTextFile } from './files';
 import { FetchLike, HttpSeams, parseSecureUrl } from './http';
 import { CliStreams, withProgress } from './io';
-import { OutputKey, ResolvedSetting, SettingTrail, loadStackOutputs, resolveSetting } from './outputs';
+import { OutputKey, SettingTrail, loadStackOutputs, resolveSetting } from './outputs';
 import { buildStackReport } from './report';
 import { renderReportMarkdown } from './report-markdown';
 import { parseBurst, parseSmokeRoute, renderSmokeTable, runSmokeChecks } from './smoke';
@@ -172,7 +172,7 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
     }
     const endpointSetting = trusted
       ? trail.record({ name: OutputKey.TokenEndpoint, value: flags.trustTokenEndpoint!, source: `${TRUST_TOKEN_ENDPOINT_FLAG}, not checked against the user pool`, fromOutputs: false })
-      : trail.record({ ...resolveTokenEndpoint(trail, flags) });
+      : trail.record(resolveSetting(trail.outputs, { value: flags.tokenEndpoint, flag: '--token-endpoint', outputKey: OutputKey.TokenEndpoint }));
     const tokenEndpoint = parseSecureUrl(endpointSetting.value, trusted ? TRUST_TOKEN_ENDPOINT_FLAG : endpointSetting.source);
     const clientId = trail.require({ value: flags.clientId, flag: '--client-id', outputKey: OutputKey.MachineClientId });
     const { userPoolId, connect } = connectTo(flags, trail);
@@ -190,7 +190,9 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
           seams(flags),
           {
             step: (text) => progress.update(text),
-            note: (text) => flags.verbose && messages.push(text),
+            note: (text) => {
+              if (flags.verbose) messages.push(text);
+            },
             warn: (text) => messages.push(`warning: ${text}`),
           },
         ),
@@ -248,14 +250,22 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
   addMachineOptions(smoke);
   smoke.addHelpText(
     'after',
-    ['', 'Examples:', '  $ secure-api smoke', '  $ secure-api smoke --burst 200 --format json', '', '{param} segments of a route are called with the value secure-api-smoke.'].join('\n'),
+    [
+      '',
+      'Examples:',
+      '  $ secure-api smoke',
+      '  $ secure-api smoke --burst 200 --format json',
+      '',
+      'A route is a path below the API URL: {param} segments are called with the value secure-api-smoke; absolute',
+      'URLs, //host, dot segments (also %2e), backslashes, queries and fragments are refused.',
+    ].join('\n'),
   );
   smoke.action(
     async (
       flags: MachineFlags & { apiUrl?: string; readRoute: string; writeRoute: string; readScope?: string; writeScope?: string; burst?: string; format: 'table' | 'json' },
     ) => {
       const trail = loadOutputs(flags);
-      const apiUrlSetting = trail.record(resolveApiUrl(trail, flags.apiUrl));
+      const apiUrlSetting = trail.record(resolveSetting(trail.outputs, { value: flags.apiUrl, flag: '--api-url', outputKey: OutputKey.ApiUrl }));
       const apiUrl = parseSecureUrl(apiUrlSetting.value, apiUrlSetting.source);
       const readScope = trail.require({ value: flags.readScope, flag: '--read-scope', outputKey: OutputKey.ItemsReadScope });
       const writeScope = trail.require({ value: flags.writeScope, flag: '--write-scope', outputKey: OutputKey.ItemsWriteScope });
@@ -386,14 +396,6 @@ function addMachineOptions(command: Command): Command {
     )
     .option('--client-id <id>', 'the machine client (default: output MachineClientId)')
     .option('--timeout <seconds>', `timeout of each HTTP request (default: ${DEFAULT_HTTP_TIMEOUT_MS / 1000})`);
-}
-
-function resolveTokenEndpoint(trail: SettingTrail, flags: MachineFlags): ResolvedSetting {
-  return resolveSetting(trail.outputs, { value: flags.tokenEndpoint, flag: '--token-endpoint', outputKey: OutputKey.TokenEndpoint });
-}
-
-function resolveApiUrl(trail: SettingTrail, value: string | undefined): ResolvedSetting {
-  return resolveSetting(trail.outputs, { value, flag: '--api-url', outputKey: OutputKey.ApiUrl });
 }
 
 function collect(value: string, previous: string[]): string[] {
