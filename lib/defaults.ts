@@ -333,6 +333,12 @@ export const MONITORING_DEFAULTS = {
     keyFetchFailures: 1,
     /** Requests the web ACL blocked. */
     wafBlockedRequests: 500,
+    /**
+     * Failed refreshes of the issuer keys (one per failed attempt, whatever its cause). Two, so that one
+     * transient failure followed by a successful retry pages nobody, while a failing identity provider does
+     * well before the grace period of the keys runs out.
+     */
+    keyRefreshFailures: 2,
     /** Requests answered 429, by the web ACL's rate limits or the stage's throttling. */
     throttledRequests: 100,
   },

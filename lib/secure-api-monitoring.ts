@@ -1,4 +1,4 @@
-import { Duration, Names, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -8,6 +8,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { KEY_REFRESH_FAILED_MSG, KeyRefreshCause, OUTAGE_CAUSES } from '../lambda/key-refresh-log';
 import { AuditQueries } from './audit-queries';
 import { MONITORING_DEFAULTS } from './defaults';
 import { describeValue, SecureApiValidationError } from './errors';
@@ -57,6 +58,12 @@ export interface MonitoringThresholds {
    */
   readonly keyFetchFailures?: number;
   /**
+   * Failed attempts to refresh the issuer keys (`key refresh failed` lines of the authorizer log), whatever
+   * their cause: while keys within the grace period still serve, this is the early warning.
+   * @default - MONITORING_DEFAULTS.thresholds.keyRefreshFailures
+   */
+  readonly keyRefreshFailures?: number;
+  /**
    * Requests the web ACL blocked.
    * @default - MONITORING_DEFAULTS.thresholds.wafBlockedRequests
    */
@@ -92,9 +99,14 @@ export interface SecureApiMonitoringProps {
   readonly backendFunctions?: lambda.IFunction[];
   /**
    * Where alarms send their ALARM and OK notifications: `true` creates an SNS topic encrypted with a
-   * KMS key of its own and reachable over TLS only; an existing topic is used as is (alarms can publish
-   * to an encrypted topic only if its key policy lets `cloudwatch.amazonaws.com` use the key); `false`
-   * leaves alarms without actions.
+   * KMS key of its own and reachable over TLS only; `false` leaves alarms without actions.
+   *
+   * A topic policy replaces SNS's default policy (which lets services of the account publish), so the
+   * topic's policy gets a statement that lets `cloudwatch.amazonaws.com` publish for the alarms of this
+   * account and region (`aws:SourceAccount`, `aws:SourceArn`), and an encrypted topic's key gets one that
+   * lets CloudWatch use it (`kms:Decrypt`, `kms:GenerateDataKey*`, same conditions). An existing topic
+   * gets them too when it, or its key, belongs to this app; an imported topic or key must already allow
+   * it (a warning says so).
    * @default - MONITORING_DEFAULTS.alarmTopic
    */
   readonly alarmTopic?: sns.ITopic | boolean;
@@ -154,6 +166,8 @@ export class SecureApiMonitoring extends Construct {
   public readonly deniedRequestsAlarm: cloudwatch.Alarm;
   /** Key-fetch failures of the authorizer. */
   public readonly keyFetchFailuresAlarm: cloudwatch.Alarm;
+  /** Failed refreshes of the issuer keys, whatever their cause. */
+  public readonly keyRefreshFailuresAlarm: cloudwatch.Alarm;
   /** Requests answered 429. */
   public readonly throttledRequestsAlarm: cloudwatch.Alarm;
   /** Requests the web ACL blocked, when a web ACL is given. */
@@ -233,6 +247,10 @@ export class SecureApiMonitoring extends Construct {
       this.metricDeniedRequests(), thresholds.deniedRequests);
     this.keyFetchFailuresAlarm = alarm('KeyFetchFailures', 'The authorizer cannot fetch the issuer keys and fails closed (KEYS_UNAVAILABLE)',
       this.metricKeyFetchFailures(), thresholds.keyFetchFailures);
+    this.keyRefreshFailuresAlarm = alarm('KeyRefreshFailures',
+      `At least ${thresholds.keyRefreshFailures} failed refreshes of the issuer keys; the cause is in the authorizer log ` +
+      `(${OUTAGE_CAUSES.join(', ')}: identity provider or network outage; others: misconfiguration)`,
+      this.metricKeyRefreshFailures(), thresholds.keyRefreshFailures);
     this.throttledRequestsAlarm = alarm('ThrottledRequests', `At least ${thresholds.throttledRequests} requests answered 429`,
       this.metricThrottledRequests(), thresholds.throttledRequests);
     if (props.webAcl) {
@@ -252,18 +270,12 @@ export class SecureApiMonitoring extends Construct {
         // The key protects notifications in transit through SNS only, so nothing is lost with it.
         removalPolicy: RemovalPolicy.DESTROY,
       });
-      // CloudWatch alarms publish to an encrypted topic only if the key lets the CloudWatch service use it.
-      this.topicKey.addToResourcePolicy(new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-      }));
       this.topic = new sns.Topic(this, 'AlarmTopic', { masterKey: this.topicKey, enforceSSL: true });
     } else if (topicSetting !== false) {
       this.topic = topicSetting;
     }
     if (this.topic) {
+      allowCloudWatchAlarmsToPublish(this, this.topic);
       const action = new cwActions.SnsAction(this.topic);
       for (const a of alarms) {
         a.addAlarmAction(action);
@@ -310,6 +322,27 @@ export class SecureApiMonitoring extends Construct {
   }
 
   /**
+   * Failed refreshes of the issuer keys (one `key refresh failed` line of the authorizer per failed
+   * attempt, never one per request): sum per period.
+   * @param props overrides
+   * @returns the metric
+   */
+  public metricKeyRefreshFailures(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('KeyRefreshFailures', props);
+  }
+
+  /**
+   * Failed refreshes of the issuer keys with one cause, e.g. `TIMEOUT` (an outage) or `NO_USABLE_KEY`
+   * (a misconfiguration): sum per period.
+   * @param cause a key-refresh cause
+   * @param props overrides
+   * @returns the metric
+   */
+  public metricKeyRefreshFailuresByCause(cause: KeyRefreshCause, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metric('KeyRefreshFailures', { ...props, dimensionsMap: { Cause: cause } });
+  }
+
+  /**
    * Requests answered 429 (WAF rate limits and stage throttling), from the access log: sum per period.
    * @param props overrides
    * @returns the metric
@@ -331,6 +364,7 @@ export class SecureApiMonitoring extends Construct {
 
   private createMetricFilters(authorizerLogGroup: logs.ILogGroup, accessLogGroup: logs.ILogGroup): logs.MetricFilter[] {
     const decisionLine = logs.FilterPattern.stringValue('$.msg', '=', 'authorizer decision');
+    const refreshLine = logs.FilterPattern.stringValue('$.msg', '=', KEY_REFRESH_FAILED_MSG);
     const filter = (id: string, logGroup: logs.ILogGroup, metricName: string, filterPattern: logs.IFilterPattern, dimensions?: Record<string, string>) =>
       new logs.MetricFilter(this, id, {
         logGroup,
@@ -347,6 +381,9 @@ export class SecureApiMonitoring extends Construct {
         logs.FilterPattern.all(decisionLine, logs.FilterPattern.stringValue('$.decision', '!=', 'allow'))),
       filter('KeyFetchFailuresFilter', authorizerLogGroup, 'KeyFetchFailures',
         logs.FilterPattern.all(decisionLine, logs.FilterPattern.stringValue('$.reason', '=', 'KEYS_UNAVAILABLE'))),
+      // One line per failed refresh attempt: counted in all (for the alarm) and by cause (for the dashboard).
+      filter('KeyRefreshFailuresFilter', authorizerLogGroup, 'KeyRefreshFailures', refreshLine),
+      filter('KeyRefreshFailuresByCauseFilter', authorizerLogGroup, 'KeyRefreshFailures', refreshLine, { Cause: '$.cause' }),
       // The access log writes `status` as a string; a number matches too, should the format change.
       filter('ThrottledFilter', accessLogGroup, MONITORING_DEFAULTS.throttledMetricName,
         logs.FilterPattern.any(logs.FilterPattern.stringValue('$.status', '=', '429'), logs.FilterPattern.numberValue('$.status', '=', 429))),
@@ -395,6 +432,19 @@ export class SecureApiMonitoring extends Construct {
       ], { right: [props.authorizerFunction.metricDuration({ statistic: 'p99', ...p })] }),
     );
     dashboard.addWidgets(
+      graph('Authorizer: key refresh failures by cause', [new cloudwatch.MathExpression({
+        expression: `SEARCH('{${this.metricNamespace},Cause} MetricName="KeyRefreshFailures"', 'Sum', ${this.period.toSeconds()})`,
+        period: this.period,
+      })], { width: 16 }),
+      new cloudwatch.TextWidget({
+        markdown: `**Key refresh causes** (authorizer log, \`msg = "${KEY_REFRESH_FAILED_MSG}"\`)\n\n` +
+          `Outage of the identity provider or the network: ${OUTAGE_CAUSES.join(', ')} (5XX).\n\n` +
+          `Misconfiguration: ${Object.values(KeyRefreshCause).filter((cause) => !OUTAGE_CAUSES.includes(cause)).join(', ')}, HTTP_STATUS 3XX/4XX.`,
+        width: 8,
+        height: 6,
+      }),
+    );
+    dashboard.addWidgets(
       graph('Throttled (429)', [this.metricThrottledRequests()],
         props.webAcl ? { right: [props.webAcl.metricRateLimitedRequests(p)] } : {}),
       ...(props.webAcl
@@ -420,6 +470,7 @@ interface ResolvedThresholds {
   readonly backendErrors: number;
   readonly deniedRequests: number;
   readonly keyFetchFailures: number;
+  readonly keyRefreshFailures: number;
   readonly wafBlockedRequests: number;
   readonly throttledRequests: number;
 }
@@ -452,7 +503,52 @@ function resolveThresholds(given: MonitoringThresholds): ResolvedThresholds {
     backendErrors: count('backendErrors', given.backendErrors ?? d.backendErrors),
     deniedRequests: count('deniedRequests', given.deniedRequests ?? d.deniedRequests),
     keyFetchFailures: count('keyFetchFailures', given.keyFetchFailures ?? d.keyFetchFailures),
+    keyRefreshFailures: count('keyRefreshFailures', given.keyRefreshFailures ?? d.keyRefreshFailures),
     wafBlockedRequests: count('wafBlockedRequests', given.wafBlockedRequests ?? d.wafBlockedRequests),
     throttledRequests: count('throttledRequests', given.throttledRequests ?? d.throttledRequests),
   };
+}
+
+/**
+ * Lets the CloudWatch alarms of the topic's account and region publish to it, and use its KMS key. A topic
+ * policy replaces SNS's default policy, which is what let services of the account publish; without this
+ * statement every alarm deploys and its notifications are dropped. `aws:SourceAccount` and `aws:SourceArn`
+ * keep another account's alarms (the confused deputy) out.
+ *
+ * @see https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+ * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-actions.html
+ */
+function allowCloudWatchAlarmsToPublish(scope: Construct, topic: sns.ITopic): void {
+  const stack = Stack.of(topic);
+  const principals = [new iam.ServicePrincipal('cloudwatch.amazonaws.com')];
+  const conditions = {
+    StringEquals: { 'aws:SourceAccount': stack.account },
+    ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+  };
+  const published = topic.addToResourcePolicy(new iam.PolicyStatement({
+    sid: 'AllowCloudWatchAlarmsOfThisAccountToPublish',
+    principals,
+    actions: ['sns:Publish'],
+    resources: [topic.topicArn],
+    conditions,
+  }));
+  if (!published.statementAdded) {
+    Annotations.of(scope).addWarningV2('cdk-secure-api:alarm-topic-policy',
+      `The alarm topic ${topic.node.path} is imported: its policy must let cloudwatch.amazonaws.com publish (sns:Publish) for the alarms of this account, or the alarms notify nobody`);
+  }
+  const key = topic.masterKey;
+  if (key) {
+    // CloudWatch publishes to an encrypted topic only if the key lets it encrypt the message for SNS.
+    const used = key.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowCloudWatchAlarmsOfThisAccountToPublish',
+      principals,
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      resources: ['*'],
+      conditions,
+    }));
+    if (!used.statementAdded) {
+      Annotations.of(scope).addWarningV2('cdk-secure-api:alarm-topic-key-policy',
+        `The key of the alarm topic ${topic.node.path} is imported: its key policy must let cloudwatch.amazonaws.com use it (kms:Decrypt, kms:GenerateDataKey*), or the alarms notify nobody`);
+    }
+  }
 }

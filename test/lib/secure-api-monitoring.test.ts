@@ -1,10 +1,13 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { formatDecision, ReasonCode } from '../../lambda/decision-log';
+import { formatKeyRefreshFailure, KeyRefreshCause } from '../../lambda/key-refresh-log';
+import { evaluatePolicy, TemplateValues, type PolicyRequest } from '../fixtures/iam-policy-evaluator';
 import { MONITORING_DEFAULTS } from '../../lib/defaults';
 import { SecureApiValidationError } from '../../lib/errors';
 import { SecureApiMonitoring, type SecureApiMonitoringProps } from '../../lib/secure-api-monitoring';
@@ -64,11 +67,11 @@ describe('SecureApiMonitoring', () => {
     const { stack, monitoring, template } = build();
     expect(monitoring.metricNamespace).toMatch(/^SecureApi\/MonitoringStack-Monitoring-[0-9A-F]{8}$/);
 
-    template.resourceCountIs('AWS::Logs::MetricFilter', 4);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    template.resourceCountIs('AWS::Logs::MetricFilter', 6);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.resourceCountIs('AWS::Logs::QueryDefinition', 5);
-    expect(monitoring.alarms).toHaveLength(7);
+    expect(monitoring.alarms).toHaveLength(8);
     expect(monitoring.queries.wafBlocks).toBeUndefined();
 
     // Every alarm notifies the topic on ALARM and on OK, and treats missing data as fine.
@@ -87,13 +90,13 @@ describe('SecureApiMonitoring', () => {
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
       KeyPolicy: {
-        Statement: Match.arrayWith([{
-          Sid: 'AllowCloudWatchAlarmsToPublish',
+        Statement: Match.arrayWith([Match.objectLike({
+          Sid: 'AllowCloudWatchAlarmsOfThisAccountToPublish',
           Effect: 'Allow',
           Principal: { Service: 'cloudwatch.amazonaws.com' },
           Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
           Resource: '*',
-        }]),
+        })]),
       },
     });
     // The key only protects notifications passing through SNS, so it goes with the stack.
@@ -174,6 +177,7 @@ describe('SecureApiMonitoring', () => {
     expect(alarmByDescription(template, 'Backend function').Threshold).toBe(t.backendErrors);
     expect(alarmByDescription(template, `At least ${t.deniedRequests} requests denied`)).toEqual(expect.objectContaining({ MetricName: 'DeniedRequests', Threshold: t.deniedRequests }));
     expect(alarmByDescription(template, 'The authorizer cannot fetch the issuer keys')).toEqual(expect.objectContaining({ MetricName: 'KeyFetchFailures', Threshold: t.keyFetchFailures }));
+    expect(alarmByDescription(template, `At least ${t.keyRefreshFailures} failed refreshes of the issuer keys`)).toEqual(expect.objectContaining({ MetricName: 'KeyRefreshFailures', Threshold: t.keyRefreshFailures }));
     expect(alarmByDescription(template, `At least ${t.throttledRequests} requests answered 429`)).toEqual(expect.objectContaining({ MetricName: 'ThrottledRequests', Threshold: t.throttledRequests }));
     expect(alarmByDescription(template, `At least ${t.wafBlockedRequests} requests blocked by the web ACL`).Threshold).toBe(t.wafBlockedRequests);
     expect(alarmsOf(template).every((a) => a.AlarmActions?.length === 1)).toBe(MONITORING_DEFAULTS.alarmTopic);
@@ -202,12 +206,14 @@ describe('SecureApiMonitoring', () => {
         backendErrors: 5,
         deniedRequests: 20,
         keyFetchFailures: 2,
+        keyRefreshFailures: 4,
         wafBlockedRequests: 50,
         throttledRequests: 10,
       },
     });
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    expect(alarmByDescription(template, 'At least 4 failed refreshes of the issuer keys').Threshold).toBe(4);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     expect(monitoring.topic).toBe(topic);
     expect(monitoring.topicKey).toBeUndefined();
@@ -238,7 +244,7 @@ describe('SecureApiMonitoring', () => {
     const body = JSON.stringify(stack.resolve((monitoring.dashboard.node.defaultChild as never as { dashboardBody: unknown }).dashboardBody));
     for (const title of [
       'Traffic (requests)', 'Errors', 'Latency (ms)', 'Authorizer: denied (403) by reason', 'Authorizer: unauthorized (401) by reason',
-      'Authorizer function', 'Throttled (429)', 'WAF: allowed, blocked, counted', 'Backend Orders', 'Alarms',
+      'Authorizer function', 'Authorizer: key refresh failures by cause', 'Throttled (429)', 'WAF: allowed, blocked, counted', 'Backend Orders', 'Alarms',
     ]) {
       expect(body).toContain(`\\"title\\":\\"${title}\\"`);
     }
@@ -270,6 +276,117 @@ describe('SecureApiMonitoring', () => {
     expect(monitoring.metricDeniedRequests().statistic).toBe('Sum');
     expect(monitoring.metricThrottledRequests().metricName).toBe('ThrottledRequests');
     expect(monitoring.metricKeyFetchFailures().period.toMinutes()).toBe(5);
+  });
+
+  test('metric filters count every failed key refresh, in all and by cause, on the lines the authorizer really writes', () => {
+    const { stack, monitoring, template, base } = build();
+    const group = { Ref: stack.getLogicalId(base.authorizerLogGroup.node.defaultChild as logs.CfnLogGroup) };
+    const line = JSON.parse(formatKeyRefreshFailure({
+      level: 'error', msg: 'key refresh failed', issuer: 'https://idp.example.com', step: 'jwks', cause: KeyRefreshCause.TIMEOUT, status: null,
+      failures: 1, retryInMs: 30_000, keysWithinGrace: false,
+    })) as Record<string, unknown>;
+    expect(line).toEqual(expect.objectContaining({ msg: 'key refresh failed', cause: 'TIMEOUT' }));
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: group,
+      FilterPattern: `{ $.msg = "${line.msg}" }`,
+      MetricTransformations: [{ MetricNamespace: monitoring.metricNamespace, MetricName: 'KeyRefreshFailures', MetricValue: '1', Unit: 'Count' }],
+    });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: group,
+      FilterPattern: `{ $.msg = "${line.msg}" }`,
+      MetricTransformations: [{ MetricNamespace: monitoring.metricNamespace, MetricName: 'KeyRefreshFailures', MetricValue: '1', Unit: 'Count', Dimensions: [{ Key: 'Cause', Value: '$.cause' }] }],
+    });
+    const alarm = alarmByDescription(template, 'At least 2 failed refreshes of the issuer keys');
+    expect(alarm).toEqual(expect.objectContaining({ Namespace: monitoring.metricNamespace, MetricName: 'KeyRefreshFailures', Statistic: 'Sum', Threshold: 2 }));
+    expect(alarm.Dimensions).toBeUndefined();
+    expect(alarm.AlarmDescription).toContain('TIMEOUT, DNS, CONNECT, HTTP_STATUS: identity provider or network outage');
+    expect(stack.resolve(monitoring.metricKeyRefreshFailuresByCause('NO_USABLE_KEY').dimensions)).toEqual({ Cause: 'NO_USABLE_KEY' });
+    const body = JSON.stringify(stack.resolve((monitoring.dashboard.node.defaultChild as never as { dashboardBody: unknown }).dashboardBody));
+    expect(body).toContain(`SEARCH('{${monitoring.metricNamespace},Cause} MetricName=\\\\\\"KeyRefreshFailures\\\\\\"', 'Sum', 300)`);
+    expect(body).toContain('Misconfiguration: TLS, BAD_JSON, NO_USABLE_KEY');
+  });
+
+  describe('alarm notifications reach the topic', () => {
+    const ACCOUNT = ENV.account;
+    const OTHER_ACCOUNT = '210987654321';
+
+    /** The resolved topic policy, key policy, topic ARN and an alarm ARN of a synthesized monitoring stack. */
+    function publishPath(template: Template) {
+      const json = template.toJSON();
+      const values = new TemplateValues(json, { account: ACCOUNT, region: ENV.region });
+      const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+      expect(policies).toHaveLength(1);
+      const topicPolicy = values.resolve(policies[0].Properties.PolicyDocument);
+      const [topicArn] = values.resolve(policies[0].Properties.Topics) as string[];
+      const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
+      const keyArn = json.Resources[topicId].Properties.KmsMasterKeyId ? values.resolve(json.Resources[topicId].Properties.KmsMasterKeyId) as string : undefined;
+      const keyId = keyArn ? Object.keys(template.findResources('AWS::KMS::Key')).find((id) => values.getAtt(id, 'Arn') === keyArn) : undefined;
+      const keyPolicy = keyId ? values.resolve(json.Resources[keyId].Properties.KeyPolicy) : undefined;
+      const alarmArns = Object.keys(template.findResources('AWS::CloudWatch::Alarm')).map((id) => values.getAtt(id, 'Arn'));
+      return { topicPolicy, topicArn, keyPolicy, keyArn, alarmArns };
+    }
+    const cloudwatch = { service: 'cloudwatch.amazonaws.com' } as const;
+    const publish = (topicArn: string, sourceArn: string, overrides: Partial<PolicyRequest> & { tls?: boolean; account?: string } = {}): PolicyRequest => ({
+      principal: cloudwatch,
+      action: 'sns:Publish',
+      resource: topicArn,
+      context: { 'aws:SourceAccount': overrides.account ?? sourceArn.split(':')[4], 'aws:SourceArn': sourceArn, 'aws:SecureTransport': overrides.tls ?? true },
+      ...overrides,
+    });
+    const useKey = (keyArn: string, action: string, sourceArn: string): PolicyRequest => ({
+      principal: cloudwatch,
+      action,
+      resource: keyArn,
+      context: { 'aws:SourceAccount': sourceArn.split(':')[4], 'aws:SourceArn': sourceArn, 'kms:ViaService': `sns.${ENV.region}.amazonaws.com`, 'aws:SecureTransport': true },
+    });
+
+    test('happy flow: every alarm of this account may publish to the encrypted topic over TLS, and use its key', () => {
+      const { topicPolicy, topicArn, keyPolicy, keyArn, alarmArns } = publishPath(build().template);
+      expect(alarmArns).toHaveLength(8);
+      for (const alarmArn of alarmArns) {
+        expect(evaluatePolicy(topicPolicy, publish(topicArn, alarmArn))).toEqual({ decision: 'allow', statements: ['AllowCloudWatchAlarmsOfThisAccountToPublish'] });
+        for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
+          expect(evaluatePolicy(keyPolicy, useKey(keyArn!, action, alarmArn))).toEqual({ decision: 'allow', statements: ['AllowCloudWatchAlarmsOfThisAccountToPublish'] });
+        }
+      }
+    });
+
+    test('error flow: plain http, another account\'s alarm, another region\'s alarm and other services are refused', () => {
+      const { topicPolicy, topicArn, keyPolicy, keyArn, alarmArns } = publishPath(build().template);
+      const alarmName = alarmArns[0].split(':alarm:')[1];
+      const foreign = `arn:aws:cloudwatch:${ENV.region}:${OTHER_ACCOUNT}:alarm:${alarmName}`;
+      expect(evaluatePolicy(topicPolicy, publish(topicArn, alarmArns[0], { tls: false })).decision).toBe('explicit-deny');
+      expect(evaluatePolicy(topicPolicy, publish(topicArn, foreign)).decision).toBe('implicit-deny');
+      // A confused deputy: CloudWatch acting for another account's alarm that names this account's topic.
+      expect(evaluatePolicy(topicPolicy, publish(topicArn, foreign, { account: ACCOUNT })).decision).toBe('implicit-deny');
+      expect(evaluatePolicy(topicPolicy, publish(topicArn, `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:${alarmName}`)).decision).toBe('implicit-deny');
+      expect(evaluatePolicy(topicPolicy, { ...publish(topicArn, alarmArns[0]), principal: { service: 'events.amazonaws.com' } }).decision).toBe('implicit-deny');
+      expect(evaluatePolicy(topicPolicy, { principal: { anonymous: true }, action: 'sns:Publish', resource: topicArn, context: { 'aws:SecureTransport': true } }).decision).toBe('implicit-deny');
+      for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
+        expect(evaluatePolicy(keyPolicy, useKey(keyArn!, action, foreign)).decision).toBe('implicit-deny');
+      }
+      expect(evaluatePolicy(keyPolicy, useKey(keyArn!, 'kms:ScheduleKeyDeletion', alarmArns[0])).decision).toBe('implicit-deny');
+      // The account itself keeps administering the key through IAM.
+      expect(evaluatePolicy(keyPolicy, { principal: { arn: `arn:aws:iam::${ACCOUNT}:role/admin` }, action: 'kms:ScheduleKeyDeletion', resource: keyArn! }).decision).toBe('allow');
+    });
+
+    test('happy flow: a topic of this app given as alarmTopic, and the key that encrypts it, let the alarms publish too', () => {
+      const stack = new Stack(new App(), 'MonitoringStack', { env: ENV });
+      const key = new kms.Key(stack, 'OnCallKey', { enableKeyRotation: true });
+      const topic = new sns.Topic(stack, 'OnCall', { enforceSSL: true, masterKey: key });
+      new SecureApiMonitoring(stack, 'Monitoring', { ...standIn(stack), alarmTopic: topic });
+      const { topicPolicy, topicArn, keyPolicy, keyArn, alarmArns } = publishPath(Template.fromStack(stack));
+      expect(evaluatePolicy(topicPolicy, publish(topicArn, alarmArns[0])).decision).toBe('allow');
+      expect(evaluatePolicy(topicPolicy, publish(topicArn, alarmArns[0], { tls: false })).decision).toBe('explicit-deny');
+      expect(evaluatePolicy(keyPolicy, useKey(keyArn!, 'kms:GenerateDataKey', alarmArns[0])).decision).toBe('allow');
+    });
+
+    test('an imported topic cannot be given a policy: a warning says what it must allow', () => {
+      const stack = new Stack(new App(), 'MonitoringStack', { env: ENV });
+      const topic = sns.Topic.fromTopicArn(stack, 'Shared', `arn:aws:sns:${ENV.region}:${ENV.account}:on-call`);
+      new SecureApiMonitoring(stack, 'Monitoring', { ...standIn(stack), alarmTopic: topic });
+      Annotations.fromStack(stack).hasWarning('/MonitoringStack/Monitoring', Match.stringLikeRegexp('must let cloudwatch.amazonaws.com publish'));
+    });
   });
 
   describe('validation', () => {
