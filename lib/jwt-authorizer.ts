@@ -1,4 +1,4 @@
-import { Aspects, Duration, Lazy, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Aspects, Duration, Lazy, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { CONFIG_ENV_VAR } from '../lambda/config-types';
 import type { AuthorizerConfig, CacheKeyScope, IssuerConfig, RouteConfig } from '../lambda/config-types';
 import { CONFIG_LIMITS, parseConfig } from '../lambda/config';
-import { cacheKeyScopeFor } from '../lambda/routes';
+import { cacheKeyScopeFor, cacheKeyScopeReason, templateKey } from '../lambda/routes';
 import { LateBoundAssetCode, locateAuthorizerBundle, stageAuthorizerAsset, stableStringify } from './authorizer-asset';
 import { SECURE_API_DEFAULTS, createAuditLogGroup } from './defaults';
 import { acknowledgeSynchronousFunction } from './nag-acknowledgements';
@@ -376,6 +376,9 @@ export class JwtAuthorizer extends Construct {
     if (environment !== undefined) {
       this.function.addEnvironment(CONFIG_ENV_VAR, environment);
     }
+    if (compiled.file.routes.length > 0) {
+      Annotations.of(this).addInfo(`cdk-secure-api: authorizer cache key scope '${compiled.file.cacheKeyScope}': ${cacheKeyScopeReason(compiled.file.routes)}`);
+    }
   }
 
   /** Compiles the configuration once; afterwards routes and issuers can no longer change. */
@@ -425,8 +428,35 @@ export class JwtAuthorizer extends Construct {
     }
   }
 
+  /**
+   * Every method of the app that uses this authorizer but is not in its route table. Once a token called a
+   * declared route, a cached answer could otherwise cover such a method too (`GET/items/*` reaches
+   * `GET /items/{id}/export`), and at runtime it could only fail: its access rules were never stated. A
+   * method is declared by a route of its verb on the same resource (parameter names may differ), or by an
+   * `ANY` route there, whose rules hold for every verb; an `ANY` method only by an `ANY` route.
+   */
+  private undeclaredMethods(): string[] {
+    const declared = new Set(this.routes.map((route) => `${route.method} ${templateKey(route.path)}`));
+    return this.node.root
+      .node.findAll()
+      .filter((child): child is apigw.Method => child instanceof apigw.Method)
+      .filter((method) => (method.node.defaultChild as apigw.CfnMethod).authorizerId === this.authorizer.authorizerId)
+      .filter((method) => {
+        const template = templateKey(method.resource.path);
+        return !declared.has(`${method.httpMethod} ${template}`) && !(method.httpMethod !== 'ANY' && declared.has(`ANY ${template}`));
+      })
+      .map((method) => {
+        const { httpMethod, resource } = method;
+        return (
+          `${httpMethod} ${resource.path} uses the JWT authorizer but is not in its route table: declare it with ` +
+          `SecureApi.addRoute('${httpMethod} ${resource.path}', integration, { scopes }) or JwtAuthorizer.addRoute({ method: '${httpMethod}', path: '${resource.path}', scopes })`
+        );
+      })
+      .sort();
+  }
+
   private validateAtSynth(): string[] {
-    const errors: string[] = [];
+    const errors: string[] = [...this.undeclaredMethods()];
     if (this.issuers.length === 0) {
       errors.push("'issuers' must contain at least one token issuer (received: 0)");
     }

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { Annotations, Aspects, Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Aspects, Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -450,7 +450,7 @@ export class SecureApi extends Construct {
       authorizerEnvironment: this.jwtAuthorizer.environmentConfig,
     });
 
-    Aspects.of(this).add({ visit: (node: IConstruct) => (node === this ? this.acknowledgeAndWarn() : undefined) });
+    Aspects.of(this).add({ visit: (node: IConstruct) => (node === this ? this.acknowledgeFindings() : undefined) });
     this.node.addValidation({ validate: () => this.findOpenMethods() });
   }
 
@@ -809,8 +809,11 @@ export class SecureApi extends Construct {
         ];
   }
 
-  /** Acknowledges the cdk-nag findings inherent to the design, and warns about methods the route table does not know. */
-  private acknowledgeAndWarn(): void {
+  /**
+   * Acknowledges the cdk-nag findings inherent to the design. Methods that use the JWT authorizer without
+   * being in its route table fail synthesis in `JwtAuthorizer` itself.
+   */
+  private acknowledgeFindings(): void {
     const methods = this.methods();
     const protectedMethods = methods.filter(
       (method) => (method.node.defaultChild as apigw.CfnMethod).authorizerId === this.authorizer.authorizerId,
@@ -834,7 +837,6 @@ export class SecureApi extends Construct {
     } else {
       acknowledge(this.stage, { 'NIST.800.53.R5-APIGWSSLEnabled': NAG_REASONS.noHttpBackends });
     }
-    const declared = new Set(this.declaredRoutes.map((route) => `${route.method} ${route.path}`));
     for (const method of methods) {
       const type = authorizationTypeOf(method);
       if (this.publicMethods.has(method)) {
@@ -852,12 +854,6 @@ export class SecureApi extends Construct {
           id: 'AwsSolutions-COG4',
           reason: 'Methods use a Lambda JWT authorizer that verifies Cognito/OIDC access tokens and per-route OAuth scopes.',
         });
-        if (!declared.has(`${method.httpMethod} ${method.resource.path}`)) {
-          Annotations.of(method).addWarningV2(
-            'cdk-secure-api:undeclaredRoute',
-            `${method.httpMethod} ${method.resource.path} uses the JWT authorizer but was not added with SecureApi.addRoute(), so the authorizer denies every request to it; declare it with addRoute() and its scopes.`,
-          );
-        }
       }
     }
   }

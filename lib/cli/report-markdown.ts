@@ -67,7 +67,7 @@ function renderApi(stack: StackReport, api: ApiReport): string[] {
           authorizer.type,
           authorizer.identitySource ?? '—',
           authorizer.cacheTtlSeconds === 0 ? 'off' : `${authorizer.cacheTtlSeconds} s`,
-          authorizer.cacheKeyScope ?? '—',
+          authorizer.cacheKeyScope === undefined ? '—' : `${authorizer.cacheKeyScope}${authorizer.cacheKeyScopeReason === undefined ? '' : `: ${authorizer.cacheKeyScopeReason}`}`,
           authorizer.issuers.length > 0
             ? authorizer.issuers.map((issuer) => `${issuer.kind} ${issuer.issuer} (${(issuer.algorithms ?? ['RS256']).join(', ')})`).join('; ')
             : '—',

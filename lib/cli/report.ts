@@ -12,6 +12,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CONFIG_ENV_VAR, CONFIG_FILE_NAME } from '../../lambda/config-types';
 import type { ClaimCondition, IssuerConfig, RouteConfig } from '../../lambda/config-types';
+import { cacheKeyScopeReason } from '../../lambda/routes';
 import type { AssemblyStack, CfnResource } from './cloud-assembly';
 
 /** Throttling that applies to one route of one stage. */
@@ -68,6 +69,8 @@ export interface AuthorizerReport {
   readonly issuers: readonly Pick<IssuerConfig, 'kind' | 'issuer' | 'algorithms'>[];
   /** `token` or `route` (see `CacheKeyScope`), if configured. */
   readonly cacheKeyScope?: string;
+  /** Why the route table gets that cache key scope (for `route`: the routes whose patterns overlap), if known. */
+  readonly cacheKeyScopeReason?: string;
 }
 
 /** A REST API stage. */
@@ -225,7 +228,7 @@ function buildApi(stack: AssemblyStack, resources: Resources, apiId: string, api
       }
       const matches = matchingRoutes(authorizer.routes, httpMethod, path);
       if (matches.length === 0) {
-        unlisted("not in the authorizer's route table: every call is denied");
+        unlisted("not in the authorizer's route table: every call is refused with 401 (NO_ROUTE)");
       }
       for (const route of matches) {
         const verb = httpMethod === 'ANY' ? route.method : httpMethod;
@@ -323,6 +326,7 @@ function loadAuthorizer(stack: AssemblyStack, resources: Resources, id: string, 
       configSource: loaded.source,
       issuers,
       cacheKeyScope: typeof config?.cacheKeyScope === 'string' ? config.cacheKeyScope : undefined,
+      cacheKeyScopeReason: Array.isArray(config?.routes) ? scopeReason(config.routes as RouteConfig[]) : undefined,
     },
     routes: Array.isArray(config?.routes) ? (config.routes as RouteConfig[]) : undefined,
   };
@@ -366,6 +370,15 @@ function readAuthorizerConfig(stack: AssemblyStack, fn: CfnResource): { config?:
     return { source: folder === undefined ? 'no asset found for the authorizer function' : `no ${CONFIG_FILE_NAME} in the authorizer's asset` };
   }
   return { config: { ...fileConfig, ...environmentConfig }, source: sources.join(' + ') };
+}
+
+/** Why a route table gets its cache key scope, or undefined when the table is not one the authorizer would accept. */
+function scopeReason(routes: readonly RouteConfig[]): string | undefined {
+  try {
+    return cacheKeyScopeReason(routes);
+  } catch {
+    return undefined;
+  }
 }
 
 function matchingRoutes(routes: readonly RouteConfig[], method: string, path: string): RouteConfig[] {

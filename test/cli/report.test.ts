@@ -44,7 +44,7 @@ describe('report model', () => {
   test('a method the authorizer has no route for is flagged as always denied', () => {
     const legacy = report.apis[0].routes.find((row) => row.path === '/legacy')!;
 
-    expect(legacy.notes).toEqual(["not in the authorizer's route table: every call is denied"]);
+    expect(legacy.notes).toEqual(["not in the authorizer's route table: every call is refused with 401 (NO_ROUTE)"]);
     expect(legacy.authorization).toMatch(/^Lambda authorizer Authorizer[0-9A-F]{8}$/);
   });
 
@@ -65,6 +65,7 @@ describe('report model', () => {
         configSource: 'config.json in the asset',
         issuers: [{ kind: 'cognito', issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Fixture1', algorithms: undefined }],
         cacheKeyScope: 'token',
+        cacheKeyScopeReason: "one cached answer per token is exact for every route: no route's ARN pattern reaches the paths of a route whose own pattern reaches a third",
       },
     ]);
   });

@@ -1,6 +1,6 @@
 import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { JwtAuthorizer, JwtAuthorizerProps, TokenIssuer } from '../../lib';
 
@@ -14,7 +14,7 @@ function standalone(props: JwtAuthorizerProps = {}) {
   const api = new apigw.RestApi(stack, 'Api', { cloudWatchRole: false });
   api.root.addResource('items').addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.authorizer });
   authorizer.addRoute({ method: 'GET', path: '/items', scopes: ['items.read'] });
-  return { stack, authorizer, template: () => Template.fromStack(stack) };
+  return { stack, authorizer, api, template: () => Template.fromStack(stack) };
 }
 
 describe('JwtAuthorizer', () => {
@@ -169,6 +169,61 @@ describe('JwtAuthorizer', () => {
     expect(() => authorizer.addRoute({ method: 'GET', path: '/other', scopes: [token] })).toThrow(
       "'scopes' and 'conditions' must be literal strings, as they are compiled into the authorizer bundle (received: deploy-time tokens in 'GET /other')",
     );
+  });
+
+  test('throws at synth for every method in the app that uses the authorizer but is not in its route table', () => {
+    const { stack, authorizer, api } = standalone();
+    const item = api.root.getResource('items')!.addResource('{id}');
+    item.addResource('export').addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.authorizer });
+    item.addMethod('ANY', new apigw.MockIntegration(), { authorizer: authorizer.authorizer });
+    expect(() => Template.fromStack(stack)).toThrow(
+      "ANY /items/{id} uses the JWT authorizer but is not in its route table: declare it with SecureApi.addRoute('ANY /items/{id}', integration, { scopes }) or JwtAuthorizer.addRoute({ method: 'ANY', path: '/items/{id}', scopes })",
+    );
+    expect(() => Template.fromStack(stack)).toThrow(
+      "GET /items/{id}/export uses the JWT authorizer but is not in its route table: declare it with SecureApi.addRoute('GET /items/{id}/export', integration, { scopes }) or JwtAuthorizer.addRoute({ method: 'GET', path: '/items/{id}/export', scopes })",
+    );
+  });
+
+  test('a method is declared by a route of its verb or an ANY route on the same resource, whatever the parameter names; an ANY method only by an ANY route', () => {
+    const declaredBy = (method: string, route: { method: 'GET' | 'ANY'; path: string }): (() => Template) => {
+      const { stack, authorizer, api } = standalone();
+      api.root.addResource('things').addResource('{thingId}').addMethod(method, new apigw.MockIntegration(), { authorizer: authorizer.authorizer });
+      authorizer.addRoute({ ...route, scopes: ['things.read'] });
+      return () => Template.fromStack(stack);
+    };
+    expect(declaredBy('GET', { method: 'GET', path: '/things/{id}' })).not.toThrow();
+    expect(declaredBy('GET', { method: 'ANY', path: '/things/{name}' })).not.toThrow();
+    expect(declaredBy('ANY', { method: 'ANY', path: '/things/{id}' })).not.toThrow();
+    expect(declaredBy('ANY', { method: 'GET', path: '/things/{id}' })).toThrow('ANY /things/{thingId} uses the JWT authorizer but is not in its route table');
+    expect(declaredBy('POST', { method: 'GET', path: '/things/{id}' })).toThrow('POST /things/{thingId} uses the JWT authorizer but is not in its route table');
+  });
+
+  test('synth names the cache key scope on the authorizer: token for a table one answer serves exactly', () => {
+    const { stack } = standalone();
+    Annotations.fromStack(stack).hasInfo(
+      '/Stack/Jwt',
+      "cdk-secure-api: authorizer cache key scope 'token': one cached answer per token is exact for every route: no route's ARN pattern reaches the paths of a route whose own pattern reaches a third",
+    );
+  });
+
+  test('synth names the cache key scope on the authorizer: route, with the witness routes, and the method and resource in the identity source', () => {
+    const { stack, authorizer, api } = standalone();
+    const item = api.root.getResource('items')!.addResource('{id}');
+    item.addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.authorizer });
+    item.addResource('secret').addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.authorizer });
+    authorizer.addRoute({ method: 'GET', path: '/items/{id}', scopes: ['items.read'] });
+    authorizer.addRoute({ method: 'GET', path: '/items/{id}/secret', scopes: ['items.admin'] });
+    const template = Template.fromStack(stack);
+    Annotations.fromStack(stack).hasInfo(
+      '/Stack/Jwt',
+      Match.stringLikeRegexp(
+        "^cdk-secure-api: authorizer cache key scope 'route': the ARN pattern GET/items/\\* of GET /items/\\{id\\}/secret matches paths of GET /items/\\{id\\}, .* so each answer is cached per method and resource$",
+      ),
+    );
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
+    });
+    expect(JSON.parse(authorizer.configJson).cacheKeyScope).toBe('route');
   });
 
   test('throws when the asset hash is resolved outside synthesis', () => {

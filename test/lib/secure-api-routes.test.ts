@@ -269,6 +269,27 @@ describe('SecureApi routes', () => {
     );
   });
 
+  test('throws when a method under a declared route is added on the rest api without being declared', () => {
+    const { stack, api } = secureApi();
+    const item = api.addRoute('GET /items/{id}', mock(), { scopes: [READ] });
+    // Once a reader's token called GET /items/{id}, its cached Allow GET/items/* would cover this method too.
+    item.resource.addResource('export').addMethod('GET', mock());
+    expect(() => Template.fromStack(stack)).toThrow(
+      "GET /items/{id}/export uses the JWT authorizer but is not in its route table: declare it with SecureApi.addRoute('GET /items/{id}/export', integration, { scopes }) or JwtAuthorizer.addRoute({ method: 'GET', path: '/items/{id}/export', scopes })",
+    );
+  });
+
+  test('a route below a parameter route switches the cache key to the method and resource', () => {
+    const { stack, api } = secureApi();
+    api.addRoute('GET /items/{id}', mock(), { scopes: [READ] });
+    api.addRoute('GET /items/{id}/export', mock(), { scopes: [WRITE] });
+    const template = Template.fromStack(stack);
+    expect(api.jwtAuthorizer.cacheKeyScope).toBe('route');
+    template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
+      IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
+    });
+  });
+
   test('throws when a route is added after synthesis', () => {
     const { stack, api } = secureApi();
     api.addRoute('GET /items', mock(), { scopes: [READ] });
