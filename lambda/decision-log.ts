@@ -126,22 +126,16 @@ const ENCODED_CHARACTERS = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029"%\\]/gu;
 // Printable ASCII without '"', '%' and '\': holds none of the encoded characters.
 const PLAIN_TEXT = /^[\x20\x21\x23\x24\x26-\x5b\x5d-\x7e]*$/;
 
-/** `%XX` for each UTF-8 byte of one code point; a lone surrogate gets the three bytes of its code point (WTF-8). */
+/**
+ * `%XX` for each UTF-8 byte of one code point, as `encodeURIComponent` writes them; a lone surrogate, which
+ * `encodeURIComponent` refuses, gets the three bytes of its code point (WTF-8: `%ED%A0%80` for U+D800).
+ */
 function percentEncode(character: string): string {
-  const cp = character.codePointAt(0) as number;
-  const bytes =
-    cp < 0x80
-      ? [cp]
-      : cp < 0x800
-        ? [0xc0 | (cp >> 6), 0x80 | (cp & 0x3f)]
-        : cp < 0x10000
-          ? [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f)]
-          : [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 0x3f), 0x80 | ((cp >> 6) & 0x3f), 0x80 | (cp & 0x3f)];
-  let out = '';
-  for (const byte of bytes) {
-    out += `%${byte < 0x10 ? '0' : ''}${byte.toString(16).toUpperCase()}`;
+  const unit = character.charCodeAt(0);
+  if (character.length === 1 && unit >= 0xd800 && unit <= 0xdfff) {
+    return `%ED%${(0x80 | ((unit >> 6) & 0x3f)).toString(16).toUpperCase()}%${(0x80 | (unit & 0x3f)).toString(16).toUpperCase()}`;
   }
-  return out;
+  return encodeURIComponent(character);
 }
 
 /**
