@@ -92,8 +92,11 @@ export class DeadlineExceededError extends Error {
   }
 }
 
-/** DynamoDB error types that still mean "too many requests" once the client's retries are spent. */
-const THROTTLING_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded']);
+/**
+ * Errors (by name) that still mean "too many requests" or "no answer in time" once the client's retries
+ * are spent: DynamoDB's throttling error types, and the SDK's attempt timeout.
+ */
+const UNAVAILABLE_ERRORS = new Set(['ProvisionedThroughputExceededException', 'ThrottlingException', 'RequestLimitExceeded', 'TimeoutError']);
 
 type Route = (event: ProxyEvent, principal: string, signal: AbortSignal) => Promise<ProxyResult>;
 
@@ -154,8 +157,8 @@ export function createItemsApp(options: ItemsAppOptions): (event: ProxyEvent, co
           ...(typeof attempts === 'number' ? { attempts } : {}),
         }),
       );
-      // Out of time or throttled after the retries: the caller may retry later, and 503 says so.
-      if (err instanceof DeadlineExceededError || THROTTLING_ERRORS.has(error)) {
+      // Out of time, or throttled or timed out on every attempt: the caller may retry later, and 503 says so.
+      if (err instanceof DeadlineExceededError || (err instanceof Error && UNAVAILABLE_ERRORS.has(err.name))) {
         return json(503, { message: 'service unavailable, retry later', requestId });
       }
       return json(500, { message: 'internal error', requestId });

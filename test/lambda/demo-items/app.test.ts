@@ -198,6 +198,17 @@ describe('demo items service', () => {
     expect(JSON.parse(log[0])).toMatchObject({ error: 'ThrottlingException', attempts: 1 });
   });
 
+  test('error flow answers 503 when every attempt times out before the deadline', async () => {
+    const log: string[] = [];
+    standIn.hangAlways = true;
+    const { result, ms } = await timed(makeApp({ log, client: { attemptTimeoutMs: 100, maxAttempts: 2 } })(createEvent()));
+    expect(result.statusCode).toBe(503);
+    expect(ms).toBeLessThan(1000);
+    expect(standIn.requests).toHaveLength(2);
+    // The SDK's TimeoutError, logged by its socket error code.
+    expect(JSON.parse(log[0])).toMatchObject({ error: 'ETIMEDOUT', attempts: 2 });
+  });
+
   test('happy flow retries an attempt that gets no answer within the attempt timeout', async () => {
     standIn.faults.push('hang');
     const { result, ms } = await timed(makeApp({ client: { attemptTimeoutMs: 200 } })(createEvent()));
