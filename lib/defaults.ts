@@ -83,6 +83,7 @@ export const SECURE_API_DEFAULTS = {
     clientId: '$context.authorizer.clientId',
     scopes: '$context.authorizer.scopes',
     sub: '$context.authorizer.sub',
+    scopesTruncated: '$context.authorizer.scopesTruncated',
     authorizerStatus: '$context.authorizer.status',
     authorizerError: '$context.authorizer.error',
     authorizerLatency: '$context.authorizer.latency',
@@ -142,12 +143,14 @@ export const ACCESS_LOG_VARIABLES: Readonly<Record<string, string>> = {
   '$context.status': 'a status code',
   '$context.responseLength': 'a number of bytes',
   '$context.responseLatency': 'a number of milliseconds',
-  // The four values below come from this library's authorizer, which percent-encodes '%', '"', '\',
-  // control characters and the other characters unsafe in a JSON string before it returns them.
+  // The principal, client id, scopes and sub come from this library's authorizer, which percent-encodes
+  // '%', '"', '\', control characters and the other characters unsafe in a JSON string before it returns
+  // them (encodeText in lambda/decision-log.ts).
   '$context.authorizer.principalId': 'the principal the authorizer returns, encoded so that it is JSON-string safe',
   '$context.authorizer.clientId': 'the client id the authorizer returns, encoded so that it is JSON-string safe',
   '$context.authorizer.scopes': 'the scopes the authorizer returns, encoded so that they are JSON-string safe',
   '$context.authorizer.sub': 'the subject the authorizer returns, encoded so that it is JSON-string safe',
+  '$context.authorizer.scopesTruncated': "'true' when the authorizer left whole scopes out of scopes to keep it under its cap",
   '$context.authorizer.status': 'a status code',
   '$context.authorizer.error':
     "API Gateway's message about the authorizer call; the authorizer itself only ever throws the fixed 'Unauthorized'",

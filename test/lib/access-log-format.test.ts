@@ -10,6 +10,7 @@ import {
   TokenIssuer,
   renderAccessLogFormat,
 } from '../../lib';
+import { encodeText } from '../../lambda/decision-log';
 
 /*
  * The substitution rule API Gateway follows for access logs: each `$context` variable is replaced by its
@@ -37,19 +38,6 @@ const HOSTILE: readonly string[] = [
   'A'.repeat(8192),
 ];
 
-/**
- * Percent-encodes the characters this library's authorizer encodes before it returns a context value:
- * `%`, `"`, `\`, C0 and C1 controls, Unicode format characters, line and paragraph separators and lone
- * surrogates. The authorizer's own tests prove it encodes them; here it states what reaches the log.
- */
-function authorizerEncoded(value: string): string {
-  return value.replace(
-    // eslint-disable-next-line no-control-regex -- control characters are exactly what the encoding is about
-    /[%"\\\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
-  );
-}
-
 const UUID = '6f1c1c34-6e3b-4b7e-9a4e-2f0c1b3a5d71';
 const NUMBER = ['0', '42', '29999', '2147483647'];
 const STATUS = ['200', '401', '403', '429', '500', '504'];
@@ -68,10 +56,12 @@ const CONSTRAINED: Readonly<Record<string, (hostile: string) => readonly string[
   '$context.status': () => STATUS,
   '$context.responseLength': () => NUMBER,
   '$context.responseLatency': () => NUMBER,
-  '$context.authorizer.principalId': (hostile) => [authorizerEncoded(hostile)],
-  '$context.authorizer.clientId': (hostile) => [authorizerEncoded(hostile)],
-  '$context.authorizer.scopes': (hostile) => [authorizerEncoded(`items/read ${hostile}`)],
-  '$context.authorizer.sub': (hostile) => [authorizerEncoded(hostile)],
+  // What the authorizer hands API Gateway: token values through its encoding (the real one).
+  '$context.authorizer.principalId': (hostile) => [encodeText(hostile)],
+  '$context.authorizer.clientId': (hostile) => [encodeText(hostile)],
+  '$context.authorizer.scopes': (hostile) => [['items/read', hostile].map((scope) => encodeText(scope, ' ')).join(' ')],
+  '$context.authorizer.sub': (hostile) => [encodeText(hostile)],
+  '$context.authorizer.scopesTruncated': () => ['true'],
   '$context.authorizer.status': () => STATUS,
   '$context.authorizer.error': () => ['Unauthorized', 'Internal server error', 'Task timed out after 5.00 seconds'],
   '$context.authorizer.latency': () => NUMBER,
@@ -273,13 +263,13 @@ describe('access log format', () => {
     expect(found.filter((v) => v.startsWith('$context.integration.error')).length).toBeGreaterThan(0);
   });
 
-  test('an authorizer that returned raw claims would let a token forge fields, so the check relies on its encoding', () => {
+  test('an authorizer that returned raw claims would let a token forge fields: the check relies on its encoding', () => {
     const fields = { sub: '$context.authorizer.sub', status: '$context.status' };
     const raw = JSON.stringify(fields);
     const line = substitute(raw, { '$context.authorizer.sub': 'x","status":"200', '$context.status': '403' });
     expect(JSON.parse(line)).toEqual({ sub: 'x', status: '403' });
-    expect(authorizerEncoded('x","status":"200')).toBe('x%22,%22status%22:%22200');
-    expect(JSON.parse(substitute(raw, { '$context.authorizer.sub': authorizerEncoded('x","status":"200'), '$context.status': '403' })))
+    expect(encodeText('x","status":"200')).toBe('x%22,%22status%22:%22200');
+    expect(JSON.parse(substitute(raw, { '$context.authorizer.sub': encodeText('x","status":"200'), '$context.status': '403' })))
       .toEqual({ sub: 'x%22,%22status%22:%22200', status: '403' });
   });
 
