@@ -83,7 +83,7 @@ export type ClientIdClaim = 'client_id' | 'azp' | 'cid';
 export interface ClaimCondition {
   /** Claim name, e.g. `cognito:groups`. */
   readonly claim: string;
-  /** The claim (a string, or an array of strings, or a space-separated string for `scope`) must contain this value. */
+  /** The claim (a string, or an array of strings, or a space-separated string for `scope` and `scp`) must contain this value. */
   readonly contains?: string;
   /** The claim must equal this string exactly. */
   readonly equals?: string;

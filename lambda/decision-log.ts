@@ -97,11 +97,11 @@ export interface DecisionRecord {
   readonly reason: ReasonCode;
   /** The configured issuer the token names, or null (never an unconfigured value from a token). */
   readonly issuer: string | null;
-  /** `sub` of a token whose signature verified, or null. */
+  /** `sub` of a token whose signature verified, encoded (see {@link encodeText}), or null (also when over its cap). */
   readonly sub: string | null;
-  /** The client claim of a token whose signature verified, or null. */
+  /** The client claim of a token whose signature verified, encoded, or null (also when over its cap). */
   readonly clientId: string | null;
-  /** Space-separated scopes of a token whose signature verified, or null. */
+  /** Space-separated scopes of a token whose signature verified, each encoded, or null. */
   readonly scopes: string | null;
   /** Present (true) when whole scopes were left out of `scopes` to keep it under its cap. */
   readonly scopesTruncated?: true;

@@ -23,7 +23,7 @@ export {
   TokenRejectedError,
 } from './errors';
 export { CONFIG_DEFAULTS, CONFIG_LIMITS, loadConfig, parseConfig, SUPPORTED_ALGORITHMS } from './config';
-export { formatDecision, ReasonCode, sanitizeText } from './decision-log';
+export { encodeText, formatDecision, ReasonCode, sanitizeText } from './decision-log';
 export type { Decision, DecisionRecord, LogLevel } from './decision-log';
 export {
   arnPatternMatches,

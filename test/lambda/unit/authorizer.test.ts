@@ -229,6 +229,7 @@ describe('claim conditions', () => {
     { method: 'GET', path: '/scoped', conditions: [{ claim: 'scope', contains: 'items:read' }] },
     { method: 'GET', path: '/proto', conditions: [{ claim: 'constructor', contains: 'x' }] },
     { method: 'GET', path: '/plain', conditions: [{ claim: 'role', contains: 'admin' }] },
+    { method: 'GET', path: '/scp', conditions: [{ claim: 'scp', contains: 'admin' }] },
   ];
 
   test.each<[string, string, Record<string, unknown>, 200 | 403]>([
@@ -242,6 +243,9 @@ describe('claim conditions', () => {
     ['an inherited member such as constructor', '/proto', {}, 403],
     ['a string claim that only contains the value as a substring', '/plain', { role: 'notadmin' }, 403],
     ['a string claim equal to the value', '/plain', { role: 'admin' }, 200],
+    ['an scp string that lists the value among others (scp is space-separated like scope)', '/scp', { scp: 'read admin' }, 200],
+    ['an scp string that only contains the value as a substring', '/scp', { scp: 'read superadmin' }, 403],
+    ['an scp array that lists the value', '/scp', { scp: ['read', 'admin'] }, 200],
   ])('%s on %s', async (_name, path, claims, status) => {
     const logs = new LogCapture();
     const authorizer = createAuthorizer(testConfig([cognito()], { routes }), { now: () => NOW_MS, log: logs.log });
