@@ -137,7 +137,7 @@ export function createItemsApp(options: ItemsAppOptions): (event: ProxyEvent, co
     const route = routes[`${event.httpMethod} ${event.resource}`];
     if (!route) return json(404, { message: 'no such route' });
     const requestId = event.requestContext?.requestId ?? null;
-    const remaining = context ? context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS : deadlineMs;
+    const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS : deadlineMs;
     const deadline = Math.max(0, Math.min(deadlineMs, remaining));
     try {
       return await withDeadline(deadline, (signal) => route(event, principalOf(event), signal));
