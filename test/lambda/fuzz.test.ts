@@ -14,7 +14,8 @@
  */
 import fc from 'fast-check';
 import { createAuthorizer } from '../../lambda';
-import type { AuthorizerConfig } from '../../lambda/config-types';
+import type { AuthorizerConfig, RouteConfig } from '../../lambda/config-types';
+import { cacheKeyScopeFor, routeKey, templateKey } from '../../lambda/routes';
 import { TEST_REQUESTS, TEST_ROUTES, cognitoIssuerConfig, oidcIssuerConfig, testConfig } from '../fixtures/config';
 import {
   ApiGatewaySimulator,
@@ -28,6 +29,7 @@ import {
 } from '../fixtures/events';
 import { startJwksServer, type JwksServer } from '../fixtures/jwks-server';
 import { jwksOf, testKey } from '../fixtures/keys';
+import { IAM_READINGS, concretePaths, hostileValue, iamDecision, routeTableArb } from '../fixtures/iam-match';
 import { findLeaks, LogCapture } from '../fixtures/logs';
 import { cognitoAccessToken, jwtAccessToken } from '../fixtures/tokens';
 
@@ -343,4 +345,88 @@ describe(`authorizer fuzzing (fast-check seed ${SEED})`, () => {
       expect(Math.min(seen[200], seen[401], seen[403], seen.cached)).toBeGreaterThan(SEQUENCE_RUNS / 10);
     },
   );
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Cached answers over random route tables, under both readings of IAM wildcards.
+
+const TABLE_SEED = 0x7ab1e5;
+const TABLE_RUNS = 100;
+
+describe(`cached answers over random route tables (fast-check seed ${TABLE_SEED})`, () => {
+  /**
+   * Verbs API Gateway sends to a route: its verb; for ANY, three verbs, except those a route of that exact
+   * verb on the same resource takes first.
+   */
+  const sentVerbs = (route: RouteConfig, routes: readonly RouteConfig[]): string[] =>
+    route.method !== 'ANY'
+      ? [route.method]
+      : ['GET', 'PATCH', 'DELETE'].filter((verb) => !routes.some((other) => other.method === verb && templateKey(other.path) === templateKey(route.path)));
+
+  test(`every answer the real authorizer gives, replayed wherever API Gateway would reuse it, is the route's decision under both readings (${TABLE_RUNS} tables)`, async () => {
+    const key = await testKey('RS256');
+    const authorization = `Bearer ${cognitoAccessToken(key, { now: NOW, scopes: ['any'] })}`;
+    const seen = { token: 0, route: 0, answers: 0, replays: 0, unauthorized: 0 };
+    await fc.assert(
+      fc.asyncProperty(
+        routeTableArb,
+        fc.array(fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }), { minLength: 2, maxLength: 3 }),
+        fc.array(hostileValue, { minLength: 3, maxLength: 3 }),
+        async (table, permittedSets, values) => {
+          const routes: RouteConfig[] = table.map((route) => ({ ...route, scopes: [] }));
+          const scope = cacheKeyScopeFor(routes);
+          seen[scope] += 1;
+          let permitted: boolean[] = [];
+          const indexOf = new Map(routes.map((route, i) => [routeKey(route), i]));
+          const authorizer = createAuthorizer(testConfig([cognitoIssuerConfig({ keys: [key.publicJwk] })], { routes, cacheKeyScope: scope }), {
+            now: () => NOW_MS,
+            log: () => undefined,
+            // A custom check may refuse any route: it draws the permitted set.
+            customCheck: ({ route }) => permitted[indexOf.get(routeKey(route!))!],
+          });
+          // Every concrete request of every route: its verbs, parameter values plain and hostile.
+          const requests = routes.flatMap((route, index) =>
+            sentVerbs(route, routes).flatMap((verb) => concretePaths(route.path, ['v', ...values]).map((path) => ({ index, verb, path, arn: methodArn(verb, path) }))),
+          );
+          for (const set of permittedSets) {
+            permitted = routes.map((_, i) => set[i]);
+            for (const request of requests) {
+              const route = routes[request.index];
+              let answer: AuthorizerAnswer;
+              try {
+                answer = (await authorizer.handle(requestEvent({ method: request.verb, resource: route.path, path: request.path, authorization }))) as AuthorizerAnswer;
+              } catch (error) {
+                // Only a method ARN the runtime does not parse (non-ASCII) may be refused, and nothing is cached then.
+                expect({ request, error: String(error) }).toEqual({ request, error: 'Error: Unauthorized' });
+                expect(/^[\x21-\x7e]*$/.test(request.path)).toBe(false);
+                seen.unauthorized += 1;
+                continue;
+              }
+              seen.answers += 1;
+              // Where API Gateway reuses this answer: every request (token scope), or the requests of the
+              // same route with the same verb (route scope).
+              const reusedOn = requests.filter((other) => scope === 'token' || (other.index === request.index && other.verb === request.verb));
+              for (const other of reusedOn) {
+                for (const reading of IAM_READINGS) {
+                  const decision = iamDecision(answer.policyDocument.Statement, other.arn, reading);
+                  const expected = permitted[other.index] ? 'allow' : 'deny';
+                  if (decision !== expected) {
+                    expect({ routes, scope, permitted, cachedFrom: request, replayedOn: other, reading, decision }).toEqual({
+                      routes, scope, permitted, cachedFrom: request, replayedOn: other, reading, decision: expected,
+                    });
+                  }
+                  seen.replays += 1;
+                }
+              }
+            }
+          }
+        },
+      ),
+      { seed: TABLE_SEED, numRuns: TABLE_RUNS },
+    );
+    // Both scopes, and the hostile values, must have been exercised.
+    expect(Math.min(seen.token, seen.route)).toBeGreaterThan(TABLE_RUNS / 8);
+    expect(seen.unauthorized).toBeGreaterThan(0);
+    expect(seen.replays).toBeGreaterThan(20_000);
+  });
 });
