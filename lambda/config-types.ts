@@ -107,7 +107,11 @@ export interface KeyOptions {
   readonly fetchTimeoutMs?: number;
   /** Keys older than this are refetched before use, in seconds. @default 900 */
   readonly maxAgeSeconds?: number;
-  /** After a fetch for an unknown `kid`, no new fetch for this long, in seconds. @default 30 */
+  /**
+   * After a fetch for an unknown `kid`, no new fetch for this long, in seconds (1..3600); also the shortest
+   * wait between attempts while the keys cannot be fetched (the back-off doubles from it up to 5 minutes).
+   * @default 30
+   */
   readonly cooldownSeconds?: number;
   /** When a refresh fails, keys fetched less than this long ago keep working, in seconds. @default 3600 */
   readonly graceSeconds?: number;

@@ -17,6 +17,7 @@ export {
   FetchTimeoutError,
   KeyNotFoundError,
   KeysUnavailableError,
+  fetchFailureCauseOf,
   MalformedEventError,
   NoRouteError,
   PolicyInvariantError,
@@ -43,10 +44,12 @@ export {
   routePathProblem,
 } from './routes';
 export type { CompiledRoute, HttpVerb, MethodArn, PathSegment, RouteTable } from './routes';
-export { createKeySet, RemoteKeySet, StaticKeySet, keyFitsAlgorithm } from './keys';
+export { backoffDelayMs, createKeySet, MAX_BACKOFF_MS, RemoteKeySet, StaticKeySet, keyFitsAlgorithm } from './keys';
 export type { KeySet, KeySetOptions } from './keys';
-export { httpGetJson, MAX_RESPONSE_BYTES } from './http';
-export type { FetchFunction, FetchInit, FetchResponse } from './http';
+export { createHttpGetJson, httpGetJson, MAX_RESPONSE_BYTES } from './http';
+export type { FetchFunction, FetchInit, FetchResponse, HttpGetJsonOptions } from './http';
+export { formatKeyRefreshFailure, KEY_REFRESH_FAILED_MSG, KeyRefreshCause, OUTAGE_CAUSES } from './key-refresh-log';
+export type { KeyRefreshFailureRecord } from './key-refresh-log';
 export { extractBearerToken, MAX_TOKEN_LENGTH, TokenVerifier } from './verify';
 export type { VerifiedToken } from './verify';
 export { CONFIG_ENV_VAR, CONFIG_FILE_NAME } from './config-types';
