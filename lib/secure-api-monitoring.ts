@@ -139,13 +139,15 @@ export interface SecureApiMonitoringProps {
  *
  * Metric filters on the decision log publish `AuthorizerDecisions` (dimensions `Decision` and
  * `Reason`, from `$.decision` and `$.reason`: one custom metric per pair seen, about 30 at most),
- * `DeniedRequests` and `KeyFetchFailures`; on the access log, `ThrottledRequests` (status 429). The
- * decision log must hold one JSON object per log event, as the authorizer writes it to stdout.
+ * `DeniedRequests` and `KeyFetchFailures`; on the key-refresh failure lines of the same log,
+ * `KeyRefreshFailures` (in all, and by `Cause`: one line per failed attempt, never one per request); on the
+ * access log, `ThrottledRequests` (status 429). The authorizer log must hold one JSON object per log event,
+ * as the authorizer writes it to stdout.
  *
  * Alarms (all with `treatMissingData: NOT_BREACHING`, because every watched metric is only published
  * when there is traffic or a failure, and no traffic is not an incident): 5XX rate, 4XX rate, p99
- * latency, authorizer errors, backend errors, denied requests, key-fetch failures, WAF blocked requests,
- * 429 responses.
+ * latency, authorizer errors, backend errors, denied requests, key-fetch failures, key-refresh failures,
+ * WAF blocked requests, 429 responses.
  */
 export class SecureApiMonitoring extends Construct {
   /** Namespace of the metrics published by the metric filters. */
@@ -295,7 +297,7 @@ export class SecureApiMonitoring extends Construct {
   /**
    * A metric published by this construct's metric filters.
    *
-   * @param metricName `AuthorizerDecisions`, `DeniedRequests`, `KeyFetchFailures` or `ThrottledRequests`
+   * @param metricName `AuthorizerDecisions`, `DeniedRequests`, `KeyFetchFailures`, `KeyRefreshFailures` or `ThrottledRequests`
    * @param props overrides; statistic `Sum` over the construct's period unless set
    * @returns the metric
    */
