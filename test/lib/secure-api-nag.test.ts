@@ -19,7 +19,9 @@ function build(props: Partial<SecureApiProps> = {}) {
   const api = new SecureApi(stack, 'Api', { issuers: [TokenIssuer.cognito({ userPool, clientIds: ['client'] })], ...props });
   api.addRoute('GET /items', new apigw.MockIntegration(), { scopes: [ApiScope.of('https://api.example.com', 'items.read', 'Read items')] });
   api.addRoute('GET /health', new apigw.MockIntegration(), { public: true });
+  // A method added on the rest api directly, declared in the route table as every protected method must be.
   api.restApi.root.addResource('direct').addMethod('GET', new apigw.MockIntegration());
+  api.jwtAuthorizer.addRoute({ method: 'GET', path: '/direct', scopes: ['https://api.example.com/items.read'] });
   app.synth();
   return app;
 }
