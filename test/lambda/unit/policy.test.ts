@@ -10,8 +10,8 @@ import fc from 'fast-check';
 import { createAuthorizer } from '../../../lambda/authorizer';
 import type { RouteConfig } from '../../../lambda/config-types';
 import { parseConfig } from '../../../lambda/config';
-import { routeScopedStatements, tokenScopedStatements, wholeApiPattern } from '../../../lambda/policy';
-import { cacheKeyScopeFor, compileRouteTable, isPrefixPattern, parseMethodArn, type HttpVerb } from '../../../lambda/routes';
+import { evaluateStatements, routeScopedStatements, tokenScopedStatements, wholeApiPattern, type PolicyStatement } from '../../../lambda/policy';
+import { arnPatternMatches, arnPatternMatchesWithinSegments, cacheKeyScopeFor, compileRouteTable, isPrefixPattern, parseMethodArn, type HttpVerb } from '../../../lambda/routes';
 import { cognitoIssuerConfig, testConfig } from '../../fixtures/config';
 import { ApiGatewaySimulator, methodArn, requestEvent } from '../../fixtures/events';
 import { IAM_READINGS, concretePaths, iamDecision, routeTableArb, verbsOf } from '../../fixtures/iam-match';
@@ -90,6 +90,22 @@ describe('token-scoped policies', () => {
     const arn = parseMethodArn(methodArn('PATCH', '/items/9/parts/a:b'))!;
     expect(routeScopedStatements(true, arn, table.routes[0])).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${arn.apiArnPrefix}/PATCH/items/*`] }]);
     expect(routeScopedStatements(false, arn, table.routes[0])).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${arn.apiArnPrefix}/PATCH/items/*`] }]);
+  });
+});
+
+describe('evaluateStatements', () => {
+  test('reads a policy under either reading, so the runtime invariant check can require both', () => {
+    // The old answer of a read-only token: its Deny has an inner `*`, which reading (b) does not let cross ':'.
+    const prefix = parseMethodArn(methodArn('GET', '/items/1'))!.apiArnPrefix;
+    const statements: PolicyStatement[] = [
+      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${prefix}/GET/items/*`] },
+      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${prefix}/GET/items/*/secret`] },
+    ];
+    const secret = methodArn('GET', '/items/a:b/secret');
+    expect(evaluateStatements(statements, secret)).toBe('deny');
+    expect(evaluateStatements(statements, secret, arnPatternMatches)).toBe('deny');
+    expect(evaluateStatements(statements, secret, arnPatternMatchesWithinSegments)).toBe('allow');
+    expect(evaluateStatements(statements, methodArn('GET', '/items/ab/secret'), arnPatternMatchesWithinSegments)).toBe('deny');
   });
 });
 
