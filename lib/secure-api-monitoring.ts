@@ -104,9 +104,10 @@ export interface SecureApiMonitoringProps {
    * A topic policy replaces SNS's default policy (which lets services of the account publish), so the
    * topic's policy gets a statement that lets `cloudwatch.amazonaws.com` publish for the alarms of this
    * account and region (`aws:SourceAccount`, `aws:SourceArn`), and an encrypted topic's key gets one that
-   * lets CloudWatch use it (`kms:Decrypt`, `kms:GenerateDataKey*`, same conditions). An existing topic
-   * gets them too when it, or its key, belongs to this app; an imported topic or key must already allow
-   * it (a warning says so).
+   * lets CloudWatch use it (`kms:Decrypt`, `kms:GenerateDataKey*`, same conditions). A topic of this app
+   * given here gets the topic statement when it already has a topic policy (one without keeps SNS's
+   * default, which lets the account's alarms publish), and its key, when the key belongs to this app, gets
+   * the key statement; an imported topic or key must already allow it (a warning says so).
    * @default - MONITORING_DEFAULTS.alarmTopic
    */
   readonly alarmTopic?: sns.ITopic | boolean;
@@ -527,16 +528,21 @@ function allowCloudWatchAlarmsToPublish(scope: Construct, topic: sns.ITopic): vo
     StringEquals: { 'aws:SourceAccount': stack.account },
     ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
   };
-  const published = topic.addToResourcePolicy(new iam.PolicyStatement({
-    sid: 'AllowCloudWatchAlarmsOfThisAccountToPublish',
-    principals,
-    actions: ['sns:Publish'],
-    resources: [topic.topicArn],
-    conditions,
-  }));
-  if (!published.statementAdded) {
+  if (!(topic instanceof sns.Topic)) {
     Annotations.of(scope).addWarningV2('cdk-secure-api:alarm-topic-policy',
-      `The alarm topic ${topic.node.path} is imported: its policy must let cloudwatch.amazonaws.com publish (sns:Publish) for the alarms of this account, or the alarms notify nobody`);
+      `The alarm topic ${topic.node.path} is imported: its policy must let cloudwatch.amazonaws.com publish (sns:Publish) for the alarms of this account ` +
+      '(SNS\'s default policy does; a topic policy of your own must say so), or the alarms notify nobody');
+  } else if (topic.node.children.some((child) => child instanceof sns.TopicPolicy)) {
+    // A topic policy already replaces the default one: it must name CloudWatch itself. A topic without one
+    // keeps SNS's default policy, which lets services of the account publish; creating a policy here would
+    // take that away from every other publisher of the topic.
+    topic.addToResourcePolicy(new iam.PolicyStatement({
+      sid: 'AllowCloudWatchAlarmsOfThisAccountToPublish',
+      principals,
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions,
+    }));
   }
   const key = topic.masterKey;
   if (key) {

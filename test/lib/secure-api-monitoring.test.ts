@@ -381,6 +381,26 @@ describe('SecureApiMonitoring', () => {
       expect(evaluatePolicy(keyPolicy, useKey(keyArn!, 'kms:GenerateDataKey', alarmArns[0])).decision).toBe('allow');
     });
 
+    test('a topic of this app without a topic policy keeps SNS\'s default policy, which already lets the account\'s alarms publish', () => {
+      const stack = new Stack(new App(), 'MonitoringStack', { env: ENV });
+      const topic = new sns.Topic(stack, 'OnCall');
+      new SecureApiMonitoring(stack, 'Monitoring', { ...standIn(stack), alarmTopic: topic });
+      const template = Template.fromStack(stack);
+      // Creating a policy would replace the default for every other publisher of the topic.
+      template.resourceCountIs('AWS::SNS::TopicPolicy', 0);
+      const topicArn = new TemplateValues(template.toJSON(), { account: ACCOUNT, region: ENV.region }).ref(stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic));
+      // The default policy SNS gives a topic without a policy of its own (GetTopicAttributes shows it).
+      const snsDefault = {
+        Statement: [{
+          Sid: '__default_statement_ID', Effect: 'Allow', Principal: { AWS: '*' }, Resource: topicArn,
+          Action: ['SNS:GetTopicAttributes', 'SNS:SetTopicAttributes', 'SNS:AddPermission', 'SNS:RemovePermission', 'SNS:DeleteTopic', 'SNS:Subscribe', 'SNS:ListSubscriptionsByTopic', 'SNS:Publish'],
+          Condition: { StringEquals: { 'AWS:SourceOwner': ACCOUNT } },
+        }],
+      };
+      const alarmArn = `arn:aws:cloudwatch:${ENV.region}:${ACCOUNT}:alarm:any`;
+      expect(evaluatePolicy(snsDefault, { ...publish(topicArn, alarmArn), context: { 'AWS:SourceOwner': ACCOUNT, 'aws:SourceArn': alarmArn } }).decision).toBe('allow');
+    });
+
     test('an imported topic cannot be given a policy: a warning says what it must allow', () => {
       const stack = new Stack(new App(), 'MonitoringStack', { env: ENV });
       const topic = sns.Topic.fromTopicArn(stack, 'Shared', `arn:aws:sns:${ENV.region}:${ENV.account}:on-call`);
