@@ -15,7 +15,8 @@
 import fc from 'fast-check';
 import { createAuthorizer } from '../../lambda';
 import type { AuthorizerConfig, RouteConfig } from '../../lambda/config-types';
-import { cacheKeyScopeFor, routeKey, templateKey } from '../../lambda/routes';
+import { evaluateStatements, type PolicyStatement } from '../../lambda/policy';
+import { arnPatternMatches, arnPatternMatchesWithinSegments, cacheKeyScopeFor, routeKey, templateKey } from '../../lambda/routes';
 import { TEST_REQUESTS, TEST_ROUTES, cognitoIssuerConfig, oidcIssuerConfig, testConfig } from '../fixtures/config';
 import {
   ApiGatewaySimulator,
@@ -355,6 +356,7 @@ describe(`authorizer fuzzing (fast-check seed ${SEED})`, () => {
 
 const TABLE_SEED = 0x7ab1e5;
 const TABLE_RUNS = 100;
+const RUNTIME_MATCHERS = { a: arnPatternMatches, b: arnPatternMatchesWithinSegments } as const;
 
 describe(`cached answers over random route tables (fast-check seed ${TABLE_SEED})`, () => {
   /**
@@ -412,6 +414,8 @@ describe(`cached answers over random route tables (fast-check seed ${TABLE_SEED}
               for (const other of reusedOn) {
                 for (const reading of IAM_READINGS) {
                   const decision = iamDecision(answer.policyDocument.Statement, other.arn, reading);
+                  // The runtime's own matcher of that reading (its invariant check) agrees with the model.
+                  expect(evaluateStatements(answer.policyDocument.Statement as PolicyStatement[], other.arn, RUNTIME_MATCHERS[reading])).toBe(decision);
                   const expected = permitted[other.index] ? 'allow' : 'deny';
                   if (decision !== expected) {
                     expect({ routes, scope, permitted, cachedFrom: request, replayedOn: other, reading, decision }).toEqual({
