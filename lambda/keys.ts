@@ -239,7 +239,7 @@ export class RemoteKeySet implements KeySet {
           response = await options.fetch(url, { signal: controller.signal, headers: { accept: 'application/json' } });
         } catch (error) {
           // An injected transport may reject with anything: classified by its error code.
-          throw error instanceof FetchError ? error : new FetchError(`${url} failed`, { cause: error });
+          throw error instanceof FetchError ? error : new FetchError(`${url} failed: ${error instanceof Error ? error.message : typeof error}`, { cause: error });
         }
         if (response.status !== 200) {
           throw new FetchError(`${url} answered HTTP ${response.status}`, { failureCause: 'HTTP_STATUS', status: response.status });
