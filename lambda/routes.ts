@@ -402,14 +402,16 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
  * permitted route. Scopes are ignored here, because a claim condition or a custom check may refuse any
  * route: every set of permitted routes must get an exact answer.
  *
- * That fails exactly when there are routes R, Q and R' such that R's pattern matches a concrete path of Q,
- * and Q's pattern matches a concrete path of R' (R' may be R). A token permitted R and R' but not Q needs a
+ * That fails when there are routes R, Q and R' such that R's pattern matches a concrete path of Q, and
+ * Q's pattern matches a concrete path of R' (R' may be R). A token permitted R and R' but not Q needs a
  * Deny of Q (else R's Allow covers Q's path) and no Deny of Q (else R' is refused on some path): no single
  * policy is exact, so the table gets `route`. Otherwise every route is exact for every permitted set: a
  * permitted route meets its own Allow and no Deny; a refused route that some Allow reaches has its own
  * Deny listed (its pattern reaches no permitted route), and a refused route that no Allow reaches is
  * denied by default. The analysis works on prefix patterns, for which both readings of IAM wildcards
- * agree, so the answer is exact under both.
+ * agree, so the answer is exact under both. It errs towards `route` only: parameters take any text (an
+ * encoded `/` included), routes are compared whole rather than verb by verb, and API Gateway's
+ * precedence between resources is ignored.
  * @param routes the protected routes, with paths as accepted by {@link routePathProblem}
  */
 export function cacheKeyScopeFor(routes: readonly Route[]): CacheKeyScope {
