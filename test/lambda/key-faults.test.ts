@@ -7,10 +7,12 @@
  * the real fetch timeout is what is measured.
  */
 import type { LookupFunction } from 'node:net';
+import { join } from 'node:path';
 import { createAuthorizer } from '../../lambda';
 import type { KeyOptions } from '../../lambda/config-types';
 import { createHttpGetJson, type FetchFunction } from '../../lambda/http';
 import type { KeyRefreshCause, KeyRefreshFailureRecord } from '../../lambda/key-refresh-log';
+import { buildBundle, makeTempDir, removeDir, runBundle, stageBundle } from '../fixtures/bundle';
 import { cognitoIssuerConfig, oidcIssuerConfig, testConfig } from '../fixtures/config';
 import { answerProblems, evaluatePolicy, methodArn, tokenEvent, type AuthorizerAnswer } from '../fixtures/events';
 import { refusedUrl, startJwksServer, type JwksFault, type JwksServer } from '../fixtures/jwks-server';
@@ -347,5 +349,30 @@ describe('key outages fail fast and say why', () => {
     clock += KEY_OPTIONS.cooldownSeconds * 1000;
     expect(await call(target, a)).toMatchObject({ status: 401, reason: 'KEYS_UNAVAILABLE' });
     expect(refreshFailures(target.logs).map((line) => [line.cause, line.failures])).toEqual([[cause, 1], [cause, 2]]);
+  });
+});
+
+describe('the built bundle', () => {
+  test('error flow: the shipped handler logs one classified line per failed refresh to its log, and answers the requests in between at once', async () => {
+    const dir = makeTempDir();
+    try {
+      const bundle = await buildBundle(join(dir, 'build'));
+      const asset = stageBundle(bundle, testConfig([cognitoIssuerConfig({ jwksUri: `${await refusedUrl()}/.well-known/jwks.json` })], { keys: KEY_OPTIONS }));
+      const now = Math.floor(Date.now() / 1000);
+      const tokens = Array.from({ length: 5 }, () => cognitoAccessToken(a, { now }));
+      try {
+        const run = await runBundle(asset, tokens.map((token) => tokenEvent(`Bearer ${token}`)));
+        expect(run.results).toEqual(Array(5).fill({ error: 'Unauthorized' }));
+        const lines = run.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
+        expect(lines.filter((line) => line.msg === 'authorizer decision').map((line) => line.reason)).toEqual(Array(5).fill('KEYS_UNAVAILABLE'));
+        // Five requests inside the first back-off: one fetch attempt, one line.
+        expect(lines.filter((line) => line.msg === 'key refresh failed')).toEqual([expect.objectContaining({ level: 'error', cause: 'CONNECT', step: 'jwks', failures: 1 })]);
+        expect(findLeaks(run.logLines, tokens)).toEqual([]);
+      } finally {
+        removeDir(asset);
+      }
+    } finally {
+      removeDir(dir);
+    }
   });
 });
