@@ -60,6 +60,7 @@ describe('authorizer asset', () => {
       cacheKeyScope: 'token',
       clockSkewSeconds: 60,
       keys: { fetchTimeoutMs: 1500, maxAgeSeconds: 900, cooldownSeconds: 30, graceSeconds: 3600 },
+      maxTokenLifetimeSeconds: 86400,
       routes: [{ method: 'GET', path: '/items', scopes: ['https://api.example.com/items.read'], conditions: [] }],
     });
     expect(text).not.toContain('${Token[');
