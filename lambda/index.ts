@@ -39,6 +39,7 @@ export {
   routeArnPattern,
   routeArnPatterns,
   routePathPattern,
+  routePathPatterns,
   routeVerbs,
   routeKey,
   routePathProblem,

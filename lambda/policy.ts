@@ -15,7 +15,8 @@
  */
 import { arnPatternMatches, type CompiledRoute, type MethodArn, type RouteTable } from './routes';
 
-const patternsOf = (route: CompiledRoute, arn: MethodArn): string[] => route.verbs.map((verb) => `${arn.apiArnPrefix}/${verb}${route.pathPattern}`);
+const patternsOf = (route: CompiledRoute, arn: MethodArn): string[] =>
+  route.verbs.flatMap((verb) => route.pathPatterns.map((path) => `${arn.apiArnPrefix}/${verb}${path}`));
 
 /** One statement of an authorizer policy. */
 export interface PolicyStatement {
@@ -82,7 +83,7 @@ export function tokenScopedStatements(table: RouteTable, allowed: readonly boole
  * pattern matches.
  */
 export function routeScopedStatements(allowed: boolean, arn: MethodArn, calledRoute: CompiledRoute): PolicyStatement[] {
-  return [{ Action: 'execute-api:Invoke', Effect: allowed ? 'Allow' : 'Deny', Resource: [`${arn.apiArnPrefix}/${arn.verb}${calledRoute.pathPattern}`] }];
+  return [{ Action: 'execute-api:Invoke', Effect: allowed ? 'Allow' : 'Deny', Resource: calledRoute.pathPatterns.map((path) => `${arn.apiArnPrefix}/${arn.verb}${path}`) }];
 }
 
 /**

