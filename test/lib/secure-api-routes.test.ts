@@ -219,9 +219,7 @@ describe('SecureApi routes', () => {
         api.addRoute(`${method} /resource${resource}/{id}`, mock(), { scopes: [method === 'GET' ? READ : WRITE] });
       }
     }
-    const started = Date.now();
     const template = Template.fromStack(stack);
-    const elapsed = Date.now() - started;
 
     template.resourceCountIs('AWS::ApiGateway::Method', 300);
     expect(JSON.parse(api.jwtAuthorizer.configJson).routes).toHaveLength(300);
@@ -230,8 +228,6 @@ describe('SecureApi routes', () => {
     }>;
     expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(['SECURE_API_AUTHORIZER_CONFIG']);
     expect(api.routes()).toHaveLength(300);
-    // Generous bound: a regression to quadratic work per route would blow far past it.
-    expect(elapsed).toBeLessThan(30_000);
   });
 
   test('throws when the issuers outgrow the lambda environment', () => {

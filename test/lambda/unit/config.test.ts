@@ -194,7 +194,7 @@ describe('parseConfig', () => {
     expect(parseConfig(base({ routes, cacheKeyScope: 'route' })).cacheKeyScope).toBe('route');
   });
 
-  test('happy flow: 300 routes and 5 issuers validate quickly', () => {
+  test('happy flow: 300 routes and 5 issuers validate', () => {
     const routes: RouteConfig[] = [];
     for (let s = 0; s < 60; s++) {
       routes.push(
@@ -206,12 +206,9 @@ describe('parseConfig', () => {
       );
     }
     const issuers = [COGNITO, ...[1, 2, 3, 4].map((i) => ({ ...OIDC, issuer: `https://login${i}.example.com` }))];
-    const started = performance.now();
     const config = parseConfig(base({ issuers, routes }));
-    const elapsed = performance.now() - started;
     expect(config.routes).toHaveLength(300);
     expect(config.issuers).toHaveLength(5);
-    expect(elapsed).toBeLessThan(500);
   });
 });
 
