@@ -1,8 +1,11 @@
 /**
- * Runs `bin/secure-api.ts` for real, as a child process through ts-node, with a clean environment:
- * proves the entry point, the standard AWS credential chain and endpoint settings, and process exit codes.
+ * Runs `bin/secure-api.ts` for real, as a child process with a clean environment: proves the entry point,
+ * the standard AWS credential chain and endpoint settings, and process exit codes. The entry point is
+ * compiled once with esbuild (dependencies stay `require`s of node_modules, as in the published package),
+ * so each run costs a Node start rather than a ts-node compilation.
  */
 import { execFile, spawn } from 'node:child_process';
+import { buildSync } from 'esbuild';
 import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -13,7 +16,9 @@ import { TEST_CREDENTIALS } from './fixtures/fake-cognito';
 import { closerOf, listenLocally } from './fixtures/servers';
 
 const ROOT = resolve(__dirname, '..', '..');
-const BIN = join(ROOT, 'bin', 'secure-api.ts');
+const SOURCE = join(ROOT, 'bin', 'secure-api.ts');
+let binDir: string;
+let BIN: string;
 
 interface ChildRun {
   readonly code: number;
@@ -26,8 +31,8 @@ function runBin(args: string[], cwd: string, env: Record<string, string>): Promi
   return new Promise((done) => {
     execFile(
       process.execPath,
-      ['-r', require.resolve('ts-node/register/transpile-only'), BIN, ...args],
-      { cwd, env: { PATH: process.env.PATH ?? '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env }, timeout: 30_000 },
+      [BIN, ...args],
+      { cwd, env: { PATH: process.env.PATH ?? '', NODE_PATH: join(ROOT, 'node_modules'), ...env }, timeout: 30_000 },
       (error, stdout, stderr) => done({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -37,9 +42,9 @@ function runBin(args: string[], cwd: string, env: Record<string, string>): Promi
 function runBinIntoFullDisk(args: string[], cwd: string, env: Record<string, string>): Promise<ChildRun> {
   const full = openSync('/dev/full', 'w');
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), BIN, ...args], {
+    const child = spawn(process.execPath, [BIN, ...args], {
       cwd,
-      env: { PATH: process.env.PATH ?? '', TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
+      env: { PATH: process.env.PATH ?? '', NODE_PATH: join(ROOT, 'node_modules'), ...env },
       stdio: ['ignore', full, 'pipe'],
       timeout: 30_000,
     });
@@ -62,11 +67,15 @@ let deployment: TestDeployment;
 let home: string;
 
 beforeAll(async () => {
+  binDir = mkdtempSync(join(tmpdir(), 'secure-api-bin-'));
+  BIN = join(binDir, 'secure-api.js');
+  buildSync({ entryPoints: [SOURCE], outfile: BIN, bundle: true, packages: 'external', platform: 'node', target: 'node20', logLevel: 'error' });
   deployment = await startTestDeployment();
 });
 
 afterAll(async () => {
   await deployment.close();
+  rmSync(binDir, { recursive: true, force: true });
 });
 
 beforeEach(() => {
