@@ -437,20 +437,26 @@ export class JwtAuthorizer extends Construct {
    */
   private undeclaredMethods(): string[] {
     const declared = new Set(this.routes.map((route) => `${route.method} ${templateKey(route.path)}`));
+    const stack = Stack.of(this);
+    const ours = JSON.stringify(stack.resolve(this.authorizer.authorizerId));
+    // Every method resource of the app, L2 `Method`s and L1 `CfnMethod`s made by hand alike.
     return this.node.root
       .node.findAll()
-      .filter((child): child is apigw.Method => child instanceof apigw.Method)
-      .filter((method) => (method.node.defaultChild as apigw.CfnMethod).authorizerId === this.authorizer.authorizerId)
-      .filter((method) => {
-        const template = templateKey(method.resource.path);
-        return !declared.has(`${method.httpMethod} ${template}`) && !(method.httpMethod !== 'ANY' && declared.has(`ANY ${template}`));
-      })
-      .map((method) => {
-        const { httpMethod, resource } = method;
-        return (
-          `${httpMethod} ${resource.path} uses the JWT authorizer but is not in its route table: declare it with ` +
-          `SecureApi.addRoute('${httpMethod} ${resource.path}', integration, { scopes }) or JwtAuthorizer.addRoute({ method: '${httpMethod}', path: '${resource.path}', scopes })`
-        );
+      .filter((child): child is apigw.CfnMethod => child instanceof apigw.CfnMethod)
+      // The same token, or (a reference written out by hand) the same resolved value within this stack.
+      .filter((cfn) => cfn.authorizerId === this.authorizer.authorizerId || (Stack.of(cfn) === stack && JSON.stringify(stack.resolve(cfn.authorizerId)) === ours))
+      .flatMap((cfn) => {
+        const httpMethod = String(stack.resolve(cfn.httpMethod));
+        const path = methodPath(cfn);
+        const template = path === undefined ? undefined : templateKey(path);
+        if (template !== undefined && (declared.has(`${httpMethod} ${template}`) || (httpMethod !== 'ANY' && declared.has(`ANY ${template}`)))) {
+          return [];
+        }
+        const shown = path ?? `(the resource of ${cfn.node.path}, whose path is not known at synth)`;
+        return [
+          `${httpMethod} ${shown} uses the JWT authorizer but is not in its route table: declare it with ` +
+            `SecureApi.addRoute('${httpMethod} ${shown}', integration, { scopes }) or JwtAuthorizer.addRoute({ method: '${httpMethod}', path: '${shown}', scopes })`,
+        ];
       })
       .sort();
   }
@@ -478,6 +484,74 @@ export class JwtAuthorizer extends Construct {
     }
     return errors;
   }
+}
+
+/**
+ * The resource path of a method: its L2 `Method`'s resource, or, for an L1 `CfnMethod`, the path spelled
+ * by following its `ResourceId` up the `AWS::ApiGateway::Resource` chain of its stack to the API's root.
+ * Undefined when the chain leaves the stack or is not made of literal path parts.
+ */
+function methodPath(cfn: apigw.CfnMethod): string | undefined {
+  if (cfn.node.scope instanceof apigw.Method) {
+    return cfn.node.scope.resource.path;
+  }
+  const stack = Stack.of(cfn);
+  const byLogicalId = new Map<string, apigw.CfnResource>();
+  for (const child of stack.node.findAll()) {
+    if (child instanceof apigw.CfnResource) {
+      byLogicalId.set(stack.resolve(child.logicalId) as string, child);
+    }
+  }
+  const parts: string[] = [];
+  let id = stack.resolve(cfn.resourceId) as { Ref?: unknown; 'Fn::GetAtt'?: unknown[] } | undefined;
+  for (let depth = 0; depth <= byLogicalId.size; depth++) {
+    if (Array.isArray(id?.['Fn::GetAtt']) && id['Fn::GetAtt'][1] === 'RootResourceId') {
+      return `/${parts.join('/')}`;
+    }
+    const resource = typeof id?.Ref === 'string' ? byLogicalId.get(id.Ref) : undefined;
+    const part = resource === undefined ? undefined : stack.resolve(resource.pathPart);
+    if (typeof part !== 'string') {
+      return undefined;
+    }
+    parts.unshift(part);
+    id = stack.resolve(resource!.parentId) as typeof id;
+  }
+  return undefined;
+}
+
+/**
+ * The key of the CloudFormation `Metadata` entry on the authorizer function that shows reviewers what the
+ * authorizer enforces: routes with their scopes and claim conditions, the cache key scope, and the trusted
+ * issuers. Values known only at deploy time (a user pool id, a client id) read `(deploy-time)`; static
+ * public keys are not repeated (`keySource: 'keys'`). It holds nothing secret: the same facts are in the asset.
+ */
+export const ROUTES_METADATA_KEY = 'cdk-secure-api:routes';
+
+const DEPLOY_TIME = '(deploy-time)';
+
+/** The route table and issuers of a compiled configuration, as written into the function's metadata. */
+function routesMetadata(compiled: CompiledConfig): Record<string, unknown> {
+  const literal = (value: string): string => (Token.isUnresolved(value) ? DEPLOY_TIME : value);
+  const issuers = (compiled.file.issuers ?? compiled.environment?.issuers ?? []).map((issuer) => ({
+    kind: issuer.kind,
+    issuer: literal(issuer.issuer),
+    keySource: issuer.keys !== undefined ? 'keys' : issuer.discovery === true ? 'discovery' : issuer.jwksUri !== undefined ? literal(issuer.jwksUri) : 'issuer/.well-known/jwks.json',
+    algorithms: issuer.algorithms ?? ['RS256'],
+    ...(issuer.audiences === undefined ? {} : { audiences: issuer.audiences.map(literal) }),
+    ...(issuer.audienceCheck === false ? { audienceCheck: false } : {}),
+    ...(issuer.clientIds === undefined ? {} : { clientIds: issuer.clientIds.map(literal) }),
+    ...(issuer.clientIdClaim === undefined ? {} : { clientIdClaim: issuer.clientIdClaim }),
+    ...(issuer.requiredTyp === undefined ? {} : { requiredTyp: literal(issuer.requiredTyp) }),
+  }));
+  return {
+    cacheKeyScope: compiled.file.cacheKeyScope ?? 'token',
+    routes: compiled.file.routes.map((route) => ({
+      route: `${route.method} ${route.path}`,
+      scopes: route.scopes ?? [],
+      ...(route.conditions?.length ? { conditions: route.conditions } : {}),
+    })),
+    issuers,
+  };
 }
 
 /** Replaces each token inside strings with a placeholder, keeping the literal parts (e.g. `https://`) around it. */

@@ -184,6 +184,30 @@ describe('JwtAuthorizer', () => {
     );
   });
 
+  test('throws at synth for an L1 CfnMethod made by hand with the authorizer, naming the path its resource chain spells', () => {
+    const byHand = (declare: boolean): (() => Template) => {
+      const { stack, authorizer, api } = standalone();
+      const parent = new apigw.CfnResource(stack, 'Orders', { restApiId: api.restApiId, parentId: api.restApiRootResourceId, pathPart: 'orders' });
+      const child = new apigw.CfnResource(stack, 'OrderId', { restApiId: api.restApiId, parentId: parent.ref, pathPart: '{orderId}' });
+      new apigw.CfnMethod(stack, 'DeleteOrder', {
+        restApiId: api.restApiId,
+        resourceId: child.ref,
+        httpMethod: 'DELETE',
+        authorizationType: 'CUSTOM',
+        authorizerId: authorizer.authorizer.authorizerId,
+        integration: { type: 'MOCK' },
+      });
+      if (declare) {
+        authorizer.addRoute({ method: 'DELETE', path: '/orders/{id}', scopes: ['orders.delete'] });
+      }
+      return () => Template.fromStack(stack);
+    };
+    expect(byHand(false)).toThrow(
+      "DELETE /orders/{orderId} uses the JWT authorizer but is not in its route table: declare it with SecureApi.addRoute('DELETE /orders/{orderId}', integration, { scopes }) or JwtAuthorizer.addRoute({ method: 'DELETE', path: '/orders/{orderId}', scopes })",
+    );
+    expect(byHand(true)).not.toThrow();
+  });
+
   test('a method is declared by a route of its verb or an ANY route on the same resource, whatever the parameter names; an ANY method only by an ANY route', () => {
     const declaredBy = (method: string, route: { method: 'GET' | 'ANY'; path: string }): (() => Template) => {
       const { stack, authorizer, api } = standalone();
