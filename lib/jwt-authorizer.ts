@@ -10,6 +10,7 @@ import { CONFIG_ENV_VAR } from '../lambda/config-types';
 import type { AuthorizerConfig, CacheKeyScope, IssuerConfig, RouteConfig } from '../lambda/config-types';
 import { CONFIG_LIMITS, parseConfig } from '../lambda/config';
 import { cacheKeyScopeFor, cacheKeyScopeReason, templateKey } from '../lambda/routes';
+import { newestNodeRuntime, validateAuthorizerRuntime } from './authorizer-runtime';
 import { LateBoundAssetCode, locateAuthorizerBundle, stageAuthorizerAsset, stableStringify } from './authorizer-asset';
 import { SECURE_API_DEFAULTS, createAuditLogGroup } from './defaults';
 import { acknowledgeSynchronousFunction } from './nag-acknowledgements';
@@ -79,6 +80,12 @@ export interface JwtAuthorizerOptions {
    * @default - the account's unreserved concurrency
    */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Lambda runtime of the authorizer function: Node.js 20 or later, as its bundle is built for Node.js 20.
+   * @default - the newest Node.js runtime that the installed aws-cdk-lib knows (`lambda.Runtime.ALL`), which
+   * cdk-nag's latest-runtime rules expect
+   */
+  readonly runtime?: lambda.Runtime;
 }
 
 /** Properties of a {@link JwtAuthorizer}. */
@@ -246,8 +253,8 @@ export class JwtAuthorizer extends Construct {
       description: 'Verifies OAuth 2.0 access tokens (JWT) and per-route scopes for API Gateway',
       code: this.code,
       handler: 'index.handler',
-      // Pinned rather than "latest" so consumers' snapshots change only when this library decides.
-      runtime: lambda.Runtime.NODEJS_24_X,
+      // A fixed runtime rather than the variable NODEJS_LATEST: it changes only with the aws-cdk-lib in use.
+      runtime: props.runtime === undefined ? newestNodeRuntime() : validateAuthorizerRuntime(props.runtime),
       architecture: lambda.Architecture.ARM_64,
       memorySize: memoryMiB ?? memorySize.toMebibytes(),
       timeout,
@@ -376,6 +383,8 @@ export class JwtAuthorizer extends Construct {
     if (environment !== undefined) {
       this.function.addEnvironment(CONFIG_ENV_VAR, environment);
     }
+    // Reviewers see the route table in the template (and in `securitySummary`), not only as an asset hash.
+    (this.function.node.defaultChild as lambda.CfnFunction).addMetadata(ROUTES_METADATA_KEY, routesMetadata(compiled));
     if (compiled.file.routes.length > 0) {
       Annotations.of(this).addInfo(`cdk-secure-api: authorizer cache key scope '${compiled.file.cacheKeyScope}': ${cacheKeyScopeReason(compiled.file.routes)}`);
     }
