@@ -23,6 +23,7 @@ import { DEFAULT_HTTP_TIMEOUT_MS, MachineToken, TOKEN_FORMATS, TokenFormat, form
 import { TokenCache, defaultCacheDir } from './token-cache';
 import { TRUST_TOKEN_ENDPOINT_FLAG } from './token-endpoint';
 import { addUserToGroup, createUser, disableUser, enableUser, readPassword, removeUserFromGroup, setUserPassword, signOutUser } from './users';
+import { packageVersion } from './version';
 
 /** Everything a CLI run reaches outside the process. */
 export interface CliContext {
@@ -121,6 +122,7 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
   const { stdout, stderr } = context.streams;
   const program = new Command('secure-api')
     .description('Operate a secure API deployed with cdk-secure-api: get tokens, smoke-test it, manage users, report its security.')
+    .version(packageVersion(), '-V, --version', 'Print the version of cdk-secure-api.')
     .configureOutput({ writeOut: (text) => stdout.write(text), writeErr: (text) => stderr.write(text) })
     .exitOverride()
     .showHelpAfterError('(add --help for usage)')
