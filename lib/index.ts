@@ -1,6 +1,19 @@
-export * from './errors';
-export * from './defaults';
-export * from './api-scope';
+// The public API of cdk-secure-api: the constructs, their props and defaults, and the testing helpers.
+// The demo app (SecureApiStack, DemoItemsService, the cdk.json mapping) and the operator CLI are not part
+// of it: bin/ and the tests import them from their own files.
+export { SecureApiValidationError } from './errors';
+export {
+  ACCESS_LOG_VARIABLES,
+  COGNITO_OAUTH_DEFAULTS,
+  MONITORING_DEFAULTS,
+  SECURE_API_DEFAULTS,
+  WEB_ACL_DEFAULTS,
+  createAuditLogGroup,
+  renderAccessLogFormat,
+} from './defaults';
+export type { AuditLogGroupOptions } from './defaults';
+export { ApiScope } from './api-scope';
+export type { RouteScope } from './api-scope';
 export * from './token-issuer';
 export * from './jwt-authorizer';
 export * from './api-gateway-account';
@@ -17,10 +30,8 @@ export type {
   RouteConfig,
   RouteMethod,
 } from '../lambda/config-types';
-export * from './cognito-oauth';
-export * from './demo-items-service';
-export * from './secure-api-stack';
-export * from './app-config';
+export { CognitoOAuth } from './cognito-oauth';
+export type { CognitoOAuthProps, MachineClientOptions, WebClientOptions } from './cognito-oauth';
 export * from './testing';
 export * from './secure-api-web-acl';
 export * from './secure-api-monitoring';
