@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Lazy, Names, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, Lazy, Names, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token } from 'aws-cdk-lib';
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -140,8 +140,13 @@ export interface GeoRestrictionOptions {
 /** Where and how AWS WAF logs requests. */
 export interface WebAclLoggingOptions {
   /**
-   * Name of the log group; AWS WAF requires the prefix `aws-waf-logs-`.
-   * @default - `aws-waf-logs-` followed by a name unique to this construct's path
+   * Name of the log group (at most 512 characters); AWS WAF requires the prefix `aws-waf-logs-`.
+   *
+   * A fixed name outlives the stack when the group is retained (the default `removalPolicy`): after
+   * `cdk destroy`, deploying the same stack again fails with "already exists" until the retained group
+   * is deleted. The default name avoids that, as it holds the UUID of the stack id, which is new
+   * each time the stack is created.
+   * @default - `aws-waf-logs-<name unique to this construct's path>-<UUID of the stack id>`
    */
   readonly logGroupName?: string;
   /**
@@ -150,8 +155,8 @@ export interface WebAclLoggingOptions {
    */
   readonly retention?: logs.RetentionDays;
   /**
-   * What happens to the log group when it leaves the stack. A retained group keeps its name: delete it
-   * before deploying the same stack again.
+   * What happens to the log group when it leaves the stack. A retained group keeps its name, which is
+   * new for every creation of the stack unless `logGroupName` fixes it.
    * @default - WEB_ACL_DEFAULTS.logging.removalPolicy
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -273,6 +278,18 @@ const WAF_MAX_CAPACITY = 5000;
  */
 const WAF_MAX_REDACTED_FIELDS = 100;
 
+/** Prefix AWS WAF requires of the name of a log group it writes to. */
+const WAF_LOG_GROUP_PREFIX = 'aws-waf-logs-';
+
+/**
+ * Longest log group name CloudWatch Logs accepts.
+ * @see https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html
+ */
+const LOG_GROUP_NAME_MAX_LENGTH = 512;
+
+/** Length of the UUID that ends a CloudFormation stack id (`arn:...:stack/<name>/<uuid>`). */
+const STACK_UUID_LENGTH = 36;
+
 interface ManagedGroupSpec {
   readonly prop: keyof ManagedRuleGroupsOptions;
   readonly name: string;
@@ -341,7 +358,7 @@ export class SecureApiWebAcl extends Construct {
   public readonly blockedIpSets: wafv2.CfnIPSet[];
   /** IP sets of `allowedIps` (one per address family in use). */
   public readonly allowedIpSets: wafv2.CfnIPSet[];
-  /** The WAF log group (named `aws-waf-logs-...`), unless logging is off. */
+  /** The WAF log group (named `aws-waf-logs-...`, see `logging.logGroupName`), unless logging is off. */
   public readonly logGroup?: logs.ILogGroup;
   /** The logging configuration, unless logging is off. */
   public readonly loggingConfiguration?: wafv2.CfnLoggingConfiguration;
@@ -761,11 +778,15 @@ export class SecureApiWebAcl extends Construct {
   }
 
   private createLogGroup(options: WebAclLoggingOptions): logs.LogGroup {
-    const logGroupName = options.logGroupName
-      ?? `aws-waf-logs-${Names.uniqueResourceName(this, { maxLength: 512 - 'aws-waf-logs-'.length, separator: '-' })}`;
+    const logGroupName = options.logGroupName ?? this.defaultLogGroupName();
     if (!Token.isUnresolved(logGroupName) && !/^aws-waf-logs-[\w./#-]+$/.test(logGroupName)) {
       throw new SecureApiValidationError(
         `'logging.logGroupName' must start with 'aws-waf-logs-', as AWS WAF requires, and continue with letters, digits, '_', '-', '/', '.' or '#' (received: ${describeValue(logGroupName)})`,
+      );
+    }
+    if (!Token.isUnresolved(logGroupName) && logGroupName.length > LOG_GROUP_NAME_MAX_LENGTH) {
+      throw new SecureApiValidationError(
+        `'logging.logGroupName' must be at most ${LOG_GROUP_NAME_MAX_LENGTH} characters, the CloudWatch Logs limit (received: ${logGroupName.length} characters)`,
       );
     }
     if (options.encryptionKey) {
@@ -781,6 +802,22 @@ export class SecureApiWebAcl extends Construct {
       acknowledge(logGroup, { 'NIST.800.53.R5-CloudWatchLogGroupEncrypted': NAG_REASONS.logGroupServiceKey });
     }
     return logGroup;
+  }
+
+  /**
+   * `aws-waf-logs-<path name>-<stack UUID>`, at most 512 characters. The group is retained when the stack
+   * is deleted and WAF requires the prefix, so CloudFormation cannot generate the name; a name fixed at
+   * synth would collide with the retained group when the stack is deployed again. The last part of
+   * the stack id (`arn:...:stack/<name>/<uuid>`) is new each time the stack is created, and stays the
+   * same on updates, so the group is not replaced by an ordinary deployment.
+   */
+  private defaultLogGroupName(): string {
+    const stackUuid = Fn.select(2, Fn.split('/', Stack.of(this).stackId));
+    const pathName = Names.uniqueResourceName(this, {
+      maxLength: LOG_GROUP_NAME_MAX_LENGTH - WAF_LOG_GROUP_PREFIX.length - 1 - STACK_UUID_LENGTH,
+      separator: '-',
+    });
+    return `${WAF_LOG_GROUP_PREFIX}${pathName}-${stackUuid}`;
   }
 
   private addBuiltInRule(

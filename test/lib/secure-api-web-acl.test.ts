@@ -4,6 +4,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
 import { WEB_ACL_DEFAULTS } from '../../lib/defaults';
 import { SecureApiValidationError } from '../../lib/errors';
 import { ApiScope } from '../../lib/api-scope';
@@ -12,8 +13,12 @@ import { SecureApiWebAcl, type SecureApiWebAclProps } from '../../lib/secure-api
 import { TokenIssuer } from '../../lib/token-issuer';
 import { estimateStatementCapacity } from '../../lib/waf-capacity';
 import { WAF_COUNTRY_CODES } from '../../lib/waf-inputs';
+import { TemplateValues } from '../fixtures/iam-policy-evaluator';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
+/** Ids CloudFormation gives the stack `WafStack` when it is created, and when it is created again after a delete. */
+const FIRST_STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/WafStack/3c0ae1a0-ca5f-11ef-9b7e-0a1b2c3d4e5f';
+const SECOND_STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/WafStack/7d41f2b0-cb02-11ef-8a6d-0a1b2c3d4e5f';
 
 /** A synthesized template fragment, navigated key by key in assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- template JSON has no static type
@@ -138,13 +143,48 @@ describe('SecureApiWebAcl', () => {
     const template = Template.fromStack(stack);
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     const [logGroupId] = Object.keys(logGroups);
-    expect(logGroups[logGroupId].Properties.LogGroupName).toMatch(/^aws-waf-logs-WafStack-WebAcl-[0-9A-F]{8}$/);
+    expect(logGroups[logGroupId].Properties.LogGroupName).toEqual({
+      'Fn::Join': ['', [expect.stringMatching(/^aws-waf-logs-WafStack-WebAcl-[0-9A-F]{8}-$/), { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]],
+    });
     template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
       ResourceArn: { 'Fn::GetAtt': [stack.getLogicalId(acl.webAcl), 'Arn'] },
       LogDestinationConfigs: [
         { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:', { Ref: logGroupId }]] },
       ],
     });
+  });
+
+  test('waf log group name is new for each creation of the stack, so a stack destroyed with its retained group deploys again', () => {
+    const { stack } = build();
+    const template = Template.fromStack(stack).toJSON();
+    const [logGroupId] = Object.keys(Template.fromStack(stack).findResources('AWS::Logs::LogGroup'));
+    // The same template, deployed, destroyed (the group is retained) and deployed again: two stack ids.
+    const names = [FIRST_STACK_ID, SECOND_STACK_ID].map((stackId) => {
+      const values = new TemplateValues(template, { ...ENV, refs: { 'AWS::StackId': stackId } });
+      const name = values.resolve({ Ref: logGroupId }) as string;
+      const logging = Object.values(template.Resources as CfnJson).find((r) => r.Type === 'AWS::WAFv2::LoggingConfiguration');
+      expect(values.resolve(logging.Properties.LogDestinationConfigs)).toEqual([`arn:aws:logs:eu-west-1:123456789012:log-group:${name}`]);
+      return name;
+    });
+    expect(names).toEqual([
+      expect.stringMatching(/^aws-waf-logs-WafStack-WebAcl-[0-9A-F]{8}-3c0ae1a0-ca5f-11ef-9b7e-0a1b2c3d4e5f$/),
+      expect.stringMatching(/^aws-waf-logs-WafStack-WebAcl-[0-9A-F]{8}-7d41f2b0-cb02-11ef-8a6d-0a1b2c3d4e5f$/),
+    ]);
+    expect(names[0]).not.toBe(names[1]);
+  });
+
+  test('waf log group name of a deeply nested web acl stays within 512 characters and the characters cloudwatch logs allows', () => {
+    const stack = new Stack(new App(), 'WafStack', { env: ENV });
+    let scope: Construct = stack;
+    for (let level = 0; level < 4; level += 1) {
+      scope = new Construct(scope, `Platform${level}${'x'.repeat(200)}`);
+    }
+    new SecureApiWebAcl(scope, 'WebAcl');
+    const template = Template.fromStack(stack).toJSON();
+    const [logGroupId] = Object.keys(Template.fromStack(stack).findResources('AWS::Logs::LogGroup'));
+    const name = new TemplateValues(template, { ...ENV, refs: { 'AWS::StackId': FIRST_STACK_ID } }).resolve({ Ref: logGroupId }) as string;
+    expect(name).toHaveLength(512);
+    expect(name).toMatch(/^aws-waf-logs-WafStack-Platform0x+-[\w./#-]+-3c0ae1a0-ca5f-11ef-9b7e-0a1b2c3d4e5f$/);
   });
 
   test('waf logging redacts the authorization, cookie and x-api-key headers and keeps only blocked and counted requests', () => {
@@ -461,6 +501,7 @@ describe('SecureApiWebAcl', () => {
       ['the web acl name has a space', { webAclName: 'orders api' }, "'webAclName' must be 1 to 128 letters, digits, '-' or '_' (received: 'orders api')"],
       ['the capacity budget exceeds the waf maximum', { maxCapacity: 6000 }, "'maxCapacity' must be an integer between 1 and 5000 (received: 6000)"],
       ['the log group name lacks the waf prefix', { logging: { logGroupName: '/aws/waf/orders' } }, "'logging.logGroupName' must start with 'aws-waf-logs-', as AWS WAF requires, and continue with letters, digits, '_', '-', '/', '.' or '#' (received: '/aws/waf/orders')"],
+      ['the log group name exceeds 512 characters', { logging: { logGroupName: `aws-waf-logs-${'o'.repeat(500)}` } }, "'logging.logGroupName' must be at most 512 characters, the CloudWatch Logs limit (received: 513 characters)"],
       ['a rule action override is unknown', { managedRuleGroups: { commonRuleSet: { ruleActionOverrides: { NoUserAgent_HEADER: 'DROP' as 'COUNT' } } } }, "'managedRuleGroups.commonRuleSet.ruleActionOverrides.NoUserAgent_HEADER' must be ALLOW, BLOCK, COUNT, CAPTCHA or CHALLENGE (received: 'DROP')"],
     ])('throws when %s', (_name, props, message) => {
       expect(() => build(props)).toThrow(SecureApiValidationError);
