@@ -1,13 +1,28 @@
 /**
- * The authorizer runtime's public API, for platform teams composing their own handler:
+ * The authorizer runtime's public API (`cdk-secure-api/authorizer`), for platform teams composing their own handler:
  *
  * ```ts
- * import { createAuthorizer, loadConfig } from 'cdk-secure-api/dist/lambda';
+ * import { createAuthorizer, loadConfig } from 'cdk-secure-api/authorizer';
  * const authorizer = createAuthorizer(loadConfig(process.env, __dirname), { customCheck: ({ claims }) => claims.tenant === 'acme' });
  * export const handler = (event: unknown, context: { awsRequestId?: string }) => authorizer.handle(event, context);
  * ```
  */
-export { createAuthorizer, createFailClosedAuthorizer } from './authorizer';
+import { createAuthorizer as createUncheckedAuthorizer } from './authorizer';
+import type { Authorizer, AuthorizerOptions } from './authorizer';
+import type { AuthorizerConfig } from './config-types';
+
+/**
+ * Creates an authorizer. The configuration is validated here, once, as it is when read from JSON; cold-start
+ * work (route table compilation and overlap analysis, key set creation) happens here too.
+ * @param config the configuration, typically from {@link loadConfig}
+ * @param options seams: transport, clock, log sink, custom check
+ * @returns the authorizer
+ * @throws ConfigError (code `ERR_CONFIG`) naming the bad setting
+ */
+export function createAuthorizer(config: AuthorizerConfig, options: AuthorizerOptions = {}): Authorizer {
+  return createUncheckedAuthorizer(config, options);
+}
+export { createFailClosedAuthorizer } from './authorizer';
 export type { Authorizer, AuthorizerOptions, CustomCheck, CustomCheckInput } from './authorizer';
 export type { AuthorizerResult, PolicyDocument, PolicyStatement } from './policy';
 export {
