@@ -3,12 +3,19 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
-import { stableTemplate, stackAssetHashes } from '../../lib/testing';
+import { securitySummary, stableTemplate, stackAssetHashes } from '../../lib/testing';
 import { SCENARIOS } from './scenarios';
 
 describe('snapshots', () => {
-  test.each(SCENARIOS.map((scenario) => [scenario.name, scenario]))('%s', (_name, scenario) => {
+  // What reviewers read: routes x scopes, throttles, WAF rules, logs, IAM statements, one fact per line.
+  test.each(SCENARIOS.map((scenario) => [scenario.name, scenario]))('%s: security summary', (_name, scenario) => {
     const { stack } = scenario.build();
+    expect(securitySummary(stack)).toMatchSnapshot();
+  });
+
+  // The one whole-template snapshot, of the deployable demo: it catches what the summary leaves out.
+  test('demo stack', () => {
+    const { stack } = SCENARIOS[0].build();
     expect(stableTemplate(stack)).toMatchSnapshot();
   });
 
@@ -18,9 +25,10 @@ describe('snapshots', () => {
       // Two apps bound to two folders: the syntheses share nothing but the source.
       const builds = outdirs.map((outdir) => {
         const { stack } = scenario.build(new App({ outdir }));
-        return { template: stableTemplate(stack), hashes: stackAssetHashes(stack) };
+        return { template: stableTemplate(stack), hashes: stackAssetHashes(stack), summary: securitySummary(stack) };
       });
       expect(builds[1].template).toEqual(builds[0].template);
+      expect(builds[1].summary).toBe(builds[0].summary);
       expect(builds[1].hashes).toEqual(builds[0].hashes);
       // Every asset of our scenarios is a prebundled handler of this package, so nothing is masked.
       expect(builds[0].hashes.stable.length).toBeGreaterThan(0);
