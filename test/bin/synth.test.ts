@@ -27,6 +27,8 @@ describe('npx cdk synth', () => {
     });
     const output = `${stdout}\n${stderr}`;
     expect(output).not.toMatch(/AwsSolutions-|Serverless-|Synthesis finished with errors/);
+    // cdk.json carries the recommended feature flags of the installed aws-cdk-lib.
+    expect(output).not.toMatch(/feature flags are not configured/);
 
     const template = JSON.parse(fs.readFileSync(path.join(outdir, 'SecureApiDemo.template.json'), 'utf8')) as { Outputs: Record<string, unknown> };
     expect(Object.keys(template.Outputs)).toEqual(
