@@ -2,11 +2,11 @@ import { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { JwsAlgorithm } from '../lambda/config-types';
 import { CONFIG_DEFAULTS } from '../lambda/config';
 import { describeValue, SecureApiValidationError } from './errors';
+import { newestNodeRuntime } from './authorizer-runtime';
 import { allowCloudWatchLogsToUseKey } from './log-encryption-key';
 import { NAG_REASONS, acknowledge } from './nag-acknowledgements';
 
@@ -251,7 +251,8 @@ export const SECURE_API_STACK_DEFAULTS = deepFreeze({
 
 /** Defaults of `DemoItemsService`, the demo backend. */
 export const DEMO_ITEMS_DEFAULTS = deepFreeze({
-  runtime: lambda.Runtime.NODEJS_24_X,
+  /** The newest Node.js runtime of the installed aws-cdk-lib, like the authorizer's, so cdk-nag's latest-runtime rules stay clean. */
+  runtime: newestNodeRuntime(),
   memorySize: Size.mebibytes(256),
   /**
    * The service gives one request's DynamoDB work 5 s (3 attempts of at most 1.5 s each, standard retries,
