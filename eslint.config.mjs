@@ -1,4 +1,6 @@
-// ESLint keeps the rooms rooms: runtime code never imports the CDK, infrastructure code never imports jose.
+// ESLint keeps the rooms rooms: runtime code never imports the CDK; infrastructure code never imports jose
+// and reaches the runtime only through its contract (lambda/contract/); the contract has no I/O, no jose and
+// nothing from outside its folder; the library's constructs never import the demo or the CLI.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -7,8 +9,20 @@ const cdkImports = {
     { group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag'], message: 'lambda/ is runtime code: it never imports the CDK.' },
   ],
 };
-const joseImports = {
-  patterns: [{ group: ['jose', 'jose/*'], message: 'lib/ is infrastructure code: it never imports jose.' }],
+const joseImports = { group: ['jose', 'jose/*'], message: 'lib/ is infrastructure code: it never imports jose.' };
+const runtimeImports = {
+  regex: '(^|/)lambda(/(?!contract$).*)?$',
+  message: 'lib/ reaches the authorizer runtime only through its contract: import from lambda/contract (its index).',
+};
+const appImports = {
+  group: ['**/demo', '**/demo/*', '**/cli', '**/cli/*', '**/bin/*'],
+  message: 'The library does not import the demo app, the operator CLI or an entry point: they are built on it, not part of it.',
+};
+const contractImports = {
+  patterns: [
+    { group: ['jose', 'jose/*', 'node:*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '@aws-sdk/*'], message: 'lambda/contract/ is pure: no jose, no I/O, no CDK.' },
+    { group: ['../*', '!./*'], message: 'lambda/contract/ imports nothing from outside its own folder.' },
+  ],
 };
 
 export default tseslint.config(
@@ -21,5 +35,13 @@ export default tseslint.config(
     },
   },
   { files: ['lambda/**/*.ts'], rules: { 'no-restricted-imports': ['error', cdkImports] } },
-  { files: ['lib/**/*.ts'], rules: { 'no-restricted-imports': ['error', joseImports] } },
+  { files: ['lambda/contract/**/*.ts'], rules: { 'no-restricted-imports': ['error', contractImports] } },
+  { files: ['lib/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [joseImports, runtimeImports] }] } },
+  {
+    files: ['lib/**/*.ts'],
+    ignores: ['lib/demo/**', 'lib/cli/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [joseImports, runtimeImports, appImports] }] },
+  },
+  // The demo's Lambda handler is runtime code like the authorizer.
+  { files: ['lib/demo/items-handler/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [cdkImports.patterns[0], joseImports, runtimeImports] }] } },
 );

@@ -3,8 +3,8 @@
 // checked by cdk-nag's AwsSolutions, Serverless and NIST 800-53 rev 5 packs on every synth.
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
-import { appConfigFromContext } from '../lib/app-config';
-import { SecureApiStack } from '../lib/secure-api-stack';
+import { appConfigFromContext } from '../lib/demo/app-config';
+import { SecureApiStack } from '../lib/demo/secure-api-stack';
 
 const app = new App();
 const { stackName, props } = appConfigFromContext(app);

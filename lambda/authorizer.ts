@@ -5,15 +5,15 @@
  * `new Error('Unauthorized')` (API Gateway's 401); nothing else can escape (any other error or malformed answer is a 500). Details go
  * to the decision log, never to the client.
  */
-import type { AuthorizerConfig, ClaimCondition, IssuerConfig, RouteConfig } from './config-types';
-import { CONFIG_DEFAULTS, parseConfig } from './config';
-import { encodeList, encodeSingle, encodeText, formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './decision-log';
+import type { AuthorizerConfig, ClaimCondition, IssuerConfig, RouteConfig } from './contract/config-types';
+import { CONFIG_DEFAULTS, parseConfig } from './contract/config';
+import { encodeList, encodeSingle, encodeText, formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './contract/decision-log';
 import { AuthorizerError, MalformedEventError, NoRouteError, PolicyInvariantError, TokenRejectedError } from './errors';
 import { parseAuthorizerEvent } from './event';
 import { httpGetJson, type FetchFunction } from './http';
 import { createKeySet } from './keys';
 import { evaluateStatements, routeScopedStatements, tokenScopedStatements, type AuthorizerResult, type PolicyDocument } from './policy';
-import { arnPatternMatches, arnPatternMatchesWithinSegments, compileRouteTable, type CompiledRoute, type MethodArn } from './routes';
+import { arnPatternMatches, arnPatternMatchesWithinSegments, compileRouteTable, type CompiledRoute, type MethodArn } from './contract/routes';
 import { clientIdClaimOf, extractBearerToken, ownClaim, TokenVerifier, type VerifiedToken, type VerifyTrace } from './verify';
 
 /** What a {@link CustomCheck} receives. */

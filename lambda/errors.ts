@@ -3,41 +3,12 @@
  * instance, as `jose` does) and the decision-log {@link ReasonCode} it maps to, so callers branch on
  * codes and never on message text. Messages are for operators: they never contain token material.
  */
-import type { ReasonCode } from './decision-log';
-import type { KeyRefreshCause } from './key-refresh-log';
+import type { ReasonCode } from './contract/decision-log';
+import type { KeyRefreshCause } from './contract/key-refresh-log';
 
-/** Base class of every error the authorizer raises on purpose. */
-export class AuthorizerError extends Error {
-  /** Stable code of this error class. */
-  static code: string = 'ERR_AUTHORIZER';
-  /** Stable code of this error, equal to the static `code` of its class. */
-  readonly code: string;
-  /** The decision-log reason this error maps to. */
-  readonly reason: ReasonCode;
+import { AuthorizerError } from './contract/errors';
 
-  /**
-   * @param reason the decision-log reason code
-   * @param message what went wrong, for operators (never token material)
-   * @param options standard error options (`cause`)
-   */
-  constructor(reason: ReasonCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.reason = reason;
-    // Each subclass declares only its static code; the instance takes it from the class it was made with.
-    this.code = (new.target as typeof AuthorizerError).code;
-    this.name = new.target.name;
-  }
-}
-
-/** The configuration is invalid. The message names the setting path, the rule and the value received. */
-export class ConfigError extends AuthorizerError {
-  static override code = 'ERR_CONFIG';
-
-  /** @param message `<setting path>: <rule> (received: <value>)` */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('CONFIG_ERROR', message, options);
-  }
-}
+export { AuthorizerError, ConfigError } from './contract/errors';
 
 /** The API Gateway event does not have the shape of a TOKEN or REQUEST authorizer event. */
 export class MalformedEventError extends AuthorizerError {

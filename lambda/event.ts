@@ -3,9 +3,9 @@
  * every member used is shape-checked, and the Authorization value must be unambiguous.
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-input.html
  */
-import { isPlainObject } from './config';
+import { isPlainObject } from './contract/config';
 import { MalformedEventError, TokenRejectedError } from './errors';
-import { parseMethodArn, type MethodArn } from './routes';
+import { parseMethodArn, type MethodArn } from './contract/routes';
 
 /** What the authorizer needs from an event. */
 export interface AuthorizerRequest {

@@ -11,7 +11,7 @@
 import type * as Http from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { FetchError } from './errors';
-import type { KeyRefreshCause } from './key-refresh-log';
+import type { KeyRefreshCause } from './contract/key-refresh-log';
 
 /** Options of one key-source request. */
 export interface FetchInit {

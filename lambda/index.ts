@@ -9,7 +9,7 @@
  */
 import { createAuthorizer as createUncheckedAuthorizer } from './authorizer';
 import type { Authorizer, AuthorizerOptions } from './authorizer';
-import type { AuthorizerConfig } from './config-types';
+import type { AuthorizerConfig } from './contract/config-types';
 
 /**
  * Creates an authorizer. The configuration is validated here, once, as it is when read from JSON; cold-start
@@ -38,9 +38,10 @@ export {
   PolicyInvariantError,
   TokenRejectedError,
 } from './errors';
-export { CONFIG_DEFAULTS, CONFIG_LIMITS, loadConfig, parseConfig, SUPPORTED_ALGORITHMS } from './config';
-export { encodeText, formatDecision, ReasonCode, sanitizeText } from './decision-log';
-export type { Decision, DecisionRecord, LogLevel } from './decision-log';
+export { CONFIG_DEFAULTS, CONFIG_LIMITS, parseConfig, SUPPORTED_ALGORITHMS } from './contract/config';
+export { loadConfig } from './config';
+export { encodeText, formatDecision, ReasonCode, sanitizeText } from './contract/decision-log';
+export type { Decision, DecisionRecord, LogLevel } from './contract/decision-log';
 export {
   arnPatternMatches,
   arnPatternMatchesWithinSegments,
@@ -58,15 +59,15 @@ export {
   routeVerbs,
   routeKey,
   routePathProblem,
-} from './routes';
-export type { CompiledRoute, HttpVerb, MethodArn, PathSegment, RouteTable } from './routes';
+} from './contract/routes';
+export type { CompiledRoute, HttpVerb, MethodArn, PathSegment, RouteTable } from './contract/routes';
 export { backoffDelayMs, createKeySet, MAX_BACKOFF_MS, RemoteKeySet, StaticKeySet, keyFitsAlgorithm } from './keys';
 export type { KeySet, KeySetOptions } from './keys';
 export { createHttpGetJson, httpGetJson, MAX_RESPONSE_BYTES } from './http';
 export type { FetchFunction, FetchInit, FetchResponse, HttpGetJsonOptions } from './http';
-export { formatKeyRefreshFailure, KEY_REFRESH_FAILED_MSG, KeyRefreshCause, OUTAGE_CAUSES } from './key-refresh-log';
-export type { KeyRefreshFailureRecord } from './key-refresh-log';
+export { formatKeyRefreshFailure, KEY_REFRESH_FAILED_MSG, KeyRefreshCause, OUTAGE_CAUSES } from './contract/key-refresh-log';
+export type { KeyRefreshFailureRecord } from './contract/key-refresh-log';
 export { extractBearerToken, MAX_TOKEN_LENGTH, TokenVerifier } from './verify';
 export type { VerifiedToken } from './verify';
-export { CONFIG_ENV_VAR, CONFIG_FILE_NAME } from './config-types';
-export type * from './config-types';
+export { CONFIG_ENV_VAR, CONFIG_FILE_NAME } from './contract/config-types';
+export type * from './contract/config-types';

@@ -16,11 +16,11 @@
  * import parameters `jose` expects for that algorithm; `jose` checks the resulting `CryptoKey` against
  * the algorithm again (name, hash, curve, usage, RSA modulus length) before it verifies.
  */
-import type { IssuerConfig, JwsAlgorithm, KeyOptions } from './config-types';
-import { CONFIG_DEFAULTS, isAcceptableUrl, isPlainObject, SUPPORTED_ALGORITHMS } from './config';
+import type { IssuerConfig, JwsAlgorithm, KeyOptions } from './contract/config-types';
+import { CONFIG_DEFAULTS, isAcceptableUrl, isPlainObject, SUPPORTED_ALGORITHMS } from './contract/config';
 import { FetchError, FetchTimeoutError, KeyNotFoundError, KeysUnavailableError } from './errors';
 import type { FetchFunction } from './http';
-import { formatKeyRefreshFailure, KEY_REFRESH_FAILED_MSG } from './key-refresh-log';
+import { formatKeyRefreshFailure, KEY_REFRESH_FAILED_MSG } from './contract/key-refresh-log';
 
 /** Resolves the verification key of a token of one issuer. */
 export interface KeySet {

@@ -13,7 +13,7 @@
  * validated API and stage prefix (a path may contain `*` or `?`, which IAM would read as wildcards).
  * @see https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-lambda-authorizer-output.html
  */
-import { arnPatternMatches, type CompiledRoute, type MethodArn, type RouteTable } from './routes';
+import { arnPatternMatches, type CompiledRoute, type MethodArn, type RouteTable } from './contract/routes';
 
 const patternsOf = (route: CompiledRoute, arn: MethodArn): string[] =>
   route.verbs.flatMap((verb) => route.pathPatterns.map((path) => `${arn.apiArnPrefix}/${verb}${path}`));

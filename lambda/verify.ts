@@ -15,9 +15,9 @@
  * a second claims validator (with duration parsing we never use) into the Lambda bundle.
  */
 import { compactVerify } from 'jose';
-import type { IssuerConfig, JwsAlgorithm } from './config-types';
-import { CONFIG_DEFAULTS, isPlainObject, SUPPORTED_ALGORITHMS } from './config';
-import type { ReasonCode } from './decision-log';
+import type { IssuerConfig, JwsAlgorithm } from './contract/config-types';
+import { CONFIG_DEFAULTS, isPlainObject, SUPPORTED_ALGORITHMS } from './contract/config';
+import type { ReasonCode } from './contract/decision-log';
 import { TokenRejectedError } from './errors';
 import type { KeySet } from './keys';
 

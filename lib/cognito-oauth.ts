@@ -1,10 +1,10 @@
 import { Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { Construct } from 'constructs';
-import { ApiScope } from './api-scope';
+import { ApiScope } from './authorizer/api-scope';
 import { COGNITO_OAUTH_DEFAULTS } from './defaults';
 import { SecureApiValidationError, describeValue } from './errors';
-import { TokenIssuer } from './token-issuer';
+import { TokenIssuer } from './authorizer/token-issuer';
 
 /** Options of a client-credentials (machine-to-machine) app client. */
 export interface MachineClientOptions {

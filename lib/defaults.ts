@@ -3,10 +3,9 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { JwsAlgorithm } from '../lambda/config-types';
-import { CONFIG_DEFAULTS } from '../lambda/config';
+import { CONFIG_DEFAULTS, type JwsAlgorithm } from '../lambda/contract';
 import { describeValue, SecureApiValidationError } from './errors';
-import { newestNodeRuntime } from './authorizer-runtime';
+import { newestNodeRuntime } from './authorizer/authorizer-runtime';
 import { allowCloudWatchLogsToUseKey } from './log-encryption-key';
 import { NAG_REASONS, acknowledge } from './nag-acknowledgements';
 
@@ -145,7 +144,7 @@ export const ACCESS_LOG_VARIABLES: Readonly<Record<string, string>> = deepFreeze
   '$context.responseLatency': 'a number of milliseconds',
   // The principal, client id, scopes and sub come from this library's authorizer, which percent-encodes
   // '%', '"', '\', control characters and the other characters unsafe in a JSON string before it returns
-  // them (encodeText in lambda/decision-log.ts).
+  // them (encodeText in lambda/contract/decision-log.ts).
   '$context.authorizer.principalId': 'the principal the authorizer returns, encoded so that it is JSON-string safe',
   '$context.authorizer.clientId': 'the client id the authorizer returns, encoded so that it is JSON-string safe',
   '$context.authorizer.scopes': 'the scopes the authorizer returns, encoded so that they are JSON-string safe',

@@ -12,12 +12,12 @@ export {
   renderAccessLogFormat,
 } from './defaults';
 export type { AuditLogGroupOptions } from './defaults';
-export { ApiScope } from './api-scope';
-export type { RouteScope } from './api-scope';
-export * from './token-issuer';
-export * from './jwt-authorizer';
+export { ApiScope } from './authorizer/api-scope';
+export type { RouteScope } from './authorizer/api-scope';
+export * from './authorizer/token-issuer';
+export * from './authorizer/jwt-authorizer';
 export * from './api-gateway-account';
-export * from './secure-api';
+export * from './secure-api/secure-api';
 export type {
   AuthorizerConfig,
   CacheKeyScope,
@@ -29,13 +29,13 @@ export type {
   PublicJwk,
   RouteConfig,
   RouteMethod,
-} from '../lambda/config-types';
+} from '../lambda/contract';
 export { CognitoOAuth } from './cognito-oauth';
 export type { CognitoOAuthProps, MachineClientOptions, WebClientOptions } from './cognito-oauth';
 export * from './testing';
-export * from './secure-api-web-acl';
-export * from './secure-api-monitoring';
-export * from './audit-queries';
+export * from './waf/secure-api-web-acl';
+export * from './monitoring/secure-api-monitoring';
+export * from './monitoring/audit-queries';
 export * from './log-encryption-key';
-export { estimateRuleCapacity, estimateStatementCapacity, MANAGED_RULE_GROUP_CAPACITY } from './waf-capacity';
-export { WAF_COUNTRY_CODES } from './waf-inputs';
+export { estimateRuleCapacity, estimateStatementCapacity, MANAGED_RULE_GROUP_CAPACITY } from './waf/capacity';
+export { WAF_COUNTRY_CODES } from './waf/inputs';

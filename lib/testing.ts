@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Stack, Stage } from 'aws-cdk-lib';
-import { ROUTES_METADATA_KEY } from './jwt-authorizer';
+import { ROUTES_METADATA_KEY } from './authorizer/jwt-authorizer';
 
 /** Options of {@link stableTemplate}. */
 export interface StableTemplateOptions {

@@ -47,7 +47,7 @@ export async function bundleAuthorizer(outdir = join(root, 'assets', 'authorizer
 export async function bundleDemoItems(outdir = join(root, 'assets', 'demo-items')) {
   // The demo calls DynamoDB with the AWS SDK for JavaScript v3, which the Lambda Node.js runtime
   // provides: it stays out of the bundle, which then holds only the service's own code.
-  return bundleEntry('lambda/demo-items/handler.ts', outdir, { external: [...BUNDLE_OPTIONS.external, '@aws-sdk/*'] });
+  return bundleEntry('lib/demo/items-handler/handler.ts', outdir, { external: [...BUNDLE_OPTIONS.external, '@aws-sdk/*'] });
 }
 
 /**

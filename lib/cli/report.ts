@@ -10,9 +10,14 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { CONFIG_ENV_VAR, CONFIG_FILE_NAME } from '../../lambda/config-types';
-import type { ClaimCondition, IssuerConfig, RouteConfig } from '../../lambda/config-types';
-import { cacheKeyScopeReason } from '../../lambda/routes';
+import {
+  cacheKeyScopeReason,
+  type ClaimCondition,
+  CONFIG_ENV_VAR,
+  CONFIG_FILE_NAME,
+  type IssuerConfig,
+  type RouteConfig,
+} from '../../lambda/contract';
 import type { AssemblyStack, CfnResource } from './cloud-assembly';
 
 /** Throttling that applies to one route of one stage. */

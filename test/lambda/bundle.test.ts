@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CONFIG_ENV_VAR } from '../../lambda/config-types';
+import { CONFIG_ENV_VAR } from '../../lambda/contract/config-types';
 import { buildBundle, makeTempDir, removeDir, runBundle, SHIPPED_BUNDLE, stageBundle, type BundleResult } from '../fixtures/bundle';
 import { cognitoIssuerConfig, TEST_ROUTES } from '../fixtures/config';
 import { answerProblems, evaluatePolicy, methodArn, requestEvent, tokenEvent, type AuthorizerAnswer, type AuthorizerEvent } from '../fixtures/events';

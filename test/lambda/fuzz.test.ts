@@ -14,9 +14,9 @@
  */
 import fc from 'fast-check';
 import { createAuthorizer } from '../../lambda';
-import type { AuthorizerConfig, RouteConfig } from '../../lambda/config-types';
+import type { AuthorizerConfig, RouteConfig } from '../../lambda/contract/config-types';
 import { evaluateStatements, type PolicyStatement } from '../../lambda/policy';
-import { arnPatternMatches, arnPatternMatchesWithinSegments, cacheKeyScopeFor, routeKey, templateKey } from '../../lambda/routes';
+import { arnPatternMatches, arnPatternMatchesWithinSegments, cacheKeyScopeFor, routeKey, templateKey } from '../../lambda/contract/routes';
 import { TEST_REQUESTS, TEST_ROUTES, cognitoIssuerConfig, oidcIssuerConfig, testConfig } from '../fixtures/config';
 import {
   ApiGatewaySimulator,

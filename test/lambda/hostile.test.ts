@@ -7,7 +7,7 @@
  * makes sense for one of them.
  */
 import { createAuthorizer, type ReasonCode } from '../../lambda';
-import type { AuthorizerConfig } from '../../lambda/config-types';
+import type { AuthorizerConfig } from '../../lambda/contract/config-types';
 import { cognitoIssuerConfig, oidcIssuerConfig, testConfig } from '../fixtures/config';
 import { answerProblems, evaluatePolicy, methodArn, requestEvent, tokenEvent, type AuthorizerEvent, type PolicyDecision } from '../fixtures/events';
 import { startJwksServer, type JwksServer } from '../fixtures/jwks-server';

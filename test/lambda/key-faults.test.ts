@@ -9,9 +9,9 @@
 import type { LookupFunction } from 'node:net';
 import { join } from 'node:path';
 import { createAuthorizer } from '../../lambda';
-import type { KeyOptions } from '../../lambda/config-types';
+import type { KeyOptions } from '../../lambda/contract/config-types';
 import { createHttpGetJson, type FetchFunction } from '../../lambda/http';
-import type { KeyRefreshCause, KeyRefreshFailureRecord } from '../../lambda/key-refresh-log';
+import type { KeyRefreshCause, KeyRefreshFailureRecord } from '../../lambda/contract/key-refresh-log';
 import { buildBundle, makeTempDir, removeDir, runBundle, stageBundle } from '../fixtures/bundle';
 import { cognitoIssuerConfig, oidcIssuerConfig, testConfig } from '../fixtures/config';
 import { answerProblems, evaluatePolicy, methodArn, tokenEvent, type AuthorizerAnswer } from '../fixtures/events';

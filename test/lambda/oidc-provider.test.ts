@@ -4,7 +4,7 @@
  * the keys through OIDC discovery, as it would for any issuer, and has never seen them before.
  */
 import { createAuthorizer } from '../../lambda';
-import type { AuthorizerConfig } from '../../lambda/config-types';
+import type { AuthorizerConfig } from '../../lambda/contract/config-types';
 import { cognitoIssuerConfig, oidcIssuerConfig, testConfig } from '../fixtures/config';
 import { ApiGatewaySimulator } from '../fixtures/events';
 import { testKey } from '../fixtures/keys';

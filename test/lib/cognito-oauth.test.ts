@@ -2,7 +2,7 @@ import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import { ApiScope } from '../../lib/api-scope';
+import { ApiScope } from '../../lib/authorizer/api-scope';
 import { CognitoOAuth, CognitoOAuthProps } from '../../lib/cognito-oauth';
 import { COGNITO_OAUTH_DEFAULTS } from '../../lib/defaults';
 import { SecureApiValidationError } from '../../lib/errors';

@@ -9,11 +9,11 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { ApiScope } from '../../lib/api-scope';
+import { ApiScope } from '../../lib/authorizer/api-scope';
 import { CognitoOAuth } from '../../lib/cognito-oauth';
-import { SecureApi } from '../../lib/secure-api';
-import { SecureApiStack } from '../../lib/secure-api-stack';
-import { TokenIssuer } from '../../lib/token-issuer';
+import { SecureApi } from '../../lib/secure-api/secure-api';
+import { SecureApiStack } from '../../lib/demo/secure-api-stack';
+import { TokenIssuer } from '../../lib/authorizer/token-issuer';
 
 export const ENV = { account: '123456789012', region: 'eu-west-1' };
 

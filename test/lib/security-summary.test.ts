@@ -5,11 +5,11 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import { ApiScope } from '../../lib/api-scope';
-import { ROUTES_METADATA_KEY } from '../../lib/jwt-authorizer';
-import { SecureApi } from '../../lib/secure-api';
+import { ApiScope } from '../../lib/authorizer/api-scope';
+import { ROUTES_METADATA_KEY } from '../../lib/authorizer/jwt-authorizer';
+import { SecureApi } from '../../lib/secure-api/secure-api';
 import { securitySummary } from '../../lib/testing';
-import { TokenIssuer } from '../../lib/token-issuer';
+import { TokenIssuer } from '../../lib/authorizer/token-issuer';
 import { ENV } from './scenarios';
 
 /** The lines only in `after` and the lines only in `before`, as a reviewer reads a snapshot diff. */

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { CONFIG_ENV_VAR } from '../../lambda/config-types';
+import { CONFIG_ENV_VAR } from '../../lambda/contract/config-types';
 import { COMPANY, OrdersStack } from './platform-api';
 
 describe('platform repository', () => {

@@ -1,0 +1,143 @@
+import { isIP } from 'node:net';
+import { Token } from 'aws-cdk-lib';
+import { describeValue, SecureApiValidationError } from '../errors';
+
+/**
+ * ISO 3166-1 alpha-2 country codes that AWS WAF geo match statements accept, plus `XK` (Kosovo),
+ * which WAF also supports.
+ *
+ * @see https://docs.aws.amazon.com/waf/latest/APIReference/API_GeoMatchStatement.html
+ */
+export const WAF_COUNTRY_CODES: ReadonlySet<string> = new Set(
+  (
+    'AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ ' +
+    'CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO ' +
+    'FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE ' +
+    'JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO ' +
+    'MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW ' +
+    'PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM ' +
+    'TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW XK'
+  ).split(' '),
+);
+
+/** IP ranges split by address family, as AWS WAF IP sets require. */
+export interface CidrsByVersion {
+  /** IPv4 ranges in CIDR notation, de-duplicated, in the order given. */
+  readonly ipv4: string[];
+  /** IPv6 ranges in CIDR notation, de-duplicated, in the order given. */
+  readonly ipv6: string[];
+}
+
+/** AWS WAF holds at most this many addresses in one IP set. */
+export const MAX_IP_SET_ADDRESSES = 10000;
+
+/**
+ * Reads `address/prefix` with Node's address rules: the address family and the prefix length, or
+ * undefined when the value is not a CIDR range (a bare address is not one).
+ *
+ * @param value the text, e.g. `203.0.113.0/24` or `2001:db8::/32`
+ * @returns the family (4 or 6) and prefix length, or undefined
+ */
+export function parseCidr(value: string): { readonly version: 4 | 6; readonly prefix: number } | undefined {
+  const match = /^([^/\s]+)\/(\d{1,3})$/.exec(value);
+  const version = match ? isIP(match[1]) : 0;
+  const prefix = match ? Number(match[2]) : NaN;
+  return version === 4 || version === 6 ? (prefix <= (version === 4 ? 32 : 128) ? { version, prefix } : undefined) : undefined;
+}
+
+/**
+ * Validates IP ranges for an AWS WAF IP set and splits them by address family.
+ *
+ * AWS WAF accepts every IPv4 and IPv6 CIDR range except `/0`, and needs the prefix length written
+ * out (`192.0.2.7/32`, not `192.0.2.7`), so a bare address is refused here rather than by AWS.
+ *
+ * @param prop name of the property, for the error message
+ * @param cidrs the ranges
+ * @returns the ranges by address family
+ * @throws SecureApiValidationError on a token, a malformed range, `/0` or more than 10,000 ranges per family
+ * @see https://docs.aws.amazon.com/waf/latest/developerguide/waf-ip-set-managing.html
+ */
+export function parseCidrs(prop: string, cidrs: readonly string[]): CidrsByVersion {
+  const ipv4 = new Set<string>();
+  const ipv6 = new Set<string>();
+  for (const cidr of cidrs) {
+    if (Token.isUnresolved(cidr)) {
+      throw new SecureApiValidationError(
+        `'${prop}' must hold literal CIDR ranges: an IP set is split by address family at synth (received: a token)`,
+      );
+    }
+    const parsed = parseCidr(cidr);
+    if (parsed?.version === 4 && parsed.prefix >= 1) {
+      ipv4.add(cidr);
+    } else if (parsed?.version === 6 && parsed.prefix >= 1) {
+      ipv6.add(cidr.toLowerCase());
+    } else {
+      throw new SecureApiValidationError(
+        `'${prop}' must hold CIDR ranges with a prefix length of 1 to 32 (IPv4) or 1 to 128 (IPv6) (received: ${describeValue(cidr)})`,
+      );
+    }
+  }
+  for (const [family, set] of [['IPv4', ipv4], ['IPv6', ipv6]] as const) {
+    if (set.size > MAX_IP_SET_ADDRESSES) {
+      throw new SecureApiValidationError(
+        `'${prop}' must hold at most ${MAX_IP_SET_ADDRESSES} ${family} ranges, the size of one AWS WAF IP set (received: ${set.size})`,
+      );
+    }
+  }
+  return { ipv4: [...ipv4], ipv6: [...ipv6] };
+}
+
+/**
+ * Validates country codes for an AWS WAF geo match statement.
+ *
+ * @param prop name of the property, for the error message
+ * @param codes the codes
+ * @returns the codes, de-duplicated, in the order given
+ * @throws SecureApiValidationError when the list is empty or a code is not an ISO 3166-1 alpha-2 code WAF knows
+ */
+export function parseCountryCodes(prop: string, codes: readonly string[]): string[] {
+  if (codes.length === 0) {
+    throw new SecureApiValidationError(`'${prop}' must hold at least one country code (received: [])`);
+  }
+  for (const code of codes) {
+    if (!WAF_COUNTRY_CODES.has(code)) {
+      throw new SecureApiValidationError(
+        `'${prop}' must hold upper-case ISO 3166-1 alpha-2 country codes (received: ${describeValue(code)})`,
+      );
+    }
+  }
+  return [...new Set(codes)];
+}
+
+/**
+ * Checks that a number is an integer within bounds, unless it is a token.
+ *
+ * @param prop name of the property, for the error message
+ * @param value the number
+ * @param min smallest allowed value
+ * @param max largest allowed value
+ * @throws SecureApiValidationError when the value is out of bounds or not an integer
+ */
+export function checkIntegerRange(prop: string, value: number, min: number, max: number): void {
+  if (Token.isUnresolved(value)) {
+    return;
+  }
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new SecureApiValidationError(`'${prop}' must be an integer between ${min} and ${max} (received: ${describeValue(value)})`);
+  }
+}
+
+/**
+ * Checks an HTTP header name (an RFC 9110 token), as WAF rules and logging configurations take it.
+ *
+ * @param prop name of the property, for the error message
+ * @param name the header name
+ * @returns the name in lower case, the form WAF logs it in
+ * @throws SecureApiValidationError when the name is not a token of 1 to 64 characters
+ */
+export function parseHeaderName(prop: string, name: string): string {
+  if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,64}$/.test(name)) {
+    throw new SecureApiValidationError(`'${prop}' must be an HTTP header name of 1 to 64 token characters (received: ${describeValue(name)})`);
+  }
+  return name.toLowerCase();
+}

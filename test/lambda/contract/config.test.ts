@@ -1,0 +1,271 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../../lambda/errors';
+import { CONFIG_ENV_VAR, type AuthorizerConfig, type IssuerConfig, type RouteConfig } from '../../../lambda/contract/config-types';
+import { parseConfig } from '../../../lambda/contract/config';
+import { loadConfig } from '../../../lambda/config';
+import { cacheKeyScopeFor } from '../../../lambda/contract/routes';
+
+const COGNITO: IssuerConfig = { kind: 'cognito', issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC', clientIds: ['client-a'] };
+const OIDC: IssuerConfig = { kind: 'oidc', issuer: 'https://login.example.com', discovery: true, audiences: ['https://api.example.com'] };
+const ROUTES: RouteConfig[] = [
+  { method: 'GET', path: '/items', scopes: ['items:read'] },
+  { method: 'POST', path: '/items', scopes: ['items:write'] },
+];
+
+function base(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return { version: 1, issuers: [COGNITO], routes: ROUTES, ...overrides };
+}
+
+function issuer(overrides: Record<string, unknown>): Record<string, unknown> {
+  return base({ issuers: [COGNITO, { ...OIDC, ...overrides }] });
+}
+
+/** Runs `parseConfig` and returns the ConfigError it throws, failing the test if it throws nothing else. */
+function configError(input: unknown): ConfigError {
+  try {
+    parseConfig(input);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe('ERR_CONFIG');
+    expect(ConfigError.code).toBe('ERR_CONFIG');
+    expect((error as ConfigError).reason).toBe('CONFIG_ERROR');
+    return error as ConfigError;
+  }
+  throw new Error('parseConfig accepted an invalid configuration');
+}
+
+describe('parseConfig', () => {
+  test('happy flow: a minimal cognito configuration is accepted and returned as a frozen copy', () => {
+    const input = base();
+    const config = parseConfig(input);
+    expect(config).toEqual({ version: 1, issuers: [COGNITO], routes: ROUTES.map((r) => ({ ...r, conditions: [] })) });
+    expect(config).not.toBe(input);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.issuers[0].clientIds)).toBe(true);
+    expect(Object.isFrozen(config.routes[0].scopes)).toBe(true);
+  });
+
+  test('happy flow: a configuration this function returned is returned again as is', () => {
+    const config = parseConfig(base());
+    expect(parseConfig(config)).toBe(config);
+    expect(parseConfig({ ...config })).not.toBe(config);
+  });
+
+  test('happy flow: every setting specified is accepted', () => {
+    const config: AuthorizerConfig = {
+      version: 1,
+      issuers: [
+        { ...COGNITO, algorithms: ['RS256', 'ES256'], jwksUri: 'https://keys.example.com/jwks.json?v=2' },
+        { ...OIDC, algorithms: ['EdDSA', 'PS256'], clientIds: ['svc'], clientIdClaim: 'azp', requiredTyp: 'application/at+jwt' },
+        { kind: 'oidc', issuer: 'http://127.0.0.1:8080/realm', audienceCheck: false, keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc_-', kid: 'k1', use: 'sig' }], algorithms: ['EdDSA'] },
+      ],
+      routes: [
+        { method: 'ANY', path: '/', scopes: [] },
+        { method: 'DELETE', path: '/items/{id}', scopes: ['items:delete'], conditions: [{ claim: 'cognito:groups', contains: 'admin' }, { claim: 'tenant', equals: 'acme' }] },
+        { method: 'GET', path: '/files/{proxy+}' },
+      ],
+      clockSkewSeconds: 0,
+      maxTokenAgeSeconds: 3600,
+      maxTokenLifetimeSeconds: 7200,
+      keys: { fetchTimeoutMs: 800, maxAgeSeconds: 600, cooldownSeconds: 10, graceSeconds: 0 },
+      cacheKeyScope: 'route',
+    };
+    const parsed = parseConfig(config);
+    expect(parsed).toMatchObject({ clockSkewSeconds: 0, maxTokenAgeSeconds: 3600, maxTokenLifetimeSeconds: 7200, cacheKeyScope: 'route', keys: config.keys });
+    expect(parsed.issuers[1].clientIdClaim).toBe('azp');
+  });
+
+  test.each<[string, unknown, string]>([
+    ['a non-object', [], 'configuration: must be a JSON object (received: [])'],
+    ['an unknown top-level key', base({ issuer: 'x' }), 'issuer: unknown setting; expected one of version, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, maxTokenLifetimeSeconds, keys, cacheKeyScope (received: "x")'],
+    ['a __proto__ key from JSON', JSON.parse('{"version":1,"issuers":[],"routes":[],"__proto__":{"admin":true}}'), '__proto__: unknown setting; expected one of version, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, maxTokenLifetimeSeconds, keys, cacheKeyScope (received: {"admin":true})'],
+    ['another version', base({ version: 2 }), 'version: must be 1 (received: 2)'],
+    ['no issuers', base({ issuers: [] }), 'issuers: must be a non-empty array of at most 20 issuers (received: [])'],
+    ['routes that are not an array', base({ routes: {} }), 'routes: must be an array of at most 1000 routes (received: {})'],
+    ['a skew above 300 seconds', base({ clockSkewSeconds: 301 }), 'clockSkewSeconds: must be an integer from 0 to 300 seconds (received: 301)'],
+    ['a negative skew', base({ clockSkewSeconds: -1 }), 'clockSkewSeconds: must be an integer from 0 to 300 seconds (received: -1)'],
+    ['a fractional skew', base({ clockSkewSeconds: 1.5 }), 'clockSkewSeconds: must be an integer from 0 to 300 seconds (received: 1.5)'],
+    ['a zero token age', base({ maxTokenAgeSeconds: 0 }), 'maxTokenAgeSeconds: must be an integer from 1 to 31536000 seconds (received: 0)'],
+    ['a zero token lifetime', base({ maxTokenLifetimeSeconds: 0 }), 'maxTokenLifetimeSeconds: must be an integer from 1 to 31536000 seconds (received: 0)'],
+    ['a token lifetime over a year', base({ maxTokenLifetimeSeconds: 31_536_001 }), 'maxTokenLifetimeSeconds: must be an integer from 1 to 31536000 seconds (received: 31536001)'],
+    ['a token lifetime as a string', base({ maxTokenLifetimeSeconds: '86400' }), 'maxTokenLifetimeSeconds: must be an integer from 1 to 31536000 seconds (received: "86400")'],
+    ['an unknown key option', base({ keys: { ttl: 5 } }), 'keys.ttl: unknown setting; expected one of fetchTimeoutMs, maxAgeSeconds, cooldownSeconds, graceSeconds (received: 5)'],
+    ['a fetch timeout above 10 s', base({ keys: { fetchTimeoutMs: 30000 } }), 'keys.fetchTimeoutMs: must be an integer from 100 to 10000 milliseconds (received: 30000)'],
+    ['an unknown cache key scope', base({ cacheKeyScope: 'method' }), "cacheKeyScope: must be 'token' or 'route' (received: \"method\")"],
+  ])('throws when the configuration has %s', (_name, input, message) => {
+    expect(configError(input).message).toBe(message);
+  });
+
+  test.each<[string, Record<string, unknown>, string]>([
+    ['an unknown issuer setting', { audience: 'x' }, 'issuers[1].audience: unknown setting; expected one of kind, issuer, algorithms, jwksUri, discovery, keys, clientIds, clientIdClaim, audiences, audienceCheck, requiredTyp (received: "x")'],
+    ['an unknown kind', { kind: 'saml' }, "issuers[1].kind: must be 'cognito' or 'oidc' (received: \"saml\")"],
+    ['an http issuer', { issuer: 'http://login.example.com' }, 'issuers[1].issuer: must be an https URL (http only for localhost or 127.0.0.1) without credentials, query or fragment (received: "http://login.example.com")'],
+    ['an issuer with a query', { issuer: 'https://login.example.com/?tenant=a' }, 'issuers[1].issuer: must be an https URL (http only for localhost or 127.0.0.1) without credentials, query or fragment (received: "https://login.example.com/?tenant=a")'],
+    ['an issuer with credentials', { issuer: 'https://user:pw@login.example.com' }, 'issuers[1].issuer: must be an https URL (http only for localhost or 127.0.0.1) without credentials, query or fragment (received: "https://user:pw@login.example.com")'],
+    ['an issuer with a tab the URL parser would drop', { issuer: 'https://login.example.com/\tx' }, 'issuers[1].issuer: must be an https URL (http only for localhost or 127.0.0.1) without credentials, query or fragment (received: "https://login.example.com/\\tx")'],
+    ['HS256', { algorithms: ['RS256', 'HS256'] }, "issuers[1].algorithms[1]: HMAC and 'none' are never accepted: a public key must never serve as a shared secret (received: \"HS256\")"],
+    ['none', { algorithms: ['none'] }, "issuers[1].algorithms[0]: HMAC and 'none' are never accepted: a public key must never serve as a shared secret (received: \"none\")"],
+    ['an unknown algorithm', { algorithms: ['RS1'] }, 'issuers[1].algorithms[0]: must be one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA (received: "RS1")'],
+    ['an empty algorithm list', { algorithms: [] }, 'issuers[1].algorithms: must be a non-empty array of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA (received: [])'],
+    ['two key sources', { jwksUri: 'https://login.example.com/jwks' }, 'issuers[1]: must set exactly one key source of jwksUri, discovery or keys (received: ["jwksUri","discovery"])'],
+    ['no key source', { discovery: false }, "issuers[1]: an 'oidc' issuer needs a key source: jwksUri, discovery: true or keys (received: [])"],
+    ['a discovery flag that is not a boolean', { discovery: 'yes' }, 'issuers[1].discovery: must be a boolean (received: "yes")'],
+    ['an http JWKS URI', { discovery: undefined, jwksUri: 'http://keys.example.com/jwks' }, 'issuers[1].jwksUri: must be an https URL (http only for localhost or 127.0.0.1) without credentials or fragment (received: "http://keys.example.com/jwks")'],
+    ['no audiences', { audiences: undefined }, "issuers[1].audiences: required for an 'oidc' issuer unless audienceCheck is false (received: undefined)"],
+    ['empty audiences', { audiences: [] }, 'issuers[1].audiences: must be a non-empty array of at most 100 strings (received: [])'],
+    ['audiences with the check off', { audienceCheck: false }, 'issuers[1].audiences: must be omitted when audienceCheck is false (received: ["https://api.example.com"])'],
+    ['a required typ that is not a media type', { requiredTyp: 'at jwt' }, "issuers[1].requiredTyp: must be a media type such as 'at+jwt' (received: \"at jwt\")"],
+    ['an unknown client id claim', { clientIdClaim: 'appid' }, 'issuers[1].clientIdClaim: must be one of client_id, azp, cid (received: "appid")'],
+    ['an empty client id', { clientIds: [''] }, 'issuers[1].clientIds[0]: must be a non-empty string of at most 1024 characters (received: "")'],
+  ])('throws when an oidc issuer has %s', (_name, overrides, message) => {
+    expect(configError(issuer(overrides)).message).toBe(message);
+  });
+
+  test.each<[string, Record<string, unknown>, string]>([
+    ['no client ids', { clientIds: undefined }, "issuers[0].clientIds: required for a 'cognito' issuer: a non-empty array of app client ids (received: undefined)"],
+    ['audiences', { audiences: ['x'] }, "issuers[0].audiences: not used by a 'cognito' issuer: Cognito access tokens carry no aud; list app clients in clientIds (received: [\"x\"])"],
+    ['a client id claim', { clientIdClaim: 'azp' }, "issuers[0].clientIdClaim: not used by a 'cognito' issuer: its tokens always carry client_id (received: \"azp\")"],
+    ['an audience check setting', { audienceCheck: false }, "issuers[0].audienceCheck: not used by a 'cognito' issuer: its tokens are checked by client_id (received: false)"],
+  ])('throws when a cognito issuer has %s', (_name, overrides, message) => {
+    expect(configError(base({ issuers: [{ ...COGNITO, ...overrides }] })).message).toBe(message);
+  });
+
+  test('throws when two issuers have the same issuer URL', () => {
+    expect(configError(base({ issuers: [COGNITO, { ...COGNITO, clientIds: ['b'] }] })).message).toBe(
+      `issuers[1].issuer: duplicates issuers[0].issuer (received: "${COGNITO.issuer}")`,
+    );
+  });
+
+  test.each<[string, Record<string, unknown>, string]>([
+    ['private key material, without echoing it', { kty: 'RSA', kid: 'k', n: 'abc', e: 'AQAB', d: 'secret-exponent' }, "issuers[1].keys[0].d: private or symmetric key material must never be configured (received: \"[redacted]\")"],
+    ['a symmetric key', { kty: 'oct', kid: 'k', k: 'c2VjcmV0' }, "issuers[1].keys[0].k: private or symmetric key material must never be configured (received: \"[redacted]\")"],
+    ['no kid', { kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }, 'issuers[1].keys[0].kid: required, because tokens without a kid are refused: a non-empty string of at most 1024 characters (received: undefined)'],
+    ['an encryption key', { kty: 'EC', crv: 'P-256', x: 'a', y: 'b', kid: 'k', use: 'enc' }, "issuers[1].keys[0].use: must be 'sig' when present (received: \"enc\")"],
+    ['an alg outside the issuer list', { kty: 'EC', crv: 'P-256', x: 'a', y: 'b', kid: 'k', alg: 'ES384' }, "issuers[1].keys[0].alg: must be one of the issuer's algorithms (RS256) when present (received: \"ES384\")"],
+    ['an unknown curve', { kty: 'EC', crv: 'secp256k1', x: 'a', y: 'b', kid: 'k' }, 'issuers[1].keys[0].crv: must be one of P-256, P-384, P-521 for an EC key (received: "secp256k1")'],
+    ['a missing modulus', { kty: 'RSA', kid: 'k', e: 'AQAB' }, 'issuers[1].keys[0].n: required for an RSA key: a base64url string (received: undefined)'],
+    ['an unknown member', { kty: 'RSA', kid: 'k', n: 'a', e: 'AQAB', x5u: 'https://evil.example' }, 'issuers[1].keys[0].x5u: unknown setting; expected one of kty, kid, use, alg, key_ops, n, e, crv, x, y (received: "https://evil.example")'],
+  ])('throws when a static key has %s', (_name, jwk, message) => {
+    const error = configError(issuer({ discovery: undefined, keys: [jwk] }));
+    expect(error.message).toBe(message);
+    expect(error.message).not.toContain('secret-exponent');
+  });
+
+  test('throws when two static keys share a kid', () => {
+    const jwk = { kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'same' };
+    expect(configError(issuer({ discovery: undefined, algorithms: ['EdDSA'], keys: [jwk, jwk] })).message).toBe(
+      'issuers[1].keys[1].kid: duplicates issuers[1].keys[0].kid (received: "same")',
+    );
+  });
+
+  test.each<[string, Record<string, unknown>, string]>([
+    ['a lower-case method', { method: 'get', path: '/a' }, 'routes[1].method: must be one of DELETE, GET, HEAD, OPTIONS, PATCH, POST, PUT, ANY (received: "get")'],
+    ['a relative path', { method: 'GET', path: 'items' }, "routes[1].path: must start with '/' (received: \"items\")"],
+    ['an empty segment', { method: 'GET', path: '/items//x' }, 'routes[1].path: must not have empty segments (received: "/items//x")'],
+    ['a trailing slash', { method: 'GET', path: '/items/' }, 'routes[1].path: must not have empty segments (received: "/items/")'],
+    ['a greedy segment before the end', { method: 'GET', path: '/{proxy+}/x' }, 'routes[1].path: may have a greedy {name+} segment only as its last segment (received: "/{proxy+}/x")'],
+    ['a parameter with a dash', { method: 'GET', path: '/items/{item-id}' }, "routes[1].path: segment '{item-id}' must be a literal or a whole {param} with a name of [A-Za-z0-9_]+ (received: \"/items/{item-id}\")"],
+    ['a partial parameter', { method: 'GET', path: '/items/id-{id}' }, "routes[1].path: segment 'id-{id}' must be a literal or a whole {param} with a name of [A-Za-z0-9_]+ (received: \"/items/id-{id}\")"],
+    ['a wildcard in a literal', { method: 'GET', path: '/items/*' }, "routes[1].path: segment '*' may only hold [A-Za-z0-9:._$-] (received: \"/items/*\")"],
+    ['a scope with a space', { method: 'GET', path: '/a', scopes: ['a b'] }, "routes[1].scopes[0]: must be a scope token (RFC 6749: visible ASCII without space, '\"' or '\\') (received: \"a b\")"],
+    ['a condition with both operators', { method: 'GET', path: '/a', conditions: [{ claim: 'c', contains: 'x', equals: 'y' }] }, 'routes[1].conditions[0]: must set exactly one of contains or equals (received: {"claim":"c","contains":"x","equals":"y"})'],
+    ['a condition with an unknown operator', { method: 'GET', path: '/a', conditions: [{ claim: 'c', matches: 'x' }] }, 'routes[1].conditions[0].matches: unknown setting; expected one of claim, contains, equals (received: "x")'],
+    ['an unknown route setting', { method: 'GET', path: '/a', scope: 'x' }, 'routes[1].scope: unknown setting; expected one of method, path, scopes, conditions (received: "x")'],
+  ])('throws when a route has %s', (_name, route, message) => {
+    expect(configError(base({ routes: [ROUTES[0], route] })).message).toBe(message);
+  });
+
+  test('throws when two routes differ only in parameter names', () => {
+    const routes = [{ method: 'GET', path: '/items/{id}' }, { method: 'POST', path: '/items/{id}' }, { method: 'GET', path: '/items/{name}' }];
+    expect(configError(base({ routes })).message).toBe('routes[2]: duplicates routes[0] (GET /items/{id}) (received: "GET /items/{name}")');
+  });
+
+  test('throws when token cache scope cannot be exact for the route table', () => {
+    const routes: RouteConfig[] = [
+      { method: 'GET', path: '/a/{id}', scopes: ['a'] },
+      { method: 'GET', path: '/a/{id}/b', scopes: ['b'] },
+      { method: 'GET', path: '/a/{id}/b/{c}', scopes: ['c'] },
+    ];
+    expect(cacheKeyScopeFor(routes)).toBe('route');
+    expect(configError(base({ routes })).message).toBe(
+      "cacheKeyScope: 'token' cannot answer every route exactly: the ARN pattern of GET /a/{id} matches paths of GET /a/{id}/b and the ARN pattern of GET /a/{id}/b matches paths of GET /a/{id}; use 'route' (received: undefined)",
+    );
+    expect(parseConfig(base({ routes, cacheKeyScope: 'route' })).cacheKeyScope).toBe('route');
+  });
+
+  test('happy flow: 300 routes and 5 issuers validate', () => {
+    const routes: RouteConfig[] = [];
+    for (let s = 0; s < 60; s++) {
+      routes.push(
+        { method: 'GET', path: `/svc${s}/items`, scopes: [`svc${s}:read`] },
+        { method: 'POST', path: `/svc${s}/items`, scopes: [`svc${s}:write`] },
+        { method: 'GET', path: `/svc${s}/items/{id}`, scopes: [`svc${s}:read`] },
+        { method: 'DELETE', path: `/svc${s}/items/{id}`, scopes: [`svc${s}:admin`], conditions: [{ claim: 'cognito:groups', contains: 'admins' }] },
+        { method: 'ANY', path: `/svc${s}/files/{proxy+}`, scopes: [`svc${s}:files`] },
+      );
+    }
+    const issuers = [COGNITO, ...[1, 2, 3, 4].map((i) => ({ ...OIDC, issuer: `https://login${i}.example.com` }))];
+    const config = parseConfig(base({ issuers, routes }));
+    expect(config.routes).toHaveLength(300);
+    expect(config.issuers).toHaveLength(5);
+  });
+});
+
+describe('loadConfig', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'authorizer-config-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('happy flow: config.json and the environment variable are merged by top-level key, the environment winning', () => {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 1, routes: ROUTES, clockSkewSeconds: 10, issuers: [OIDC] }));
+    const env = { [CONFIG_ENV_VAR]: JSON.stringify({ issuers: [COGNITO], clockSkewSeconds: 30 }) };
+    expect(loadConfig(env, dir)).toMatchObject({ version: 1, routes: [{ path: '/items' }, { path: '/items' }], clockSkewSeconds: 30, issuers: [COGNITO] });
+  });
+
+  test('happy flow: the environment variable alone is enough', () => {
+    expect(loadConfig({ [CONFIG_ENV_VAR]: JSON.stringify(base()) }, dir).issuers).toEqual([COGNITO]);
+  });
+
+  test('happy flow: config.json alone is enough', () => {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(base()));
+    expect(loadConfig({}, dir).routes).toHaveLength(2);
+  });
+
+  test('throws when neither source exists', () => {
+    expect(() => loadConfig({}, dir)).toThrow(
+      new ConfigError(`configuration: none found: neither ${join(dir, 'config.json')} nor the SECURE_API_AUTHORIZER_CONFIG environment variable is set`),
+    );
+  });
+
+  test('throws when the environment variable is not JSON', () => {
+    const error = (() => {
+      try {
+        loadConfig({ [CONFIG_ENV_VAR]: '{version:1}' }, dir);
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('accepted');
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.code).toBe('ERR_CONFIG');
+    expect(error.message).toMatch(/^SECURE_API_AUTHORIZER_CONFIG: must be valid JSON \(/);
+  });
+
+  test('throws when config.json is a JSON array', () => {
+    writeFileSync(join(dir, 'config.json'), '[1]');
+    expect(() => loadConfig({}, dir)).toThrow(new ConfigError('config.json: must be a JSON object (received: [1])'));
+  });
+
+  test('throws with the merged setting path when the merged configuration is invalid', () => {
+    writeFileSync(join(dir, 'config.json'), JSON.stringify(base()));
+    expect(() => loadConfig({ [CONFIG_ENV_VAR]: JSON.stringify({ clockSkewSeconds: 900 }) }, dir)).toThrow(
+      new ConfigError('clockSkewSeconds: must be an integer from 0 to 300 seconds (received: 900)'),
+    );
+  });
+});
