@@ -18,6 +18,18 @@ const appImports = {
   group: ['**/demo', '**/demo/*', '**/cli', '**/cli/*', '**/bin/*'],
   message: 'The library does not import the demo app, the operator CLI or an entry point: they are built on it, not part of it.',
 };
+// The globals Node.js gives every module (the `globals` package is not installed, so they are listed here).
+const nodeGlobals = Object.fromEntries(
+  [
+    'AbortController', 'AbortSignal', 'Blob', 'Buffer', 'Event', 'EventTarget', 'Headers', 'Request', 'Response',
+    'TextDecoder', 'TextEncoder', 'URL', 'URLSearchParams', 'atob', 'btoa', 'clearImmediate', 'clearInterval',
+    'clearTimeout', 'console', 'crypto', 'fetch', 'global', 'performance', 'process', 'queueMicrotask',
+    'setImmediate', 'setInterval', 'setTimeout', 'structuredClone',
+  ].map((name) => [name, 'readonly']),
+);
+// What a CommonJS module has on top: its own require, module and paths.
+const commonJsGlobals = Object.fromEntries(['require', 'module', 'exports', '__dirname', '__filename'].map((name) => [name, 'readonly']));
+
 const contractImports = {
   patterns: [
     { group: ['jose', 'jose/*', 'node:*', 'aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '@aws-sdk/*'], message: 'lambda/contract/ is pure: no jose, no I/O, no CDK.' },
@@ -26,13 +38,21 @@ const contractImports = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', 'assets/**', 'coverage/**', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  { ignores: ['node_modules/**', 'cdk.out/**', 'dist/**', 'assets/**', 'coverage/**', 'bench/.results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
+  },
+  // The build, bench and test scripts run on Node.js as they are: ES modules, and CommonJS where the file says so.
+  { files: ['**/*.js', '**/*.mjs', '**/*.cjs'], languageOptions: { sourceType: 'module', globals: nodeGlobals } },
+  {
+    files: ['**/*.cjs', 'jest.config.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { ...nodeGlobals, ...commonJsGlobals } },
+    // require() is how a CommonJS module imports.
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   { files: ['lambda/**/*.ts'], rules: { 'no-restricted-imports': ['error', cdkImports] } },
   { files: ['lambda/contract/**/*.ts'], rules: { 'no-restricted-imports': ['error', contractImports] } },

@@ -29,7 +29,7 @@ function run(command, commandArgs, cwd, env = {}) {
   try {
     return execFileSync(command, commandArgs, { ...quiet, cwd, env: { ...process.env, ...env } });
   } catch (error) {
-    throw new Error(`${command} ${commandArgs.join(' ')} failed in ${cwd}:\n${error.stdout ?? ''}${error.stderr ?? ''}`);
+    throw new Error(`${command} ${commandArgs.join(' ')} failed in ${cwd}:\n${error.stdout ?? ''}${error.stderr ?? ''}`, { cause: error });
   }
 }
 
