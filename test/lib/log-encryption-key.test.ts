@@ -3,23 +3,11 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { createAuditLogGroup } from '../../lib/defaults';
 import { LogEncryptionKey } from '../../lib/log-encryption-key';
+import { cloudWatchLogsKeyStatement } from '../fixtures/key-policy';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
-const LOGS_STATEMENT = {
-  Sid: 'AllowCloudWatchLogsOfThisAccountAndRegion',
-  Effect: 'Allow',
-  Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
-  Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-  Resource: '*',
-  Condition: {
-    ArnLike: {
-      'kms:EncryptionContext:aws:logs:arn': {
-        'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:*']],
-      },
-    },
-  },
-};
+const LOGS_STATEMENT = cloudWatchLogsKeyStatement(ENV);
 
 function newStack(): Stack {
   return new Stack(new App(), 'KeyStack', { env: ENV });

@@ -7,6 +7,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ApiScope, SECURE_API_DEFAULTS, SecureApi, SecureApiProps, TokenIssuer } from '../../../lib';
 
+import { cloudWatchLogsKeyStatement } from '../../fixtures/key-policy';
+
 const READ = ApiScope.of('https://api.example.com', 'items.read', 'Read items');
 
 function secureApi(props: Partial<SecureApiProps> = {}) {
@@ -339,22 +341,7 @@ describe('SecureApi', () => {
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
-        Statement: Match.arrayWith([
-          {
-            Sid: 'AllowCloudWatchLogsOfThisAccountAndRegion',
-            Effect: 'Allow',
-            Principal: { Service: 'logs.eu-west-1.amazonaws.com' },
-            Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-            Resource: '*',
-            Condition: {
-              ArnLike: {
-                'kms:EncryptionContext:aws:logs:arn': {
-                  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:*']],
-                },
-              },
-            },
-          },
-        ]),
+        Statement: Match.arrayWith([cloudWatchLogsKeyStatement({ account: '123456789012', region: 'eu-west-1' })]),
       },
     });
     const logGroups = Object.values(template.findResources('AWS::Logs::LogGroup')) as Array<{ Properties: { KmsKeyId?: unknown } }>;
