@@ -2,7 +2,7 @@ import { createAuthorizer, createFailClosedAuthorizer, type CustomCheckInput } f
 import type { RouteConfig } from '../../lambda/contract/config-types';
 import { ConfigError } from '../../lambda/errors';
 import type { AuthorizerResult } from '../../lambda/policy';
-import { cognitoIssuerConfig, oidcIssuerConfig, TEST_ROUTES, testConfig } from '../fixtures/config';
+import { cognitoIssuerConfig, oidcIssuerConfig, serviceRoutes, TEST_ROUTES, testConfig } from '../fixtures/config';
 import { answerProblems, evaluatePolicy, methodArn, requestEvent, tokenEvent, type AuthorizerEvent, type PolicyDecision } from '../fixtures/events';
 import { decodeExact } from '../fixtures/encoding';
 import { testKey, type TestKey } from '../fixtures/keys';
@@ -430,16 +430,7 @@ describe('construction', () => {
 
   // Speed is measured by `npm run bench`, not here: this test checks the answers of a large table.
   test('happy flow: 300 routes and 5 issuers: one answer per request covers every route', async () => {
-    const routes: RouteConfig[] = [];
-    for (let s = 0; s < 60; s++) {
-      routes.push(
-        { method: 'GET', path: `/svc${s}/items`, scopes: [`svc${s}:read`] },
-        { method: 'POST', path: `/svc${s}/items`, scopes: [`svc${s}:write`] },
-        { method: 'GET', path: `/svc${s}/items/{id}`, scopes: [`svc${s}:read`] },
-        { method: 'DELETE', path: `/svc${s}/items/{id}`, scopes: [`svc${s}:admin`] },
-        { method: 'ANY', path: `/svc${s}/files/{proxy+}`, scopes: [`svc${s}:files`] },
-      );
-    }
+    const routes = serviceRoutes(60);
     const issuers = [cognito(), ...[1, 2, 3, 4].map((i) => oidcIssuerConfig(`https://login${i}.example.test`, { keys: [partner.publicJwk] }))];
     const logs = new LogCapture();
     const authorizer = createAuthorizer({ version: 1, issuers, routes }, { now: () => NOW_MS, log: logs.log });

@@ -6,6 +6,7 @@ import { CONFIG_ENV_VAR, type AuthorizerConfig, type IssuerConfig, type RouteCon
 import { parseConfig } from '../../../lambda/contract/config';
 import { loadConfig } from '../../../lambda/config';
 import { cacheKeyScopeFor } from '../../../lambda/contract/routes';
+import { serviceRoutes } from '../../fixtures/config';
 
 const COGNITO: IssuerConfig = { kind: 'cognito', issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC', clientIds: ['client-a'] };
 const OIDC: IssuerConfig = { kind: 'oidc', issuer: 'https://login.example.com', discovery: true, audiences: ['https://api.example.com'] };
@@ -196,16 +197,7 @@ describe('parseConfig', () => {
   });
 
   test('happy flow: 300 routes and 5 issuers validate', () => {
-    const routes: RouteConfig[] = [];
-    for (let s = 0; s < 60; s++) {
-      routes.push(
-        { method: 'GET', path: `/svc${s}/items`, scopes: [`svc${s}:read`] },
-        { method: 'POST', path: `/svc${s}/items`, scopes: [`svc${s}:write`] },
-        { method: 'GET', path: `/svc${s}/items/{id}`, scopes: [`svc${s}:read`] },
-        { method: 'DELETE', path: `/svc${s}/items/{id}`, scopes: [`svc${s}:admin`], conditions: [{ claim: 'cognito:groups', contains: 'admins' }] },
-        { method: 'ANY', path: `/svc${s}/files/{proxy+}`, scopes: [`svc${s}:files`] },
-      );
-    }
+    const routes = serviceRoutes(60, [{ claim: 'cognito:groups', contains: 'admins' }]);
     const issuers = [COGNITO, ...[1, 2, 3, 4].map((i) => ({ ...OIDC, issuer: `https://login${i}.example.com` }))];
     const config = parseConfig(base({ issuers, routes }));
     expect(config.routes).toHaveLength(300);
