@@ -13,6 +13,7 @@ import { SHIPPED_BUNDLE, removeDir, stageBundle } from '../../fixtures/bundle';
 import { ApiGatewaySimulator, AuthorizerInvoke } from '../../fixtures/events';
 import { IssuerDetails, TestDeployment, startTestDeployment } from './fixtures/deployment';
 import { DEMO_ROUTES, GatewayAuthorizer } from './fixtures/fake-api';
+import { SMOKE_REQUEST_LOG } from './fixtures/smoke';
 
 let assetDir: string | undefined;
 let deployment: TestDeployment;
@@ -64,12 +65,7 @@ test('happy flow: the demo routes behind the real authorizer bundle pass every s
   expect(result.stderr).toBe(deployment.outputsNote('ApiUrl', 'ItemsReadScope', 'ItemsWriteScope', 'TokenEndpoint', 'MachineClientId', 'UserPoolId'));
   expect(result.code).toBe(ExitCode.Ok);
   expect(result.stdout).toMatch(/\n\n4 checks passed\.\n$/);
-  expect(deployment.api!.log).toEqual([
-    'GET /prod/items 401',
-    'GET /prod/items 401',
-    'GET /prod/items 200',
-    'DELETE /prod/items/secure-api-smoke 403',
-  ]);
+  expect(deployment.api!.log).toEqual(SMOKE_REQUEST_LOG);
   // The forged token and the valid one reach the authorizer; the write route reuses the cached answer.
   expect(simulator.invocations).toBe(2);
   expect(decisionLog.map((line) => JSON.parse(line) as { route: string; decision: string; reason: string })).toEqual([

@@ -1,8 +1,7 @@
-import { IncomingHttpHeaders, createServer } from 'node:http';
 import { ExitCode } from '../../../lib/cli/errors';
 import { MAX_BURST, forgeSignature, parseSmokeRoute, routePathProblem, routeUrl } from '../../../lib/cli/smoke';
 import { TestDeployment, TestDeploymentOptions, startTestDeployment } from './fixtures/deployment';
-import { closerOf, listenLocally } from './fixtures/servers';
+import { SMOKE_REQUEST_LOG, startRecordingServer } from './fixtures/smoke';
 
 const running: TestDeployment[] = [];
 
@@ -41,12 +40,7 @@ describe('secure-api smoke', () => {
     expect(result.stdout).toMatch(/^CHECK +EXPECTED +ACTUAL +RESULT\n/);
     expect(result.stdout).toContain('401 + WWW-Authenticate: Bearer realm="secure-api"');
     expect(result.stdout).toMatch(/\n\n4 checks passed\.\n$/);
-    expect(deployment.api!.log).toEqual([
-      'GET /prod/items 401',
-      'GET /prod/items 401',
-      'GET /prod/items 200',
-      'DELETE /prod/items/secure-api-smoke 403',
-    ]);
+    expect(deployment.api!.log).toEqual(SMOKE_REQUEST_LOG);
     expect(deployment.tokenEndpoint.requests.map((request) => request.form.scope)).toEqual(['items/read']);
   });
 
@@ -171,21 +165,10 @@ describe('secure-api smoke', () => {
 });
 
 describe('smoke routes stay under the API URL', () => {
-  /** A host the token must never reach: it records every request. */
-  async function startStrayHost(): Promise<{ port: number; requests: Array<{ url?: string; headers: IncomingHttpHeaders }>; close(): Promise<void> }> {
-    const requests: Array<{ url?: string; headers: IncomingHttpHeaders }> = [];
-    const server = createServer((request, response) => {
-      requests.push({ url: request.url, headers: request.headers });
-      request.resume();
-      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-    });
-    const port = await listenLocally(server);
-    return { port, requests, close: closerOf(server) };
-  }
-
   test('error flow: hostile routes are usage errors (exit 2) before any request, and no token reaches another host or path', async () => {
     const deployment = await deploy();
-    const stray = await startStrayHost();
+    // A host the token must never reach: it records every request.
+    const stray = await startRecordingServer(200, '{}');
     try {
       const other = `127.0.0.1:${stray.port}`;
       const hostile = [

@@ -4,7 +4,6 @@
  * 127.0.0.1 that record every request and connection they get.
  */
 import { chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
-import { IncomingHttpHeaders, createServer } from 'node:http';
 import { Socket, createServer as createTcpServer } from 'node:net';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -12,24 +11,18 @@ import { ExitCode } from '../../../lib/cli/errors';
 import { outputsFileProblem } from '../../../lib/cli/outputs';
 import { cognitoParentDomains, isPoolTokenEndpoint, poolTokenEndpoints } from '../../../lib/cli/token-endpoint';
 import { MACHINE_CLIENT_ID, STACK_NAME, TestDeployment, startTestDeployment } from './fixtures/deployment';
-import { closerOf, listenLocally } from './fixtures/servers';
+import { RecordedRequest, startRecordingServer } from './fixtures/smoke';
 
 /** A token endpoint that must never be called: it records every request it gets. */
 interface Trap {
   readonly url: string;
-  readonly requests: Array<{ url?: string; headers: IncomingHttpHeaders }>;
+  readonly requests: RecordedRequest[];
   close(): Promise<void>;
 }
 
 async function startTrap(): Promise<Trap> {
-  const requests: Trap['requests'] = [];
-  const server = createServer((request, response) => {
-    requests.push({ url: request.url, headers: request.headers });
-    request.resume();
-    response.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid_request"}');
-  });
-  const port = await listenLocally(server);
-  return { url: `http://127.0.0.1:${port}/oauth2/token`, requests, close: closerOf(server) };
+  const server = await startRecordingServer(400, '{"error":"invalid_request"}');
+  return { url: `http://127.0.0.1:${server.port}/oauth2/token`, requests: server.requests, close: server.close };
 }
 
 let deployment: TestDeployment;
