@@ -84,10 +84,12 @@ export class SecureApiWebAcl extends Construct {
     ...MANAGED_RULE_GROUP_PRIORITY,
   } as const;
 
-  /** The web ACL. */
-  public readonly webAcl: wafv2.CfnWebACL;
+  /** The web ACL resource. */
+  public readonly cfnWebAcl: wafv2.CfnWebACL;
   /** ARN of the web ACL. */
   public readonly webAclArn: string;
+  /** Id of the web ACL (the `Id` attribute, a UUID). */
+  public readonly webAclId: string;
   /** Name of the web ACL, the `WebACL` dimension of its metrics. */
   public readonly webAclName: string;
   /** IP sets of `blockedIps` (one per address family in use). */
@@ -168,7 +170,7 @@ export class SecureApiWebAcl extends Construct {
       }
     }
 
-    this.webAcl = new wafv2.CfnWebACL(this, 'Resource', {
+    this.cfnWebAcl = new wafv2.CfnWebACL(this, 'Resource', {
       name: this.webAclName,
       description: props.description,
       scope: 'REGIONAL',
@@ -187,7 +189,8 @@ export class SecureApiWebAcl extends Construct {
         ],
       },
     });
-    this.webAclArn = this.webAcl.attrArn;
+    this.webAclArn = this.cfnWebAcl.attrArn;
+    this.webAclId = this.cfnWebAcl.attrId;
 
     if (props.logging !== false) {
       const logging = props.logging ?? {};
