@@ -34,6 +34,7 @@ export { CognitoOAuth } from './cognito-oauth';
 export type { CognitoOAuthProps, MachineClientOptions, WebClientOptions } from './cognito-oauth';
 export * from './testing';
 export * from './waf/secure-api-web-acl';
+export * from './waf/options';
 export * from './monitoring/secure-api-monitoring';
 export * from './monitoring/audit-queries';
 export * from './log-encryption-key';

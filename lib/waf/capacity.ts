@@ -1,24 +1,18 @@
 import { Token } from 'aws-cdk-lib';
 import type { aws_wafv2 as wafv2 } from 'aws-cdk-lib';
+import { MANAGED_RULE_GROUPS, managedRuleGroupCapacity } from './managed-rule-groups';
 
 /**
- * Published web ACL capacity units (WCUs) of the AWS managed rule groups this library knows.
+ * Published web ACL capacity units (WCUs) of the managed rule groups this library knows, by group name:
+ * the `capacity` column of the managed rule group table.
  *
  * Rule group capacity is fixed by the owner; these are the values of the AWS WAF Developer Guide.
  *
  * @see https://docs.aws.amazon.com/waf/latest/developerguide/aws-managed-rule-groups-list.html
  */
-export const MANAGED_RULE_GROUP_CAPACITY: Readonly<Record<string, number>> = {
-  AWSManagedRulesCommonRuleSet: 700,
-  AWSManagedRulesKnownBadInputsRuleSet: 200,
-  AWSManagedRulesAmazonIpReputationList: 25,
-  AWSManagedRulesSQLiRuleSet: 200,
-  AWSManagedRulesAnonymousIpList: 50,
-  AWSManagedRulesBotControlRuleSet: 50,
-  AWSManagedRulesAdminProtectionRuleSet: 100,
-  AWSManagedRulesLinuxRuleSet: 200,
-  AWSManagedRulesUnixRuleSet: 100,
-};
+export const MANAGED_RULE_GROUP_CAPACITY: Readonly<Record<string, number>> = Object.freeze(
+  Object.fromEntries(MANAGED_RULE_GROUPS.map((group) => [group.name, group.capacity])),
+);
 
 /** WCUs each text transformation adds to a match statement (`NONE` adds nothing). */
 const TEXT_TRANSFORMATION_WCU = 10;
@@ -118,7 +112,7 @@ function estimateKind(kind: string, body: Record<string, unknown>): number | und
       return sum([2, keyCost, scopeDownCost(body)]);
     }
     case 'managedRuleGroupStatement': {
-      const known = body.vendorName === 'AWS' && typeof body.name === 'string' ? MANAGED_RULE_GROUP_CAPACITY[body.name] : undefined;
+      const known = typeof body.vendorName === 'string' && typeof body.name === 'string' ? managedRuleGroupCapacity(body.vendorName, body.name) : undefined;
       return known === undefined ? undefined : sum([known, scopeDownCost(body)]);
     }
     default:

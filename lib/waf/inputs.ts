@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { Token } from 'aws-cdk-lib';
+import { Duration, Size, SizeRoundingBehavior, Token } from 'aws-cdk-lib';
 import { describeValue, SecureApiValidationError } from '../errors';
 
 /**
@@ -30,6 +30,24 @@ export interface CidrsByVersion {
 
 /** AWS WAF holds at most this many addresses in one IP set. */
 export const MAX_IP_SET_ADDRESSES = 10000;
+
+/** Largest web ACL capacity AWS WAF accepts. */
+export const WAF_MAX_CAPACITY = 5000;
+
+/**
+ * Most `RedactedFields` entries a WAF logging configuration accepts.
+ * @see https://docs.aws.amazon.com/waf/latest/APIReference/API_LoggingConfiguration.html
+ */
+export const WAF_MAX_REDACTED_FIELDS = 100;
+
+/** Prefix AWS WAF requires of the name of a log group it writes to. */
+export const WAF_LOG_GROUP_PREFIX = 'aws-waf-logs-';
+
+/**
+ * Longest log group name CloudWatch Logs accepts.
+ * @see https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html
+ */
+export const LOG_GROUP_NAME_MAX_LENGTH = 512;
 
 /**
  * Reads `address/prefix` with Node's address rules: the address family and the prefix length, or
@@ -140,4 +158,71 @@ export function parseHeaderName(prop: string, name: string): string {
     throw new SecureApiValidationError(`'${prop}' must be an HTTP header name of 1 to 64 token characters (received: ${describeValue(name)})`);
   }
   return name.toLowerCase();
+}
+
+/**
+ * Checks the name of a web ACL, unless it is a token.
+ *
+ * @param name the name
+ * @throws SecureApiValidationError when the name is not 1 to 128 letters, digits, `-` or `_`
+ */
+export function checkWebAclName(name: string): void {
+  if (!Token.isUnresolved(name) && !/^[\w-]{1,128}$/.test(name)) {
+    throw new SecureApiValidationError(`'webAclName' must be 1 to 128 letters, digits, '-' or '_' (received: ${describeValue(name)})`);
+  }
+}
+
+/**
+ * Checks how much of a request body API Gateway forwards to AWS WAF.
+ *
+ * @param limit the body inspection limit
+ * @returns the limit in KB
+ * @throws SecureApiValidationError when the limit is not 16, 32, 48 or 64 KB
+ * @see https://docs.aws.amazon.com/waf/latest/developerguide/web-acl-setting-body-inspection-limit.html
+ */
+export function parseBodyInspectionLimit(limit: Size): number {
+  const kb = limit.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+  if (![16, 32, 48, 64].includes(kb)) {
+    throw new SecureApiValidationError(`'bodyInspectionLimit' must be 16, 32, 48 or 64 KB (received: ${kb} KB)`);
+  }
+  return kb;
+}
+
+/**
+ * Checks the evaluation window of a rate-based rule.
+ *
+ * @param prop name of the property, for the error message
+ * @param window the window
+ * @returns the window in seconds
+ * @throws SecureApiValidationError when the window is not 1, 2, 5 or 10 minutes
+ */
+export function parseEvaluationWindow(prop: string, window: Duration): number {
+  const seconds = window.toSeconds({ integral: false });
+  if (![60, 120, 300, 600].includes(seconds)) {
+    throw new SecureApiValidationError(`'${prop}' must be 60, 120, 300 or 600 seconds (received: ${seconds})`);
+  }
+  return seconds;
+}
+
+/**
+ * Checks the name of the WAF log group, unless it is a token.
+ *
+ * @param name the log group name
+ * @throws SecureApiValidationError when the name lacks the `aws-waf-logs-` prefix, holds other characters
+ * than CloudWatch Logs allows, or is longer than 512 characters
+ */
+export function checkWafLogGroupName(name: string): void {
+  if (Token.isUnresolved(name)) {
+    return;
+  }
+  if (!/^aws-waf-logs-[\w./#-]+$/.test(name)) {
+    throw new SecureApiValidationError(
+      `'logging.logGroupName' must start with '${WAF_LOG_GROUP_PREFIX}', as AWS WAF requires, and continue with letters, digits, '_', '-', '/', '.' or '#' (received: ${describeValue(name)})`,
+    );
+  }
+  if (name.length > LOG_GROUP_NAME_MAX_LENGTH) {
+    throw new SecureApiValidationError(
+      `'logging.logGroupName' must be at most ${LOG_GROUP_NAME_MAX_LENGTH} characters, the CloudWatch Logs limit (received: ${name.length} characters)`,
+    );
+  }
 }

@@ -147,11 +147,21 @@ describe('SecureApiWebAcl', () => {
       'Fn::Join': ['', [expect.stringMatching(/^aws-waf-logs-WafStack-WebAcl-[0-9A-F]{8}-$/), { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]],
     });
     template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
-      ResourceArn: { 'Fn::GetAtt': [stack.getLogicalId(acl.webAcl), 'Arn'] },
+      ResourceArn: { 'Fn::GetAtt': [stack.getLogicalId(acl.cfnWebAcl), 'Arn'] },
       LogDestinationConfigs: [
         { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':logs:eu-west-1:123456789012:log-group:', { Ref: logGroupId }]] },
       ],
     });
+  });
+
+  test('exposes the web ACL resource with its ARN, id and name', () => {
+    const { stack, acl } = build({ webAclName: 'PartnerApi' });
+    const logicalId = stack.getLogicalId(acl.cfnWebAcl);
+    expect(Object.keys(Template.fromStack(stack).findResources('AWS::WAFv2::WebACL'))).toEqual([logicalId]);
+    expect(stack.resolve(acl.webAclArn)).toEqual({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+    expect(stack.resolve(acl.webAclId)).toEqual({ 'Fn::GetAtt': [logicalId, 'Id'] });
+    expect(acl.webAclName).toBe('PartnerApi');
+    expect(stack.resolve(acl.cfnWebAcl.name)).toBe('PartnerApi');
   });
 
   test('waf log group name is new for each creation of the stack, so a stack destroyed with its retained group deploys again', () => {
