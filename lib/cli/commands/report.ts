@@ -5,8 +5,7 @@ import { readCloudAssembly } from '../cloud-assembly';
 import type { CliContext } from '../context';
 import { configError } from '../errors';
 import { writeTextFile } from '../files';
-import { buildStackReport } from '../report';
-import { renderReportMarkdown } from '../report-markdown';
+import { buildStackReport, renderReportMarkdown } from '../report';
 
 /** Adds the `report` command to `program`. */
 export function addReportCommand(program: Command, context: CliContext): void {
