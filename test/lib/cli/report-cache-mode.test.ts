@@ -10,7 +10,7 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { ApiScope, SecureApi, TokenIssuer } from '../../../lib';
 import { readCloudAssembly } from '../../../lib/cli/cloud-assembly';
 import { buildStackReport, type StackReport } from '../../../lib/cli/report';
-import { renderReportMarkdown } from '../../../lib/cli/report-markdown';
+import { renderReportMarkdown } from '../../../lib/cli/report';
 
 const READ = ApiScope.of('https://api.example.com', 'items.read', 'Read items');
 const ADMIN = ApiScope.of('https://api.example.com', 'items.admin', 'Administer items');

@@ -67,6 +67,8 @@ describe('report over the demo stack', () => {
     expect(report.logGroups.length).toBeGreaterThan(0);
     expect(report.logGroups.filter((group) => group.retentionDays === undefined)).toEqual([]);
     expect(report.functionsWithImplicitLogGroups).toEqual([]);
+    const wafLogs = report.logGroups.find((group) => group.usedBy.includes('WAF log'));
+    expect(wafLogs?.name).toMatch(/^aws-waf-logs-Demo-Api-WebAcl-[0-9A-F]{8}-\$\{stack id UUID\}$/);
     const cog4 = report.acknowledgements.find((ack) => ack.rule === 'AwsSolutions-COG4');
     expect(cog4?.reason).toMatch(/\S{10,}/);
   });
@@ -76,6 +78,8 @@ describe('report over the demo stack', () => {
 
     expect({ code: result.code, stderr: result.stderr }).toEqual({ code: ExitCode.Ok, stderr: '' });
     expect(result.stdout).toMatch(/\| GET \| `\/admin\/stats` \| protected \| Lambda authorizer \S+ \| `items\/read` \| cognito:groups contains admin \|/);
+    expect(result.stdout).toMatch(/\| ApiWebAclLogGroup[0-9A-F]{8} \| aws-waf-logs-Demo-Api-WebAcl-[0-9A-F]{8}-\$\{stack id UUID\} \| 365 days \|/);
+    expect(result.stdout).not.toContain('Fn::');
     expect(result.stdout).toMatch(/\| DELETE \| `\/items\/\{id\}` \| protected \| Lambda authorizer \S+ \| `items\/write` \| — \|/);
   });
 });

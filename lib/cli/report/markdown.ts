@@ -2,7 +2,7 @@
  * Renders the security report as Markdown: a Mermaid diagram of the request path, then tables a
  * reviewer can read top to bottom (access matrix, authorizers, stages, WAF, logging, acknowledgements).
  */
-import type { ApiReport, RouteThrottling, StackReport, WebAclReport } from './report';
+import type { ApiReport, RouteThrottling, StackReport, WebAclReport } from './model';
 
 /** Where the report came from, for its heading. */
 export interface ReportSource {
