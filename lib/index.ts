@@ -18,6 +18,8 @@ export * from './authorizer/token-issuer';
 export * from './authorizer/jwt-authorizer';
 export * from './api-gateway-account';
 export * from './secure-api/secure-api';
+export type { RouteOptions, SecureApiRoute } from './secure-api/routes';
+export type { ExecutionLogLevel, SecureApiCorsOptions } from './secure-api/stage-options';
 export type {
   AuthorizerConfig,
   CacheKeyScope,

@@ -58,7 +58,7 @@ const config: Pick<AuthorizerConfig, 'version'> = { version: 1 };
 
 const app = new App({ outdir: 'cdk.out' });
 const stack = new Stack(app, 'Orders', { env: { account: '123456789012', region: 'eu-west-1' } });
-const api = new SecureApi(stack, 'Api', { ...props, authorizer: pinned === undefined ? undefined : { runtime: pinned } });
+const api = new SecureApi(stack, 'Api', { ...props, authorizerOptions: pinned === undefined ? undefined : { runtime: pinned } });
 api.addRoute('GET /orders', new apigw.MockIntegration(), { scopes: [ApiScope.of('https://api.example.com', 'orders.read', 'Read orders')] });
 api.addRoute('GET /health', new apigw.MockIntegration(), { public: true });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

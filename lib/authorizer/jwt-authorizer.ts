@@ -164,8 +164,8 @@ const TOKEN_LENGTH_ESTIMATE = 128;
 export class JwtAuthorizer extends Construct {
   /** The authorizer function. */
   public readonly function: lambda.Function;
-  /** The API Gateway REQUEST authorizer that invokes the function. */
-  public readonly authorizer: apigw.RequestAuthorizer;
+  /** The API Gateway REQUEST authorizer that invokes the function; protected methods name it as their `authorizer`. */
+  public readonly requestAuthorizer: apigw.RequestAuthorizer;
   /** The function's log group (decision log). */
   public readonly logGroup: logs.LogGroup;
   /** The function's execution role: CloudWatch Logs write access to `logGroup` only. */
@@ -280,7 +280,7 @@ export class JwtAuthorizer extends Construct {
       });
     }
 
-    this.authorizer = new apigw.RequestAuthorizer(this, 'Authorizer', {
+    this.requestAuthorizer = new apigw.RequestAuthorizer(this, 'Authorizer', {
       handler: this.function,
       resultsCacheTtl: this.resultsCacheTtl,
       identitySources: [Lazy.string({ produce: () => this.identitySources().join(',') })],
@@ -334,9 +334,14 @@ export class JwtAuthorizer extends Construct {
     this.routeTable.set(key, normalized);
   }
 
-  /** The protected routes, sorted by path, then method. */
+  /** The protected routes, sorted by path, then method, as they are compiled into `config.json`. */
   public get routes(): RouteConfig[] {
-    return [...this.routeTable.values()].sort((a, b) => compare(a.path, b.path) || compare(a.method, b.method));
+    return this.declaredRoutes.sort((a, b) => compare(a.path, b.path) || compare(a.method, b.method));
+  }
+
+  /** The same protected routes as `routes`, in the order they were declared. */
+  public get declaredRoutes(): RouteConfig[] {
+    return [...this.routeTable.values()];
   }
 
   /**
@@ -455,13 +460,13 @@ export class JwtAuthorizer extends Construct {
   private undeclaredMethods(): string[] {
     const declared = new Set(this.routes.map((route) => `${route.method} ${templateKey(route.path)}`));
     const stack = Stack.of(this);
-    const ours = JSON.stringify(stack.resolve(this.authorizer.authorizerId));
+    const ours = JSON.stringify(stack.resolve(this.requestAuthorizer.authorizerId));
     // Every method resource of the app, L2 `Method`s and L1 `CfnMethod`s made by hand alike.
     return this.node.root
       .node.findAll()
       .filter((child): child is apigw.CfnMethod => child instanceof apigw.CfnMethod)
       // The same token, or (a reference written out by hand) the same resolved value within this stack.
-      .filter((cfn) => cfn.authorizerId === this.authorizer.authorizerId || (Stack.of(cfn) === stack && JSON.stringify(stack.resolve(cfn.authorizerId)) === ours))
+      .filter((cfn) => cfn.authorizerId === this.requestAuthorizer.authorizerId || (Stack.of(cfn) === stack && JSON.stringify(stack.resolve(cfn.authorizerId)) === ours))
       .flatMap((cfn) => {
         const httpMethod = String(stack.resolve(cfn.httpMethod));
         const path = methodPath(cfn);

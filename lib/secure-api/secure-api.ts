@@ -1,60 +1,33 @@
-import { isIP } from 'node:net';
-import { Aspects, Duration, Lazy, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Aspects, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
-import { type ClaimCondition, ROUTE_METHODS, type RouteMethod, routePathProblem } from '../../lambda/contract';
 import { ApiGatewayAccount } from '../api-gateway-account';
-import { scopeToken, type RouteScope } from '../authorizer/api-scope';
 import { SECURE_API_DEFAULTS, createAuditLogGroup, renderAccessLogFormat } from '../defaults';
 import { SecureApiValidationError, describeValue, validateDuration } from '../errors';
 import { JwtAuthorizer, JwtAuthorizerOptions } from '../authorizer/jwt-authorizer';
-import { NAG_REASONS, acknowledge } from '../nag-acknowledgements';
 import { SecureApiWebAcl, SecureApiWebAclProps } from '../waf/secure-api-web-acl';
-import { parseCidr } from '../waf/inputs';
 import type { TokenIssuer } from '../authorizer/token-issuer';
-
-/** Execution logging level of the stage. */
-export type ExecutionLogLevel = 'ERROR' | 'INFO' | 'OFF';
-
-/** CORS settings of a {@link SecureApi}. */
-export interface SecureApiCorsOptions {
-  /**
-   * Origins allowed to call the API from a browser, e.g. `https://app.example.com`, or `['*']`.
-   * `*` cannot be combined with `allowCredentials`.
-   */
-  readonly allowOrigins: string[];
-  /**
-   * Allowed methods.
-   * @default - apigw.Cors.ALL_METHODS
-   */
-  readonly allowMethods?: string[];
-  /**
-   * Allowed request headers.
-   * @default - SECURE_API_DEFAULTS.cors.allowHeaders (Authorization, Content-Type)
-   */
-  readonly allowHeaders?: string[];
-  /**
-   * Response headers a browser script may read, in addition to `WWW-Authenticate` on error responses.
-   * @default - none
-   */
-  readonly exposeHeaders?: string[];
-  /**
-   * Whether browsers may send cookies or TLS client certificates.
-   * @default false
-   */
-  readonly allowCredentials?: boolean;
-  /**
-   * How long browsers may cache a preflight answer.
-   * @default - SECURE_API_DEFAULTS.cors.maxAge (10 minutes)
-   */
-  readonly maxAge?: Duration;
-}
+import { acknowledgeDisabledWebAcl, acknowledgeSecureApiFindings } from './acknowledgements';
+import { addGatewayResponses } from './gateway-responses';
+import { authorizationTypeOf, isCorsPreflight, isHttpIntegration, methodsOf, usesAuthorizer } from './methods';
+import { type RouteOptions, type SecureApiRoute, constructIdFor, parseRoute, routeRequirements } from './routes';
+import {
+  type ExecutionLogLevel,
+  type SecureApiCorsOptions,
+  type StageLogging,
+  appendRouteMethodSettings,
+  routeThrottleSetting,
+  sourceIpPolicy,
+  validateCors,
+  validateExecutionLogLevel,
+  validateStageName,
+  validateThrottle,
+} from './stage-options';
 
 /** Custom domain of a {@link SecureApi}. */
 export interface SecureApiDomainOptions {
@@ -103,7 +76,7 @@ export interface SecureApiProps {
    * Verification and function settings of the JWT authorizer.
    * @default - SECURE_API_DEFAULTS.authorizer
    */
-  readonly authorizer?: JwtAuthorizerOptions;
+  readonly authorizerOptions?: JwtAuthorizerOptions;
   /**
    * Retention of the access log and authorizer log groups.
    * @default - SECURE_API_DEFAULTS.logRetention (one year)
@@ -194,74 +167,6 @@ export interface SecureApiProps {
   readonly disableWebAcl?: boolean;
 }
 
-/** How a route is protected, and its stage and request settings. */
-export interface RouteOptions {
-  /**
-   * Scopes the access token must all hold, exact and case-sensitive, in its `scope` claim (or, for OIDC
-   * issuers, `scp`). An `ApiScope` for a Cognito resource server scope (`<identifier>/<name>`); a string for
-   * a scope exactly as another issuer writes it (`'catalog.read'`), validated at synth as an RFC 6749 scope
-   * token. Strings rather than a second kind of `ApiScope`: such a scope has no resource server, no
-   * description and nothing to create in Cognito.
-   * @default - none; then `conditions` or `authenticatedOnly` must say what the route requires
-   */
-  readonly scopes?: RouteScope[];
-  /**
-   * Claim conditions the access token must all meet, in addition to the scopes.
-   * @default - none
-   */
-  readonly conditions?: ClaimCondition[];
-  /**
-   * Accepts any valid access token of a trusted issuer, without scopes or conditions. An explicit choice, because
-   * least privilege (per-route scopes) is the default.
-   * @default false
-   */
-  readonly authenticatedOnly?: boolean;
-  /**
-   * Serves the route without authentication. Must be explicit: every other method is behind the authorizer.
-   * @default false
-   */
-  readonly public?: boolean;
-  /**
-   * Throttling of this route, overriding the stage's.
-   * @default - the stage's throttling
-   */
-  readonly throttle?: apigw.ThrottleSettings;
-  /**
-   * JSON schema of the request body (`application/json`); API Gateway rejects bodies that do not match.
-   * @default - the body is not validated
-   */
-  readonly requestModel?: apigw.JsonSchema;
-  /**
-   * Request parameters, e.g. `{ 'method.request.querystring.page': false }`; `true` marks a required one,
-   * which API Gateway checks before the integration.
-   * @default - none
-   */
-  readonly requestParameters?: Record<string, boolean>;
-  /**
-   * Requires an API key (`x-api-key`) from a usage plan, on top of the access token.
-   * @default false
-   */
-  readonly apiKeyRequired?: boolean;
-  /**
-   * Further method options (method responses, operation name...). Authorization, request models, parameters
-   * and validators are set by the options above and cannot be given here.
-   * @default - none
-   */
-  readonly methodOptions?: apigw.MethodOptions;
-}
-
-/** One entry of the compiled route table. */
-export interface SecureApiRoute {
-  /** HTTP method, or `ANY`. */
-  readonly method: string;
-  /** Resource path. */
-  readonly path: string;
-  /** Full names of the scopes the route requires. */
-  readonly scopes: string[];
-  /** Whether the route is public. */
-  readonly public: boolean;
-}
-
 /** Options of {@link SecureApi.addUsagePlan}. */
 export interface SecureApiUsagePlanOptions extends Omit<apigw.UsagePlanProps, 'apiStages'> {
   /**
@@ -270,10 +175,6 @@ export interface SecureApiUsagePlanOptions extends Omit<apigw.UsagePlanProps, 'a
    */
   readonly apiKeys?: apigw.IApiKey[];
 }
-
-const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
-const ROUTE = /^(\S+) (\S+)$/;
-const ORIGIN = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/;
 
 /**
  * A Regional Amazon API Gateway REST API whose every method is behind a Lambda JWT authorizer,
@@ -292,10 +193,11 @@ export class SecureApi extends Construct {
   public readonly restApi: apigw.RestApi;
   /** The deployment stage. */
   public readonly stage: apigw.Stage;
-  /** The JWT authorizer construct (function, log group, role, API Gateway authorizer). */
-  public readonly jwtAuthorizer: JwtAuthorizer;
-  /** The API Gateway REQUEST authorizer every protected method uses. */
-  public readonly authorizer: apigw.RequestAuthorizer;
+  /**
+   * The JWT authorizer (function, log group, role, and the API Gateway REQUEST authorizer every protected
+   * method uses, `authorizer.requestAuthorizer`). Its route table is the API's: `routes()` reads it.
+   */
+  public readonly authorizer: JwtAuthorizer;
   /** The authorizer function. */
   public readonly authorizerFunction: lambda.Function;
   /** The authorizer function's log group (its decision log). */
@@ -328,13 +230,15 @@ export class SecureApi extends Construct {
   }
 
   private backendCertificate?: apigw.CfnClientCertificate;
-  private readonly declaredRoutes: SecureApiRoute[] = [];
-  private readonly publicMethods = new Set<apigw.Method>();
+  /**
+   * The public routes, by `'<METHOD> <path>'`. The authorizer never sees them, so its route table cannot hold
+   * them: each keeps its method (for the open-method check and its acknowledgements) and its place among all
+   * declared routes (for `routes()`).
+   */
+  private readonly publicRoutes = new Map<string, PublicRoute>();
   private readonly variableSegments = new Map<string, string>();
   private readonly routeMethodSettings: apigw.CfnStage.MethodSettingProperty[] = [];
-  private readonly executionLogLevel: ExecutionLogLevel;
-  private readonly dataTraceEnabled: boolean;
-  private readonly metricsEnabled: boolean;
+  private readonly stageLogging: StageLogging;
 
   /**
    * @param scope the parent construct
@@ -344,38 +248,31 @@ export class SecureApi extends Construct {
    */
   constructor(scope: Construct, id: string, props: SecureApiProps) {
     super(scope, id);
-    const stageName = props.stageName ?? SECURE_API_DEFAULTS.stageName;
-    if (!Token.isUnresolved(stageName) && !STAGE_NAME.test(stageName)) {
-      throw new SecureApiValidationError(
-        `'stageName' must be 1-128 letters, digits, hyphens or underscores (received: ${describeValue(stageName)})`,
-      );
-    }
+    const stageName = validateStageName(props.stageName ?? SECURE_API_DEFAULTS.stageName);
     const cacheTtl = props.authorizerCacheTtl ?? SECURE_API_DEFAULTS.authorizerCacheTtl;
     validateDuration('authorizerCacheTtl', cacheTtl, {
       unit: 'seconds',
       max: SECURE_API_DEFAULTS.limits.maxAuthorizerCacheTtl.toSeconds(),
     });
     const throttle = validateThrottle('throttle', props.throttle ?? SECURE_API_DEFAULTS.throttle);
-    this.executionLogLevel = props.executionLogLevel ?? SECURE_API_DEFAULTS.executionLogLevel;
-    if (!['ERROR', 'INFO', 'OFF'].includes(this.executionLogLevel)) {
-      throw new SecureApiValidationError(`'executionLogLevel' must be 'ERROR', 'INFO' or 'OFF' (received: ${describeValue(this.executionLogLevel)})`);
-    }
-    this.dataTraceEnabled = props.unsafeLogFullRequestsAndResponses === true;
-    this.metricsEnabled = props.metricsEnabled ?? SECURE_API_DEFAULTS.metricsEnabled;
+    this.stageLogging = {
+      executionLogLevel: validateExecutionLogLevel(props.executionLogLevel ?? SECURE_API_DEFAULTS.executionLogLevel),
+      dataTraceEnabled: props.unsafeLogFullRequestsAndResponses === true,
+      metricsEnabled: props.metricsEnabled ?? SECURE_API_DEFAULTS.metricsEnabled,
+    };
     const cors = props.cors !== undefined ? validateCors(props.cors) : undefined;
     const policy = props.allowedSourceIps !== undefined ? sourceIpPolicy(props.allowedSourceIps) : undefined;
 
-    this.jwtAuthorizer = new JwtAuthorizer(this, 'JwtAuthorizer', {
-      ...props.authorizer,
+    this.authorizer = new JwtAuthorizer(this, 'JwtAuthorizer', {
+      ...props.authorizerOptions,
       issuers: props.issuers,
       resultsCacheTtl: cacheTtl,
       logRetention: props.logRetention,
       logEncryptionKey: props.logEncryptionKey,
       logRemovalPolicy: props.logRemovalPolicy,
     });
-    this.authorizer = this.jwtAuthorizer.authorizer;
-    this.authorizerFunction = this.jwtAuthorizer.function;
-    this.authorizerLogGroup = this.jwtAuthorizer.logGroup;
+    this.authorizerFunction = this.authorizer.function;
+    this.authorizerLogGroup = this.authorizer.logGroup;
 
     this.accessLogGroup = createAuditLogGroup(this, 'AccessLogs', {
       retention: props.logRetention ?? SECURE_API_DEFAULTS.logRetention,
@@ -393,21 +290,21 @@ export class SecureApi extends Construct {
       deployOptions: {
         stageName,
         tracingEnabled: props.tracingEnabled ?? SECURE_API_DEFAULTS.tracingEnabled,
-        metricsEnabled: this.metricsEnabled,
-        loggingLevel: apigw.MethodLoggingLevel[this.executionLogLevel],
-        dataTraceEnabled: this.dataTraceEnabled,
+        metricsEnabled: this.stageLogging.metricsEnabled,
+        loggingLevel: apigw.MethodLoggingLevel[this.stageLogging.executionLogLevel],
+        dataTraceEnabled: this.stageLogging.dataTraceEnabled,
         throttlingRateLimit: throttle.rateLimit,
         throttlingBurstLimit: throttle.burstLimit,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
         accessLogFormat: apigw.AccessLogFormat.custom(renderAccessLogFormat(SECURE_API_DEFAULTS.accessLogFields)),
       },
-      defaultMethodOptions: { authorizer: this.authorizer, authorizationType: apigw.AuthorizationType.CUSTOM },
+      defaultMethodOptions: { authorizer: this.authorizer.requestAuthorizer, authorizationType: apigw.AuthorizationType.CUSTOM },
       defaultCorsPreflightOptions: cors,
       policy,
       disableExecuteApiEndpoint: props.disableExecuteApiEndpoint,
     });
     this.stage = this.restApi.deploymentStage;
-    if (this.executionLogLevel !== 'OFF') {
+    if (this.stageLogging.executionLogLevel !== 'OFF') {
       const executionLogs = createAuditLogGroup(this, 'ExecutionLogs', {
         retention: props.logRetention ?? SECURE_API_DEFAULTS.logRetention,
         removalPolicy: props.logRemovalPolicy ?? SECURE_API_DEFAULTS.logRemovalPolicy,
@@ -431,7 +328,7 @@ export class SecureApi extends Construct {
       throw new SecureApiValidationError(`'apiGatewayAccount' must be 'existing' or 'create' (received: ${describeValue(props.apiGatewayAccount)})`);
     }
 
-    this.addGatewayResponses(cors);
+    addGatewayResponses(this.restApi, cors);
     this.webAcl = this.protectWithWebAcl(props);
 
     if (props.domain !== undefined) {
@@ -439,17 +336,16 @@ export class SecureApi extends Construct {
     }
 
     // Per-route throttling is known only as routes are added, after the stage exists.
-    const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
-    const stageSettings = (cfnStage.methodSettings ?? []) as apigw.CfnStage.MethodSettingProperty[];
-    cfnStage.methodSettings = Lazy.any({ produce: () => [...stageSettings, ...this.routeMethodSettings] }, { omitEmptyArray: true });
+    appendRouteMethodSettings(this.stage, this.routeMethodSettings);
 
     // A changed route table, verifier or issuer list must redeploy the stage (API Gateway serves the last deployment until a new one is made).
     this.restApi.latestDeployment?.addToLogicalId({
-      authorizerAsset: this.jwtAuthorizer.assetHash,
-      authorizerEnvironment: this.jwtAuthorizer.environmentConfig,
+      authorizerAsset: this.authorizer.assetHash,
+      authorizerEnvironment: this.authorizer.environmentConfig,
     });
 
-    Aspects.of(this).add({ visit: (node: IConstruct) => (node === this ? this.acknowledgeFindings() : undefined) });
+    // Once every method exists (routes and methods added on restApi directly alike).
+    Aspects.of(this).add({ visit: (node: IConstruct) => (node === this ? this.completeMethods() : undefined) });
     this.node.addValidation({ validate: () => this.findOpenMethods() });
   }
 
@@ -466,10 +362,7 @@ export class SecureApi extends Construct {
       );
     }
     if (props.disableWebAcl === true) {
-      Validations.of(this.stage).acknowledge({
-        id: 'AwsSolutions-APIG3',
-        reason: "AWS WAF was switched off explicitly with SecureApi's 'disableWebAcl: true' by the API owner; the stage keeps its throttling, authorizer and access logs.",
-      });
+      acknowledgeDisabledWebAcl(this.stage);
       return undefined;
     }
     const webAcl = props.webAcl ?? new SecureApiWebAcl(this, 'WebAcl', this.webAclDefaults(props));
@@ -507,30 +400,9 @@ export class SecureApi extends Construct {
    * @throws SecureApiValidationError when the route or its options are invalid
    */
   public addRoute(route: string, integration: apigw.Integration, options: RouteOptions = {}): apigw.Method {
-    const { method, path } = this.parseRoute(route);
-    const isPublic = options.public === true;
-    const scopes = (options.scopes ?? []).map((scope, i) => scopeToken(`scopes[${i}]`, scope));
-    const conditions = (options.conditions ?? []).map((condition) => validateCondition(route, condition));
-    if (isPublic && (scopes.length > 0 || conditions.length > 0 || options.authenticatedOnly === true)) {
-      throw new SecureApiValidationError(
-        `'public' routes must not declare 'scopes', 'conditions' or 'authenticatedOnly' (received: ${describeValue(route)})`,
-      );
-    }
-    if (!isPublic && scopes.length === 0 && conditions.length === 0 && options.authenticatedOnly !== true) {
-      throw new SecureApiValidationError(
-        `'scopes' must name at least one scope (or 'conditions' one condition) for protected route ${describeValue(route)}; ` +
-          "set 'authenticatedOnly: true' to accept any valid token, or 'public: true' for no authentication (received: none)",
-      );
-    }
-    for (const field of ['authorizer', 'authorizationType', 'authorizationScopes', 'requestModels', 'requestParameters', 'requestValidator', 'requestValidatorOptions', 'apiKeyRequired'] as const) {
-      if (options.methodOptions?.[field] !== undefined) {
-        throw new SecureApiValidationError(
-          `'methodOptions.${field}' must not be set: use the route options 'public', 'scopes', 'requestModel', 'requestParameters' and 'apiKeyRequired' (received: ${describeValue(route)})`,
-        );
-      }
-    }
-    const throttle = options.throttle !== undefined ? validateThrottle('throttle', options.throttle) : undefined;
-    if (this.declaredRoutes.some((declared) => declared.method === method && declared.path === path)) {
+    const { method, path } = parseRoute(route, this.variableSegments);
+    const { isPublic, scopes, conditions, throttle } = routeRequirements(route, options);
+    if (this.isDeclared(method, path)) {
       throw new SecureApiValidationError(`'route' must be declared once (received: ${describeValue(route)} twice)`);
     }
 
@@ -549,7 +421,7 @@ export class SecureApi extends Construct {
       ...options.methodOptions,
       ...(isPublic
         ? { authorizationType: apigw.AuthorizationType.NONE, authorizer: undefined }
-        : { authorizationType: apigw.AuthorizationType.CUSTOM, authorizer: this.authorizer }),
+        : { authorizationType: apigw.AuthorizationType.CUSTOM, authorizer: this.authorizer.requestAuthorizer }),
       requestModels,
       requestParameters: options.requestParameters,
       requestValidator: validated ? this.requestValidator : undefined,
@@ -557,24 +429,13 @@ export class SecureApi extends Construct {
     });
 
     if (isPublic) {
-      this.publicMethods.add(created);
+      this.publicRoutes.set(`${method} ${path}`, { method: created, position: this.authorizer.declaredRoutes.length + this.publicRoutes.size });
     } else {
-      this.jwtAuthorizer.addRoute({ method, path, scopes, conditions });
+      this.authorizer.addRoute({ method, path, scopes, conditions });
     }
     if (throttle !== undefined) {
-      this.routeMethodSettings.push({
-        // Method settings address resources as '/' plus the path with each '/' escaped as '~1'.
-        resourcePath: path === '/' ? '/' : `/${path.replace(/\//g, '~1')}`,
-        httpMethod: method === 'ANY' ? '*' : method,
-        throttlingRateLimit: throttle.rateLimit,
-        throttlingBurstLimit: throttle.burstLimit,
-        // A method setting replaces the stage's for that method: repeat the logging and metrics settings.
-        loggingLevel: this.executionLogLevel,
-        dataTraceEnabled: this.dataTraceEnabled,
-        metricsEnabled: this.metricsEnabled,
-      });
+      this.routeMethodSettings.push(routeThrottleSetting(method, path, throttle, this.stageLogging));
     }
-    this.declaredRoutes.push({ method, path, scopes: [...new Set(scopes)].sort(), public: isPublic });
     return created;
   }
 
@@ -584,16 +445,28 @@ export class SecureApi extends Construct {
    * @param issuer the issuer
    */
   public addIssuer(issuer: TokenIssuer): void {
-    this.jwtAuthorizer.addIssuer(issuer);
+    this.authorizer.addIssuer(issuer);
   }
 
   /**
-   * The compiled route table: every route declared with `addRoute()`, in declaration order.
+   * The compiled route table, in declaration order: the authorizer's protected routes (those declared with
+   * `addRoute()` and any added to `authorizer` directly) and the public routes.
    *
    * @returns the routes with their scopes and whether they are public
    */
   public routes(): ReadonlyArray<SecureApiRoute> {
-    return this.declaredRoutes.map((route) => ({ ...route, scopes: [...route.scopes] }));
+    const routes: SecureApiRoute[] = this.authorizer.declaredRoutes.map((route) => ({
+      method: route.method,
+      path: route.path,
+      scopes: [...(route.scopes ?? [])],
+      public: false,
+    }));
+    // Each public route goes back to its place: in ascending order, everything declared before it is already in the list.
+    const publicRoutes = [...this.publicRoutes.values()].sort((a, b) => a.position - b.position);
+    for (const { method, position } of publicRoutes) {
+      routes.splice(position, 0, { method: method.httpMethod, path: method.resource.path, scopes: [], public: true });
+    }
+    return routes;
   }
 
   /**
@@ -696,88 +569,6 @@ export class SecureApi extends Construct {
     return this.authorizerFunction.metricDuration(props);
   }
 
-  private parseRoute(route: string): { method: RouteMethod; path: string } {
-    const match = ROUTE.exec(route);
-    if (match === null || !(ROUTE_METHODS as readonly string[]).includes(match[1])) {
-      throw new SecureApiValidationError(
-        `'route' must be '<METHOD> <path>' with METHOD one of ${ROUTE_METHODS.join(', ')} (received: ${describeValue(route)})`,
-      );
-    }
-    const path = match[2];
-    const problem = routePathProblem(path);
-    if (problem !== undefined) {
-      throw new SecureApiValidationError(`'route' path ${problem} (received: ${describeValue(route)})`);
-    }
-    // API Gateway allows one variable segment ({id} or {proxy+}) per level of the resource tree.
-    const segments = path === '/' ? [] : path.slice(1).split('/');
-    segments.forEach((segment, index) => {
-      if (!segment.startsWith('{')) {
-        return;
-      }
-      const parent = `/${segments.slice(0, index).join('/')}`;
-      const existing = this.variableSegments.get(parent);
-      if (existing !== undefined && existing !== segment) {
-        throw new SecureApiValidationError(
-          `'route' may have one variable segment per level: ${describeValue(segment)} conflicts with ${describeValue(existing)} under ${describeValue(parent)} (received: ${describeValue(route)})`,
-        );
-      }
-    });
-    segments.forEach((segment, index) => {
-      if (segment.startsWith('{')) {
-        this.variableSegments.set(`/${segments.slice(0, index).join('/')}`, segment);
-      }
-    });
-    return { method: match[1] as RouteMethod, path };
-  }
-
-  private addGatewayResponses(cors: apigw.CorsOptions | undefined): void {
-    const headers: Record<string, string> = {
-      'Cache-Control': "'no-store'",
-      'X-Content-Type-Options': "'nosniff'",
-      'Strict-Transport-Security': `'max-age=${SECURE_API_DEFAULTS.hstsMaxAge.toSeconds()}; includeSubDomains'`,
-    };
-    if (cors !== undefined) {
-      // Gateway responses take static headers only; with several origins the first one is sent, as CDK's preflight does by default.
-      headers['Access-Control-Allow-Origin'] = `'${cors.allowOrigins[0]}'`;
-      if (cors.allowOrigins[0] !== '*') {
-        headers.Vary = "'Origin'";
-      }
-      if (cors.allowCredentials === true) {
-        headers['Access-Control-Allow-Credentials'] = "'true'";
-      }
-      headers['Access-Control-Expose-Headers'] = `'${['WWW-Authenticate', ...(cors.exposeHeaders ?? [])].join(',')}'`;
-    }
-    const body = (message: string) => ({
-      'application/json': `{"message":${message},"requestId":"$context.requestId"}`,
-    });
-    const responses: Array<{ type: apigw.ResponseType; statusCode?: string; message: string; wwwAuthenticate?: string }> = [
-      // RFC 6750 §3.1: a missing, expired or invalid token. API Gateway answers a missing Authorization header
-      // with this type too, without calling the authorizer, so the two cannot be told apart here.
-      { type: apigw.ResponseType.UNAUTHORIZED, statusCode: '401', message: '"Unauthorized"', wwwAuthenticate: 'Bearer error="invalid_token"' },
-      // RFC 6750 §3.1: a valid token without the scopes (or claims) the route requires.
-      { type: apigw.ResponseType.ACCESS_DENIED, statusCode: '403', message: '"Forbidden"', wwwAuthenticate: 'Bearer error="insufficient_scope"' },
-      // With no IAM-authorized methods, API Gateway uses this type only for a path or method the API does not
-      // have: a 404, not an invitation to authenticate (RFC 6750 §3.1 does not apply), and never API Gateway's
-      // own message, which can quote a hash of the Authorization header.
-      { type: apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN, statusCode: '404', message: '"Not Found"' },
-      { type: apigw.ResponseType.THROTTLED, statusCode: '429', message: '"Too Many Requests"' },
-      { type: apigw.ResponseType.QUOTA_EXCEEDED, statusCode: '429', message: '"Too Many Requests"' },
-      { type: apigw.ResponseType.DEFAULT_4XX, message: '$context.error.messageString' },
-      { type: apigw.ResponseType.DEFAULT_5XX, message: '"Internal server error"' },
-    ];
-    for (const response of responses) {
-      this.restApi.addGatewayResponse(`GatewayResponse${response.type.responseType}`, {
-        type: response.type,
-        statusCode: response.statusCode,
-        responseHeaders: {
-          ...headers,
-          ...(response.wwwAuthenticate !== undefined ? { 'WWW-Authenticate': `'${response.wwwAuthenticate}'` } : {}),
-        },
-        templates: body(response.message),
-      });
-    }
-  }
-
   private addDomain(domain: SecureApiDomainOptions): apigw.DomainName {
     if (domain.certificate === undefined) {
       throw new SecureApiValidationError(`'domain.certificate' must be an ACM certificate for the domain (received: undefined)`);
@@ -796,9 +587,9 @@ export class SecureApi extends Construct {
 
   /** Every method of the REST API with authorization type NONE that was not declared public, except CORS preflights. */
   private findOpenMethods(): string[] {
-    const open = this.methods()
+    const open = methodsOf(this.restApi)
       .filter((method) => authorizationTypeOf(method) === apigw.AuthorizationType.NONE)
-      .filter((method) => !this.publicMethods.has(method) && !isCorsPreflight(method))
+      .filter((method) => !this.isPublicMethod(method) && !isCorsPreflight(method))
       .map((method) => `${method.httpMethod} ${method.resource.path}`)
       .sort();
     return open.length === 0
@@ -809,162 +600,58 @@ export class SecureApi extends Construct {
   }
 
   /**
-   * Acknowledges the cdk-nag findings inherent to the design. Methods that use the JWT authorizer without
-   * being in its route table fail synthesis in `JwtAuthorizer` itself.
+   * Runs once every method exists: requires a protected method, gives HTTP backends a client certificate,
+   * and acknowledges the cdk-nag findings of the design. Methods that use the JWT authorizer without being
+   * in its route table fail synthesis in `JwtAuthorizer` itself.
    */
-  private acknowledgeFindings(): void {
-    const methods = this.methods();
-    const protectedMethods = methods.filter(
-      (method) => (method.node.defaultChild as apigw.CfnMethod).authorizerId === this.authorizer.authorizerId,
-    );
-    if (protectedMethods.length === 0) {
-      // API Gateway needs at least one method per authorizer; without one, synthesis would fail with an unrelated resolution error.
+  private completeMethods(): void {
+    const methods = methodsOf(this.restApi);
+    this.requireProtectedMethod(methods);
+    this.createBackendClientCertificate(methods);
+    acknowledgeSecureApiFindings({
+      stage: this.stage,
+      methods,
+      requestAuthorizer: this.authorizer.requestAuthorizer,
+      isPublic: (method) => this.isPublicMethod(method),
+    });
+  }
+
+  /** API Gateway needs at least one method per authorizer; without one, synthesis would fail with an unrelated resolution error. */
+  private requireProtectedMethod(methods: apigw.Method[]): void {
+    if (!methods.some((method) => usesAuthorizer(method, this.authorizer.requestAuthorizer))) {
       throw new SecureApiValidationError(
-        `'routes' must include at least one route protected by the JWT authorizer (received: ${this.declaredRoutes.length} public route(s) only)`,
-      );
-    }
-    acknowledge(this.stage, { 'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted': NAG_REASONS.noResponseCache });
-    // A client certificate only matters for HTTP backends: it lets them verify that a call comes from this stage.
-    if (methods.some(isHttpIntegration)) {
-      const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
-      if (cfnStage.clientCertificateId === undefined) {
-        this.backendCertificate = new apigw.CfnClientCertificate(this, 'BackendClientCertificate', {
-          description: `Presented by the API Gateway stage of ${this.node.path} to its HTTP backends`,
-        });
-        cfnStage.clientCertificateId = this.backendCertificate.attrClientCertificateId;
-      }
-    } else {
-      acknowledge(this.stage, { 'NIST.800.53.R5-APIGWSSLEnabled': NAG_REASONS.noHttpBackends });
-    }
-    for (const method of methods) {
-      const type = authorizationTypeOf(method);
-      if (this.publicMethods.has(method)) {
-        Validations.of(method).acknowledge(
-          { id: 'AwsSolutions-APIG4', reason: 'The API owner declared this route public with addRoute(..., { public: true }); SecureApi fails synthesis for any other unauthenticated method.' },
-          { id: 'AwsSolutions-COG4', reason: 'The API owner declared this route public with addRoute(..., { public: true }); it takes no tokens.' },
-        );
-      } else if (type === apigw.AuthorizationType.NONE && isCorsPreflight(method)) {
-        Validations.of(method).acknowledge(
-          { id: 'AwsSolutions-APIG4', reason: 'CORS preflight: browsers send OPTIONS without credentials, and the MOCK integration reaches no backend.' },
-          { id: 'AwsSolutions-COG4', reason: 'CORS preflight: browsers send OPTIONS without credentials, and the MOCK integration reaches no backend.' },
-        );
-      } else if (type === apigw.AuthorizationType.CUSTOM && (method.node.defaultChild as apigw.CfnMethod).authorizerId === this.authorizer.authorizerId) {
-        Validations.of(method).acknowledge({
-          id: 'AwsSolutions-COG4',
-          reason: 'Methods use a Lambda JWT authorizer that verifies Cognito/OIDC access tokens and per-route OAuth scopes.',
-        });
-      }
-    }
-  }
-
-  private methods(): apigw.Method[] {
-    return this.restApi.node.findAll().filter((child): child is apigw.Method => child instanceof apigw.Method);
-  }
-}
-
-function authorizationTypeOf(method: apigw.Method): string {
-  const cfn = method.node.defaultChild as apigw.CfnMethod;
-  return Stack.of(method).resolve(cfn.authorizationType) ?? apigw.AuthorizationType.NONE;
-}
-
-/** HTTP and HTTP_PROXY integrations reach a backend over the network, where a client certificate applies. */
-function isHttpIntegration(method: apigw.Method): boolean {
-  const integration = Stack.of(method).resolve((method.node.defaultChild as apigw.CfnMethod).integration) as { type?: string } | undefined;
-  return integration?.type === 'HTTP' || integration?.type === 'HTTP_PROXY';
-}
-
-/** CORS preflights are OPTIONS methods on a MOCK integration: they cannot reach a backend. */
-function isCorsPreflight(method: apigw.Method): boolean {
-  const cfn = method.node.defaultChild as apigw.CfnMethod;
-  const integration = Stack.of(method).resolve(cfn.integration) as { type?: string } | undefined;
-  return method.httpMethod === 'OPTIONS' && integration?.type === 'MOCK';
-}
-
-function validateThrottle(prop: string, throttle: apigw.ThrottleSettings): apigw.ThrottleSettings {
-  const { rateLimit, burstLimit } = throttle;
-  if (rateLimit !== undefined && !Token.isUnresolved(rateLimit) && !(rateLimit >= 0 && Number.isFinite(rateLimit))) {
-    throw new SecureApiValidationError(`'${prop}.rateLimit' must be a non-negative number of requests per second (received: ${rateLimit})`);
-  }
-  if (burstLimit !== undefined && !Token.isUnresolved(burstLimit) && !(Number.isInteger(burstLimit) && burstLimit >= 0)) {
-    throw new SecureApiValidationError(`'${prop}.burstLimit' must be a non-negative whole number of requests (received: ${burstLimit})`);
-  }
-  return { rateLimit, burstLimit };
-}
-
-function validateCors(cors: SecureApiCorsOptions): apigw.CorsOptions {
-  if (cors.allowOrigins.length === 0) {
-    throw new SecureApiValidationError("'cors.allowOrigins' must name at least one origin (received: [])");
-  }
-  const wildcard = cors.allowOrigins.includes('*');
-  if (wildcard && cors.allowOrigins.length > 1) {
-    throw new SecureApiValidationError(`'cors.allowOrigins' must be ['*'] or a list of origins, not both (received: ${describeValue(cors.allowOrigins)})`);
-  }
-  if (wildcard && cors.allowCredentials === true) {
-    throw new SecureApiValidationError("'cors.allowOrigins' must list explicit origins when 'allowCredentials' is true (received: ['*'])");
-  }
-  for (const origin of cors.allowOrigins) {
-    if (origin !== '*' && !Token.isUnresolved(origin) && !ORIGIN.test(origin)) {
-      throw new SecureApiValidationError(
-        `'cors.allowOrigins' must hold origins of the form scheme://host[:port], without path or trailing slash (received: ${describeValue(origin)})`,
+        `'routes' must include at least one route protected by the JWT authorizer (received: ${this.publicRoutes.size} public route(s) only)`,
       );
     }
   }
-  validateDuration('cors.maxAge', cors.maxAge, { unit: 'seconds' });
-  return {
-    allowOrigins: [...cors.allowOrigins],
-    allowMethods: cors.allowMethods !== undefined ? [...cors.allowMethods] : apigw.Cors.ALL_METHODS,
-    allowHeaders: [...(cors.allowHeaders ?? SECURE_API_DEFAULTS.cors.allowHeaders)],
-    exposeHeaders: cors.exposeHeaders !== undefined ? [...cors.exposeHeaders] : undefined,
-    allowCredentials: cors.allowCredentials,
-    maxAge: cors.maxAge ?? SECURE_API_DEFAULTS.cors.maxAge,
-  };
-}
 
-function validateCondition(route: string, condition: ClaimCondition): ClaimCondition {
-  const { claim, contains, equals } = condition;
-  if (typeof claim !== 'string' || claim.length === 0) {
-    throw new SecureApiValidationError(`'conditions' must name a claim (received: ${describeValue(condition)} on ${describeValue(route)})`);
-  }
-  if ((contains === undefined) === (equals === undefined)) {
-    throw new SecureApiValidationError(
-      `'conditions' must set exactly one of 'contains' and 'equals' (received: ${describeValue(condition)} on ${describeValue(route)})`,
-    );
-  }
-  return contains !== undefined ? { claim, contains } : { claim, equals };
-}
-
-function sourceIpPolicy(allowedSourceIps: string[]): iam.PolicyDocument {
-  if (allowedSourceIps.length === 0) {
-    throw new SecureApiValidationError("'allowedSourceIps' must name at least one address or CIDR range (received: [])");
-  }
-  for (const entry of allowedSourceIps) {
-    if (!Token.isUnresolved(entry) && !isAddressOrCidr(entry)) {
-      throw new SecureApiValidationError(
-        `'allowedSourceIps' must hold IPv4 or IPv6 addresses or CIDR ranges such as 203.0.113.0/24 (received: ${describeValue(entry)})`,
-      );
+  /**
+   * Creates the client certificate the stage presents to its HTTP backends, so they can verify that a call comes
+   * from this stage: only when a method has an HTTP or HTTP_PROXY integration and the stage has no certificate yet.
+   */
+  private createBackendClientCertificate(methods: apigw.Method[]): void {
+    const cfnStage = this.stage.node.defaultChild as apigw.CfnStage;
+    if (!methods.some(isHttpIntegration) || cfnStage.clientCertificateId !== undefined) {
+      return;
     }
+    this.backendCertificate = new apigw.CfnClientCertificate(this, 'BackendClientCertificate', {
+      description: `Presented by the API Gateway stage of ${this.node.path} to its HTTP backends`,
+    });
+    cfnStage.clientCertificateId = this.backendCertificate.attrClientCertificateId;
   }
-  const invoke = { principals: [new iam.AnyPrincipal()], actions: ['execute-api:Invoke'], resources: ['execute-api:/*'] };
-  return new iam.PolicyDocument({
-    statements: [
-      new iam.PolicyStatement({ effect: iam.Effect.ALLOW, ...invoke }),
-      new iam.PolicyStatement({
-        effect: iam.Effect.DENY,
-        ...invoke,
-        conditions: { NotIpAddress: { 'aws:SourceIp': [...allowedSourceIps] } },
-      }),
-    ],
-  });
+
+  /** Whether a route of this method and path is declared, public or in the authorizer's route table. */
+  private isDeclared(method: string, path: string): boolean {
+    return this.publicRoutes.has(`${method} ${path}`) || this.authorizer.declaredRoutes.some((route) => route.method === method && route.path === path);
+  }
+
+  private isPublicMethod(method: apigw.Method): boolean {
+    return this.publicRoutes.get(`${method.httpMethod} ${method.resource.path}`)?.method === method;
+  }
 }
 
-/** An IPv4 or IPv6 address, or a CIDR range of one. */
-function isAddressOrCidr(value: string): boolean {
-  return isIP(value) !== 0 || parseCidr(value) !== undefined;
-}
-
-/** A construct id for a route, e.g. `GetItemsParamId` for `GET /items/{id}`. */
-function constructIdFor(method: string, path: string): string {
-  const spelled = path.replace(/\{/g, '/Param-').replace(/\+\}/g, '-Plus');
-  const words = [method, ...spelled.split(/[^A-Za-z0-9]+/)].filter((word) => word.length > 0);
-  return words.map((word) => word.charAt(0).toUpperCase() + word.slice(1).toLowerCase()).join('');
+/** A public route: the method made for it, and how many routes (public or protected) were declared before it. */
+interface PublicRoute {
+  readonly method: apigw.Method;
+  readonly position: number;
 }

@@ -16,7 +16,7 @@ function defaultApi() {
 }
 
 const { api, template } = defaultApi();
-const config = JSON.parse(api.jwtAuthorizer.configJson);
+const config = JSON.parse(api.authorizer.configJson);
 const d = SECURE_API_DEFAULTS;
 
 describe('SECURE_API_DEFAULTS reach the template', () => {

@@ -95,7 +95,7 @@ export const SCENARIOS: Scenario[] = [
         stageName: 'v1',
         throttle: { rateLimit: 50, burstLimit: 100 },
         authorizerCacheTtl: Duration.minutes(1),
-        authorizer: { clockSkew: Duration.seconds(30), maxTokenAge: Duration.hours(1), tracing: true, reservedConcurrentExecutions: 20 },
+        authorizerOptions: { clockSkew: Duration.seconds(30), maxTokenAge: Duration.hours(1), tracing: true, reservedConcurrentExecutions: 20 },
         logRetention: logs.RetentionDays.SIX_MONTHS,
         logEncryptionKey: logKey,
         executionLogLevel: 'INFO',

@@ -50,7 +50,7 @@ describe('authorizer runtime', () => {
   });
 
   test('secure api with a runtime passes it to the authorizer function', () => {
-    const { stack } = build({ authorizer: { runtime: lambda.Runtime.NODEJS_22_X } });
+    const { stack } = build({ authorizerOptions: { runtime: lambda.Runtime.NODEJS_22_X } });
     expect(authorizerRuntime(stack)).toBe('nodejs22.x');
   });
 

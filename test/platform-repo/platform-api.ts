@@ -56,7 +56,7 @@ export class OrdersStack extends Stack {
       stageName: 'live',
       throttle: { rateLimit: 20, burstLimit: 40 },
       authorizerCacheTtl: Duration.minutes(2),
-      authorizer: { clockSkew: Duration.seconds(15), keyFetchTimeout: Duration.seconds(1) },
+      authorizerOptions: { clockSkew: Duration.seconds(15), keyFetchTimeout: Duration.seconds(1) },
     });
     const backend = (path: string) => new apigw.HttpIntegration(`https://orders.internal.example-corp.com${path}`, { proxy: true });
     const api = this.platformApi.api;

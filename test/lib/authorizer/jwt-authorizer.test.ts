@@ -12,7 +12,7 @@ function standalone(props: JwtAuthorizerProps = {}) {
   const stack = new Stack(app, 'Stack', { env: { account: '123456789012', region: 'eu-west-1' } });
   const authorizer = new JwtAuthorizer(stack, 'Jwt', { issuers: [OIDC()], ...props });
   const api = new apigw.RestApi(stack, 'Api', { cloudWatchRole: false });
-  api.root.addResource('items').addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.authorizer });
+  api.root.addResource('items').addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.requestAuthorizer });
   authorizer.addRoute({ method: 'GET', path: '/items', scopes: ['items.read'] });
   return { stack, authorizer, api, template: () => Template.fromStack(stack) };
 }
@@ -99,7 +99,7 @@ describe('JwtAuthorizer', () => {
     const client = userPool.addClient('Client');
     const authorizer = new JwtAuthorizer(stack, 'Jwt', { issuers: [TokenIssuer.cognito({ userPool, clients: [client] })] });
     const api = new apigw.RestApi(stack, 'Api', { cloudWatchRole: false });
-    api.root.addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.authorizer });
+    api.root.addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.requestAuthorizer });
     authorizer.addRoute({ method: 'GET', path: '/', scopes: ['items.read'] });
     Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
@@ -174,8 +174,8 @@ describe('JwtAuthorizer', () => {
   test('throws at synth for every method in the app that uses the authorizer but is not in its route table', () => {
     const { stack, authorizer, api } = standalone();
     const item = api.root.getResource('items')!.addResource('{id}');
-    item.addResource('export').addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.authorizer });
-    item.addMethod('ANY', new apigw.MockIntegration(), { authorizer: authorizer.authorizer });
+    item.addResource('export').addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.requestAuthorizer });
+    item.addMethod('ANY', new apigw.MockIntegration(), { authorizer: authorizer.requestAuthorizer });
     expect(() => Template.fromStack(stack)).toThrow(
       "ANY /items/{id} uses the JWT authorizer but is not in its route table: declare it with SecureApi.addRoute('ANY /items/{id}', integration, { scopes }) or JwtAuthorizer.addRoute({ method: 'ANY', path: '/items/{id}', scopes })",
     );
@@ -194,7 +194,7 @@ describe('JwtAuthorizer', () => {
         resourceId: child.ref,
         httpMethod: 'DELETE',
         authorizationType: 'CUSTOM',
-        authorizerId: authorizer.authorizer.authorizerId,
+        authorizerId: authorizer.requestAuthorizer.authorizerId,
         integration: { type: 'MOCK' },
       });
       if (declare) {
@@ -211,7 +211,7 @@ describe('JwtAuthorizer', () => {
   test('a method is declared by a route of its verb or an ANY route on the same resource, whatever the parameter names; an ANY method only by an ANY route', () => {
     const declaredBy = (method: string, route: { method: 'GET' | 'ANY'; path: string }): (() => Template) => {
       const { stack, authorizer, api } = standalone();
-      api.root.addResource('things').addResource('{thingId}').addMethod(method, new apigw.MockIntegration(), { authorizer: authorizer.authorizer });
+      api.root.addResource('things').addResource('{thingId}').addMethod(method, new apigw.MockIntegration(), { authorizer: authorizer.requestAuthorizer });
       authorizer.addRoute({ ...route, scopes: ['things.read'] });
       return () => Template.fromStack(stack);
     };
@@ -233,8 +233,8 @@ describe('JwtAuthorizer', () => {
   test('synth names the cache key scope on the authorizer: route, with the witness routes, and the method and resource in the identity source', () => {
     const { stack, authorizer, api } = standalone();
     const item = api.root.getResource('items')!.addResource('{id}');
-    item.addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.authorizer });
-    item.addResource('secret').addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.authorizer });
+    item.addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.requestAuthorizer });
+    item.addResource('secret').addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.requestAuthorizer });
     authorizer.addRoute({ method: 'GET', path: '/items/{id}', scopes: ['items.read'] });
     authorizer.addRoute({ method: 'GET', path: '/items/{id}/secret', scopes: ['items.admin'] });
     const template = Template.fromStack(stack);

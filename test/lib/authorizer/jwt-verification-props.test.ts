@@ -23,9 +23,9 @@ describe('JwtAuthorizer token lifetime', () => {
 
   test('secure api passes maxTokenLifetime to its authorizer', () => {
     const stack = new Stack(new App(), 'Stack', { env: { account: '123456789012', region: 'eu-west-1' } });
-    const api = new SecureApi(stack, 'Api', { issuers: [issuer()], authorizer: { maxTokenLifetime: Duration.minutes(90) } });
+    const api = new SecureApi(stack, 'Api', { issuers: [issuer()], authorizerOptions: { maxTokenLifetime: Duration.minutes(90) } });
     api.addRoute('GET /items', new apigw.MockIntegration(), { scopes: ['items.read'] });
-    expect(JSON.parse(api.jwtAuthorizer.configJson).maxTokenLifetimeSeconds).toBe(5400);
+    expect(JSON.parse(api.authorizer.configJson).maxTokenLifetimeSeconds).toBe(5400);
   });
 
   test.each<[string, Duration, string]>([

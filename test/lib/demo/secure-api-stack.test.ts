@@ -97,7 +97,7 @@ describe('SecureApiStack', () => {
 
   test('the authorizer route table guards the admin route with the admin group', () => {
     const { stack } = build();
-    expect(stack.api.jwtAuthorizer.routes).toEqual([
+    expect(stack.api.authorizer.routes).toEqual([
       { method: 'GET', path: '/admin/stats', scopes: ['items/read'], conditions: [{ claim: 'cognito:groups', contains: 'admin' }] },
       { method: 'GET', path: '/items', scopes: ['items/read'], conditions: [] },
       { method: 'POST', path: '/items', scopes: ['items/write'], conditions: [] },

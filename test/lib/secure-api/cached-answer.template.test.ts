@@ -172,10 +172,10 @@ beforeAll(async () => {
   const jwt = new JwtAuthorizer(standalone, 'Jwt', { issuers: [ISSUER()] });
   const restApi = new apigw.RestApi(standalone, 'Api', { cloudWatchRole: false });
   const items = restApi.root.addResource('items');
-  items.addMethod('GET', mock(), { authorizer: jwt.authorizer });
-  items.addMethod('POST', mock(), { authorizer: jwt.authorizer });
-  items.addResource('{itemId}').addMethod('GET', mock(), { authorizer: jwt.authorizer });
-  restApi.root.addResource('files').addResource('{proxy+}').addMethod('ANY', mock(), { authorizer: jwt.authorizer });
+  items.addMethod('GET', mock(), { authorizer: jwt.requestAuthorizer });
+  items.addMethod('POST', mock(), { authorizer: jwt.requestAuthorizer });
+  items.addResource('{itemId}').addMethod('GET', mock(), { authorizer: jwt.requestAuthorizer });
+  restApi.root.addResource('files').addResource('{proxy+}').addMethod('ANY', mock(), { authorizer: jwt.requestAuthorizer });
   restApi.root.addResource('health').addMethod('GET', mock());
   jwt.addRoute({ method: 'GET', path: '/items', scopes: ['read'] });
   jwt.addRoute({ method: 'POST', path: '/items', scopes: ['write'] });

@@ -54,7 +54,7 @@ describe('authorizer asset', () => {
     const text = fs.readFileSync(path.join(assetDir, 'config.json'), 'utf8');
     const parsed = JSON.parse(text) as unknown;
     expect(text).toBe(`${stableStringify(parsed)}\n`);
-    expect(text).toBe(`${api.jwtAuthorizer.configJson}\n`);
+    expect(text).toBe(`${api.authorizer.configJson}\n`);
     expect(parsed).toEqual({
       version: 1,
       cacheKeyScope: 'token',

@@ -21,7 +21,7 @@ function build(props: Partial<SecureApiProps> = {}) {
   api.addRoute('GET /health', new apigw.MockIntegration(), { public: true });
   // A method added on the rest api directly, declared in the route table as every protected method must be.
   api.restApi.root.addResource('direct').addMethod('GET', new apigw.MockIntegration());
-  api.jwtAuthorizer.addRoute({ method: 'GET', path: '/direct', scopes: ['https://api.example.com/items.read'] });
+  api.authorizer.addRoute({ method: 'GET', path: '/direct', scopes: ['https://api.example.com/items.read'] });
   app.synth();
   return app;
 }
@@ -47,7 +47,7 @@ describe('SecureApi and cdk-nag', () => {
   });
 
   test('without tracing the x-ray acknowledgement is not recorded', () => {
-    const app = build({ authorizer: { tracing: false } });
+    const app = build({ authorizerOptions: { tracing: false } });
     const acknowledged = app.node
       .findAll()
       .flatMap((construct) => construct.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY))

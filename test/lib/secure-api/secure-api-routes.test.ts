@@ -46,7 +46,7 @@ describe('SecureApi routes', () => {
     template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{proxy+}' });
     template.hasResourceProperties('AWS::ApiGateway::Method', { HttpMethod: 'ANY', AuthorizationType: 'CUSTOM' });
 
-    const config = JSON.parse(api.jwtAuthorizer.configJson) as { routes: unknown[]; cacheKeyScope: string };
+    const config = JSON.parse(api.authorizer.configJson) as { routes: unknown[]; cacheKeyScope: string };
     expect(config.cacheKeyScope).toBe('token');
     // Sorted by path, then method; public routes never reach the authorizer and are not listed.
     expect(config.routes).toEqual([
@@ -91,6 +91,41 @@ describe('SecureApi routes', () => {
     const { api } = secureApi();
     api.addRoute('GET /items', mock(), { scopes: [READ] });
     expect(() => api.addRoute('GET /items', mock(), { scopes: [WRITE] })).toThrow("'route' must be declared once (received: 'GET /items' twice)");
+  });
+
+  test('routes() reads the authorizer route table: routes added to the authorizer directly are listed, public routes keep their place', () => {
+    const { api } = secureApi();
+    api.addRoute('GET /health', mock(), { public: true });
+    api.addRoute('GET /items', mock(), { scopes: [READ] });
+    api.restApi.root.addResource('direct').addMethod('POST', mock());
+    api.authorizer.addRoute({ method: 'POST', path: '/direct', scopes: [WRITE.fullName] });
+    api.addRoute('GET /status', mock(), { public: true });
+    api.addRoute('DELETE /items', mock(), { scopes: [WRITE] });
+
+    expect(api.routes()).toEqual([
+      { method: 'GET', path: '/health', scopes: [], public: true },
+      { method: 'GET', path: '/items', scopes: ['https://api.example.com/items.read'], public: false },
+      { method: 'POST', path: '/direct', scopes: ['https://api.example.com/items.write'], public: false },
+      { method: 'GET', path: '/status', scopes: [], public: true },
+      { method: 'DELETE', path: '/items', scopes: ['https://api.example.com/items.write'], public: false },
+    ]);
+    expect(api.routes().filter((route) => !route.public).map((route) => `${route.method} ${route.path}`).sort()).toEqual(
+      api.authorizer.routes.map((route) => `${route.method} ${route.path}`).sort(),
+    );
+    // A copy: changing it changes neither the authorizer's table nor the next answer.
+    (api.routes()[1].scopes as string[]).push('injected');
+    expect(api.routes()[1].scopes).toEqual(['https://api.example.com/items.read']);
+    expect(api.authorizer.routes.find((route) => route.path === '/items' && route.method === 'GET')?.scopes).toEqual(['https://api.example.com/items.read']);
+  });
+
+  test('throws when a public route is declared twice, or a route repeats one added to the authorizer directly, before making a method', () => {
+    const { api } = secureApi();
+    api.addRoute('GET /health', mock(), { public: true });
+    expect(() => api.addRoute('GET /health', mock(), { public: true })).toThrow("'route' must be declared once (received: 'GET /health' twice)");
+    expect(() => api.addRoute('GET /health', mock(), { scopes: [READ] })).toThrow("'route' must be declared once (received: 'GET /health' twice)");
+    api.authorizer.addRoute({ method: 'POST', path: '/direct', scopes: [WRITE.fullName] });
+    expect(() => api.addRoute('POST /direct', mock(), { scopes: [WRITE] })).toThrow("'route' must be declared once (received: 'POST /direct' twice)");
+    expect(api.restApi.root.getResource('direct')).toBeUndefined();
   });
 
   test('throws when a protected route names neither scopes nor conditions', () => {
@@ -176,8 +211,8 @@ describe('SecureApi routes', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::ApiGateway::Authorizer', {
       IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
     });
-    expect(api.jwtAuthorizer.cacheKeyScope).toBe('route');
-    expect(JSON.parse(api.jwtAuthorizer.configJson).cacheKeyScope).toBe('route');
+    expect(api.authorizer.cacheKeyScope).toBe('route');
+    expect(JSON.parse(api.authorizer.configJson).cacheKeyScope).toBe('route');
   });
 
   test('deployment logical id changes when a route scope changes', () => {
@@ -222,7 +257,7 @@ describe('SecureApi routes', () => {
     const template = Template.fromStack(stack);
 
     template.resourceCountIs('AWS::ApiGateway::Method', 300);
-    expect(JSON.parse(api.jwtAuthorizer.configJson).routes).toHaveLength(300);
+    expect(JSON.parse(api.authorizer.configJson).routes).toHaveLength(300);
     const [fn] = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{
       Properties: { Environment: { Variables: Record<string, unknown> } };
     }>;
@@ -280,7 +315,7 @@ describe('SecureApi routes', () => {
     api.addRoute('GET /items/{id}', mock(), { scopes: [READ] });
     api.addRoute('GET /items/{id}/export', mock(), { scopes: [WRITE] });
     const template = Template.fromStack(stack);
-    expect(api.jwtAuthorizer.cacheKeyScope).toBe('route');
+    expect(api.authorizer.cacheKeyScope).toBe('route');
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', {
       IdentitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',
     });
@@ -290,7 +325,7 @@ describe('SecureApi routes', () => {
     const { stack, api } = secureApi();
     api.addRoute('GET /items', mock(), { scopes: [READ] });
     Template.fromStack(stack);
-    expect(() => api.jwtAuthorizer.addRoute({ method: 'GET', path: '/late', scopes: ['x'] })).toThrow(
+    expect(() => api.authorizer.addRoute({ method: 'GET', path: '/late', scopes: ['x'] })).toThrow(
       "'addRoute' must be called before the app synthesizes: the authorizer configuration is already compiled (received: a late call)",
     );
   });

@@ -47,7 +47,7 @@ describe('SecureApi routes with scopes of other issuers', () => {
     api.addRoute('GET /catalog', new apigw.MockIntegration(), { scopes: ['catalog.read'] });
     api.addRoute('PUT /catalog', new apigw.MockIntegration(), { scopes: ['catalog.write', READ, 'catalog.read'] });
     expect(api.routes().map((route) => route.scopes)).toEqual([['catalog.read'], ['catalog.read', 'catalog.write', 'https://api.example.com/items.read']]);
-    const config = JSON.parse(api.jwtAuthorizer.configJson) as { routes: { method: string; scopes: string[] }[]; issuers: { clientIdClaim?: string }[] };
+    const config = JSON.parse(api.authorizer.configJson) as { routes: { method: string; scopes: string[] }[]; issuers: { clientIdClaim?: string }[] };
     expect(config.routes.find((route) => route.method === 'GET')?.scopes).toEqual(['catalog.read']);
     expect(config.issuers[0].clientIdClaim).toBe('cid');
   });

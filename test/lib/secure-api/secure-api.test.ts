@@ -5,7 +5,7 @@ import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { ApiScope, SECURE_API_DEFAULTS, SecureApi, SecureApiProps, TokenIssuer } from '../../../lib';
+import { ApiScope, JwtAuthorizer, SECURE_API_DEFAULTS, SecureApi, SecureApiProps, TokenIssuer } from '../../../lib';
 
 import { cloudWatchLogsKeyStatement } from '../../fixtures/key-policy';
 
@@ -94,7 +94,7 @@ describe('SecureApi', () => {
       stageName: 'v1',
       throttle: { rateLimit: 20, burstLimit: 40 },
       authorizerCacheTtl: Duration.minutes(10),
-      authorizer: { clockSkew: Duration.seconds(30), timeout: Duration.seconds(6), tracing: true },
+      authorizerOptions: { clockSkew: Duration.seconds(30), timeout: Duration.seconds(6), tracing: true },
       logRetention: logs.RetentionDays.THREE_MONTHS,
       logEncryptionKey: key,
       logRemovalPolicy: RemovalPolicy.DESTROY,
@@ -132,7 +132,7 @@ describe('SecureApi', () => {
     template.hasResource('AWS::ApiGateway::Account', { DeletionPolicy: 'Retain' });
     expect(api.apiGatewayAccount).toBeDefined();
     expect(api.domainName).toBeDefined();
-    expect(api.jwtAuthorizer.configJson).toContain('"clockSkewSeconds":30');
+    expect(api.authorizer.configJson).toContain('"clockSkewSeconds":30');
   });
 
   test('every route is behind the jwt authorizer unless declared public', () => {
@@ -159,7 +159,7 @@ describe('SecureApi', () => {
     );
     const declared = withItemRoutes();
     declared.api.restApi.root.addResource('direct').addMethod('POST', new apigw.MockIntegration());
-    declared.api.jwtAuthorizer.addRoute({ method: 'POST', path: '/direct', scopes: [READ.fullName] });
+    declared.api.authorizer.addRoute({ method: 'POST', path: '/direct', scopes: [READ.fullName] });
     declared.template().hasResourceProperties('AWS::ApiGateway::Method', {
       HttpMethod: 'POST',
       AuthorizationType: 'CUSTOM',
@@ -453,9 +453,10 @@ describe('SecureApi', () => {
 
   test('exposes its resources as typed fields', () => {
     const { api } = withItemRoutes();
-    expect(api.authorizerFunction).toBe(api.jwtAuthorizer.function);
-    expect(api.authorizerLogGroup).toBe(api.jwtAuthorizer.logGroup);
-    expect(api.authorizer).toBe(api.jwtAuthorizer.authorizer);
+    expect(api.authorizerFunction).toBe(api.authorizer.function);
+    expect(api.authorizerLogGroup).toBe(api.authorizer.logGroup);
+    expect(api.authorizer).toBeInstanceOf(JwtAuthorizer);
+    expect(api.authorizer.requestAuthorizer).toBeInstanceOf(apigw.RequestAuthorizer);
     expect(api.stage).toBe(api.restApi.deploymentStage);
     expect(api.url).toBe(api.restApi.url);
     expect(api.accessLogGroup).toBeInstanceOf(logs.LogGroup);
@@ -475,6 +476,16 @@ describe('SecureApi', () => {
       ClientCertificateId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ApiBackendClientCertificate'), 'ClientCertificateId'] },
     });
     expect(withHttp.api.backendClientCertificate).toBeDefined();
+  });
+
+  test('a stage that already presents a client certificate keeps it, and none is created', () => {
+    const { api, template } = withItemRoutes();
+    api.addRoute('GET /orders', new apigw.HttpIntegration('https://orders.internal.example.com/orders'), { scopes: [READ] });
+    (api.stage.node.defaultChild as apigw.CfnStage).clientCertificateId = 'own-certificate';
+    const synthesized = template();
+    synthesized.resourceCountIs('AWS::ApiGateway::ClientCertificate', 0);
+    synthesized.hasResourceProperties('AWS::ApiGateway::Stage', { ClientCertificateId: 'own-certificate' });
+    expect(api.backendClientCertificate).toBeUndefined();
   });
 
   test('waf is on by default, shareable, and off only by the named opt-out', () => {
