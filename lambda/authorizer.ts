@@ -7,7 +7,7 @@
  */
 import type { AuthorizerConfig, ClaimCondition, IssuerConfig, RouteConfig } from './contract/config-types';
 import { CONFIG_DEFAULTS, parseConfig } from './contract/config';
-import { encodeList, encodeSingle, encodeText, formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './contract/decision-log';
+import { DECISION_LOG_MSG, encodeList, encodeSingle, encodeText, formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './contract/decision-log';
 import { AuthorizerError, MalformedEventError, NoRouteError, PolicyInvariantError, TokenRejectedError } from './errors';
 import { parseAuthorizerEvent } from './event';
 import { httpGetJson, type FetchFunction } from './http';
@@ -380,7 +380,7 @@ function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptio
 function decisionRecord(context: unknown, trace: Trace, decision: Decision, reason: ReasonCode, started: number, identity: Identity, error?: unknown): DecisionRecord {
   const record: DecisionRecord = {
     level: levelFor(decision, reason),
-    msg: 'authorizer decision',
+    msg: DECISION_LOG_MSG,
     requestId: requestIdOf(context),
     route: sanitizeText(trace.route, MAX_LENGTH.route),
     decision,
@@ -417,7 +417,7 @@ export function createFailClosedAuthorizer(options: Pick<AuthorizerOptions, 'log
     async handle(_event: unknown, context?: { awsRequestId?: string }): Promise<AuthorizerResult> {
       safeLog(log, {
         level: 'error',
-        msg: 'authorizer decision',
+        msg: DECISION_LOG_MSG,
         requestId: requestIdOf(context),
         route: null,
         decision: 'unauthorized',

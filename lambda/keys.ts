@@ -17,7 +17,7 @@
  * the algorithm again (name, hash, curve, usage, RSA modulus length) before it verifies.
  */
 import type { IssuerConfig, JwsAlgorithm, KeyOptions } from './contract/config-types';
-import { CONFIG_DEFAULTS, isAcceptableUrl, isPlainObject, SUPPORTED_ALGORITHMS } from './contract/config';
+import { CONFIG_DEFAULTS, CONFIG_LIMITS, isAcceptableUrl, isPlainObject, PRIVATE_JWK_MEMBERS, SUPPORTED_ALGORITHMS } from './contract/config';
 import { FetchError, FetchTimeoutError, KeyNotFoundError, KeysUnavailableError } from './errors';
 import type { FetchFunction } from './http';
 import { formatKeyRefreshFailure, KEY_REFRESH_FAILED_MSG } from './contract/key-refresh-log';
@@ -60,8 +60,8 @@ export interface KeySetOptions extends Required<KeyOptions> {
   readonly random?: () => number;
 }
 
-/** Longest wait between two attempts of a key set without usable keys, unless the cooldown is longer. */
-export const MAX_BACKOFF_MS = 5 * 60 * 1000;
+/** Longest wait between two attempts of a key set without usable keys, unless the cooldown is longer (`CONFIG_LIMITS.maxKeyBackoffMs`). */
+export const MAX_BACKOFF_MS: number = CONFIG_LIMITS.maxKeyBackoffMs;
 
 /**
  * How long a key set without usable keys waits after its `failures`-th failed attempt in a row: full
@@ -89,7 +89,6 @@ export const MAX_JWKS_KEYS = 100;
 const MAX_IMPORTED_KEYS = 64;
 // 2048-bit modulus = 256 bytes = 342 base64url characters (RFC 7518 section 3.3 minimum).
 const MIN_RSA_MODULUS_CHARS = 342;
-const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const EC_CURVES: Partial<Record<JwsAlgorithm, string>> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521' };
 
 /**
@@ -99,7 +98,7 @@ const EC_CURVES: Partial<Record<JwsAlgorithm, string>> = { ES256: 'P-256', ES384
  */
 export function keyFitsAlgorithm(jwk: Jwk, alg: JwsAlgorithm): boolean {
   const { kty, crv, n, e, x, y, use, key_ops: ops } = jwk;
-  if (PRIVATE_MEMBERS.some((member) => Object.hasOwn(jwk, member)) || (use !== undefined && use !== 'sig') || (jwk.alg !== undefined && jwk.alg !== alg)) {
+  if (PRIVATE_JWK_MEMBERS.some((member) => Object.hasOwn(jwk, member)) || (use !== undefined && use !== 'sig') || (jwk.alg !== undefined && jwk.alg !== alg)) {
     return false;
   }
   if (ops !== undefined && !(Array.isArray(ops) && ops.includes('verify'))) {
@@ -201,8 +200,8 @@ export class RemoteKeySet implements KeySet {
   constructor(source: RemoteKeySource, options: KeySetOptions) {
     const { now, fetchTimeoutMs } = options;
     const maxAgeMs = options.maxAgeSeconds * 1000;
-    // A cooldown of 0 is refused by the configuration; a floor of 1 s holds for key sets built directly too.
-    const cooldownMs = Math.max(options.cooldownSeconds, 1) * 1000;
+    // A cooldown below the configuration's minimum is refused there; the floor holds for key sets built directly too.
+    const cooldownMs = Math.max(options.cooldownSeconds, CONFIG_LIMITS.keys.cooldownSeconds.min) * 1000;
     const graceMs = options.graceSeconds * 1000;
     const algorithms = options.algorithms ?? SUPPORTED_ALGORITHMS;
     const random = options.random ?? Math.random;

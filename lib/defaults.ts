@@ -3,7 +3,7 @@ import * as cognito from 'aws-cdk-lib/aws-cognito';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { CONFIG_DEFAULTS, type JwsAlgorithm } from '../lambda/contract';
+import { CONFIG_DEFAULTS, CONFIG_LIMITS, type ConfigRange, type JwsAlgorithm } from '../lambda/contract';
 import { describeValue, SecureApiValidationError } from './errors';
 import { newestNodeRuntime } from './authorizer/authorizer-runtime';
 import { allowCloudWatchLogsToUseKey } from './log-encryption-key';
@@ -42,18 +42,21 @@ export const SECURE_API_DEFAULTS = deepFreeze({
     allowHeaders: ['Authorization', 'Content-Type'],
     maxAge: Duration.minutes(10),
   },
-  /** The JWT authorizer function and its verification settings. */
+  /**
+   * The JWT authorizer function and its verification settings. The verification settings are the
+   * runtime's own defaults (`CONFIG_DEFAULTS` of the authorizer contract), as durations.
+   */
   authorizer: {
     memorySize: Size.mebibytes(256),
     timeout: Duration.seconds(5),
-    clockSkew: Duration.seconds(60),
+    clockSkew: Duration.seconds(CONFIG_DEFAULTS.clockSkewSeconds),
     /** Longest accepted token lifetime `exp - iat`: one day, Cognito's longest access-token validity. */
     maxTokenLifetime: Duration.seconds(CONFIG_DEFAULTS.maxTokenLifetimeSeconds),
-    keyFetchTimeout: Duration.millis(1500),
-    keyMaxAge: Duration.minutes(15),
-    keyCooldown: Duration.seconds(30),
-    keyGracePeriod: Duration.hours(1),
-    algorithms: ['RS256'] as JwsAlgorithm[],
+    keyFetchTimeout: Duration.millis(CONFIG_DEFAULTS.keys.fetchTimeoutMs),
+    keyMaxAge: Duration.seconds(CONFIG_DEFAULTS.keys.maxAgeSeconds),
+    keyCooldown: Duration.seconds(CONFIG_DEFAULTS.keys.cooldownSeconds),
+    keyGracePeriod: Duration.seconds(CONFIG_DEFAULTS.keys.graceSeconds),
+    algorithms: [...CONFIG_DEFAULTS.algorithms] as JwsAlgorithm[],
     tracing: true,
   },
   /**
@@ -102,7 +105,19 @@ export const SECURE_API_DEFAULTS = deepFreeze({
     /** API Gateway caps the authorizer cache TTL at one hour. */
     maxAuthorizerCacheTtl: Duration.hours(1),
     /** The runtime accepts at most five minutes of clock skew. */
-    maxClockSkew: Duration.minutes(5),
+    maxClockSkew: Duration.seconds(CONFIG_LIMITS.maxClockSkewSeconds),
+    /** The runtime accepts a `maxTokenAge` of at most one year. */
+    maxTokenAge: Duration.seconds(CONFIG_LIMITS.maxTokenAgeSeconds),
+    /** The runtime accepts a `maxTokenLifetime` of at most one year. */
+    maxTokenLifetime: Duration.seconds(CONFIG_LIMITS.maxTokenLifetimeSeconds),
+    /** Range of `keyFetchTimeout` the runtime accepts: 100 ms to 10 s. */
+    keyFetchTimeout: durationRange(CONFIG_LIMITS.keys.fetchTimeoutMs, Duration.millis),
+    /** Range of `keyMaxAge` the runtime accepts: one minute to one day. */
+    keyMaxAge: durationRange(CONFIG_LIMITS.keys.maxAgeSeconds, Duration.seconds),
+    /** Range of `keyCooldown` the runtime accepts: 1 s (the floor of the back-off) to one hour. */
+    keyCooldown: durationRange(CONFIG_LIMITS.keys.cooldownSeconds, Duration.seconds),
+    /** Range of `keyGracePeriod` the runtime accepts: none to seven days. */
+    keyGracePeriod: durationRange(CONFIG_LIMITS.keys.graceSeconds, Duration.seconds),
     /** Lambda allows 4 KB for all environment variables of a function, names and values together. */
     lambdaEnvironmentBytes: 4096,
     /** Head room of the function timeout over the key fetches it may have to make (discovery, then JWKS). */
@@ -391,6 +406,11 @@ export const COGNITO_OAUTH_DEFAULTS = deepFreeze({
     maxAccessTokenValidity: Duration.days(1),
   },
 } as const);
+
+/** A range of the authorizer contract, in its unit, as an inclusive range of durations. */
+function durationRange(range: ConfigRange, unit: (amount: number) => Duration): { readonly min: Duration; readonly max: Duration } {
+  return { min: unit(range.min), max: unit(range.max) };
+}
 
 /**
  * Freezes a defaults object and everything in it (plain objects, arrays, and the `Duration` and `Size`

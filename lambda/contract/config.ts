@@ -39,7 +39,13 @@ export const CONFIG_DEFAULTS = Object.freeze({
   keys: Object.freeze({ fetchTimeoutMs: 1500, maxAgeSeconds: 900, cooldownSeconds: 30, graceSeconds: 3600 }),
 });
 
-/** Size limits that keep a configuration (and the policies built from it) bounded. */
+/** An inclusive range of an integer setting. */
+export interface ConfigRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Size limits and ranges that keep a configuration (and the policies built from it) bounded. */
 export const CONFIG_LIMITS = Object.freeze({
   issuers: 20,
   routes: 1000,
@@ -49,20 +55,35 @@ export const CONFIG_LIMITS = Object.freeze({
   scopesPerRoute: 50,
   conditionsPerRoute: 20,
   stringLength: 1024,
+  /** Longest `requiredTyp` of an issuer. */
+  requiredTypLength: 128,
   maxClockSkewSeconds: 300,
+  /** One year. */
+  maxTokenAgeSeconds: 31_536_000,
+  /** One year. */
   maxTokenLifetimeSeconds: 31_536_000,
+  /** Range of each key option (`keys`), in the order the settings are listed in messages. */
+  keys: Object.freeze({
+    fetchTimeoutMs: Object.freeze({ min: 100, max: 10_000 }),
+    maxAgeSeconds: Object.freeze({ min: 60, max: 86_400 }),
+    // At least 1 s: the cooldown is the floor of the refetch back-off, so 0 would let every request fetch.
+    cooldownSeconds: Object.freeze({ min: 1, max: 3_600 }),
+    graceSeconds: Object.freeze({ min: 0, max: 604_800 }),
+  } satisfies Readonly<Record<keyof KeyOptions, ConfigRange>>),
+  /**
+   * Longest wait between two attempts to fetch the keys of a key set without usable keys, unless the
+   * cooldown is longer: the ceiling of the back-off (five minutes).
+   */
+  maxKeyBackoffMs: 300_000,
 });
 
-/** Range and unit of each key option, in the order the settings are listed in messages. */
-const KEY_OPTION_RANGES: Readonly<Record<keyof KeyOptions, readonly [number, number, string]>> = {
-  fetchTimeoutMs: [100, 10_000, 'milliseconds'],
-  maxAgeSeconds: [60, 86_400, 'seconds'],
-  // At least 1 s: the cooldown is the floor of the refetch back-off, so 0 would let every request fetch.
-  cooldownSeconds: [1, 3_600, 'seconds'],
-  graceSeconds: [0, 604_800, 'seconds'],
-};
+/** JWK members that only private or symmetric keys carry: a configured or fetched key holding one is refused. */
+export const PRIVATE_JWK_MEMBERS: readonly string[] = Object.freeze(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
+
+/** Hosts that an issuer or key URL may reach over plain http (for tests). */
+export const LOOPBACK_HOSTS: readonly string[] = Object.freeze(['localhost', '127.0.0.1', '[::1]']);
+
 const JWK_MEMBERS = ['kty', 'kid', 'use', 'alg', 'key_ops', 'n', 'e', 'crv', 'x', 'y'];
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 // RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 /** Claims an OIDC issuer may name its client with (`clientIdClaim`). */
@@ -78,6 +99,14 @@ export function isScopeToken(value: unknown): value is string {
 
 // RFC 9110 media type: type "/" subtype, both tokens; the "application/" part is optional here.
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+(\/[A-Za-z0-9!#$&^_.+-]+)?$/;
+
+/**
+ * Whether a value is an acceptable `requiredTyp` of an issuer: a media type such as `at+jwt` (RFC 9110,
+ * the `application/` part optional) of at most {@link CONFIG_LIMITS}.requiredTypLength characters.
+ */
+export function isRequiredTyp(value: unknown): value is string {
+  return typeof value === 'string' && value.length <= CONFIG_LIMITS.requiredTypLength && MEDIA_TYPE.test(value);
+}
 const CURVES_BY_KTY: Readonly<Record<string, readonly string[]>> = { EC: ['P-256', 'P-384', 'P-521'], OKP: ['Ed25519'] };
 const URL_RULE = 'must be an https URL (http only for localhost or 127.0.0.1) without credentials';
 
@@ -114,7 +143,7 @@ export function isAcceptableUrl(value: string, allowQuery: boolean): boolean {
     return false;
   }
   const url = new URL(value);
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  const loopback = LOOPBACK_HOSTS.includes(url.hostname);
   return (url.protocol === 'https:' || (url.protocol === 'http:' && loopback)) && !url.username && !url.password && (allowQuery || !url.search);
 }
 
@@ -293,7 +322,7 @@ function parseIssuer(path: string, value: unknown): IssuerConfig {
     }
     parsedAudiences = texts(at('audiences'), audiences, CONFIG_LIMITS.audiences);
   }
-  if (requiredTyp !== undefined && (typeof requiredTyp !== 'string' || requiredTyp.length > 128 || !MEDIA_TYPE.test(requiredTyp))) {
+  if (requiredTyp !== undefined && !isRequiredTyp(requiredTyp)) {
     fail(at('requiredTyp'), "must be a media type such as 'at+jwt'", requiredTyp);
   }
 
@@ -390,14 +419,17 @@ export function parseConfig(input: unknown): AuthorizerConfig {
 
   const optionalInteger = (name: string, min: number, max: number): number | undefined => (raw[name] === undefined ? undefined : integer(name, raw[name], min, max));
   const clockSkewSeconds = optionalInteger('clockSkewSeconds', 0, CONFIG_LIMITS.maxClockSkewSeconds);
-  const maxTokenAgeSeconds = optionalInteger('maxTokenAgeSeconds', 1, 31_536_000);
+  const maxTokenAgeSeconds = optionalInteger('maxTokenAgeSeconds', 1, CONFIG_LIMITS.maxTokenAgeSeconds);
   const maxTokenLifetimeSeconds = optionalInteger('maxTokenLifetimeSeconds', 1, CONFIG_LIMITS.maxTokenLifetimeSeconds);
   let keys: KeyOptions | undefined;
   if (raw.keys !== undefined) {
-    const options = record('keys', raw.keys, Object.keys(KEY_OPTION_RANGES));
+    const options = record('keys', raw.keys, Object.keys(CONFIG_LIMITS.keys));
     keys = defined(
       Object.fromEntries(
-        Object.entries(KEY_OPTION_RANGES).map(([name, [min, max, unit]]) => [name, options[name] === undefined ? undefined : integer(`keys.${name}`, options[name], min, max, unit)]),
+        Object.entries(CONFIG_LIMITS.keys).map(([name, { min, max }]) => [
+          name,
+          options[name] === undefined ? undefined : integer(`keys.${name}`, options[name], min, max, name.endsWith('Ms') ? 'milliseconds' : 'seconds'),
+        ]),
       ),
     );
   }

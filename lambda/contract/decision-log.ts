@@ -75,8 +75,22 @@ export const ReasonCode = /* @__PURE__ */ Object.freeze({
 /** One of the fixed {@link ReasonCode} values. */
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 
+/** The `msg` of every decision line: log queries and metric filters select the decision lines by it. */
+export const DECISION_LOG_MSG = 'authorizer decision';
+
 /** What API Gateway is told: `allow` and `deny` are policies (200/403), `unauthorized` is a 401. */
-export type Decision = 'allow' | 'deny' | 'unauthorized';
+// Pure: the runtime uses the type only, so the bundle leaves the object out.
+export const Decision = /* @__PURE__ */ Object.freeze({
+  /** A policy that allows the route (API Gateway answers with the backend's response). */
+  ALLOW: 'allow',
+  /** A policy that denies the route (403). */
+  DENY: 'deny',
+  /** No policy: API Gateway answers 401. */
+  UNAUTHORIZED: 'unauthorized',
+} as const);
+
+/** One of the {@link Decision} values. */
+export type Decision = (typeof Decision)[keyof typeof Decision];
 
 /** Severity of a decision line. */
 export type LogLevel = 'info' | 'warn' | 'error';
@@ -85,8 +99,8 @@ export type LogLevel = 'info' | 'warn' | 'error';
 export interface DecisionRecord {
   /** `info` for allow and deny, `warn` for a rejected token, `error` when the authorizer itself failed. */
   readonly level: LogLevel;
-  /** Always `authorizer decision`, so log queries can select these lines. */
-  readonly msg: 'authorizer decision';
+  /** Always {@link DECISION_LOG_MSG}, so log queries can select these lines. */
+  readonly msg: typeof DECISION_LOG_MSG;
   /** The Lambda request id, or null. */
   readonly requestId: string | null;
   /** The matched route (`GET /items/{id}`), else the verb and path of the method ARN, else null. */
@@ -110,6 +124,26 @@ export interface DecisionRecord {
   /** For `INTERNAL_ERROR` only: the code or class name of the unexpected error (never its message). */
   readonly error?: string;
 }
+
+/**
+ * The field names of a decision line, in the order they are written (`scopesTruncated` and `error` only
+ * when they apply). Log queries, metric filters and dashboards name the fields through this object.
+ */
+export const DECISION_LOG_FIELDS = Object.freeze({
+  level: 'level',
+  msg: 'msg',
+  requestId: 'requestId',
+  route: 'route',
+  decision: 'decision',
+  reason: 'reason',
+  issuer: 'issuer',
+  sub: 'sub',
+  clientId: 'clientId',
+  scopes: 'scopes',
+  scopesTruncated: 'scopesTruncated',
+  latencyMs: 'latencyMs',
+  error: 'error',
+} as const satisfies { readonly [K in keyof DecisionRecord]-?: K });
 
 /**
  * Caps, in UTF-16 code units of the encoded value: `id` for single values from a token (`sub`, the client
@@ -223,7 +257,12 @@ export function levelFor(decision: Decision, reason: ReasonCode): LogLevel {
   return decision === 'unauthorized' ? 'warn' : 'info';
 }
 
-/** Serializes a decision record as one JSON line (without the newline). */
+const FIELD_ORDER: readonly string[] = Object.values(DECISION_LOG_FIELDS);
+
+/**
+ * Serializes a decision record as one JSON line (without the newline): the fields of
+ * {@link DECISION_LOG_FIELDS} in their order, absent optional fields left out, nothing else.
+ */
 export function formatDecision(record: DecisionRecord): string {
-  return JSON.stringify(record);
+  return JSON.stringify(record, FIELD_ORDER as string[]);
 }

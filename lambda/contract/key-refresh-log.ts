@@ -60,11 +60,29 @@ export interface KeyRefreshFailureRecord {
 }
 
 /**
- * Renders a key-refresh failure as one JSON line (no newline), fields in the documented order.
+ * The field names of a key-refresh failure line, in the order they are written. Metric filters and
+ * dashboards name the fields through this object.
+ */
+export const KEY_REFRESH_LOG_FIELDS = Object.freeze({
+  level: 'level',
+  msg: 'msg',
+  issuer: 'issuer',
+  step: 'step',
+  cause: 'cause',
+  status: 'status',
+  failures: 'failures',
+  retryInMs: 'retryInMs',
+  keysWithinGrace: 'keysWithinGrace',
+} as const satisfies { readonly [K in keyof KeyRefreshFailureRecord]-?: K });
+
+const FIELD_ORDER: readonly string[] = Object.values(KEY_REFRESH_LOG_FIELDS);
+
+/**
+ * Renders a key-refresh failure as one JSON line (no newline): the fields of {@link KEY_REFRESH_LOG_FIELDS}
+ * in their order, nothing else.
  * @param record the failure
  * @returns the line
  */
 export function formatKeyRefreshFailure(record: KeyRefreshFailureRecord): string {
-  const { level, msg, issuer, step, cause, status, failures, retryInMs, keysWithinGrace } = record;
-  return JSON.stringify({ level, msg, issuer, step, cause, status, failures, retryInMs, keysWithinGrace });
+  return JSON.stringify(record, FIELD_ORDER as string[]);
 }

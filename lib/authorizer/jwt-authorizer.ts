@@ -11,8 +11,8 @@ import {
   type CacheKeyScope,
   cacheKeyScopeFor,
   cacheKeyScopeReason,
+  CONFIG_DEFAULTS,
   CONFIG_ENV_VAR,
-  CONFIG_LIMITS,
   type IssuerConfig,
   parseConfig,
   type RouteConfig,
@@ -204,20 +204,32 @@ export class JwtAuthorizer extends Construct {
       unit: 'seconds',
       max: limits.maxClockSkew.toSeconds(),
     });
-    const maxTokenAgeSeconds = validateDuration('maxTokenAge', props.maxTokenAge, { unit: 'seconds', min: 1, max: 31_536_000 });
+    const maxTokenAgeSeconds = validateDuration('maxTokenAge', props.maxTokenAge, { unit: 'seconds', min: 1, max: limits.maxTokenAge.toSeconds() });
     const maxTokenLifetimeSeconds = validateDuration('maxTokenLifetime', props.maxTokenLifetime ?? defaults.maxTokenLifetime, {
       unit: 'seconds',
       min: 1,
-      max: CONFIG_LIMITS.maxTokenLifetimeSeconds,
+      max: limits.maxTokenLifetime.toSeconds(),
     });
     const fetchTimeoutMs = validateDuration('keyFetchTimeout', props.keyFetchTimeout ?? defaults.keyFetchTimeout, {
       unit: 'milliseconds',
-      min: 100,
-      max: 10_000,
+      min: limits.keyFetchTimeout.min.toMilliseconds(),
+      max: limits.keyFetchTimeout.max.toMilliseconds(),
     });
-    const maxAgeSeconds = validateDuration('keyMaxAge', props.keyMaxAge ?? defaults.keyMaxAge, { unit: 'seconds', min: 60, max: 86_400 });
-    const cooldownSeconds = validateDuration('keyCooldown', props.keyCooldown ?? defaults.keyCooldown, { unit: 'seconds', min: 1, max: 3_600 });
-    const graceSeconds = validateDuration('keyGracePeriod', props.keyGracePeriod ?? defaults.keyGracePeriod, { unit: 'seconds', max: 604_800 });
+    const maxAgeSeconds = validateDuration('keyMaxAge', props.keyMaxAge ?? defaults.keyMaxAge, {
+      unit: 'seconds',
+      min: limits.keyMaxAge.min.toSeconds(),
+      max: limits.keyMaxAge.max.toSeconds(),
+    });
+    const cooldownSeconds = validateDuration('keyCooldown', props.keyCooldown ?? defaults.keyCooldown, {
+      unit: 'seconds',
+      min: limits.keyCooldown.min.toSeconds(),
+      max: limits.keyCooldown.max.toSeconds(),
+    });
+    const graceSeconds = validateDuration('keyGracePeriod', props.keyGracePeriod ?? defaults.keyGracePeriod, {
+      unit: 'seconds',
+      min: limits.keyGracePeriod.min.toSeconds(),
+      max: limits.keyGracePeriod.max.toSeconds(),
+    });
     this.verification = {
       clockSkewSeconds,
       maxTokenAgeSeconds,
@@ -558,7 +570,7 @@ function routesMetadata(compiled: CompiledConfig): Record<string, unknown> {
     kind: issuer.kind,
     issuer: literal(issuer.issuer),
     keySource: issuer.keys !== undefined ? 'keys' : issuer.discovery === true ? 'discovery' : issuer.jwksUri !== undefined ? literal(issuer.jwksUri) : 'issuer/.well-known/jwks.json',
-    algorithms: issuer.algorithms ?? ['RS256'],
+    algorithms: issuer.algorithms ?? [...CONFIG_DEFAULTS.algorithms],
     ...(issuer.audiences === undefined ? {} : { audiences: issuer.audiences.map(literal) }),
     ...(issuer.audienceCheck === false ? { audienceCheck: false } : {}),
     ...(issuer.clientIds === undefined ? {} : { clientIds: issuer.clientIds.map(literal) }),
@@ -566,7 +578,7 @@ function routesMetadata(compiled: CompiledConfig): Record<string, unknown> {
     ...(issuer.requiredTyp === undefined ? {} : { requiredTyp: literal(issuer.requiredTyp) }),
   }));
   return {
-    cacheKeyScope: compiled.file.cacheKeyScope ?? 'token',
+    cacheKeyScope: compiled.file.cacheKeyScope ?? CONFIG_DEFAULTS.cacheKeyScope,
     routes: compiled.file.routes.map((route) => ({
       route: `${route.method} ${route.path}`,
       scopes: route.scopes ?? [],

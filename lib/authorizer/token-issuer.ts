@@ -5,7 +5,10 @@ import {
   CLIENT_ID_CLAIMS,
   type ClientIdClaim,
   type IssuerConfig,
+  isRequiredTyp,
   type JwsAlgorithm,
+  LOOPBACK_HOSTS,
+  PRIVATE_JWK_MEMBERS,
   type PublicJwk,
   SUPPORTED_ALGORITHMS,
 } from '../../lambda/contract';
@@ -15,10 +18,6 @@ import { SecureApiValidationError, describeValue } from '../errors';
 /** Algorithms the authorizer may be told to accept: asymmetric only, never `none`, never HMAC (RFC 8725 §3.1, §3.2). */
 const ALLOWED_ALGORITHMS: ReadonlySet<string> = new Set<string>(SUPPORTED_ALGORITHMS);
 
-/** JWK members that only private or symmetric keys carry. */
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Options of {@link TokenIssuer.cognito}. */
 export interface CognitoTokenIssuerOptions {
@@ -219,7 +218,7 @@ class OidcTokenIssuer extends TokenIssuer {
     if (options.keys !== undefined) {
       validateKeys(options.keys);
     }
-    if (options.requiredTyp !== undefined && !Token.isUnresolved(options.requiredTyp) && !/^[\x21-\x7E]{1,64}$/.test(options.requiredTyp)) {
+    if (options.requiredTyp !== undefined && !Token.isUnresolved(options.requiredTyp) && !isRequiredTyp(options.requiredTyp)) {
       throw new SecureApiValidationError(
         `'requiredTyp' must be a media type such as 'at+jwt' (received: ${describeValue(options.requiredTyp)})`,
       );
@@ -273,7 +272,7 @@ function validateUrl(prop: string, value: string, isIssuer: boolean): void {
   } catch {
     url = undefined;
   }
-  const secure = url !== undefined && (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)));
+  const secure = url !== undefined && (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname)));
   if (url === undefined || !secure || url.username !== '' || url.password !== '' || url.hash !== '' || (isIssuer && url.search !== '')) {
     throw new SecureApiValidationError(
       `'${prop}' must be an https URL without credentials${isIssuer ? ', query' : ''} or fragment (http only for loopback hosts) (received: ${describeValue(value)})`,

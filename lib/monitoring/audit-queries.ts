@@ -1,6 +1,7 @@
 import { Names } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { Decision, DECISION_LOG_FIELDS, DECISION_LOG_MSG } from '../../lambda/contract';
 import { MONITORING_DEFAULTS } from '../defaults';
 
 /**
@@ -85,6 +86,9 @@ export class AuditQueries extends Construct {
         logGroups,
       });
     const { requestId, extendedRequestId, authorizerRequestId } = REQUEST_ID_PLACEHOLDERS;
+    // Decision-log fields, and the filter that selects the decision lines.
+    const decision = DECISION_LOG_FIELDS;
+    const decisionLine = `${decision.msg} = "${DECISION_LOG_MSG}"`;
 
     this.whoCalledWhat = define('who-called-what', new logs.QueryString({
       fields: ['@timestamp', 'sub', 'clientId', 'scopes', 'httpMethod', 'resourcePath', 'status', 'ip'],
@@ -94,9 +98,9 @@ export class AuditQueries extends Construct {
     }), [props.accessLogGroup]);
 
     this.deniedRequests = define('denied-requests', new logs.QueryString({
-      fields: ['@timestamp', 'decision', 'reason', 'clientId', 'sub', 'route', 'issuer'],
-      filterStatements: ['msg = "authorizer decision"', 'decision != "allow"'],
-      statsStatements: ['count(*) as denials by clientId, reason, decision, route'],
+      fields: ['@timestamp', decision.decision, decision.reason, decision.clientId, decision.sub, decision.route, decision.issuer],
+      filterStatements: [decisionLine, `${decision.decision} != "${Decision.ALLOW}"`],
+      statsStatements: [`count(*) as denials by ${decision.clientId}, ${decision.reason}, ${decision.decision}, ${decision.route}`],
       sort: 'denials desc',
       limit: 1000,
     }), [props.authorizerLogGroup]);
@@ -131,11 +135,11 @@ export class AuditQueries extends Construct {
     this.requestTrail = define('request-trail', new logs.QueryString({
       fields: [
         '@timestamp', '@log', 'action', 'terminatingRuleId', 'status', 'httpMethod', 'resourcePath', 'wafResponseCode',
-        'authorizerStatus', 'decision', 'reason', 'clientId', 'sub',
+        'authorizerStatus', decision.decision, decision.reason, decision.clientId, decision.sub,
       ],
       filterStatements: [
         `requestId = "${requestId}" or extendedRequestId = "${extendedRequestId}" or httpRequest.requestId = "${extendedRequestId}"` +
-          ` or (msg = "authorizer decision" and requestId = "${authorizerRequestId}")`,
+          ` or (${decisionLine} and ${decision.requestId} = "${authorizerRequestId}")`,
       ],
       sort: '@timestamp asc',
       limit: 100,

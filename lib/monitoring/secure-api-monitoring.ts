@@ -8,7 +8,16 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { KEY_REFRESH_FAILED_MSG, KeyRefreshCause, OUTAGE_CAUSES } from '../../lambda/contract';
+import {
+  Decision,
+  DECISION_LOG_FIELDS,
+  DECISION_LOG_MSG,
+  KEY_REFRESH_FAILED_MSG,
+  KEY_REFRESH_LOG_FIELDS,
+  KeyRefreshCause,
+  OUTAGE_CAUSES,
+  ReasonCode,
+} from '../../lambda/contract';
 import { AuditQueries } from './audit-queries';
 import { MONITORING_DEFAULTS } from '../defaults';
 import { describeValue, SecureApiValidationError } from '../errors';
@@ -248,7 +257,7 @@ export class SecureApiMonitoring extends Construct {
       props.authorizerFunction.metricErrors({ statistic: 'Sum', period: this.period }), thresholds.authorizerErrors);
     this.deniedRequestsAlarm = alarm('DeniedRequests', `At least ${thresholds.deniedRequests} requests denied or unauthorized by the authorizer`,
       this.metricDeniedRequests(), thresholds.deniedRequests);
-    this.keyFetchFailuresAlarm = alarm('KeyFetchFailures', 'The authorizer cannot fetch the issuer keys and fails closed (KEYS_UNAVAILABLE)',
+    this.keyFetchFailuresAlarm = alarm('KeyFetchFailures', `The authorizer cannot fetch the issuer keys and fails closed (${ReasonCode.KEYS_UNAVAILABLE})`,
       this.metricKeyFetchFailures(), thresholds.keyFetchFailures);
     this.keyRefreshFailuresAlarm = alarm('KeyRefreshFailures',
       `At least ${thresholds.keyRefreshFailures} failed refreshes of the issuer keys; the cause is in the authorizer log ` +
@@ -361,13 +370,15 @@ export class SecureApiMonitoring extends Construct {
    * @param props overrides
    * @returns the metric
    */
-  public metricDecisions(decision: 'allow' | 'deny' | 'unauthorized', reason: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+  public metricDecisions(decision: Decision, reason: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
     return this.metric('AuthorizerDecisions', { ...props, dimensionsMap: { Decision: decision, Reason: reason } });
   }
 
   private createMetricFilters(authorizerLogGroup: logs.ILogGroup, accessLogGroup: logs.ILogGroup): logs.MetricFilter[] {
-    const decisionLine = logs.FilterPattern.stringValue('$.msg', '=', 'authorizer decision');
-    const refreshLine = logs.FilterPattern.stringValue('$.msg', '=', KEY_REFRESH_FAILED_MSG);
+    const decision = `$.${DECISION_LOG_FIELDS.decision}`;
+    const reason = `$.${DECISION_LOG_FIELDS.reason}`;
+    const decisionLine = logs.FilterPattern.stringValue(`$.${DECISION_LOG_FIELDS.msg}`, '=', DECISION_LOG_MSG);
+    const refreshLine = logs.FilterPattern.stringValue(`$.${KEY_REFRESH_LOG_FIELDS.msg}`, '=', KEY_REFRESH_FAILED_MSG);
     const filter = (id: string, logGroup: logs.ILogGroup, metricName: string, filterPattern: logs.IFilterPattern, dimensions?: Record<string, string>) =>
       new logs.MetricFilter(this, id, {
         logGroup,
@@ -379,14 +390,14 @@ export class SecureApiMonitoring extends Construct {
         unit: cloudwatch.Unit.COUNT,
       });
     return [
-      filter('DecisionsFilter', authorizerLogGroup, 'AuthorizerDecisions', decisionLine, { Decision: '$.decision', Reason: '$.reason' }),
+      filter('DecisionsFilter', authorizerLogGroup, 'AuthorizerDecisions', decisionLine, { Decision: decision, Reason: reason }),
       filter('DeniedFilter', authorizerLogGroup, 'DeniedRequests',
-        logs.FilterPattern.all(decisionLine, logs.FilterPattern.stringValue('$.decision', '!=', 'allow'))),
+        logs.FilterPattern.all(decisionLine, logs.FilterPattern.stringValue(decision, '!=', Decision.ALLOW))),
       filter('KeyFetchFailuresFilter', authorizerLogGroup, 'KeyFetchFailures',
-        logs.FilterPattern.all(decisionLine, logs.FilterPattern.stringValue('$.reason', '=', 'KEYS_UNAVAILABLE'))),
+        logs.FilterPattern.all(decisionLine, logs.FilterPattern.stringValue(reason, '=', ReasonCode.KEYS_UNAVAILABLE))),
       // One line per failed refresh attempt: counted in all (for the alarm) and by cause (for the dashboard).
       filter('KeyRefreshFailuresFilter', authorizerLogGroup, 'KeyRefreshFailures', refreshLine),
-      filter('KeyRefreshFailuresByCauseFilter', authorizerLogGroup, 'KeyRefreshFailures', refreshLine, { Cause: '$.cause' }),
+      filter('KeyRefreshFailuresByCauseFilter', authorizerLogGroup, 'KeyRefreshFailures', refreshLine, { Cause: `$.${KEY_REFRESH_LOG_FIELDS.cause}` }),
       // The access log writes `status` as a string; a number matches too, should the format change.
       filter('ThrottledFilter', accessLogGroup, MONITORING_DEFAULTS.throttledMetricName,
         logs.FilterPattern.any(logs.FilterPattern.stringValue('$.status', '=', '429'), logs.FilterPattern.numberValue('$.status', '=', 429))),
@@ -399,7 +410,7 @@ export class SecureApiMonitoring extends Construct {
     const width = 8;
     const graph = (title: string, left: cloudwatch.IMetric[], extra: Partial<cloudwatch.GraphWidgetProps> = {}) =>
       new cloudwatch.GraphWidget({ title, left, width, height: 6, ...extra });
-    const decisionsByReason = (decision: string) => new cloudwatch.MathExpression({
+    const decisionsByReason = (decision: Decision) => new cloudwatch.MathExpression({
       expression: `SEARCH('{${this.metricNamespace},Decision,Reason} MetricName="AuthorizerDecisions" Decision="${decision}"', 'Sum', ${this.period.toSeconds()})`,
       period: this.period,
     });
@@ -426,8 +437,8 @@ export class SecureApiMonitoring extends Construct {
       ]),
     );
     dashboard.addWidgets(
-      graph('Authorizer: denied (403) by reason', [decisionsByReason('deny')]),
-      graph('Authorizer: unauthorized (401) by reason', [decisionsByReason('unauthorized')]),
+      graph('Authorizer: denied (403) by reason', [decisionsByReason(Decision.DENY)]),
+      graph('Authorizer: unauthorized (401) by reason', [decisionsByReason(Decision.UNAUTHORIZED)]),
       graph('Authorizer function', [
         props.authorizerFunction.metricInvocations({ statistic: 'Sum', ...p }),
         props.authorizerFunction.metricErrors({ statistic: 'Sum', ...p }),
@@ -440,9 +451,9 @@ export class SecureApiMonitoring extends Construct {
         period: this.period,
       })], { width: 16 }),
       new cloudwatch.TextWidget({
-        markdown: `**Key refresh causes** (authorizer log, \`msg = "${KEY_REFRESH_FAILED_MSG}"\`)\n\n` +
+        markdown: `**Key refresh causes** (authorizer log, \`${KEY_REFRESH_LOG_FIELDS.msg} = "${KEY_REFRESH_FAILED_MSG}"\`)\n\n` +
           `Outage of the identity provider or the network: ${OUTAGE_CAUSES.join(', ')} (5XX).\n\n` +
-          `Misconfiguration: ${Object.values(KeyRefreshCause).filter((cause) => !OUTAGE_CAUSES.includes(cause)).join(', ')}, HTTP_STATUS 3XX/4XX.`,
+          `Misconfiguration: ${Object.values(KeyRefreshCause).filter((cause) => !OUTAGE_CAUSES.includes(cause)).join(', ')}, ${KeyRefreshCause.HTTP_STATUS} 3XX/4XX.`,
         width: 8,
         height: 6,
       }),

@@ -1,7 +1,8 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { ApiScope, SECURE_API_DEFAULTS, SecureApi, TokenIssuer, renderAccessLogFormat } from '../../lib';
+import { CONFIG_DEFAULTS, CONFIG_LIMITS } from '../../lambda/contract';
+import { ApiScope, JwtAuthorizer, SECURE_API_DEFAULTS, SecureApi, TokenIssuer, renderAccessLogFormat } from '../../lib';
 
 /** One SecureApi with every prop left at its default, shared by the checks below. */
 function defaultApi() {
@@ -113,5 +114,109 @@ describe('SECURE_API_DEFAULTS reach the template', () => {
     expect(d.limits.maxAuthorizerCacheTtl.toSeconds()).toBe(3600);
     expect(d.limits.maxClockSkew.toSeconds()).toBe(300);
     expect(d.limits.lambdaEnvironmentBytes).toBe(4096);
+  });
+});
+
+/** The leaves of a contract object, by dotted path (arrays are leaves). */
+function leaves(value: object, prefix = ''): [string, unknown][] {
+  return Object.entries(value).flatMap(([name, member]): [string, unknown][] => {
+    const path = `${prefix}${name}`;
+    return typeof member === 'object' && member !== null && !Array.isArray(member) ? leaves(member as object, `${path}.`) : [[path, member]];
+  });
+}
+
+/** A contract entry the constructs have no setting for, and why. */
+class RuntimeOnly {
+  constructor(readonly why: string) {}
+}
+
+/** The contract's number for a duration, in the unit its name ends with (`...Ms` or `...Seconds`, or `.min`/`.max` of such a range). */
+function inUnit(path: string, duration: Duration): number {
+  const name = path.replace(/\.(min|max)$/, '');
+  if (name.endsWith('Ms')) return duration.toMilliseconds();
+  if (name.endsWith('Seconds')) return duration.toSeconds();
+  throw new Error(`${path}: a duration counterpart needs a name ending in Ms or Seconds`);
+}
+
+describe('SECURE_API_DEFAULTS derive every authorizer default and bound from the contract', () => {
+  // Every leaf of CONFIG_DEFAULTS and CONFIG_LIMITS must be listed: a new contract entry fails here until
+  // it gets a counterpart in SECURE_API_DEFAULTS or a reason why the constructs have none.
+  const a = d.authorizer;
+  const l = d.limits;
+  const counts = new RuntimeOnly('a count, not a duration: JwtAuthorizer enforces it at synth through parseConfig');
+  const defaults: Record<string, Duration | readonly string[] | RuntimeOnly> = {
+    'algorithms': a.algorithms,
+    'clockSkewSeconds': a.clockSkew,
+    'cacheKeyScope': new RuntimeOnly('JwtAuthorizer chooses it from the route table (cacheKeyScopeFor)'),
+    'maxTokenLifetimeSeconds': a.maxTokenLifetime,
+    'clientIdClaim': new RuntimeOnly('TokenIssuer.oidc leaves it unset unless given, so the runtime default applies'),
+    'keys.fetchTimeoutMs': a.keyFetchTimeout,
+    'keys.maxAgeSeconds': a.keyMaxAge,
+    'keys.cooldownSeconds': a.keyCooldown,
+    'keys.graceSeconds': a.keyGracePeriod,
+  };
+  const limits: Record<string, Duration | RuntimeOnly> = {
+    'issuers': counts,
+    'routes': counts,
+    'clientIds': counts,
+    'audiences': counts,
+    'staticKeys': counts,
+    'scopesPerRoute': counts,
+    'conditionsPerRoute': counts,
+    'stringLength': counts,
+    'requiredTypLength': new RuntimeOnly('a length: TokenIssuer.oidc checks it with isRequiredTyp of the contract'),
+    'maxClockSkewSeconds': l.maxClockSkew,
+    'maxTokenAgeSeconds': l.maxTokenAge,
+    'maxTokenLifetimeSeconds': l.maxTokenLifetime,
+    'keys.fetchTimeoutMs.min': l.keyFetchTimeout.min,
+    'keys.fetchTimeoutMs.max': l.keyFetchTimeout.max,
+    'keys.maxAgeSeconds.min': l.keyMaxAge.min,
+    'keys.maxAgeSeconds.max': l.keyMaxAge.max,
+    'keys.cooldownSeconds.min': l.keyCooldown.min,
+    'keys.cooldownSeconds.max': l.keyCooldown.max,
+    'keys.graceSeconds.min': l.keyGracePeriod.min,
+    'keys.graceSeconds.max': l.keyGracePeriod.max,
+    'maxKeyBackoffMs': new RuntimeOnly('the ceiling of the runtime back-off, no setting of the constructs'),
+  };
+
+  test.each([
+    ['CONFIG_DEFAULTS', CONFIG_DEFAULTS, defaults],
+    ['CONFIG_LIMITS', CONFIG_LIMITS, limits],
+  ] as const)('every entry of %s is listed', (_name, contract, table) => {
+    expect(Object.keys(table).sort()).toEqual(leaves(contract).map(([path]) => path).sort());
+  });
+
+  test.each([
+    ...leaves(CONFIG_DEFAULTS).map(([path, value]) => [`CONFIG_DEFAULTS.${path}`, value, defaults[path]] as const),
+    ...leaves(CONFIG_LIMITS).map(([path, value]) => [`CONFIG_LIMITS.${path}`, value, limits[path]] as const),
+  ])('%s equals its counterpart in SECURE_API_DEFAULTS', (path, value, counterpart) => {
+    if (counterpart instanceof RuntimeOnly || counterpart === undefined) {
+      // Listed with a reason (or caught by the test above).
+      return;
+    }
+    if (counterpart instanceof Duration) {
+      expect(inUnit(path, counterpart)).toBe(value);
+    } else {
+      expect(counterpart).toEqual(value);
+    }
+  });
+
+  test.each<[string, keyof typeof CONFIG_LIMITS.keys, 'milliseconds' | 'seconds']>([
+    ['keyFetchTimeout', 'fetchTimeoutMs', 'milliseconds'],
+    ['keyMaxAge', 'maxAgeSeconds', 'seconds'],
+    ['keyCooldown', 'cooldownSeconds', 'seconds'],
+    ['keyGracePeriod', 'graceSeconds', 'seconds'],
+  ])('JwtAuthorizer accepts %s exactly within the contract range', (prop, option, unit) => {
+    const { min, max } = CONFIG_LIMITS.keys[option];
+    const duration = unit === 'milliseconds' ? Duration.millis : Duration.seconds;
+    const stack = new Stack();
+    // A timeout long enough for the longest key fetch, so only the range is judged.
+    const authorizer = (amount: number) => new JwtAuthorizer(stack, `${prop}${amount}`, { [prop]: duration(amount), timeout: Duration.minutes(1) });
+    expect(JSON.parse(authorizer(min).configJson).keys[option]).toBe(min);
+    expect(JSON.parse(authorizer(max).configJson).keys[option]).toBe(max);
+    expect(() => authorizer(max + 1)).toThrow(`'${prop}' must be at most ${max} ${unit} (received: ${max + 1})`);
+    if (min > 0) {
+      expect(() => authorizer(min - 1)).toThrow(`'${prop}' must be at least ${min} ${unit} (received: ${min - 1})`);
+    }
   });
 });

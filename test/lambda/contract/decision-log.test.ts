@@ -1,6 +1,18 @@
 import { createAuthorizer } from '../../../lambda/authorizer';
 import fc from 'fast-check';
-import { encodeList, encodeSingle, encodeText, formatDecision, levelFor, ReasonCode, sanitizeText, type DecisionRecord } from '../../../lambda/contract/decision-log';
+import {
+  Decision,
+  DECISION_LOG_FIELDS,
+  DECISION_LOG_MSG,
+  encodeList,
+  encodeSingle,
+  encodeText,
+  formatDecision,
+  levelFor,
+  ReasonCode,
+  sanitizeText,
+  type DecisionRecord,
+} from '../../../lambda/contract/decision-log';
 import { decodeExact } from '../../fixtures/encoding';
 import { cognitoIssuerConfig, testConfig } from '../../fixtures/config';
 import { requestEvent, tokenEvent } from '../../fixtures/events';
@@ -50,6 +62,35 @@ describe('ReasonCode', () => {
   });
 });
 
+describe('the decision-log vocabulary', () => {
+  test('the message the queries and metric filters select is literally "authorizer decision"', () => {
+    expect(DECISION_LOG_MSG).toBe('authorizer decision');
+  });
+
+  test('the field names are a frozen object whose keys are its values, in the order the line is written', () => {
+    expect(Object.isFrozen(DECISION_LOG_FIELDS)).toBe(true);
+    expect(Object.entries(DECISION_LOG_FIELDS).every(([k, v]) => k === v)).toBe(true);
+    // The always-present fields in their order, the optional ones where they go.
+    expect(Object.values(DECISION_LOG_FIELDS).filter((field) => field !== 'scopesTruncated' && field !== 'error')).toEqual(FIELDS);
+    expect(Object.values(DECISION_LOG_FIELDS).slice(-3)).toEqual(['scopesTruncated', 'latencyMs', 'error']);
+  });
+
+  test('the decisions are a frozen set of the three answers', () => {
+    expect(Object.isFrozen(Decision)).toBe(true);
+    expect(Object.values(Decision)).toEqual(['allow', 'deny', 'unauthorized']);
+  });
+
+  test('formatDecision writes the fields in their order and nothing else', () => {
+    const record = {
+      latencyMs: 1, error: 'TypeError', scopesTruncated: true, scopes: 'a', clientId: 'c', sub: 's', issuer: null, reason: 'INTERNAL_ERROR', decision: 'unauthorized',
+      route: null, requestId: 'r', msg: DECISION_LOG_MSG, level: 'error', token: 'eyJ.secret.value',
+    } as unknown as DecisionRecord;
+    const line = JSON.parse(formatDecision(record));
+    expect(Object.keys(line)).toEqual(Object.values(DECISION_LOG_FIELDS));
+    expect(line).not.toHaveProperty('token');
+  });
+});
+
 describe('sanitizeText', () => {
   test.each<[string, unknown, string | null]>([
     ['a plain value', 'alice', 'alice'],
@@ -70,7 +111,7 @@ describe('sanitizeText', () => {
   });
 
   test('formatDecision writes one line whatever the values hold', () => {
-    const record: DecisionRecord = { level: 'info', msg: 'authorizer decision', requestId: 'a\nb', route: null, decision: 'deny', reason: 'NO_ROUTE', issuer: null, sub: null, clientId: null, scopes: null, latencyMs: 1 };
+    const record: DecisionRecord = { level: 'info', msg: DECISION_LOG_MSG, requestId: 'a\nb', route: null, decision: 'deny', reason: 'NO_ROUTE', issuer: null, sub: null, clientId: null, scopes: null, latencyMs: 1 };
     expect(formatDecision(record).split('\n')).toHaveLength(1);
   });
 });

@@ -1,7 +1,8 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { formatDecision } from '../../../lambda/contract/decision-log';
+import { createFailClosedAuthorizer } from '../../../lambda/authorizer';
+import { LogCapture } from '../../fixtures/logs';
 import { AuditQueries, REQUEST_ID_PLACEHOLDERS } from '../../../lib/monitoring/audit-queries';
 import { MONITORING_DEFAULTS, renderAccessLogFormat, SECURE_API_DEFAULTS } from '../../../lib/defaults';
 import { SecureApiWebAcl } from '../../../lib/waf/secure-api-web-acl';
@@ -119,12 +120,13 @@ describe('AuditQueries', () => {
     }
   });
 
-  test('every decision-log field the queries read is a field the authorizer writes', () => {
+  test('every decision-log field the queries read is a field the authorizer writes', async () => {
     const { stack } = build(true);
-    const line = JSON.parse(formatDecision({
-      level: 'info', msg: 'authorizer decision', requestId: 'r', route: 'GET /items', decision: 'deny', reason: 'INSUFFICIENT_SCOPE',
-      issuer: 'https://issuer.example.com', sub: 's', clientId: 'c', scopes: 'items/read', latencyMs: 1,
-    })) as Record<string, unknown>;
+    // A decision line as the runtime writes it: every field that is always present.
+    const logs = new LogCapture();
+    await expect(createFailClosedAuthorizer({ log: logs.log }).handle({}, { awsRequestId: 'r' })).rejects.toThrow('Unauthorized');
+    expect(logs.lines).toHaveLength(1);
+    const line = JSON.parse(logs.lines[0]) as Record<string, unknown>;
     const [, denied] = [...savedQueries(stack).entries()].find(([name]) => name.endsWith('/denied-requests'))!;
     for (const field of [...accessLogFieldsOf(denied.text), 'msg', 'requestId']) {
       expect(Object.keys(line)).toContain(field);

@@ -5,8 +5,14 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { formatDecision, ReasonCode } from '../../../lambda/contract/decision-log';
-import { formatKeyRefreshFailure, KeyRefreshCause } from '../../../lambda/contract/key-refresh-log';
+import { createAuthorizer } from '../../../lambda/authorizer';
+import { ReasonCode } from '../../../lambda/contract/decision-log';
+import { KeyRefreshCause } from '../../../lambda/contract/key-refresh-log';
+import { cognitoIssuerConfig, testConfig } from '../../fixtures/config';
+import { tokenEvent } from '../../fixtures/events';
+import { testKey } from '../../fixtures/keys';
+import { LogCapture } from '../../fixtures/logs';
+import { cognitoAccessToken } from '../../fixtures/tokens';
 import { evaluatePolicy, TemplateValues, type PolicyRequest } from '../../fixtures/iam-policy-evaluator';
 import { MONITORING_DEFAULTS } from '../../../lib/defaults';
 import { SecureApiValidationError } from '../../../lib/errors';
@@ -14,6 +20,27 @@ import { SecureApiMonitoring, type SecureApiMonitoringProps } from '../../../lib
 import { SecureApiWebAcl } from '../../../lib/waf/secure-api-web-acl';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
+
+/**
+ * The lines the real authorizer writes for one request while the issuer's keys cannot be fetched: a
+ * key-refresh failure line and a KEYS_UNAVAILABLE decision line, parsed.
+ */
+async function linesWhileKeysAreUnavailable(): Promise<{ decision: Record<string, unknown>; refresh: Record<string, unknown> }> {
+  const key = await testKey('RS256');
+  const logs = new LogCapture();
+  const now = Date.UTC(2030, 0, 15, 12, 0, 0);
+  const authorizer = createAuthorizer(testConfig([cognitoIssuerConfig({ jwksUri: 'https://idp.example.test/jwks.json' })]), {
+    now: () => now,
+    log: logs.log,
+    fetch: () => Promise.reject(Object.assign(new Error('connect ETIMEDOUT'), { code: 'ETIMEDOUT' })),
+  });
+  await expect(authorizer.handle(tokenEvent(`Bearer ${cognitoAccessToken(key, { now: now / 1000 })}`), { awsRequestId: 'req-1' })).rejects.toThrow('Unauthorized');
+  const lines = logs.lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+  expect(lines).toHaveLength(2);
+  const decision = lines.find((line) => 'decision' in line)!;
+  const refresh = lines.find((line) => 'cause' in line)!;
+  return { decision, refresh };
+}
 
 /** A synthesized template fragment, navigated key by key in assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- template JSON has no static type
@@ -140,12 +167,10 @@ describe('SecureApiMonitoring', () => {
     });
   });
 
-  test('the metric filters key on fields and values the authorizer really writes', () => {
-    const line = JSON.parse(formatDecision({
-      level: 'error', msg: 'authorizer decision', requestId: null, route: null, decision: 'unauthorized', reason: ReasonCode.KEYS_UNAVAILABLE,
-      issuer: null, sub: null, clientId: null, scopes: null, latencyMs: 3,
-    })) as Record<string, unknown>;
-    expect(line).toEqual(expect.objectContaining({ msg: 'authorizer decision', decision: 'unauthorized', reason: 'KEYS_UNAVAILABLE' }));
+  test('the metric filters key on fields and values the authorizer really writes', async () => {
+    // The literals of the filter patterns above, read back from a line of the real authorizer.
+    const { decision } = await linesWhileKeysAreUnavailable();
+    expect(decision).toEqual(expect.objectContaining({ msg: 'authorizer decision', decision: 'unauthorized', reason: 'KEYS_UNAVAILABLE' }));
   });
 
   test('each default of MONITORING_DEFAULTS reaches the template', () => {
@@ -278,14 +303,11 @@ describe('SecureApiMonitoring', () => {
     expect(monitoring.metricKeyFetchFailures().period.toMinutes()).toBe(5);
   });
 
-  test('metric filters count every failed key refresh, in all and by cause, on the lines the authorizer really writes', () => {
+  test('metric filters count every failed key refresh, in all and by cause, on the lines the authorizer really writes', async () => {
     const { stack, monitoring, template, base } = build();
     const group = { Ref: stack.getLogicalId(base.authorizerLogGroup.node.defaultChild as logs.CfnLogGroup) };
-    const line = JSON.parse(formatKeyRefreshFailure({
-      level: 'error', msg: 'key refresh failed', issuer: 'https://idp.example.com', step: 'jwks', cause: KeyRefreshCause.TIMEOUT, status: null,
-      failures: 1, retryInMs: 30_000, keysWithinGrace: false,
-    })) as Record<string, unknown>;
-    expect(line).toEqual(expect.objectContaining({ msg: 'key refresh failed', cause: 'TIMEOUT' }));
+    const { refresh: line } = await linesWhileKeysAreUnavailable();
+    expect(line).toEqual(expect.objectContaining({ msg: 'key refresh failed', cause: KeyRefreshCause.TIMEOUT }));
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
       LogGroupName: group,
       FilterPattern: `{ $.msg = "${line.msg}" }`,
