@@ -4,13 +4,14 @@
  */
 
 /**
- * The item at `index`, throwing rather than returning undefined when the index is out of range.
- * @param items the array the index was found in
+ * The item at `index`, throwing rather than returning undefined when there is none.
+ * @param items the array the index was found in (it holds no undefined item)
  * @param index a position in `items`
  */
 export function itemAt<T>(items: readonly T[], index: number): T {
-  if (!Number.isInteger(index) || index < 0 || index >= items.length) {
-    throw new RangeError(`index ${index} is outside an array of ${items.length} items`);
+  const item = items[index];
+  if (item === undefined) {
+    throw new RangeError(`no item at index ${index}`);
   }
-  return items[index] as T;
+  return item;
 }

@@ -209,21 +209,11 @@ export function parseMethodArn(value: unknown): MethodArn | undefined {
   if (!m) {
     return undefined;
   }
-  const [, apiArnPrefix, partition, region, accountId, apiId, stage, suffix, verb, path] = m;
-  // Every group of METHOD_ARN takes part in a match; checked all the same, so no part can be missing.
-  if (
-    apiArnPrefix === undefined ||
-    partition === undefined ||
-    region === undefined ||
-    accountId === undefined ||
-    apiId === undefined ||
-    stage === undefined ||
-    suffix === undefined ||
-    verb === undefined ||
-    path === undefined
-  ) {
+  // No group of METHOD_ARN is optional, so a match holds all ten strings; checked all the same.
+  if (m.some((group) => group === undefined)) {
     return undefined;
   }
+  const [, apiArnPrefix, partition, region, accountId, apiId, stage, suffix, verb, path] = m as unknown as readonly [string, string, string, string, string, string, string, string, string, string];
   return { partition, region, accountId, apiId, stage, verb: verb as HttpVerb, path, apiArnPrefix, suffix };
 }
 
