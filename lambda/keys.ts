@@ -134,10 +134,11 @@ function keyImporter(): (keys: readonly Jwk[], kid: string, alg: JwsAlgorithm, w
   const selected = new Map<string, Promise<CryptoKey>>();
   const select = async (keys: readonly Jwk[], kid: string, alg: JwsAlgorithm, where: string): Promise<CryptoKey> => {
     const candidates = keys.filter((jwk) => jwk.kid === kid && keyFitsAlgorithm(jwk, alg));
-    if (candidates.length !== 1) {
+    const [candidate] = candidates;
+    if (candidates.length !== 1 || candidate === undefined) {
       throw new KeyNotFoundError(`${candidates.length > 1 ? 'several' : 'no'} ${where} keys have kid '${kid}' and fit ${alg}`);
     }
-    const { kty, crv, n, e, x, y } = candidates[0];
+    const { kty, crv, n, e, x, y } = candidate;
     const id = [alg, kty, crv, n, e, x, y].join('|');
     let key = imported.get(id);
     if (!key) {

@@ -209,7 +209,7 @@ export class TokenVerifier {
    */
   async verify(token: string, trace: VerifyTrace = {}): Promise<VerifiedToken> {
     const [encodedHeader, encodedPayload, signature] = token.split('.');
-    const header = parseJsonObject(Buffer.from(encodedHeader, 'base64url'), 'JOSE header');
+    const header = parseJsonObject(Buffer.from(encodedHeader ?? '', 'base64url'), 'JOSE header');
     const alg = ownClaim(header, 'alg') as JwsAlgorithm;
     if (typeof alg !== 'string') {
       reject('MALFORMED_TOKEN', 'the JOSE header has no alg');
@@ -273,7 +273,8 @@ export class TokenVerifier {
     } catch (error) {
       // Mapped by stable code, never by message; anything else (a TypeError about a key) is no token rejection.
       const code = String((error as { code?: unknown } | undefined)?.code);
-      throw Object.hasOwn(JOSE_REASONS, code) ? new TokenRejectedError(JOSE_REASONS[code], `jose rejected the token (${code})`, { cause: error }) : error;
+      const reason = Object.hasOwn(JOSE_REASONS, code) ? JOSE_REASONS[code] : undefined;
+      throw reason !== undefined ? new TokenRejectedError(reason, `jose rejected the token (${code})`, { cause: error }) : error;
     }
     // Parsing the verified payload again would give the same claims only if the bytes are the same; a
     // byte comparison costs far less than a second parse, and any difference refuses the token.

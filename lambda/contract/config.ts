@@ -20,6 +20,7 @@ import {
   type RouteMethod,
 } from './config-types';
 import { ConfigError } from './errors';
+import { itemAt } from './item-at';
 import { findInexactRoutes, ROUTE_METHODS, routeKey, routePathProblem, templateKey } from './routes';
 
 /** The algorithms an issuer may accept. */
@@ -287,7 +288,7 @@ function parseIssuer(path: string, value: unknown): IssuerConfig {
     staticKeys = list(at('keys'), keys, true, CONFIG_LIMITS.staticKeys, `at most ${CONFIG_LIMITS.staticKeys} public JWKs`, (p, v) => parseStaticKey(p, v, effective));
     unique(
       staticKeys.map((jwk) => jwk.kid),
-      (i, first) => fail(at(`keys[${i}].kid`), `duplicates ${at(`keys[${first}].kid`)}`, staticKeys![i].kid),
+      (i, first) => fail(at(`keys[${i}].kid`), `duplicates ${at(`keys[${first}].kid`)}`, itemAt(staticKeys!, i).kid),
     );
   }
 
@@ -345,10 +346,10 @@ function parseCondition(path: string, value: unknown): ClaimCondition {
   const raw = record(path, value, ['claim', 'contains', 'equals']);
   const claim = text(`${path}.claim`, raw.claim);
   const operators = ['contains', 'equals'].filter((op) => raw[op] !== undefined);
-  if (operators.length !== 1) {
+  const [op] = operators;
+  if (operators.length !== 1 || op === undefined) {
     fail(path, 'must set exactly one of contains or equals', raw);
   }
-  const [op] = operators;
   return { claim, [op]: text(`${path}.${op}`, raw[op]) };
 }
 
@@ -407,14 +408,14 @@ export function parseConfig(input: unknown): AuthorizerConfig {
   const issuers = list('issuers', raw.issuers, true, issuerLimit, `at most ${issuerLimit} issuers`, parseIssuer);
   unique(
     issuers.map((issuer) => issuer.issuer),
-    (i, first) => fail(`issuers[${i}].issuer`, `duplicates issuers[${first}].issuer`, issuers[i].issuer),
+    (i, first) => fail(`issuers[${i}].issuer`, `duplicates issuers[${first}].issuer`, itemAt(issuers, i).issuer),
   );
 
   const routes = deepFreeze(list('routes', raw.routes, false, routeLimit, `at most ${routeLimit} routes`, parseRoute));
   // Parameter names do not change which requests a route receives: `/a/{id}` and `/a/{name}` are one resource.
   unique(
     routes.map((route) => `${route.method} ${templateKey(route.path)}`),
-    (i, first) => fail(`routes[${i}]`, `duplicates routes[${first}] (${routeKey(routes[first])})`, routeKey(routes[i])),
+    (i, first) => fail(`routes[${i}]`, `duplicates routes[${first}] (${routeKey(itemAt(routes, first))})`, routeKey(itemAt(routes, i))),
   );
 
   const optionalInteger = (name: string, min: number, max: number): number | undefined => (raw[name] === undefined ? undefined : integer(name, raw[name], min, max));
@@ -440,7 +441,7 @@ export function parseConfig(input: unknown): AuthorizerConfig {
   }
   const witness = cacheKeyScope === 'route' ? undefined : findInexactRoutes(routes);
   if (witness) {
-    const [r, q, qPrime] = witness.map((i) => routeKey(routes[i]));
+    const [r, q, qPrime] = witness.map((i) => routeKey(itemAt(routes, i)));
     fail(
       'cacheKeyScope',
       `'token' cannot answer every route exactly: the ARN pattern of ${r} matches paths of ${q} and the ARN pattern of ${qPrime} matches paths of ${r}; use 'route'`,

@@ -25,6 +25,7 @@
  * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html
  */
 import type { CacheKeyScope, RouteConfig, RouteMethod } from './config-types';
+import { itemAt } from './item-at';
 
 /** The HTTP verbs API Gateway puts in a method ARN (an `ANY` method receives all of them). */
 export const HTTP_VERBS = Object.freeze(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'] as const);
@@ -97,7 +98,7 @@ export function parseRoutePath(path: string): PathSegment[] {
   }
   return partsOf(path).map((part): PathSegment => {
     const param = PARAM_SEGMENT.exec(part);
-    return !param ? { kind: 'literal', value: part } : { kind: param[2] ? 'greedy' : 'param', name: param[1] };
+    return !param || param[1] === undefined ? { kind: 'literal', value: part } : { kind: param[2] ? 'greedy' : 'param', name: param[1] };
   });
 }
 
@@ -208,7 +209,11 @@ export function parseMethodArn(value: unknown): MethodArn | undefined {
   if (!m) {
     return undefined;
   }
-  const [, apiArnPrefix, partition, region, accountId, apiId, stage, suffix, verb, path] = m;
+  // No group of METHOD_ARN is optional, so a match holds all ten strings; checked all the same.
+  if (m.some((group) => group === undefined)) {
+    return undefined;
+  }
+  const [, apiArnPrefix, partition, region, accountId, apiId, stage, suffix, verb, path] = m as unknown as readonly [string, string, string, string, string, string, string, string, string, string];
   return { partition, region, accountId, apiId, stage, verb: verb as HttpVerb, path, apiArnPrefix, suffix };
 }
 
@@ -384,7 +389,7 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
       template: templateKey(config.path),
       rank: segments.map((s) => RANK[s.kind]).join(''),
       get patternHits(): readonly number[] {
-        return (hits ??= patternHitMatrix(routes))[index];
+        return itemAt((hits ??= patternHitMatrix(routes)), index);
       },
       accepts(verb: HttpVerb, path: string): boolean {
         return (config.method === 'ANY' || config.method === verb) && (arnPatternMatches(glob, path) || arnPatternMatches(glob, withoutTrailingSlash(path) ?? path));
@@ -454,8 +459,9 @@ export function findInexactRoutes(routes: readonly Route[]): [number, number, nu
   const hits = patternHitMatrix(routes);
   for (const [q, targets] of hits.entries()) {
     const hitBy = hits.findIndex((other) => other.includes(q));
-    if (targets.length && hitBy >= 0) {
-      return [q, targets[0], hitBy];
+    const [target] = targets;
+    if (target !== undefined && hitBy >= 0) {
+      return [q, target, hitBy];
     }
   }
   return undefined;
@@ -473,7 +479,7 @@ export function cacheKeyScopeReason(routes: readonly Route[]): string {
   if (!witness) {
     return `one cached answer per token is exact for every route: no route's ARN pattern reaches the paths of a route whose own pattern reaches a third`;
   }
-  const [q, rPrime, r] = witness.map((i) => routes[i]);
+  const [q, rPrime, r] = witness.map((i) => itemAt(routes, i)) as [Route, Route, Route];
   return (
     `the ARN pattern ${describedPattern(r)} of ${routeKey(r)} matches paths of ${routeKey(q)}, whose own pattern ${describedPattern(q)} matches paths of ${routeKey(rPrime)}: ` +
     `no single cached policy allows ${r === rPrime ? routeKey(r) : `${routeKey(r)} and ${routeKey(rPrime)}`} but refuses ${routeKey(q)}, so each answer is cached per method and resource`
@@ -492,7 +498,7 @@ function patternHitMatrix(routes: readonly Route[]): number[][] {
     // Every pattern starts with its literal verb, so two routes meet only if they share a verb.
     const shareVerb = (a: RouteMethod, b: RouteMethod): boolean => a === b || a === 'ANY' || b === 'ANY';
     matrix = routes.map((route, i) =>
-      routes.flatMap((other, j) => (j !== i && shareVerb(route.method, other.method) && patternMeetsPath(shapes[i], shapes[j]) ? [j] : [])),
+      routes.flatMap((other, j) => (j !== i && shareVerb(route.method, other.method) && patternMeetsPath(itemAt(shapes, i), itemAt(shapes, j)) ? [j] : [])),
     );
     if (Object.isFrozen(routes)) {
       matrices.set(routes, matrix);

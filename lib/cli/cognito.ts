@@ -41,11 +41,11 @@ const USER_POOL_ID = /^([a-z]{2}(?:-[a-z]+)+-\d+)_[0-9A-Za-z]+$/;
  * @throws CliError (exit 3) when the id does not have the shape of a Cognito user pool id
  */
 export function regionOfUserPool(userPoolId: string): string {
-  const match = USER_POOL_ID.exec(userPoolId);
-  if (!match) {
+  const region = USER_POOL_ID.exec(userPoolId)?.[1];
+  if (region === undefined) {
     throw configError('ERR_BAD_USER_POOL_ID', `${JSON.stringify(userPoolId)} is not a Cognito user pool id (expected <region>_<id>, e.g. eu-west-1_AbC123).`);
   }
-  return match[1];
+  return region;
 }
 
 /**

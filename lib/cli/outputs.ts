@@ -134,7 +134,8 @@ export function loadStackOutputs(options: LoadOutputsOptions): StackOutputs | un
   const stacks = parsed as Record<string, Record<string, unknown>>;
   const stackName = chooseStack(stacks, file, options.stack);
   const values: Record<string, string> = {};
-  for (const [key, value] of Object.entries(stacks[stackName])) {
+  // chooseStack returns one of the file's stack names.
+  for (const [key, value] of Object.entries(stacks[stackName] ?? {})) {
     if (typeof value === 'string') {
       values[key] = value;
     }
@@ -153,13 +154,17 @@ function chooseStack(stacks: Record<string, Record<string, unknown>>, file: stri
     }
     return wanted;
   }
-  if (names.length === 1) {
-    return names[0];
+  const [only] = names;
+  if (names.length === 1 && only !== undefined) {
+    return only;
   }
   // Several stacks, e.g. a platform app that deploys more than this API: pick the only one that is ours.
-  const ours = names.filter((name) => OutputKey.UserPoolId in stacks[name] || OutputKey.ApiUrl in stacks[name]);
-  if (ours.length === 1) {
-    return ours[0];
+  const ours = Object.entries(stacks)
+    .filter(([, outputs]) => OutputKey.UserPoolId in outputs || OutputKey.ApiUrl in outputs)
+    .map(([name]) => name);
+  const [oursOnly] = ours;
+  if (ours.length === 1 && oursOnly !== undefined) {
+    return oursOnly;
   }
   if (names.length === 0) {
     throw configError('ERR_OUTPUTS_EMPTY', `The outputs file ${file} holds no stack. Deploy with \`npx cdk deploy --outputs-file ${file}\`.`);

@@ -36,12 +36,13 @@ export interface SmokeRoute {
  */
 export function parseSmokeRoute(value: string, flag: string): SmokeRoute {
   const match = /^\s*([A-Za-z]+)\s+(\/\S*)\s*$/.exec(value);
-  const method = match?.[1].toUpperCase();
-  if (!match || !(SMOKE_METHODS as readonly string[]).includes(method!)) {
+  const method = match?.[1]?.toUpperCase();
+  const path = match?.[2];
+  if (method === undefined || path === undefined || !(SMOKE_METHODS as readonly string[]).includes(method)) {
     throw usageError('ERR_BAD_ROUTE', `${flag} must be "<METHOD> <path>", e.g. "GET /items" (received: ${JSON.stringify(value)}).`);
   }
-  checkRoutePath(match[2], flag, value);
-  return { method: method as SmokeRoute['method'], path: match[2] };
+  checkRoutePath(path, flag, value);
+  return { method: method as SmokeRoute['method'], path };
 }
 
 /** RFC 3986 path characters (`pchar` and `/`), plus `{` and `}` of path parameters. */
@@ -218,9 +219,10 @@ export async function runSmokeChecks(
 
 /** Renders the checks as an aligned plain-text table followed by a one-line summary. */
 export function renderSmokeTable(checks: readonly SmokeCheck[]): string {
-  const rows = [['CHECK', 'EXPECTED', 'ACTUAL', 'RESULT'], ...checks.map((c) => [c.check, c.expected, c.actual, c.passed ? 'PASS' : 'FAIL'])];
-  const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  const lines = rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]))).join('  '));
+  const header = ['CHECK', 'EXPECTED', 'ACTUAL', 'RESULT'];
+  const rows = [header, ...checks.map((c) => [c.check, c.expected, c.actual, c.passed ? 'PASS' : 'FAIL'])];
+  const widths = header.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0)));
+  const lines = rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column] ?? 0))).join('  '));
   const failed = checks.filter((c) => !c.passed).length;
   const summary = failed === 0 ? `${checks.length} checks passed.` : `${failed} of ${checks.length} checks failed.`;
   return `${lines.join('\n')}\n\n${summary}\n`;
@@ -294,7 +296,7 @@ export function forgeSignature(accessToken: string): string {
   if (signature.length === 0) {
     return `${accessToken}A`;
   }
-  signature[0] ^= 0x01;
+  signature.writeUInt8(signature.readUInt8(0) ^ 0x01, 0);
   parts[parts.length - 1] = signature.toString('base64url');
   return parts.join('.');
 }

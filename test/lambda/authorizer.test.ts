@@ -154,8 +154,8 @@ describe('exact context values', () => {
       expect(value).not.toMatch(/[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029"\\]/u);
     }
     // Exact: every value decodes to the claim, lone surrogates included.
-    expect([outcome.answer!.principalId, outcome.answer!.context.clientId, outcome.answer!.context.username].map(decodeExact)).toEqual([HOSTILE, HOSTILE, HOSTILE]);
-    expect(outcome.answer!.context.groups.split(',').map(decodeExact)).toEqual([HOSTILE, 'ops,dev']);
+    expect([outcome.answer!.principalId, outcome.answer!.context.clientId!, outcome.answer!.context.username!].map(decodeExact)).toEqual([HOSTILE, HOSTILE, HOSTILE]);
+    expect(outcome.answer!.context.groups!.split(',').map(decodeExact)).toEqual([HOSTILE, 'ops,dev']);
     // The decision line holds the same encoded values.
     expect(outcome.line).toMatchObject({ sub: outcome.answer!.principalId, clientId: outcome.answer!.context!.clientId, scopes: outcome.answer!.context!.scopes });
   });
@@ -179,11 +179,11 @@ describe('exact context values', () => {
     const outcome = await allow({ 'cognito:groups': groups, scope: scopes.join(' ') });
     expect(outcome.status).toBe(200);
     const context = outcome.answer!.context;
-    const keptGroups = context.groups.split(',');
-    expect(context.groups.length).toBeLessThanOrEqual(2048);
+    const keptGroups = context.groups!.split(',');
+    expect(context.groups!.length).toBeLessThanOrEqual(2048);
     expect(keptGroups).toEqual(groups.slice(0, keptGroups.length));
     expect(keptGroups.length).toBeLessThan(groups.length);
-    const keptScopes = context.scopes.split(' ');
+    const keptScopes = context.scopes!.split(' ');
     expect(keptScopes).toEqual(scopes.slice(0, keptScopes.length));
     expect(context).toMatchObject({ groupsTruncated: 'true', scopesTruncated: 'true' });
     expect(outcome.line).toMatchObject({ scopes: context.scopes, scopesTruncated: true });
@@ -272,8 +272,8 @@ describe('custom check', () => {
     expect(evaluatePolicy(outcome.answer!.policyDocument, methodArn('GET', '/items'))).toBe('allow');
     // Called for each route the token's scopes permit, with frozen verified claims.
     expect(seen.map((input) => `${input.route?.method} ${input.route?.path}`).sort()).toEqual(['GET /items', 'GET /items/{id}']);
-    expect(Object.isFrozen(seen[0].claims)).toBe(true);
-    expect(seen[0].issuer.issuer).toBe(COGNITO_ISSUER);
+    expect(Object.isFrozen(seen[0]!.claims)).toBe(true);
+    expect(seen[0]!.issuer.issuer).toBe(COGNITO_ISSUER);
   });
 
   test('happy flow: an async check returning nothing allows', async () => {

@@ -394,9 +394,9 @@ describe(`cached answers over random route tables (fast-check seed ${TABLE_SEED}
             sentVerbs(route, routes).flatMap((verb) => concretePaths(route.path, ['v', ...values]).map((path) => ({ index, verb, path, arn: methodArn(verb, path) }))),
           );
           for (const set of permittedSets) {
-            permitted = routes.map((_, i) => set[i]);
+            permitted = routes.map((_, i) => set[i]!);
             for (const request of requests) {
-              const route = routes[request.index];
+              const route = routes[request.index]!;
               let answer: AuthorizerAnswer;
               try {
                 answer = (await authorizer.handle(requestEvent({ method: request.verb, resource: route.path, path: request.path, authorization }))) as AuthorizerAnswer;

@@ -36,7 +36,7 @@ describe('handler', () => {
       const answer = await handler(tokenEvent(`Bearer ${cognitoAccessToken(key)}`), { awsRequestId: 'req-h1' });
       expect(answer.principalId).toBe('4example5client6id7abcdefg');
       expect(lines).toHaveLength(1);
-      expect(JSON.parse(lines[0])).toMatchObject({ msg: 'authorizer decision', requestId: 'req-h1', decision: 'allow' });
+      expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'authorizer decision', requestId: 'req-h1', decision: 'allow' });
     } finally {
       restore();
     }
@@ -69,7 +69,7 @@ describe('handler', () => {
     const { handler, lines, restore } = await loadHandler(undefined);
     try {
       expect(lines).toHaveLength(1);
-      expect(JSON.parse(lines[0])).toMatchObject({ msg: 'authorizer configuration invalid', code: 'ERR_CONFIG', error: expect.stringContaining('configuration: none found') });
+      expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'authorizer configuration invalid', code: 'ERR_CONFIG', error: expect.stringContaining('configuration: none found') });
       await expect(handler({})).rejects.toEqual(new Error('Unauthorized'));
     } finally {
       restore();

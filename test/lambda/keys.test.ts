@@ -414,7 +414,7 @@ describe('back-off while no usable keys are at hand', () => {
       for (let i = 0; i < 6; i++) {
         await failure(keys.getKey(a.kid, 'RS256'));
         expect(attempts()).toBe(i + 1);
-        clock += lines[i].retryInMs - 1;
+        clock += lines[i]!.retryInMs - 1;
         await failure(keys.getKey(a.kid, 'RS256'));
         expect(attempts()).toBe(i + 1);
         clock += 1;

@@ -88,8 +88,8 @@ describe('token-scoped policies', () => {
   test('route-scoped statements name the called route\'s prefix pattern with the request verb', () => {
     const table = compileRouteTable([{ method: 'ANY', path: '/items/{id}/parts/{part}' }]);
     const arn = parseMethodArn(methodArn('PATCH', '/items/9/parts/a:b'))!;
-    expect(routeScopedStatements(true, arn, table.routes[0])).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${arn.apiArnPrefix}/PATCH/items/*`] }]);
-    expect(routeScopedStatements(false, arn, table.routes[0])).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${arn.apiArnPrefix}/PATCH/items/*`] }]);
+    expect(routeScopedStatements(true, arn, table.routes[0]!)).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${arn.apiArnPrefix}/PATCH/items/*`] }]);
+    expect(routeScopedStatements(false, arn, table.routes[0]!)).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${arn.apiArnPrefix}/PATCH/items/*`] }]);
   });
 });
 

@@ -15,7 +15,7 @@ function newStack(): Stack {
 
 function keyStatements(stack: Stack): unknown[] {
   const [key] = Object.values(Template.fromStack(stack).findResources('AWS::KMS::Key'));
-  return key.Properties.KeyPolicy.Statement;
+  return key!.Properties.KeyPolicy.Statement;
 }
 
 describe('LogEncryptionKey', () => {

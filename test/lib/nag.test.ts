@@ -53,7 +53,7 @@ describe('cdk-nag', () => {
   });
 
   test('the demo app synthesizes with both packs registered through Validations and reports no violation', () => {
-    const scenario = SCENARIOS[0];
+    const scenario = SCENARIOS[0]!;
     const { app } = scenario.build();
     // The packs run as validation plugins, as in bin/app.ts; an error-level finding would throw here.
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app), new NIST80053R5Checks(app));

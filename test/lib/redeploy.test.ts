@@ -43,7 +43,7 @@ const isRetained = (resource: Json): boolean => ['Retain', 'RetainExceptOnCreate
  */
 function retainedNames(template: Json, creation: number): Record<string, string | undefined> {
   const resources: Record<string, Json> = template.Resources;
-  const refs: Record<string, string> = { 'AWS::StackId': STACK_IDS[creation] };
+  const refs: Record<string, string> = { 'AWS::StackId': STACK_IDS[creation]! };
   for (const [id, resource] of Object.entries(resources)) {
     const nameProperty = UNIQUE_NAME_PROPERTY[resource.Type];
     if (!isRetained(resource) && (nameProperty === undefined || resource.Properties?.[nameProperty] === undefined)) {
@@ -71,7 +71,7 @@ describe('destroy, then deploy again', () => {
     const undecided = retained.filter(([, r]) => UNIQUE_NAME_PROPERTY[r.Type] === undefined && !NO_UNIQUE_NAME.has(r.Type));
     expect(undecided.map(([id, r]) => `${id} (${r.Type})`)).toEqual([]);
 
-    const [first, second] = [0, 1].map((creation) => retainedNames(template, creation));
+    const [first, second] = [retainedNames(template, 0), retainedNames(template, 1)];
     const reused = Object.keys(first).filter((id) => first[id] !== undefined && first[id] === second[id]);
     expect(reused.map((id) => `${id}: ${first[id]}`)).toEqual([]);
   });
@@ -97,7 +97,7 @@ describe('destroy, then deploy again', () => {
     ]);
     // The two names set in the template both change with the stack: the WAF group's with the stack id,
     // the execution log group's (`API-Gateway-Execution-Logs_<api id>/<stage>`) with the new API's id.
-    const [first, second] = [0, 1].map((creation) => retainedNames(template, creation));
+    const [first, second] = [retainedNames(template, 0), retainedNames(template, 1)];
     const named = Object.keys(first).filter((id) => first[id] !== undefined).sort();
     expect(named.map((id) => [id.replace(/[0-9A-F]{8}$/, ''), first[id], second[id]])).toEqual([
       ['ApiExecutionLogs', expect.stringMatching(/^API-Gateway-Execution-Logs_apirest.0\/prod$/), expect.stringMatching(/^API-Gateway-Execution-Logs_apirest.1\/prod$/)],

@@ -75,13 +75,13 @@ function auditResourcePolicies(template: Json): { checked: string[]; findings: F
       principal: { service: 'cloudwatch.amazonaws.com' },
       action: 'sns:Publish',
       resource: topicArn,
-      context: { 'aws:SourceAccount': alarmArn.split(':')[4], 'aws:SourceArn': alarmArn, 'aws:SecureTransport': tls },
+      context: { 'aws:SourceAccount': alarmArn.split(':')[4]!, 'aws:SourceArn': alarmArn, 'aws:SecureTransport': tls },
     }),
     useKey: (keyArn: string, action: string): PolicyRequest => ({
       principal: { service: 'cloudwatch.amazonaws.com' },
       action,
       resource: keyArn,
-      context: { 'aws:SourceAccount': alarmArn.split(':')[4], 'aws:SourceArn': alarmArn, 'kms:ViaService': `sns.${REGION}.amazonaws.com` },
+      context: { 'aws:SourceAccount': alarmArn.split(':')[4]!, 'aws:SourceArn': alarmArn, 'kms:ViaService': `sns.${REGION}.amazonaws.com` },
     }),
   });
 

@@ -15,7 +15,7 @@ describe('snapshots', () => {
 
   // The one whole-template snapshot, of the deployable demo: it catches what the summary leaves out.
   test('demo stack', () => {
-    const { stack } = SCENARIOS[0].build();
+    const { stack } = SCENARIOS[0]!.build();
     expect(stableTemplate(stack)).toMatchSnapshot();
   });
 
@@ -27,12 +27,12 @@ describe('snapshots', () => {
         const { stack } = scenario.build(new App({ outdir }));
         return { template: stableTemplate(stack), hashes: stackAssetHashes(stack), summary: securitySummary(stack) };
       });
-      expect(builds[1].template).toEqual(builds[0].template);
-      expect(builds[1].summary).toBe(builds[0].summary);
-      expect(builds[1].hashes).toEqual(builds[0].hashes);
+      expect(builds[1]!.template).toEqual(builds[0]!.template);
+      expect(builds[1]!.summary).toBe(builds[0]!.summary);
+      expect(builds[1]!.hashes).toEqual(builds[0]!.hashes);
       // Every asset of our scenarios is a prebundled handler of this package, so nothing is masked.
-      expect(builds[0].hashes.stable.length).toBeGreaterThan(0);
-      expect(builds[0].hashes.unstable).toEqual([]);
+      expect(builds[0]!.hashes.stable.length).toBeGreaterThan(0);
+      expect(builds[0]!.hashes.unstable).toEqual([]);
     } finally {
       outdirs.forEach((outdir) => fs.rmSync(outdir, { recursive: true, force: true }));
     }
@@ -42,7 +42,7 @@ describe('snapshots', () => {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'foreign-asset-'));
     try {
       fs.writeFileSync(path.join(scratch, 'data.txt'), `built at ${process.hrtime.bigint()}`);
-      const { stack } = SCENARIOS[1].build();
+      const { stack } = SCENARIOS[1]!.build();
       const foreign = new s3assets.Asset(stack, 'Foreign', { path: scratch });
       new CfnOutput(stack, 'ForeignKey', { value: foreign.s3ObjectKey });
       const hashes = stackAssetHashes(stack);
@@ -50,13 +50,13 @@ describe('snapshots', () => {
       const text = JSON.stringify(template);
 
       expect(hashes.unstable).toEqual([foreign.assetHash]);
-      expect(template.Outputs.ForeignKey.Value).toBe('[ASSET HASH 1].zip');
+      expect(template.Outputs.ForeignKey!.Value).toBe('[ASSET HASH 1].zip');
       expect(text).not.toContain(foreign.assetHash);
       for (const hash of hashes.stable) {
         expect(text).toContain(hash);
       }
       const kept = stableTemplate(stack, { keepAssetHashes: [foreign.assetHash] }) as { Outputs: Record<string, { Value: string }> };
-      expect(kept.Outputs.ForeignKey.Value).toBe(`${foreign.assetHash}.zip`);
+      expect(kept.Outputs.ForeignKey!.Value).toBe(`${foreign.assetHash}.zip`);
     } finally {
       fs.rmSync(scratch, { recursive: true, force: true });
     }

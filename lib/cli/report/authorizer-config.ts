@@ -43,10 +43,10 @@ export function loadAuthorizer(stack: AssemblyStack, resources: Resources, id: s
     return { report: { ...report, configSource: 'Cognito user pools (scopes on each method)', issuers: [] } };
   }
   const functionId = [...references(props.AuthorizerUri)].find((ref) => resources[ref]?.Type === 'AWS::Lambda::Function');
-  if (functionId === undefined) {
+  const fn = functionId === undefined ? undefined : resources[functionId];
+  if (functionId === undefined || fn === undefined) {
     return { report: { ...report, configSource: 'the authorizer function is not in this stack', issuers: [] } };
   }
-  const fn = resources[functionId];
   const loaded = readAuthorizerConfig(stack, fn);
   const config = loaded.config;
   const issuers = Array.isArray(config?.issuers)

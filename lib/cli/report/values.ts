@@ -83,8 +83,10 @@ export function references(value: unknown, found: Set<string> = new Set()): Set<
     }
     const sub = value['Fn::Sub'];
     const template = typeof sub === 'string' ? sub : Array.isArray(sub) && typeof sub[0] === 'string' ? sub[0] : undefined;
-    for (const match of template?.matchAll(/\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}/g) ?? []) {
-      found.add(match[1]);
+    for (const [, ref] of template?.matchAll(/\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}/g) ?? []) {
+      if (ref !== undefined) {
+        found.add(ref);
+      }
     }
     Object.values(value).forEach((item) => references(item, found));
   }

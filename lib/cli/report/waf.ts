@@ -22,7 +22,7 @@ export function buildWebAcl(resources: Resources, id: string, acl: CfnResource):
       const targets = [...references(association.Properties?.ResourceArn)];
       const stages = targets.filter((ref) => resources[ref]?.Type === 'AWS::ApiGateway::Stage');
       if (stages.length > 0) {
-        return stages.map((stage) => `stage ${String(resources[stage].Properties?.StageName ?? '?')} (${stage})`);
+        return stages.map((stage) => `stage ${String(resources[stage]?.Properties?.StageName ?? '?')} (${stage})`);
       }
       return [renderValue(association.Properties?.ResourceArn)];
     });

@@ -44,8 +44,8 @@ describe('parseConfig', () => {
     expect(config).toEqual({ version: 1, issuers: [COGNITO], routes: ROUTES.map((r) => ({ ...r, conditions: [] })) });
     expect(config).not.toBe(input);
     expect(Object.isFrozen(config)).toBe(true);
-    expect(Object.isFrozen(config.issuers[0].clientIds)).toBe(true);
-    expect(Object.isFrozen(config.routes[0].scopes)).toBe(true);
+    expect(Object.isFrozen(config.issuers[0]!.clientIds)).toBe(true);
+    expect(Object.isFrozen(config.routes[0]!.scopes)).toBe(true);
   });
 
   test('happy flow: a configuration this function returned is returned again as is', () => {
@@ -75,7 +75,7 @@ describe('parseConfig', () => {
     };
     const parsed = parseConfig(config);
     expect(parsed).toMatchObject({ clockSkewSeconds: 0, maxTokenAgeSeconds: 3600, maxTokenLifetimeSeconds: 7200, cacheKeyScope: 'route', keys: config.keys });
-    expect(parsed.issuers[1].clientIdClaim).toBe('azp');
+    expect(parsed.issuers[1]!.clientIdClaim).toBe('azp');
   });
 
   test.each<[string, unknown, string]>([

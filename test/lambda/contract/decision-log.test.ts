@@ -210,7 +210,7 @@ describe('decision lines', () => {
     const authorization = `Bearer ${cognitoAccessToken(key, { now: NOW, scopes: ['items:read', 'items:write'] })}`;
     await handle(authorization);
     expect(logs.lines).toHaveLength(1);
-    const line = JSON.parse(logs.lines[0]);
+    const line = JSON.parse(logs.lines[0]!);
     expect(Object.keys(line)).toEqual(FIELDS);
     expect(line).toMatchObject({
       level: 'info',

@@ -26,7 +26,7 @@ beforeAll(() => {
   api.addRoute('GET /items/{id}', new apigw.MockIntegration(), { scopes: [READ] });
   api.addRoute('GET /items/{id}/secret', new apigw.MockIntegration(), { scopes: [ADMIN] });
   app.synth();
-  report = buildStackReport(readCloudAssembly(cdkOut)[0]);
+  report = buildStackReport(readCloudAssembly(cdkOut)[0]!);
 });
 
 afterAll(() => {
@@ -35,7 +35,7 @@ afterAll(() => {
 
 describe('report of the cache key scope', () => {
   test('an API whose routes overlap is reported in route scope, naming the routes that force it', () => {
-    const [authorizer] = report.apis[0].authorizers;
+    const [authorizer] = report.apis[0]!.authorizers;
     expect(authorizer).toMatchObject({
       cacheKeyScope: 'route',
       identitySource: 'method.request.header.Authorization,context.httpMethod,context.resourcePath',

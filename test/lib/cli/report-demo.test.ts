@@ -23,7 +23,7 @@ beforeAll(() => {
   const app = new App({ outdir: cdkOut, context: { 'aws:cdk:enable-asset-metadata': true } });
   new SecureApiStack(app, 'Demo');
   app.synth();
-  report = buildStackReport(readCloudAssembly(cdkOut)[0]);
+  report = buildStackReport(readCloudAssembly(cdkOut)[0]!);
 });
 
 afterAll(() => {
@@ -36,7 +36,7 @@ describe('report over the demo stack', () => {
 
     expect(report.apis).toHaveLength(1);
     expect(
-      report.apis[0].routes.map((row) => ({
+      report.apis[0]!.routes.map((row) => ({
         route: `${row.method} ${row.path}`,
         access: row.access,
         scopes: row.scopes,
@@ -51,19 +51,19 @@ describe('report over the demo stack', () => {
       { route: 'GET /items/{id}', access: 'protected', scopes: ['items/read'], conditions: [], throttling: [`prod ${rateLimit}/${burstLimit}`], notes: [] },
       { route: 'DELETE /items/{id}', access: 'protected', scopes: ['items/write'], conditions: [], throttling: [`prod ${rateLimit}/${burstLimit}`], notes: [] },
     ]);
-    expect(new Set(report.apis[0].routes.map((row) => row.authorization)).size).toBe(1);
+    expect(new Set(report.apis[0]!.routes.map((row) => row.authorization)).size).toBe(1);
   });
 
   test('the authorizer configuration is read from the asset and the environment variable, as the runtime merges them', () => {
-    const [authorizer] = report.apis[0].authorizers;
+    const authorizer = report.apis[0]!.authorizers[0]!;
 
     expect(authorizer).toMatchObject({ type: 'REQUEST', cacheKeyScope: 'token', configSource: 'config.json in the asset + SECURE_API_AUTHORIZER_CONFIG' });
     expect(authorizer.issuers.map((issuer) => issuer.kind)).toEqual(['cognito']);
   });
 
   test('the stage sits behind the web ACL, every log group has a retention, and COG4 is acknowledged with a reason', () => {
-    expect(report.apis[0].stages[0].webAcls).toEqual([report.webAcls[0].logicalId]);
-    expect(report.webAcls[0].redactedFields).toEqual(expect.arrayContaining(['header authorization']));
+    expect(report.apis[0]!.stages[0]!.webAcls).toEqual([report.webAcls[0]!.logicalId]);
+    expect(report.webAcls[0]!.redactedFields).toEqual(expect.arrayContaining(['header authorization']));
     expect(report.logGroups.length).toBeGreaterThan(0);
     expect(report.logGroups.filter((group) => group.retentionDays === undefined)).toEqual([]);
     expect(report.functionsWithImplicitLogGroups).toEqual([]);

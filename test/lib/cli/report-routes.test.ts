@@ -43,7 +43,7 @@ function stackWith(routes: readonly unknown[], methods: ReadonlyArray<readonly [
 }
 
 const rowsOf = (stack: AssemblyStack): Array<[string, string, string, readonly string[]]> =>
-  buildStackReport(stack).apis[0].routes.map((row: AccessRow) => [row.method, row.path, row.scopes.join(' '), row.notes]);
+  buildStackReport(stack).apis[0]!.routes.map((row: AccessRow) => [row.method, row.path, row.scopes.join(' '), row.notes]);
 
 const ROUTES: RouteConfig[] = [
   { method: 'GET', path: '/items', scopes: ['read'] },

@@ -12,7 +12,7 @@ let report: StackReport;
 
 beforeAll(() => {
   cdkOut = synthReportFixture();
-  report = buildStackReport(readCloudAssembly(cdkOut)[0]);
+  report = buildStackReport(readCloudAssembly(cdkOut)[0]!);
 });
 
 afterAll(() => {
@@ -25,7 +25,7 @@ function runReport(args: string[], cwd: string = tmpdir()): Promise<CliRun> {
 
 describe('report model', () => {
   test('access matrix: every method with path, access, scopes, conditions and throttling', () => {
-    const [api] = report.apis;
+    const api = report.apis[0]!;
 
     expect(api.name).toBe('fixture-api');
     expect(
@@ -42,20 +42,20 @@ describe('report model', () => {
   });
 
   test('a method the authorizer has no route for is flagged as always denied', () => {
-    const legacy = report.apis[0].routes.find((row) => row.path === '/legacy')!;
+    const legacy = report.apis[0]!.routes.find((row) => row.path === '/legacy')!;
 
     expect(legacy.notes).toEqual(["not in the authorizer's route table: every call is refused with 401 (NO_ROUTE)"]);
     expect(legacy.authorization).toMatch(/^Lambda authorizer Authorizer[0-9A-F]{8}$/);
   });
 
   test('backends come from the integrations', () => {
-    const backends = new Set(report.apis[0].routes.map((row) => row.backend));
+    const backends = new Set(report.apis[0]!.routes.map((row) => row.backend));
 
     expect([...backends].sort()).toEqual([expect.stringMatching(/^Lambda ItemsFunction[0-9A-F]{8}$/), 'mock']);
   });
 
   test('authorizer: type, identity source, cache, issuers, and where its configuration was read', () => {
-    expect(report.apis[0].authorizers).toEqual([
+    expect(report.apis[0]!.authorizers).toEqual([
       {
         logicalId: expect.stringMatching(/^Authorizer[0-9A-F]{8}$/),
         type: 'REQUEST',
@@ -71,7 +71,7 @@ describe('report model', () => {
   });
 
   test('stage: access log destination, execution logging, tracing and web ACL', () => {
-    expect(report.apis[0].stages).toEqual([
+    expect(report.apis[0]!.stages).toEqual([
       {
         logicalId: expect.stringMatching(/^ApiDeploymentStageprod/),
         stageName: 'prod',
@@ -131,11 +131,11 @@ describe('report model', () => {
   test('without asset metadata, the asset folder is found through the S3 key hash', () => {
     const bare = synthReportFixture({ assetMetadata: false });
     try {
-      const [stack] = readCloudAssembly(bare);
+      const stack = readCloudAssembly(bare)[0]!;
       const functions = Object.values(stack.template.Resources!).filter((resource) => resource.Type === 'AWS::Lambda::Function');
       expect(functions.map((fn) => fn.Metadata?.['aws:asset:path'])).toEqual([undefined, undefined]);
 
-      const rows = buildStackReport(stack).apis[0].routes;
+      const rows = buildStackReport(stack).apis[0]!.routes;
 
       expect(rows.find((row) => row.method === 'GET' && row.path === '/items')!.scopes).toEqual(['items/read']);
     } finally {

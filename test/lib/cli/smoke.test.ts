@@ -21,7 +21,7 @@ function results(stdout: string): Array<[string, string]> {
     .split('\n')
     .slice(1)
     .filter((line) => /\s(PASS|FAIL)$/.test(line))
-    .map((line) => [line.split(/\s{2,}/)[0], line.slice(-4)]);
+    .map((line) => [line.split(/\s{2,}/)[0]!, line.slice(-4)]);
 }
 
 describe('secure-api smoke', () => {
@@ -241,7 +241,7 @@ describe('smoke helpers', () => {
 
     expect(forged.slice(0, 2)).toEqual(token.split('.').slice(0, 2));
     expect(forged[2]).not.toBe(token.split('.')[2]);
-    expect(Buffer.from(forged[2], 'base64url').length).toBe(Buffer.from(token.split('.')[2], 'base64url').length);
+    expect(Buffer.from(forged[2]!, 'base64url').length).toBe(Buffer.from(token.split('.')[2]!, 'base64url').length);
   });
 
   test('routeUrl fills path parameters and keeps the stage path', () => {

@@ -36,7 +36,7 @@ describe('secure-api token', () => {
     // The token endpoint is checked against the pool's domains before the secret is even read.
     expect(deployment.cognito.requests.map((r) => r.action)).toEqual(['DescribeUserPool', 'DescribeUserPoolClient']);
     expect(deployment.cognito.requests[0]).toMatchObject({ body: { UserPoolId: deployment.cognito.userPoolId }, signatureValid: true });
-    const describe = deployment.cognito.requests[1];
+    const describe = deployment.cognito.requests[1]!;
     expect(describe.action).toBe('DescribeUserPoolClient');
     expect(describe.body).toEqual({ UserPoolId: deployment.cognito.userPoolId, ClientId: MACHINE_CLIENT_ID });
     expect(describe.headers['x-amz-target']).toBe('AWSCognitoIdentityProviderService.DescribeUserPoolClient');
@@ -47,7 +47,7 @@ describe('secure-api token', () => {
     expect(describe.signatureValid).toBe(true);
 
     expect(deployment.tokenEndpoint.requests).toHaveLength(1);
-    const [request] = deployment.tokenEndpoint.requests;
+    const request = deployment.tokenEndpoint.requests[0]!;
     expect(request.form).toEqual({ grant_type: 'client_credentials', scope: 'items/read' });
     expect(request.contentType).toBe('application/x-www-form-urlencoded');
     expect(request.authorization).toBe(`Basic ${Buffer.from(`${MACHINE_CLIENT_ID}:${deployment.machineSecret}`).toString('base64')}`);
@@ -62,7 +62,7 @@ describe('secure-api token', () => {
     const json = await deployment.run(['token', '--scope', 'items/read', '--format', 'json']);
     expect(json.code).toBe(ExitCode.Ok);
     const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
-    expect(parsed).toMatchObject({ token_type: 'Bearer', client_id: MACHINE_CLIENT_ID, cached: true, access_token: header.stdout.split(' ')[2].trim() });
+    expect(parsed).toMatchObject({ token_type: 'Bearer', client_id: MACHINE_CLIENT_ID, cached: true, access_token: header.stdout.split(' ')[2]!.trim() });
     expect(parsed.expires_in).toBeGreaterThan(2990);
     expect(parsed.expires_in).toBeLessThanOrEqual(3000);
     expect(parsed).not.toHaveProperty('client_secret');
@@ -72,7 +72,7 @@ describe('secure-api token', () => {
     const result = await deployment.run(['token']);
 
     expect(result.code).toBe(ExitCode.Ok);
-    expect(deployment.tokenEndpoint.requests[0].form).toEqual({ grant_type: 'client_credentials' });
+    expect(deployment.tokenEndpoint.requests[0]!.form).toEqual({ grant_type: 'client_credentials' });
     expect(decodePayload(result.stdout.trim()).scope).toBe('items/read items/write');
   });
 
@@ -110,7 +110,7 @@ describe('secure-api token', () => {
   test('the cache file is private (0600 in a 0700 directory) and holds the token but never the secret', async () => {
     const result = await deployment.run(['token', '--scope', 'items/read']);
 
-    const [file] = cacheFiles();
+    const file = cacheFiles()[0]!;
     expect(statSync(deployment.cacheDir).mode & 0o777).toBe(0o700);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const text = readFileSync(file, 'utf8');
@@ -128,7 +128,7 @@ describe('secure-api token', () => {
 
   test('a cache file that others can read is ignored and replaced', async () => {
     await deployment.run(['token', '--scope', 'items/read']);
-    const [file] = cacheFiles();
+    const file = cacheFiles()[0]!;
     chmodSync(file, 0o644);
 
     await deployment.run(['token', '--scope', 'items/read']);
@@ -139,7 +139,7 @@ describe('secure-api token', () => {
 
   test('a corrupt cache file counts as a miss', async () => {
     await deployment.run(['token', '--scope', 'items/read']);
-    const [file] = cacheFiles();
+    const file = cacheFiles()[0]!;
     writeFileSync(file, '{ not json', { mode: 0o600 });
 
     const result = await deployment.run(['token', '--scope', 'items/read']);

@@ -22,7 +22,7 @@ describe('secure-api users', () => {
       stdout: `Created user alice (FORCE_CHANGE_PASSWORD) in user pool ${deployment.cognito.userPoolId}. Cognito emailed an invitation with a temporary password to alice@example.com.\n`,
       stderr: deployment.outputsNote('UserPoolId'),
     });
-    const [request] = deployment.cognito.requests;
+    const request = deployment.cognito.requests[0]!;
     expect(request).toMatchObject({ action: 'AdminCreateUser', signatureValid: true });
     expect(request.body).toEqual({
       UserPoolId: deployment.cognito.userPoolId,
@@ -37,7 +37,7 @@ describe('secure-api users', () => {
 
     expect(result.code).toBe(ExitCode.Ok);
     expect(result.stdout).toContain('No invitation was sent: set a password with `secure-api users set-password bob`.');
-    expect(deployment.cognito.requests[0].body).toEqual({
+    expect(deployment.cognito.requests[0]!.body).toEqual({
       UserPoolId: deployment.cognito.userPoolId,
       Username: 'bob',
       UserAttributes: [

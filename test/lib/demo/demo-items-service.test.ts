@@ -73,7 +73,7 @@ describe('DemoItemsService', () => {
     const stack = new Stack(new App(), 'Agnostic');
     new DemoItemsService(stack, 'Items');
     const [statement] = kmsStatements(Template.fromStack(stack));
-    expect(statement.Condition).toEqual(viaDynamoDb({ 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] }));
+    expect(statement!.Condition).toEqual(viaDynamoDb({ 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] }));
   });
 
   test('demo items service with all props specified', () => {

@@ -99,7 +99,7 @@ beforeAll(async () => {
   const manifest = JSON.parse(fs.readFileSync(path.join(outdir, 'SecureApiDemo.assets.json'), 'utf8')) as {
     files: Record<string, { source: { path: string } }>;
   };
-  const source = path.join(outdir, manifest.files[s3Key.replace(/\.zip$/, '')].source.path);
+  const source = path.join(outdir, manifest.files[s3Key.replace(/\.zip$/, '')]!.source.path);
   expect(fs.readdirSync(source).sort()).toEqual([CONFIG_FILE_NAME, 'index.js']);
   fileConfig = JSON.parse(fs.readFileSync(path.join(source, CONFIG_FILE_NAME), 'utf8')) as AuthorizerConfig;
   assetDir = stageBundle(path.join(source, 'index.js'), fs.readFileSync(path.join(source, CONFIG_FILE_NAME), 'utf8'));
@@ -165,7 +165,7 @@ function templateRoutes(): string[] {
   const pathOf = (ref: unknown): string => {
     const record = ref as { Ref?: string; 'Fn::GetAtt'?: [string, string] };
     if (record['Fn::GetAtt']?.[0] === restApiId) return '';
-    const resource = template.Resources[record.Ref!];
+    const resource = template.Resources[record.Ref!]!;
     return `${pathOf(resource.Properties.ParentId)}/${String(resource.Properties.PathPart)}`;
   };
   return resources
@@ -181,7 +181,7 @@ function eventFor(route: Route, token: string) {
 
 function concreteArn(route: Route): string {
   const [method, resource] = route.split(' ');
-  return methodArn(method, resource.replace(/\{[^}]+\}/g, '42'));
+  return methodArn(method!, resource!.replace(/\{[^}]+\}/g, '42'));
 }
 
 describe('demo stack contract', () => {
@@ -197,7 +197,7 @@ describe('demo stack contract', () => {
     const run = await runBundle(assetDir, ROUTES.map((route) => eventFor(route, token)), { [CONFIG_ENV_VAR]: environment });
     const decisions = run.results.map((result, i) => {
       if (!('answer' in result)) return `${ROUTES[i]}: 401 (${result.error})`;
-      const decision = evaluatePolicy((result.answer as AuthorizerAnswer).policyDocument, concreteArn(ROUTES[i]));
+      const decision = evaluatePolicy((result.answer as AuthorizerAnswer).policyDocument, concreteArn(ROUTES[i]!));
       return `${ROUTES[i]}: ${decision === 'allow' ? 200 : 403}`;
     });
     expect(decisions).toEqual(ROUTES.map((route) => `${route}: ${caller.allowed.includes(route) ? 200 : 403}`));
@@ -224,7 +224,7 @@ describe('demo stack contract', () => {
   });
 
   test('the decision log names the route and the reason, never the token', async () => {
-    const token = CALLERS[0].token(key);
+    const token = CALLERS[0]!.token(key);
     const run = await runBundle(assetDir, [eventFor('POST /items', token)], { [CONFIG_ENV_VAR]: environment });
     const decisions = run.logLines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.msg === 'authorizer decision');
     expect(decisions).toEqual([expect.objectContaining({ decision: 'deny', reason: 'INSUFFICIENT_SCOPE', clientId: MACHINE_CLIENT_ID })]);

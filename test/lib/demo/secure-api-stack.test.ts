@@ -19,7 +19,7 @@ function authorizerEnvironment(template: Template): Record<string, unknown> {
     Properties: { Environment: { Variables: { [CONFIG_ENV_VAR]: Match.anyValue() } } },
   });
   const [fn] = Object.values(functions) as { Properties: { Environment: { Variables: Record<string, unknown> } } }[];
-  return fn.Properties.Environment.Variables;
+  return fn!.Properties.Environment.Variables;
 }
 
 describe('SecureApiStack', () => {

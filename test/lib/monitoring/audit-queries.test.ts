@@ -46,7 +46,7 @@ describe('AuditQueries', () => {
     const { stack, queries, access, decisions, waf } = build(true);
     const id = (group: logs.ILogGroup) => stack.getLogicalId(group.node.defaultChild as logs.CfnLogGroup);
     const saved = savedQueries(stack);
-    const folder = [...saved.keys()][0].split('/').slice(0, 2).join('/');
+    const folder = [...saved.keys()][0]!.split('/').slice(0, 2).join('/');
     expect(folder).toMatch(new RegExp(`^${MONITORING_DEFAULTS.queryFolder}/QueriesStack-Queries-[0-9A-F]{8}$`));
     expect([...saved.keys()].sort()).toEqual(
       ['denied-requests', 'find-request', 'request-trail', 'throttled-requests', 'waf-blocks', 'who-called-what'].map((n) => `${folder}/${n}`),

@@ -86,7 +86,7 @@ function alarmsOf(template: Template): Array<CfnJson> {
 function alarmByDescription(template: Template, start: string): CfnJson {
   const found = alarmsOf(template).filter((a) => (a.AlarmDescription as string).startsWith(start));
   expect(found).toHaveLength(1);
-  return found[0];
+  return found[0]!;
 }
 
 describe('SecureApiMonitoring', () => {
@@ -338,9 +338,9 @@ describe('SecureApiMonitoring', () => {
       const values = new TemplateValues(json, { account: ACCOUNT, region: ENV.region });
       const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
       expect(policies).toHaveLength(1);
-      const topicPolicy = values.resolve(policies[0].Properties.PolicyDocument);
-      const [topicArn] = values.resolve(policies[0].Properties.Topics) as string[];
-      const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0];
+      const topicPolicy = values.resolve(policies[0]!.Properties.PolicyDocument);
+      const topicArn = (values.resolve(policies[0]!.Properties.Topics) as string[])[0]!;
+      const topicId = Object.keys(template.findResources('AWS::SNS::Topic'))[0]!;
       const keyArn = json.Resources[topicId].Properties.KmsMasterKeyId ? values.resolve(json.Resources[topicId].Properties.KmsMasterKeyId) as string : undefined;
       const keyId = keyArn ? Object.keys(template.findResources('AWS::KMS::Key')).find((id) => values.getAtt(id, 'Arn') === keyArn) : undefined;
       const keyPolicy = keyId ? values.resolve(json.Resources[keyId].Properties.KeyPolicy) : undefined;
@@ -352,14 +352,14 @@ describe('SecureApiMonitoring', () => {
       principal: cloudwatch,
       action: 'sns:Publish',
       resource: topicArn,
-      context: { 'aws:SourceAccount': overrides.account ?? sourceArn.split(':')[4], 'aws:SourceArn': sourceArn, 'aws:SecureTransport': overrides.tls ?? true },
+      context: { 'aws:SourceAccount': overrides.account ?? sourceArn.split(':')[4]!, 'aws:SourceArn': sourceArn, 'aws:SecureTransport': overrides.tls ?? true },
       ...overrides,
     });
     const useKey = (keyArn: string, action: string, sourceArn: string): PolicyRequest => ({
       principal: cloudwatch,
       action,
       resource: keyArn,
-      context: { 'aws:SourceAccount': sourceArn.split(':')[4], 'aws:SourceArn': sourceArn, 'kms:ViaService': `sns.${ENV.region}.amazonaws.com`, 'aws:SecureTransport': true },
+      context: { 'aws:SourceAccount': sourceArn.split(':')[4]!, 'aws:SourceArn': sourceArn, 'kms:ViaService': `sns.${ENV.region}.amazonaws.com`, 'aws:SecureTransport': true },
     });
 
     test('happy flow: every alarm of this account may publish to the encrypted topic over TLS, and use its key', () => {
@@ -375,19 +375,19 @@ describe('SecureApiMonitoring', () => {
 
     test('error flow: plain http, another account\'s alarm, another region\'s alarm and other services are refused', () => {
       const { topicPolicy, topicArn, keyPolicy, keyArn, alarmArns } = publishPath(build().template);
-      const alarmName = alarmArns[0].split(':alarm:')[1];
+      const alarmName = alarmArns[0]!.split(':alarm:')[1];
       const foreign = `arn:aws:cloudwatch:${ENV.region}:${OTHER_ACCOUNT}:alarm:${alarmName}`;
-      expect(evaluatePolicy(topicPolicy, publish(topicArn, alarmArns[0], { tls: false })).decision).toBe('explicit-deny');
+      expect(evaluatePolicy(topicPolicy, publish(topicArn, alarmArns[0]!, { tls: false })).decision).toBe('explicit-deny');
       expect(evaluatePolicy(topicPolicy, publish(topicArn, foreign)).decision).toBe('implicit-deny');
       // A confused deputy: CloudWatch acting for another account's alarm that names this account's topic.
       expect(evaluatePolicy(topicPolicy, publish(topicArn, foreign, { account: ACCOUNT })).decision).toBe('implicit-deny');
       expect(evaluatePolicy(topicPolicy, publish(topicArn, `arn:aws:cloudwatch:us-east-1:${ACCOUNT}:alarm:${alarmName}`)).decision).toBe('implicit-deny');
-      expect(evaluatePolicy(topicPolicy, { ...publish(topicArn, alarmArns[0]), principal: { service: 'events.amazonaws.com' } }).decision).toBe('implicit-deny');
+      expect(evaluatePolicy(topicPolicy, { ...publish(topicArn, alarmArns[0]!), principal: { service: 'events.amazonaws.com' } }).decision).toBe('implicit-deny');
       expect(evaluatePolicy(topicPolicy, { principal: { anonymous: true }, action: 'sns:Publish', resource: topicArn, context: { 'aws:SecureTransport': true } }).decision).toBe('implicit-deny');
       for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
         expect(evaluatePolicy(keyPolicy, useKey(keyArn!, action, foreign)).decision).toBe('implicit-deny');
       }
-      expect(evaluatePolicy(keyPolicy, useKey(keyArn!, 'kms:ScheduleKeyDeletion', alarmArns[0])).decision).toBe('implicit-deny');
+      expect(evaluatePolicy(keyPolicy, useKey(keyArn!, 'kms:ScheduleKeyDeletion', alarmArns[0]!)).decision).toBe('implicit-deny');
       // The account itself keeps administering the key through IAM.
       expect(evaluatePolicy(keyPolicy, { principal: { arn: `arn:aws:iam::${ACCOUNT}:role/admin` }, action: 'kms:ScheduleKeyDeletion', resource: keyArn! }).decision).toBe('allow');
     });
@@ -398,9 +398,9 @@ describe('SecureApiMonitoring', () => {
       const topic = new sns.Topic(stack, 'OnCall', { enforceSSL: true, masterKey: key });
       new SecureApiMonitoring(stack, 'Monitoring', { ...standIn(stack), alarmTopic: topic });
       const { topicPolicy, topicArn, keyPolicy, keyArn, alarmArns } = publishPath(Template.fromStack(stack));
-      expect(evaluatePolicy(topicPolicy, publish(topicArn, alarmArns[0])).decision).toBe('allow');
-      expect(evaluatePolicy(topicPolicy, publish(topicArn, alarmArns[0], { tls: false })).decision).toBe('explicit-deny');
-      expect(evaluatePolicy(keyPolicy, useKey(keyArn!, 'kms:GenerateDataKey', alarmArns[0])).decision).toBe('allow');
+      expect(evaluatePolicy(topicPolicy, publish(topicArn, alarmArns[0]!)).decision).toBe('allow');
+      expect(evaluatePolicy(topicPolicy, publish(topicArn, alarmArns[0]!, { tls: false })).decision).toBe('explicit-deny');
+      expect(evaluatePolicy(keyPolicy, useKey(keyArn!, 'kms:GenerateDataKey', alarmArns[0]!)).decision).toBe('allow');
     });
 
     test('a topic of this app without a topic policy keeps SNS\'s default policy, which already lets the account\'s alarms publish', () => {

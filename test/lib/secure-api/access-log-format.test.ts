@@ -199,7 +199,7 @@ function synthesizedFormat(): string {
   const [stage] = Object.values(Template.fromStack(stack).findResources('AWS::ApiGateway::Stage')) as Array<{
     Properties: { AccessLogSetting: { Format: string } };
   }>;
-  return stage.Properties.AccessLogSetting.Format;
+  return stage!.Properties.AccessLogSetting.Format;
 }
 
 describe('access log format', () => {

@@ -58,8 +58,8 @@ function resourcePath(resources: Record<string, CfnResource>, resourceId: unknow
   for (let depth = 0; refOf(current) !== undefined; depth++) {
     const resource = resources[refOf(current)!];
     expect(resource?.Type).toBe('AWS::ApiGateway::Resource');
-    parts.unshift(String(resource.Properties?.PathPart));
-    current = resource.Properties?.ParentId;
+    parts.unshift(String(resource!.Properties?.PathPart));
+    current = resource!.Properties?.ParentId;
     expect(depth).toBeLessThan(64);
   }
   expect((current as { 'Fn::GetAtt'?: unknown[] })['Fn::GetAtt']?.[1]).toBe('RootResourceId');
@@ -73,9 +73,9 @@ function deployedAuthorizers(stack: AssemblyStack): DeployedAuthorizer[] {
     .filter(([, resource]) => resource.Type === 'AWS::ApiGateway::Authorizer')
     .map(([logicalId, authorizer]) => {
       const functionId = Object.keys(resources).find(
-        (id) => resources[id].Type === 'AWS::Lambda::Function' && JSON.stringify(authorizer.Properties?.AuthorizerUri).includes(`"${id}"`),
+        (id) => resources[id]!.Type === 'AWS::Lambda::Function' && JSON.stringify(authorizer.Properties?.AuthorizerUri).includes(`"${id}"`),
       )!;
-      const assetDir = resolve(stack.assemblyDir, String(resources[functionId].Metadata?.['aws:asset:path']));
+      const assetDir = resolve(stack.assemblyDir, String(resources[functionId]!.Metadata?.['aws:asset:path']));
       const methods = Object.values(resources)
         .filter((method) => method.Type === 'AWS::ApiGateway::Method' && refOf(method.Properties?.AuthorizerId) === logicalId)
         .map((method) => ({ httpMethod: String(method.Properties?.HttpMethod), path: resourcePath(resources, method.Properties?.ResourceId) }));
@@ -121,7 +121,7 @@ function intended(route: RouteConfig, token: TokenClaims): 'allow' | 'deny' {
 function generatedApi(stack: Stack, routes: readonly RouteConfig[]): void {
   const api = new SecureApi(stack, 'Api', { issuers: [ISSUER()] });
   routes.forEach((route, i) => {
-    api.addRoute(`${route.method} ${route.path}`, mock(), { scopes: [scopeNamed(['s.read', 's.write', 's.admin'][i % 3])] });
+    api.addRoute(`${route.method} ${route.path}`, mock(), { scopes: [scopeNamed(['s.read', 's.write', 's.admin'][i % 3]!)] });
   });
 }
 
@@ -249,8 +249,8 @@ describe('cached answers from the synthesized templates', () => {
       }
 
             results.forEach((result, i) => {
-        const { t, r } = events[i];
-        const request = requests[r];
+        const { t, r } = events[i]!;
+        const request = requests[r]!;
         if ('error' in result) {
           // Only a path the method ARN grammar refuses (non-ASCII) fails closed, and a 401 is never cached.
           expect({ stack: authorizer.stack, request, error: result.error, ascii: /^[\x21-\x7e]*$/.test(request.path) }).toEqual({
@@ -264,7 +264,7 @@ describe('cached answers from the synthesized templates', () => {
         const answer = result.answer as AuthorizerAnswer;
         requests.forEach((other, o) => {
           if (config.cacheKeyScope === 'route' && (other.resource !== request.resource || other.verb !== request.verb)) return;
-          const expected = expectedFor[t][o];
+          const expected = expectedFor[t]![o];
           for (const reading of IAM_READINGS) {
             const decision = iamDecision(answer.policyDocument.Statement, other.arn, reading);
             if (decision !== expected) {

@@ -23,7 +23,7 @@ function secureApi(issuerCount = 1, clientsPerIssuer = 1) {
 function deploymentLogicalId(template: Template): string {
   const ids = Object.keys(template.findResources('AWS::ApiGateway::Deployment'));
   expect(ids).toHaveLength(1);
-  return ids[0];
+  return ids[0]!;
 }
 
 describe('SecureApi routes', () => {
@@ -261,7 +261,7 @@ describe('SecureApi routes', () => {
     const [fn] = Object.values(template.findResources('AWS::Lambda::Function')) as Array<{
       Properties: { Environment: { Variables: Record<string, unknown> } };
     }>;
-    expect(Object.keys(fn.Properties.Environment.Variables)).toEqual(['SECURE_API_AUTHORIZER_CONFIG']);
+    expect(Object.keys(fn!.Properties.Environment.Variables)).toEqual(['SECURE_API_AUTHORIZER_CONFIG']);
     expect(api.routes()).toHaveLength(300);
   });
 

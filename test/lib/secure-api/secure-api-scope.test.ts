@@ -49,7 +49,7 @@ describe('SecureApi routes with scopes of other issuers', () => {
     expect(api.routes().map((route) => route.scopes)).toEqual([['catalog.read'], ['catalog.read', 'catalog.write', 'https://api.example.com/items.read']]);
     const config = JSON.parse(api.authorizer.configJson) as { routes: { method: string; scopes: string[] }[]; issuers: { clientIdClaim?: string }[] };
     expect(config.routes.find((route) => route.method === 'GET')?.scopes).toEqual(['catalog.read']);
-    expect(config.issuers[0].clientIdClaim).toBe('cid');
+    expect(config.issuers[0]!.clientIdClaim).toBe('cid');
   });
 
   test.each<[string, string, string]>([

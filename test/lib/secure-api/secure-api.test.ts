@@ -34,7 +34,7 @@ function gatewayResponse(template: Template, type: string): Record<string, unkno
   const found = template.findResources('AWS::ApiGateway::GatewayResponse', { Properties: { ResponseType: type } });
   const [resource] = Object.values(found) as Array<{ Properties: Record<string, unknown> }>;
   expect(resource).toBeDefined();
-  return resource.Properties;
+  return resource!.Properties;
 }
 
 describe('SecureApi', () => {
@@ -211,7 +211,7 @@ describe('SecureApi', () => {
     const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage')) as Array<{
       Properties: { AccessLogSetting: { Format: string } };
     }>;
-    const format = stage.Properties.AccessLogSetting.Format;
+    const format = stage!.Properties.AccessLogSetting.Format;
     // One JSON object per request, every value a string: CloudWatch Logs Insights reads it field by field.
     const record = JSON.parse(format) as Record<string, string>;
     expect(Object.values(record).every((value) => typeof value === 'string' && value.startsWith('$context.'))).toBe(true);
@@ -358,7 +358,7 @@ describe('SecureApi', () => {
       DeletionPolicy: 'Retain',
     });
     const [stage] = Object.values(template.findResources('AWS::ApiGateway::Stage')) as Array<{ DependsOn?: string[] }>;
-    expect(stage.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^SecureApiGatewayAccount/)]));
+    expect(stage!.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^SecureApiGatewayAccount/)]));
     expect(api.restApi.latestDeployment).toBeDefined();
   });
 

@@ -50,7 +50,7 @@ describe('managed rule group table', () => {
       rateLimit: false, maxBodySize: false, managedRuleGroups: everyGroup, maxCapacity: 5000,
     });
     const [webAcl] = Object.values(Template.fromStack(stack).findResources('AWS::WAFv2::WebACL'));
-    const rules = (webAcl.Properties.Rules as Array<{ Name: string; Priority: number; Statement: { ManagedRuleGroupStatement: { VendorName: string; Name: string } } }>)
+    const rules = (webAcl!.Properties.Rules as Array<{ Name: string; Priority: number; Statement: { ManagedRuleGroupStatement: { VendorName: string; Name: string } } }>)
       .map((rule) => [rule.Name, rule.Priority, rule.Statement.ManagedRuleGroupStatement.VendorName, rule.Statement.ManagedRuleGroupStatement.Name]);
     expect(rules).toEqual(OFFERED_MANAGED_RULE_GROUPS.map((group) => [`AWS-${group.name}`, group.priority, 'AWS', group.name]));
     expect(acl.capacity).toBe(OFFERED_MANAGED_RULE_GROUPS.reduce((total, group) => total + group.capacity, 0));

@@ -33,7 +33,7 @@ function build(props?: SecureApiWebAclProps): { stack: Stack; acl: SecureApiWebA
 function rulesOf(stack: Stack): Array<CfnJson> {
   const acls = Template.fromStack(stack).findResources('AWS::WAFv2::WebACL');
   const [acl] = Object.values(acls);
-  return acl.Properties.Rules;
+  return acl!.Properties.Rules;
 }
 
 function rule(stack: Stack, name: string): CfnJson | undefined {
@@ -143,7 +143,7 @@ describe('SecureApiWebAcl', () => {
     const template = Template.fromStack(stack);
     const logGroups = template.findResources('AWS::Logs::LogGroup');
     const [logGroupId] = Object.keys(logGroups);
-    expect(logGroups[logGroupId].Properties.LogGroupName).toEqual({
+    expect(logGroups[logGroupId!]!.Properties.LogGroupName).toEqual({
       'Fn::Join': ['', [expect.stringMatching(/^aws-waf-logs-WafStack-WebAcl-[0-9A-F]{8}-$/), { 'Fn::Select': [2, { 'Fn::Split': ['/', { Ref: 'AWS::StackId' }] }] }]],
     });
     template.hasResourceProperties('AWS::WAFv2::LoggingConfiguration', {
@@ -222,7 +222,7 @@ describe('SecureApiWebAcl', () => {
     expect(JSON.stringify(logging)).not.toMatch(/Body/i);
     const acl = Object.values(template.findResources('AWS::WAFv2::WebACL'))[0];
     // The only body the web ACL looks at is its size; no rule matches on a body's content.
-    const bodyFields = JSON.stringify(acl.Properties.Rules).match(/"(Body|JsonBody)":/g) ?? [];
+    const bodyFields = JSON.stringify(acl!.Properties.Rules).match(/"(Body|JsonBody)":/g) ?? [];
     expect(bodyFields).toEqual(['"Body":']);
   });
 
@@ -276,7 +276,7 @@ describe('SecureApiWebAcl', () => {
       Action: { Block: {} },
       Statement: { OrStatement: { Statements: [{ IPSetReferenceStatement: { Arn: v4 } }, { IPSetReferenceStatement: { Arn: v6 } }] } },
     }));
-    const allowed = { 'Fn::GetAtt': [stack.getLogicalId(acl.allowedIpSets[0]), 'Arn'] };
+    const allowed = { 'Fn::GetAtt': [stack.getLogicalId(acl.allowedIpSets[0]!), 'Arn'] };
     expect(rule(stack, 'IpAllowList')).toEqual(expect.objectContaining({
       Priority: 20,
       Action: { Block: {} },

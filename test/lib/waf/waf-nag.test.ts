@@ -56,7 +56,7 @@ function findings(app: App, pack: NagPack): string[] {
   return pack
     .validateScope(app)
     .violations.flatMap((v) => v.violatingResources.map((r) => `${v.ruleName} ${r.constructPath}`))
-    .filter((finding) => OURS.test(finding.split(' ')[1]))
+    .filter((finding) => OURS.test(finding.split(' ')[1]!))
     .sort();
 }
 

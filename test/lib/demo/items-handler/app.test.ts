@@ -103,7 +103,7 @@ describe('demo items service', () => {
 
   test('every DynamoDB call is an AWS SDK JSON 1.0 request, SigV4-signed with the session token', async () => {
     await makeApp()(event('GET', '/items/{id}', { pathParameters: { id: 'x' } }));
-    const [seen] = standIn.requests;
+    const seen = standIn.requests[0]!;
     expect(seen.target).toBe('DynamoDB_20120810.GetItem');
     expect(seen.headers['content-type']).toBe('application/x-amz-json-1.0');
     expect(seen.headers['x-amz-security-token']).toBe('session');
@@ -195,7 +195,7 @@ describe('demo items service', () => {
     const result = await makeApp({ log, client: { maxAttempts: 1 } })(createEvent());
     expect(result.statusCode).toBe(503);
     expect(JSON.parse(result.body)).toEqual({ message: 'service unavailable, retry later', requestId: 'req-1' });
-    expect(JSON.parse(log[0])).toMatchObject({ error: 'ThrottlingException', attempts: 1 });
+    expect(JSON.parse(log[0]!)).toMatchObject({ error: 'ThrottlingException', attempts: 1 });
   });
 
   test('error flow answers 503 when every attempt times out before the deadline', async () => {
@@ -206,7 +206,7 @@ describe('demo items service', () => {
     expect(ms).toBeLessThan(1000);
     expect(standIn.requests).toHaveLength(2);
     // The SDK's TimeoutError, logged by its socket error code.
-    expect(JSON.parse(log[0])).toMatchObject({ error: 'ETIMEDOUT', attempts: 2 });
+    expect(JSON.parse(log[0]!)).toMatchObject({ error: 'ETIMEDOUT', attempts: 2 });
   });
 
   test('happy flow retries an attempt that gets no answer within the attempt timeout', async () => {
@@ -224,7 +224,7 @@ describe('demo items service', () => {
     expect(result.statusCode).toBe(503);
     expect(ms).toBeGreaterThanOrEqual(290);
     expect(ms).toBeLessThan(1000);
-    expect(JSON.parse(log[0])).toEqual({ level: 'error', msg: 'items request failed', requestId: 'req-1', route: 'POST /items', error: 'DEADLINE_EXCEEDED' });
+    expect(JSON.parse(log[0]!)).toEqual({ level: 'error', msg: 'items request failed', requestId: 'req-1', route: 'POST /items', error: 'DEADLINE_EXCEEDED' });
     // The attempt in flight was aborted (its 1.5 s timeout has not passed), so no second attempt follows.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(standIn.requests).toHaveLength(1);
@@ -272,7 +272,7 @@ describe('demo items service', () => {
       const id = JSON.parse(created.body).id as string;
       expect(id).toMatch(/^[0-9a-f-]{36}$/);
       expect(standIn.items.get(id)?.name).toEqual({ S: 'from-bundle' });
-      expect(standIn.requests[0].headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDTEST\//);
+      expect(standIn.requests[0]!.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDTEST\//);
     } finally {
       process.env = saved;
     }

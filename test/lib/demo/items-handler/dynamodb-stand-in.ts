@@ -97,7 +97,7 @@ export class DynamoDbStandIn {
       const attrs = key as Attrs;
       const names = Object.keys(attrs);
       const value = attrs.id?.S;
-      if (names.length !== 1 || typeof value !== 'string' || Object.keys(attrs.id).length !== 1) {
+      if (names.length !== 1 || typeof value !== 'string' || Object.keys(attrs.id!).length !== 1) {
         return `The provided ${what} does not match the schema`;
       }
       if (value === '') return 'One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: id';
@@ -116,11 +116,11 @@ export class DynamoDbStandIn {
         return;
       case 'DynamoDB_20120810.PutItem': {
         const item = body.Item as Attrs;
-        if (this.items.has(item.id.S!)) {
+        if (this.items.has(item.id!.S!)) {
           fail(400, 'ConditionalCheckFailedException', 'The conditional request failed');
           return;
         }
-        this.items.set(item.id.S!, item);
+        this.items.set(item.id!.S!, item);
         reply(200, {});
         return;
       }
