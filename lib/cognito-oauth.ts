@@ -234,7 +234,11 @@ export class CognitoOAuth extends Construct {
       });
     }
 
-    const identifier = this.scopes[0].resourceServerIdentifier;
+    const [firstScope] = this.scopes;
+    if (firstScope === undefined) {
+      throw new SecureApiValidationError("'scopes' must list at least one scope (received: [])");
+    }
+    const identifier = firstScope.resourceServerIdentifier;
     this.resourceServer = this.userPool.addResourceServer('ResourceServer', {
       identifier,
       userPoolResourceServerName: props.resourceServerName ?? identifier,

@@ -301,7 +301,7 @@ class SummaryWriter {
   private authorizerLines(subject: string, authorizer: Resource, lines: string[]): RouteTable | undefined {
     const props = authorizer.Properties ?? {};
     const functionId = this.findTarget(props.AuthorizerUri, 'AWS::Lambda::Function');
-    const table = functionId === undefined ? undefined : (this.resources[functionId].Metadata?.[ROUTES_METADATA_KEY] as RouteTable | undefined);
+    const table = functionId === undefined ? undefined : (this.resources[functionId]?.Metadata?.[ROUTES_METADATA_KEY] as RouteTable | undefined);
     const by = functionId !== undefined ? `function ${this.name(functionId)}` : props.ProviderARNs !== undefined ? `user pools ${this.show(props.ProviderARNs)}` : this.show(props.AuthorizerUri);
     const ttl = props.AuthorizerResultTtlInSeconds ?? 300;
     const cache = ttl === 0 ? 'cache off' : `cache ${this.show(ttl)} s${table === undefined ? '' : ` per ${table.cacheKeyScope}`}`;
@@ -571,8 +571,8 @@ class SummaryWriter {
         const subject = `kms ${this.name(id)}`;
         lines.push(`${subject}: rotation ${props.EnableKeyRotation === true ? 'on' : 'off'}, removal ${resource.DeletionPolicy ?? 'Delete'}`);
         lines.push(...this.policyLines(`${subject}: key policy`, props.KeyPolicy));
-      } else if (resource.Type in targets) {
-        const [field, label] = targets[resource.Type];
+      } else if (targets[resource.Type] !== undefined) {
+        const [field, label] = targets[resource.Type]!;
         const on = ([] as Json[]).concat(props[field] ?? []).map((t) => this.named(t)).join(', ');
         lines.push(...this.policyLines(`${label} ${on}: policy`, props.PolicyDocument));
       } else if (resource.Type === 'AWS::Logs::ResourcePolicy') {
@@ -656,7 +656,8 @@ class SummaryWriter {
 
   private isIntrinsic(value: object): boolean {
     const keys = Object.keys(value);
-    return keys.length === 1 && (keys[0] === 'Ref' || keys[0].startsWith('Fn::'));
+    const [key] = keys;
+    return keys.length === 1 && key !== undefined && (key === 'Ref' || key.startsWith('Fn::'));
   }
 
   /** A value as a reader would write it: references as `<Name>` or `<Name.Attribute>`, joins spelled out. */

@@ -140,7 +140,7 @@ export class LateBoundAssetCode extends lambda.Code {
   }
 
   /** Remembers the function resource, to mark it with the asset's metadata once attached (for local tooling such as SAM). */
-  public bindToResource(resource: CfnResource, options: lambda.ResourceBindOptions = {}): void {
+  public override bindToResource(resource: CfnResource, options: lambda.ResourceBindOptions = {}): void {
     this.boundResource = resource;
     this.resourceProperty = options.resourceProperty ?? 'Code';
   }

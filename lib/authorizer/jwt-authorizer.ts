@@ -636,7 +636,7 @@ function estimateLength(value: unknown): number {
       return parts.reduce((sum: number, part) => sum + estimateLength(part), 0) + delimiter.length * Math.max(parts.length - 1, 0);
     }
     if (typeof record.Ref === 'string' && record.Ref in PSEUDO_PARAMETER_LENGTHS) {
-      return PSEUDO_PARAMETER_LENGTHS[record.Ref];
+      return PSEUDO_PARAMETER_LENGTHS[record.Ref] ?? 0;
     }
   }
   return TOKEN_LENGTH_ESTIMATE;

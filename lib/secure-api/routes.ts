@@ -116,13 +116,12 @@ const ROUTE_OWNED_METHOD_OPTIONS = [
  * @throws SecureApiValidationError when the route is malformed or its variable segment conflicts with an earlier one
  */
 export function parseRoute(route: string, variableSegments: Map<string, string>): ParsedRoute {
-  const match = ROUTE.exec(route);
-  if (match === null || !(ROUTE_METHODS as readonly string[]).includes(match[1])) {
+  const [, method, path] = ROUTE.exec(route) ?? [];
+  if (method === undefined || path === undefined || !(ROUTE_METHODS as readonly string[]).includes(method)) {
     throw new SecureApiValidationError(
       `'route' must be '<METHOD> <path>' with METHOD one of ${ROUTE_METHODS.join(', ')} (received: ${describeValue(route)})`,
     );
   }
-  const path = match[2];
   const problem = routePathProblem(path);
   if (problem !== undefined) {
     throw new SecureApiValidationError(`'route' path ${problem} (received: ${describeValue(route)})`);
@@ -145,7 +144,7 @@ export function parseRoute(route: string, variableSegments: Map<string, string>)
       variableSegments.set(`/${segments.slice(0, index).join('/')}`, segment);
     }
   });
-  return { method: match[1] as RouteMethod, path };
+  return { method: method as RouteMethod, path };
 }
 
 /**

@@ -57,9 +57,9 @@ export const LOG_GROUP_NAME_MAX_LENGTH = 512;
  * @returns the family (4 or 6) and prefix length, or undefined
  */
 export function parseCidr(value: string): { readonly version: 4 | 6; readonly prefix: number } | undefined {
-  const match = /^([^/\s]+)\/(\d{1,3})$/.exec(value);
-  const version = match ? isIP(match[1]) : 0;
-  const prefix = match ? Number(match[2]) : NaN;
+  const [, address, length] = /^([^/\s]+)\/(\d{1,3})$/.exec(value) ?? [];
+  const version = address !== undefined ? isIP(address) : 0;
+  const prefix = length !== undefined ? Number(length) : NaN;
   return version === 4 || version === 6 ? (prefix <= (version === 4 ? 32 : 128) ? { version, prefix } : undefined) : undefined;
 }
 

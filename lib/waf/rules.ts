@@ -218,7 +218,8 @@ function ipSetMatch(set: wafv2.CfnIPSet): wafv2.CfnWebACL.StatementProperty {
 }
 
 function anyOf(statements: wafv2.CfnWebACL.StatementProperty[]): wafv2.CfnWebACL.StatementProperty {
-  return statements.length === 1 ? statements[0] : { orStatement: { statements } };
+  const [only] = statements;
+  return statements.length === 1 && only !== undefined ? only : { orStatement: { statements } };
 }
 
 function ruleAction(group: string, rule: string, action: WafRuleAction): wafv2.CfnWebACL.RuleActionProperty {

@@ -225,7 +225,8 @@ function parseItemInput(event: ProxyEvent): { name: string; description?: string
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new ClientError(400, 'request body must be a JSON object');
   const record = body as Record<string, unknown>;
   const unknownKeys = Object.keys(record).filter((key) => key !== 'name' && key !== 'description');
-  if (unknownKeys.length > 0) throw new ClientError(400, `unknown field '${unknownKeys[0].slice(0, 64)}'`);
+  const [unknownKey] = unknownKeys;
+  if (unknownKey !== undefined) throw new ClientError(400, `unknown field '${unknownKey.slice(0, 64)}'`);
   const { name, description } = record;
   if (typeof name !== 'string' || name.trim() === '' || name.length > MAX_NAME_LENGTH) {
     throw new ClientError(400, `'name' must be a non-empty string of at most ${MAX_NAME_LENGTH} characters`);

@@ -126,7 +126,7 @@ describe('AuditQueries', () => {
     const logs = new LogCapture();
     await expect(createFailClosedAuthorizer({ log: logs.log }).handle({}, { awsRequestId: 'r' })).rejects.toThrow('Unauthorized');
     expect(logs.lines).toHaveLength(1);
-    const line = JSON.parse(logs.lines[0]) as Record<string, unknown>;
+    const line = JSON.parse(logs.lines[0]!) as Record<string, unknown>;
     const [, denied] = [...savedQueries(stack).entries()].find(([name]) => name.endsWith('/denied-requests'))!;
     for (const field of [...accessLogFieldsOf(denied.text), 'msg', 'requestId']) {
       expect(Object.keys(line)).toContain(field);

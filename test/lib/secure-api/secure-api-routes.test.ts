@@ -113,8 +113,8 @@ describe('SecureApi routes', () => {
       api.authorizer.routes.map((route) => `${route.method} ${route.path}`).sort(),
     );
     // A copy: changing it changes neither the authorizer's table nor the next answer.
-    (api.routes()[1].scopes as string[]).push('injected');
-    expect(api.routes()[1].scopes).toEqual(['https://api.example.com/items.read']);
+    (api.routes()[1]!.scopes as string[]).push('injected');
+    expect(api.routes()[1]!.scopes).toEqual(['https://api.example.com/items.read']);
     expect(api.authorizer.routes.find((route) => route.path === '/items' && route.method === 'GET')?.scopes).toEqual(['https://api.example.com/items.read']);
   });
 
