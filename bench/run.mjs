@@ -28,12 +28,21 @@ const childScript = join(benchDir, 'child.mjs');
 
 /** Our bundle first, then the peers, in the order the table shows them. */
 const IMPLEMENTATIONS = [
-  { id: 'ours', label: 'ours (jose)' },
+  { id: 'ours', label: 'ours' },
   { id: 'awsJwtVerify', label: 'aws-jwt-verify', entry: 'bench/baselines/aws-jwt-verify.mjs' },
   { id: 'jsonwebtoken', label: 'jsonwebtoken+jwks-rsa', entry: 'bench/baselines/jsonwebtoken-jwks-rsa.mjs' },
   { id: 'joseRemote', label: 'jose remote JWKS', entry: 'bench/baselines/jose-remote-jwks.mjs' },
 ];
-const RAW = { id: 'raw', label: 'raw WebCrypto' };
+/** References on the same tokens, warm only: the signature check alone, with a key made once. */
+const RAWS = [
+  { id: 'rawNode', label: 'raw crypto.verify', mode: 'raw-node' },
+  { id: 'rawSubtle', label: 'raw crypto.subtle.verify', mode: 'raw-subtle' },
+];
+const RAW_IDS = RAWS.map(({ id }) => id);
+const modeOf = (variant) => RAWS.find(({ id }) => id === variant)?.mode ?? 'warm';
+
+/** Flags of the allocation runs: a 64 MiB young generation, so 1000 decisions need no collection. */
+const ALLOCATION_FLAGS = ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64'];
 
 const USAGE = `usage: node bench/run.mjs [options]
   --bundle <path>       authorizer bundle to measure as ours (default: assets/authorizer/index.js)
@@ -158,6 +167,7 @@ async function measureColdStarts({ options, bundles, env, logFds, work, server }
     const measured = {};
     for (const variant of rotate(variants, round)) {
       const fetchesBefore = server.fetches();
+      const lastFetchBefore = server.lastFetch();
       const { spawnedAt, result } = await runChild({
         mode: variant === 'empty' ? 'empty' : 'cold',
         fixture: join(work, 'cold.json'),
@@ -171,24 +181,47 @@ async function measureColdStarts({ options, bundles, env, logFds, work, server }
         if (!result.allowed) throw new BenchFailure(`${variant}: a cold-start decision did not allow the call (see ${join(work, `${variant}.log`)})`);
         fetchesPerStart[variant].push(server.fetches() - fetchesBefore);
       }
-      measured[variant] = { ...result, totalMs: result.readyAt - spawnedAt };
+      const keyFetch = server.lastFetch();
+      const fetched = variant !== 'empty' && keyFetch !== lastFetchBefore;
+      measured[variant] = {
+        ...result,
+        totalMs: result.readyAt - spawnedAt,
+        processStartMs: result.startedAt - spawnedAt,
+        // The first decision seen from the key server: up to the key request (configuration, token
+        // parsing, loading the HTTP client, connecting, TLS), the server's answer, and from the answer
+        // to the decision (reading and parsing the key set, key import, first verification, policy, log).
+        untilKeyRequestMs: fetched ? keyFetch.receivedAt - result.requireEndAt : Number.NaN,
+        keyServerMs: fetched ? keyFetch.sentAt - keyFetch.receivedAt : Number.NaN,
+        afterKeyResponseMs: fetched ? result.readyAt - keyFetch.sentAt : Number.NaN,
+      };
     }
     if (round > 0) rounds.push(measured);
   }
   const cold = {};
+  const of = (id, read) => {
+    const values = rounds.map((round) => read(round[id], round)).filter((value) => !Number.isNaN(value));
+    return values.length > 0 ? summary(values) : { median: Number.NaN, p25: Number.NaN, p75: Number.NaN, n: 0 };
+  };
   for (const { id } of IMPLEMENTATIONS) {
     cold[id] = {
-      netMs: summary(rounds.map((round) => round[id].totalMs - round.empty.totalMs)),
-      totalMs: summary(rounds.map((round) => round[id].totalMs)),
-      requireMs: summary(rounds.map((round) => round[id].requireMs)),
-      firstDecisionMs: summary(rounds.map((round) => round[id].firstDecisionMs)),
-      secondDecisionMs: summary(rounds.map((round) => round[id].secondDecisionMs)),
-      rss: summary(rounds.map((round) => round[id].rss)),
+      netMs: of(id, (run, round) => run.totalMs - round.empty.totalMs),
+      totalMs: of(id, (run) => run.totalMs),
+      processStartMs: of(id, (run) => run.processStartMs),
+      requireMs: of(id, (run) => run.requireMs),
+      firstDecisionMs: of(id, (run) => run.firstDecisionMs),
+      untilKeyRequestMs: of(id, (run) => run.untilKeyRequestMs),
+      keyServerMs: of(id, (run) => run.keyServerMs),
+      afterKeyResponseMs: of(id, (run) => run.afterKeyResponseMs),
+      secondDecisionMs: of(id, (run) => run.secondDecisionMs),
+      rss: of(id, (run) => run.rss),
+      // Paired within each round: the goal is ours ≤ aws-jwt-verify + 1 MiB.
+      rssMinusAwsJwtVerify: of(id, (run, round) => run.rss - round.awsJwtVerify.rss),
       keyFetches: median(fetchesPerStart[id]),
     };
   }
   const empty = {
-    totalMs: summary(rounds.map((round) => round.empty.totalMs)),
+    totalMs: of('empty', (run) => run.totalMs),
+    processStartMs: of('empty', (run) => run.processStartMs),
     rss: median(rounds.map((round) => round.empty.rss)),
   };
   return { cold, empty };
@@ -196,19 +229,19 @@ async function measureColdStarts({ options, bundles, env, logFds, work, server }
 
 /**
  * Warm decisions: one process per implementation and round, pinned to one CPU, timing each decision
- * on distinct tokens; ratios to the raw WebCrypto reference are taken within a round, then the median.
+ * on distinct tokens; the rate of ours ÷ each other column is taken within a round, then the median.
  */
 async function measureWarm({ options, bundles, env, logFds, work, pin }) {
-  const variants = [RAW.id, ...IMPLEMENTATIONS.map(({ id }) => id)];
+  const variants = [...RAW_IDS, ...IMPLEMENTATIONS.map(({ id }) => id)];
   const rounds = [];
   for (let round = 0; round < options.warmRounds; round += 1) {
     progress(`warm decisions: round ${round + 1}/${options.warmRounds}`);
     const measured = {};
     for (const variant of rotate(variants, round)) {
       const { result } = await runChild({
-        mode: variant === RAW.id ? 'raw' : 'warm',
+        mode: modeOf(variant),
         fixture: join(work, 'warm.json'),
-        bundle: variant === RAW.id ? undefined : bundles[variant],
+        bundle: bundles[variant],
         env,
         stdoutFd: logFds[variant],
         pin,
@@ -238,7 +271,8 @@ async function measureWarm({ options, bundles, env, logFds, work, pin }) {
       tailRatio: of('tailRatio'),
       warmupP99Ms: of('warmupP99Ms'),
       rss: of('rss'),
-      vsRaw: median(rounds.map((round) => round[variant].rate / round[RAW.id].rate)),
+      // ours ÷ this column, paired within each round (1 for ours itself).
+      oursRateRatio: median(rounds.map((round) => round.ours.rate / round[variant].rate)),
     };
   }
   return warm;
@@ -246,26 +280,54 @@ async function measureWarm({ options, bundles, env, logFds, work, pin }) {
 
 /**
  * Bytes allocated per warm decision, from one child per implementation whose young generation is
- * large enough that 1000 decisions need no collection. NaN when a collection happened anyway.
+ * large enough that 1000 decisions need no collection (NaN when a collection happened anyway). Two
+ * checks of the method run the same loop: an empty decision (the loop's own cost, subtracted from every
+ * figure) and a decision that allocates a known 1024 bytes.
  */
 async function measureAllocation({ bundles, env, logFds, work }) {
   progress('allocation per decision');
-  const allocation = {};
-  for (const variant of [RAW.id, ...IMPLEMENTATIONS.map(({ id }) => id)]) {
+  const measured = {};
+  const checks = ['alloc-check-0', 'alloc-check-1k'];
+  for (const variant of [...checks, ...RAW_IDS, ...IMPLEMENTATIONS.map(({ id }) => id)]) {
     const { result } = await runChild({
-      mode: variant === RAW.id ? 'raw-alloc' : 'warm-alloc',
+      mode: checks.includes(variant) ? variant : `${modeOf(variant)}-alloc`,
       fixture: join(work, 'warm.json'),
-      bundle: variant === RAW.id ? undefined : bundles[variant],
+      bundle: bundles[variant],
       env,
-      stdoutFd: logFds[variant],
+      stdoutFd: logFds[variant] ?? logFds.empty,
       pin: false,
       resultPath: join(work, `result-${variant}.json`),
-      nodeFlags: ['--expose-gc', '--min-semi-space-size=64', '--max-semi-space-size=64'],
+      nodeFlags: ALLOCATION_FLAGS,
     });
     if (result.denied > 0) throw new BenchFailure(`${variant}: ${result.denied} valid tokens were not allowed in the allocation run`);
-    allocation[variant] = result.collections === 0 ? result.bytesPerDecision : Number.NaN;
+    measured[variant] = {
+      heap: result.collections === 0 ? result.bytesPerDecision : Number.NaN,
+      offHeap: result.collections === 0 ? result.offHeapBytesPerDecision : Number.NaN,
+    };
   }
-  return allocation;
+  const loopBytes = measured['alloc-check-0'].heap;
+  const allocation = {};
+  for (const variant of [...RAW_IDS, ...IMPLEMENTATIONS.map(({ id }) => id)]) {
+    allocation[variant] = { bytesPerDecision: measured[variant].heap - loopBytes, offHeapBytesPerDecision: measured[variant].offHeap };
+  }
+  const check = { loopBytes, knownBytes: 1024, measuredKnownBytes: measured['alloc-check-1k'].heap - loopBytes };
+  return { allocation, check };
+}
+
+/**
+ * The cache model table, from `bench/cache-model.mjs` when it is there: it exports
+ * `cacheModelReport(): Promise<string>`, the rendered table. Undefined without that file; a failure in
+ * it fails the run like any other measurement.
+ * @returns {Promise<string | undefined>}
+ */
+async function cacheModel() {
+  if (!existsSync(join(benchDir, 'cache-model.mjs'))) return undefined;
+  progress('cache model');
+  const { cacheModelReport } = await import('./cache-model.mjs');
+  if (typeof cacheModelReport !== 'function') throw new BenchFailure('bench/cache-model.mjs does not export cacheModelReport()');
+  const table = await cacheModelReport();
+  if (typeof table !== 'string') throw new BenchFailure('cacheModelReport() did not return the table as a string');
+  return table;
 }
 
 async function main() {
@@ -276,7 +338,7 @@ async function main() {
       `no authorizer bundle at ${relative(root, options.bundle)}: run \`node scripts/bundle.mjs\` first (npm run bench does)`,
     );
   }
-  const loadBefore = loadavg()[0];
+  const loadBefore = loadavg();
   const work = mkdtempSync(join(tmpdir(), 'cdk-secure-api-bench-'));
   let server;
   let finished = false;
@@ -325,19 +387,24 @@ async function main() {
       ...(tls ? { NODE_EXTRA_CA_CERTS: tls.certPath } : {}),
       ...authorizerEnvironment(server.jwksUri),
     };
-    for (const id of ['empty', RAW.id, ...IMPLEMENTATIONS.map((implementation) => implementation.id)]) {
+    for (const id of ['empty', ...RAW_IDS, ...IMPLEMENTATIONS.map((implementation) => implementation.id)]) {
       logFds[id] = openSync(join(work, `${id}.log`), 'a');
     }
 
     const { cold, empty } = await measureColdStarts({ options, bundles, env, logFds, work, server });
     const warm = await measureWarm({ options, bundles, env, logFds, work, pin });
-    const allocation = await measureAllocation({ bundles, env, logFds, work });
-    for (const [id, bytesPerDecision] of Object.entries(allocation)) {
-      warm[id].bytesPerDecision = bytesPerDecision;
-      if (Number.isNaN(bytesPerDecision)) notes.push(`the allocation run of ${id} was collected mid-way: no allocation figure`);
+    const { allocation, check: allocationCheck } = await measureAllocation({ bundles, env, logFds, work });
+    for (const [id, figures] of Object.entries(allocation)) {
+      Object.assign(warm[id], figures);
+      if (Number.isNaN(figures.bytesPerDecision)) notes.push(`the allocation run of ${id} was collected mid-way: no allocation figure`);
+    }
+    if (!(Math.abs(allocationCheck.measuredKnownBytes - allocationCheck.knownBytes) <= allocationCheck.knownBytes * 0.1)) {
+      notes.push(
+        `the allocation method read ${allocationCheck.measuredKnownBytes.toFixed(0)} bytes for a decision allocating ${allocationCheck.knownBytes}: allocation figures are off`,
+      );
     }
 
-    const implementations = { [RAW.id]: { warm: warm[RAW.id] } };
+    const implementations = Object.fromEntries(RAW_IDS.map((id) => [id, { warm: warm[id] }]));
     for (const { id } of IMPLEMENTATIONS) {
       implementations[id] = { bundle: bundleSize(bundles[id]), cold: cold[id], warm: warm[id] };
     }
@@ -348,13 +415,13 @@ async function main() {
       if (cold[id].keyFetches !== 1) notes.push(`${label} fetched the key set ${cold[id].keyFetches} times per cold start (expected once)`);
     }
     const cpuList = cpus();
-    const load = { before: loadBefore, after: loadavg()[0] };
+    const load = { before: loadBefore, after: loadavg() };
     // Only the load before the run says something about other work: the bench itself adds about 1.
-    if (load.before > cpuList.length / 4) {
-      notes.push(`other work was running (1-minute load average ${load.before.toFixed(2)} on ${cpuList.length} CPUs before the run): expect noisy figures`);
+    if (load.before[0] > cpuList.length / 4) {
+      notes.push(`other work was running (1-minute load average ${load.before[0].toFixed(2)} on ${cpuList.length} CPUs before the run): expect noisy figures`);
     }
     const results = {
-      schema: 1,
+      schema: 2,
       date: new Date().toISOString(),
       environment: {
         node: process.version,
@@ -373,13 +440,15 @@ async function main() {
       },
       empty: { ...empty, netBaseMs: empty.totalMs.median },
       implementations,
+      allocationCheck,
       ours,
+      cacheModel: await cacheModel(),
       notes,
     };
     results.goals = evaluateGoals(results);
     mkdirSync(dirname(options.out), { recursive: true });
     writeFileSync(options.out, `${JSON.stringify(results, null, 2)}\n`);
-    process.stdout.write(renderReport(results, [...IMPLEMENTATIONS, RAW]));
+    process.stdout.write(renderReport(results, [...IMPLEMENTATIONS, ...RAWS]));
     process.stdout.write(`\nresults written to ${relative(process.cwd(), options.out)}\n`);
     finished = true;
   } finally {

@@ -151,16 +151,25 @@ export function createLoopbackCertificate(dir) {
 /**
  * Serves the key set on 127.0.0.1 (an ephemeral port), at every path ending in `/.well-known/jwks.json`,
  * and counts the requests so the bench can check that each cold start fetched the keys exactly once.
+ * It also notes when the last key request arrived and when its answer was handed to the socket (epoch
+ * milliseconds, the clock the children report on), which splits a cold first decision from outside.
  * @param {{ keys: object[] }} jwks the key set
  * @param {{ keyPath: string, certPath: string } | undefined} tls serve https with this certificate, else http
- * @returns {Promise<{ jwksUri: string, fetches: () => number, close: () => Promise<void> }>}
+ * @returns {Promise<{ jwksUri: string, fetches: () => number,
+ *   lastFetch: () => { receivedAt: number, sentAt: number } | undefined, close: () => Promise<void> }>}
  */
 export async function startJwksServer(jwks, tls) {
   const body = JSON.stringify(jwks);
   let fetches = 0;
+  let lastFetch;
   const onRequest = (request, response) => {
     if (request.method === 'GET' && request.url.endsWith('/.well-known/jwks.json')) {
       fetches += 1;
+      const timing = { receivedAt: performance.timeOrigin + performance.now(), sentAt: Number.NaN };
+      lastFetch = timing;
+      response.once('finish', () => {
+        timing.sentAt = performance.timeOrigin + performance.now();
+      });
       response.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'max-age=3600' });
       response.end(body);
       return;
@@ -178,6 +187,7 @@ export async function startJwksServer(jwks, tls) {
   return {
     jwksUri: `${tls ? 'https' : 'http'}://127.0.0.1:${port}${JWKS_PATH}`,
     fetches: () => fetches,
+    lastFetch: () => lastFetch,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
