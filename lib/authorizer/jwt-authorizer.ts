@@ -110,7 +110,7 @@ export interface JwtAuthorizerProps extends JwtAuthorizerOptions {
    */
   readonly resultsCacheTtl?: Duration;
   /**
-   * Retention of the authorizer's log group.
+   * Retention of the authorizer's log group; always bounded (`RetentionDays.INFINITE` is refused).
    * @default - SECURE_API_DEFAULTS.logRetention (one year)
    */
   readonly logRetention?: logs.RetentionDays;

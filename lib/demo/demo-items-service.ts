@@ -15,7 +15,7 @@ import { SecureApiValidationError, validateLogRetention } from '../errors';
 /** Properties of {@link DemoItemsService}. */
 export interface DemoItemsServiceProps {
   /**
-   * Retention of the function's log group.
+   * Retention of the function's log group; always bounded (`RetentionDays.INFINITE` is refused).
    * @default - DEMO_ITEMS_DEFAULTS.logRetention
    */
   readonly logRetention?: logs.RetentionDays;
