@@ -1,6 +1,6 @@
 import { Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { ApiScope } from './authorizer/api-scope';
 import { COGNITO_OAUTH_DEFAULTS } from './defaults';
 import { SecureApiValidationError, describeValue } from './errors';
@@ -185,9 +185,9 @@ export class CognitoOAuth extends Construct {
     super(scope, id);
     const defaults = COGNITO_OAUTH_DEFAULTS;
 
-    this.scopes = validateScopes(props.scopes);
+    this.scopes = validateScopes(this, props.scopes);
     this.accessTokenValidity = props.accessTokenValidity ?? defaults.accessTokenValidity;
-    validateTokenValidity('accessTokenValidity', this.accessTokenValidity, defaults.limits.minAccessTokenValidity, defaults.limits.maxAccessTokenValidity);
+    validateTokenValidity(this, 'accessTokenValidity', this.accessTokenValidity, defaults.limits.minAccessTokenValidity, defaults.limits.maxAccessTokenValidity);
 
     const featurePlan = props.featurePlan ?? defaults.featurePlan;
     const plus = featurePlan === cognito.FeaturePlan.PLUS;
@@ -195,16 +195,18 @@ export class CognitoOAuth extends Construct {
       if (!plus && props[prop] !== undefined) {
         throw new SecureApiValidationError(
           `'${prop}' requires 'featurePlan' to be FeaturePlan.PLUS: threat protection is a Plus feature (received: featurePlan ${describeValue(featurePlan)})`,
+          this,
         );
       }
     }
     if (props.domainPrefix !== undefined && props.customDomain !== undefined) {
       throw new SecureApiValidationError(
         `'domainPrefix' and 'customDomain' are alternatives: set at most one (received: ${describeValue(props.domainPrefix)} and ${describeValue(props.customDomain.domainName)})`,
+        this,
       );
     }
     if (props.domainPrefix !== undefined) {
-      validateDomainPrefix(props.domainPrefix);
+      validateDomainPrefix(this, props.domainPrefix);
     }
 
     this.userPool = new cognito.UserPool(this, 'UserPool', {
@@ -301,15 +303,17 @@ export class CognitoOAuth extends Construct {
     if (callbackUrls.length === 0) {
       throw new SecureApiValidationError(
         `'callbackUrls' must list at least one exact redirect URI: the authorization-code client redirects only to registered URLs (received: ${describeValue(options.callbackUrls)})`,
+        this,
       );
     }
-    callbackUrls.forEach((url, i) => validateRedirectUrl(`callbackUrls[${i}]`, url));
-    (options.logoutUrls ?? []).forEach((url, i) => validateRedirectUrl(`logoutUrls[${i}]`, url));
+    callbackUrls.forEach((url, i) => validateRedirectUrl(this, `callbackUrls[${i}]`, url));
+    (options.logoutUrls ?? []).forEach((url, i) => validateRedirectUrl(this, `logoutUrls[${i}]`, url));
     const refreshTokenValidity = options.refreshTokenValidity ?? COGNITO_OAUTH_DEFAULTS.refreshTokenValidity;
-    validateTokenValidity('refreshTokenValidity', refreshTokenValidity, Duration.minutes(60), Duration.days(3650));
+    validateTokenValidity(this, 'refreshTokenValidity', refreshTokenValidity, Duration.minutes(60), Duration.days(3650));
     if (!refreshTokenValidity.isUnresolved() && !this.accessTokenValidity.isUnresolved() && refreshTokenValidity.toMinutes() < this.accessTokenValidity.toMinutes()) {
       throw new SecureApiValidationError(
         `'refreshTokenValidity' must be at least 'accessTokenValidity' (${this.accessTokenValidity.toMinutes()} minutes) (received: ${refreshTokenValidity.toMinutes()} minutes)`,
+        this,
       );
     }
 
@@ -360,6 +364,7 @@ export class CognitoOAuth extends Construct {
       if (!known.has(apiScope.fullName)) {
         throw new SecureApiValidationError(
           `'${clientId}.scopes[${i}]' must be one of the resource server's scopes ${describeValue([...known])} (received: ${describeValue(apiScope.fullName)})`,
+          this,
         );
       }
     });
@@ -422,10 +427,10 @@ export function redirectUrlProblem(value: string): string | undefined {
   return 'must use https (http only for localhost)';
 }
 
-function validateRedirectUrl(prop: string, value: string): void {
+function validateRedirectUrl(scope: IConstruct, prop: string, value: string): void {
   const problem = redirectUrlProblem(value);
   if (problem !== undefined) {
-    throw new SecureApiValidationError(`'${prop}' ${problem} (received: ${describeValue(value)})`);
+    throw new SecureApiValidationError(`'${prop}' ${problem} (received: ${describeValue(value)})`, scope);
   }
 }
 
@@ -449,32 +454,33 @@ export function domainPrefixProblem(value: string): string | undefined {
   return undefined;
 }
 
-function validateDomainPrefix(value: string): void {
+function validateDomainPrefix(scope: IConstruct, value: string): void {
   const problem = domainPrefixProblem(value);
   if (problem !== undefined) {
-    throw new SecureApiValidationError(`'domainPrefix' ${problem} (received: ${describeValue(value)})`);
+    throw new SecureApiValidationError(`'domainPrefix' ${problem} (received: ${describeValue(value)})`, scope);
   }
 }
 
-function validateScopes(scopes: ApiScope[]): ApiScope[] {
+function validateScopes(scope: IConstruct, scopes: ApiScope[]): ApiScope[] {
   if (scopes === undefined || scopes.length === 0) {
-    throw new SecureApiValidationError(`'scopes' must hold at least one ApiScope: the resource server is built from them (received: ${describeValue(scopes)})`);
+    throw new SecureApiValidationError(`'scopes' must hold at least one ApiScope: the resource server is built from them (received: ${describeValue(scopes)})`, scope);
   }
   const identifiers = [...new Set(scopes.map((apiScope) => apiScope.resourceServerIdentifier))];
   if (identifiers.length > 1) {
     throw new SecureApiValidationError(
       `'scopes' must all belong to one resource server identifier (received: ${describeValue(identifiers)})`,
+      scope,
     );
   }
   const names = scopes.map((apiScope) => apiScope.scopeName);
   const duplicate = names.find((name, i) => names.indexOf(name) !== i);
   if (duplicate !== undefined) {
-    throw new SecureApiValidationError(`'scopes' must not repeat a scope name (received: ${describeValue(duplicate)} twice)`);
+    throw new SecureApiValidationError(`'scopes' must not repeat a scope name (received: ${describeValue(duplicate)} twice)`, scope);
   }
   return [...scopes];
 }
 
-function validateTokenValidity(prop: string, value: Duration, min: Duration, max: Duration): void {
+function validateTokenValidity(scope: IConstruct, prop: string, value: Duration, min: Duration, max: Duration): void {
   if (value.isUnresolved()) {
     return;
   }
@@ -482,6 +488,7 @@ function validateTokenValidity(prop: string, value: Duration, min: Duration, max
   if (!Number.isInteger(minutes) || minutes < min.toMinutes() || minutes > max.toMinutes()) {
     throw new SecureApiValidationError(
       `'${prop}' must be whole minutes from ${min.toMinutes()} to ${max.toMinutes()} (received: ${minutes} minutes)`,
+      scope,
     );
   }
 }

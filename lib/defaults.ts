@@ -4,7 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CONFIG_DEFAULTS, CONFIG_LIMITS, type ConfigRange, type JwsAlgorithm } from '../lambda/contract';
-import { describeValue, SecureApiValidationError } from './errors';
+import { describeValue, SecureApiValidationError, validateLogRetention } from './errors';
 import { newestNodeRuntime } from './authorizer/authorizer-runtime';
 import { allowCloudWatchLogsToUseKey } from './log-encryption-key';
 import { NAG_REASONS, acknowledge } from './nag-acknowledgements';
@@ -204,7 +204,7 @@ export function renderAccessLogFormat(fields: Readonly<Record<string, string>>):
 
 /** Options of {@link createAuditLogGroup}. */
 export interface AuditLogGroupOptions {
-  /** How long the log events are kept. */
+  /** How long the log events are kept; bounded (`RetentionDays.INFINITE` is refused). */
   readonly retention: logs.RetentionDays;
   /** What happens to the log group when it leaves the stack. */
   readonly removalPolicy: RemovalPolicy;
@@ -224,9 +224,11 @@ export interface AuditLogGroupOptions {
  * @param id the log group's construct id
  * @param options retention, removal policy and key
  * @returns the log group
+ * @throws SecureApiValidationError on `RetentionDays.INFINITE` or a retention CloudWatch Logs does not offer
  * @see https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html
  */
 export function createAuditLogGroup(scope: Construct, id: string, options: AuditLogGroupOptions): logs.LogGroup {
+  validateLogRetention(scope, 'retention', options.retention);
   if (options.encryptionKey !== undefined) {
     allowCloudWatchLogsToUseKey(options.encryptionKey);
   }

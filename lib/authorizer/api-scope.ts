@@ -1,5 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import type { IConstruct } from 'constructs';
 import { CONFIG_LIMITS, isScopeToken } from '../../lambda/contract';
 import { SecureApiValidationError, describeValue } from '../errors';
 
@@ -99,23 +100,25 @@ export type RouteScope = ApiScope | string;
 /**
  * The scope token a route requires, as it appears in access tokens.
  *
+ * @param construct the construct that takes the scope, named in the message
  * @param prop the prop being validated, for the message (e.g. `scopes[1]`)
  * @param scope an `ApiScope`, or a scope as written in tokens
  * @returns the scope token
  * @throws SecureApiValidationError when a string is a deploy-time token or not an RFC 6749 scope token
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-3.3
  */
-export function scopeToken(prop: string, scope: RouteScope): string {
+export function scopeToken(construct: IConstruct, prop: string, scope: RouteScope): string {
   if (scope instanceof ApiScope) {
     return scope.fullName;
   }
   if (Token.isUnresolved(scope)) {
     // The route table is compiled into the authorizer bundle at synth, where tokens cannot be resolved.
-    throw new SecureApiValidationError(`'${prop}' must be a literal string, not a deploy-time token (received: ${describeValue(scope)})`);
+    throw new SecureApiValidationError(`'${prop}' must be a literal string, not a deploy-time token (received: ${describeValue(scope)})`, construct);
   }
   if (!isScopeToken(scope)) {
     throw new SecureApiValidationError(
       `'${prop}' must be an RFC 6749 scope token: 1-${CONFIG_LIMITS.stringLength} printable ASCII characters without spaces, quotes or backslashes (received: ${describeValue(scope)})`,
+      construct,
     );
   }
   return scope;

@@ -1,5 +1,6 @@
 import { Token } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type { IConstruct } from 'constructs';
 import { SecureApiValidationError, describeValue } from '../errors';
 
 /** The oldest Node.js major version the authorizer runs on: its bundle is built for `node20`. */
@@ -36,11 +37,12 @@ export function newestNodeRuntime(): lambda.Runtime {
 /**
  * Checks that a runtime can run the authorizer bundle: Node.js, version 20 or later.
  *
+ * @param scope the authorizer, named in the message
  * @param runtime the runtime received
  * @returns the runtime
  * @throws SecureApiValidationError when it is not Node.js or older than Node.js 20
  */
-export function validateAuthorizerRuntime(runtime: lambda.Runtime): lambda.Runtime {
+export function validateAuthorizerRuntime(scope: IConstruct, runtime: lambda.Runtime): lambda.Runtime {
   if (Token.isUnresolved(runtime.name)) {
     return runtime;
   }
@@ -49,6 +51,7 @@ export function validateAuthorizerRuntime(runtime: lambda.Runtime): lambda.Runti
     throw new SecureApiValidationError(
       `'runtime' must be a Node.js runtime of version ${MIN_AUTHORIZER_NODE_MAJOR} or later, as the authorizer's bundle is built for ` +
         `Node.js ${MIN_AUTHORIZER_NODE_MAJOR} (received: ${describeValue(runtime.name)})`,
+      scope,
     );
   }
   return runtime;

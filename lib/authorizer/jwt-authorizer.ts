@@ -22,7 +22,7 @@ import { newestNodeRuntime, validateAuthorizerRuntime } from './authorizer-runti
 import { LateBoundAssetCode, locateAuthorizerBundle, stageAuthorizerAsset, stableStringify } from './authorizer-asset';
 import { SECURE_API_DEFAULTS, createAuditLogGroup } from '../defaults';
 import { acknowledgeSynchronousFunction } from '../nag-acknowledgements';
-import { SecureApiValidationError, describeValue, validateDuration } from '../errors';
+import { SecureApiValidationError, describeValue, validateDuration, validateLogRetention } from '../errors';
 import type { TokenIssuer } from './token-issuer';
 
 /** Verification and function settings of the JWT authorizer, shared by `JwtAuthorizerProps` and `SecureApiProps`. */
@@ -110,7 +110,7 @@ export interface JwtAuthorizerProps extends JwtAuthorizerOptions {
    */
   readonly resultsCacheTtl?: Duration;
   /**
-   * Retention of the authorizer's log group.
+   * Retention of the authorizer's log group; always bounded (`RetentionDays.INFINITE` is refused).
    * @default - SECURE_API_DEFAULTS.logRetention (one year)
    */
   readonly logRetention?: logs.RetentionDays;
@@ -199,33 +199,33 @@ export class JwtAuthorizer extends Construct {
     const limits = SECURE_API_DEFAULTS.limits;
 
     this.resultsCacheTtl = props.resultsCacheTtl ?? SECURE_API_DEFAULTS.authorizerCacheTtl;
-    validateDuration('resultsCacheTtl', this.resultsCacheTtl, { unit: 'seconds', max: limits.maxAuthorizerCacheTtl.toSeconds() });
-    const clockSkewSeconds = validateDuration('clockSkew', props.clockSkew ?? defaults.clockSkew, {
+    validateDuration(this, 'resultsCacheTtl', this.resultsCacheTtl, { unit: 'seconds', max: limits.maxAuthorizerCacheTtl.toSeconds() });
+    const clockSkewSeconds = validateDuration(this, 'clockSkew', props.clockSkew ?? defaults.clockSkew, {
       unit: 'seconds',
       max: limits.maxClockSkew.toSeconds(),
     });
-    const maxTokenAgeSeconds = validateDuration('maxTokenAge', props.maxTokenAge, { unit: 'seconds', min: 1, max: limits.maxTokenAge.toSeconds() });
-    const maxTokenLifetimeSeconds = validateDuration('maxTokenLifetime', props.maxTokenLifetime ?? defaults.maxTokenLifetime, {
+    const maxTokenAgeSeconds = validateDuration(this, 'maxTokenAge', props.maxTokenAge, { unit: 'seconds', min: 1, max: limits.maxTokenAge.toSeconds() });
+    const maxTokenLifetimeSeconds = validateDuration(this, 'maxTokenLifetime', props.maxTokenLifetime ?? defaults.maxTokenLifetime, {
       unit: 'seconds',
       min: 1,
       max: limits.maxTokenLifetime.toSeconds(),
     });
-    const fetchTimeoutMs = validateDuration('keyFetchTimeout', props.keyFetchTimeout ?? defaults.keyFetchTimeout, {
+    const fetchTimeoutMs = validateDuration(this, 'keyFetchTimeout', props.keyFetchTimeout ?? defaults.keyFetchTimeout, {
       unit: 'milliseconds',
       min: limits.keyFetchTimeout.min.toMilliseconds(),
       max: limits.keyFetchTimeout.max.toMilliseconds(),
     });
-    const maxAgeSeconds = validateDuration('keyMaxAge', props.keyMaxAge ?? defaults.keyMaxAge, {
+    const maxAgeSeconds = validateDuration(this, 'keyMaxAge', props.keyMaxAge ?? defaults.keyMaxAge, {
       unit: 'seconds',
       min: limits.keyMaxAge.min.toSeconds(),
       max: limits.keyMaxAge.max.toSeconds(),
     });
-    const cooldownSeconds = validateDuration('keyCooldown', props.keyCooldown ?? defaults.keyCooldown, {
+    const cooldownSeconds = validateDuration(this, 'keyCooldown', props.keyCooldown ?? defaults.keyCooldown, {
       unit: 'seconds',
       min: limits.keyCooldown.min.toSeconds(),
       max: limits.keyCooldown.max.toSeconds(),
     });
-    const graceSeconds = validateDuration('keyGracePeriod', props.keyGracePeriod ?? defaults.keyGracePeriod, {
+    const graceSeconds = validateDuration(this, 'keyGracePeriod', props.keyGracePeriod ?? defaults.keyGracePeriod, {
       unit: 'seconds',
       min: limits.keyGracePeriod.min.toSeconds(),
       max: limits.keyGracePeriod.max.toSeconds(),
@@ -238,28 +238,29 @@ export class JwtAuthorizer extends Construct {
     };
 
     const timeout = props.timeout ?? defaults.timeout;
-    const timeoutMs = validateDuration('timeout', timeout, { unit: 'milliseconds', min: 1000, max: 900_000 });
+    const timeoutMs = validateDuration(this, 'timeout', timeout, { unit: 'milliseconds', min: 1000, max: 900_000 });
     if (timeoutMs !== undefined && fetchTimeoutMs !== undefined) {
       const required = 2 * fetchTimeoutMs + limits.authorizerTimeoutMargin.toMilliseconds();
       if (timeoutMs < required) {
         throw new SecureApiValidationError(
           `'timeout' must be at least ${required} ms, twice 'keyFetchTimeout' plus a ${limits.authorizerTimeoutMargin.toMilliseconds()} ms margin, so a slow issuer fails closed before Lambda times out (received: ${timeoutMs})`,
+          this,
         );
       }
     }
     const memorySize = props.memorySize ?? defaults.memorySize;
     const memoryMiB = memorySize.isUnresolved() ? undefined : memorySize.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
     if (memoryMiB !== undefined && (!Number.isInteger(memoryMiB) || memoryMiB < 128 || memoryMiB > 10240)) {
-      throw new SecureApiValidationError(`'memorySize' must be a whole number of MiB from 128 to 10240 (received: ${memoryMiB})`);
+      throw new SecureApiValidationError(`'memorySize' must be a whole number of MiB from 128 to 10240 (received: ${memoryMiB})`, this);
     }
     const reserved = props.reservedConcurrentExecutions;
     if (reserved !== undefined && !Token.isUnresolved(reserved) && (!Number.isInteger(reserved) || reserved < 1)) {
       // Zero would throttle every invocation, and every request would fail with a 500.
-      throw new SecureApiValidationError(`'reservedConcurrentExecutions' must be a whole number of at least 1 (received: ${reserved})`);
+      throw new SecureApiValidationError(`'reservedConcurrentExecutions' must be a whole number of at least 1 (received: ${reserved})`, this);
     }
 
     this.logGroup = createAuditLogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? SECURE_API_DEFAULTS.logRetention,
+      retention: validateLogRetention(this, 'logRetention', props.logRetention) ?? SECURE_API_DEFAULTS.logRetention,
       removalPolicy: props.logRemovalPolicy ?? SECURE_API_DEFAULTS.logRemovalPolicy,
       encryptionKey: props.logEncryptionKey,
     });
@@ -274,7 +275,7 @@ export class JwtAuthorizer extends Construct {
       code: this.code,
       handler: 'index.handler',
       // A fixed runtime rather than the variable NODEJS_LATEST: it changes only with the aws-cdk-lib in use.
-      runtime: props.runtime === undefined ? newestNodeRuntime() : validateAuthorizerRuntime(props.runtime),
+      runtime: props.runtime === undefined ? newestNodeRuntime() : validateAuthorizerRuntime(this, props.runtime),
       architecture: lambda.Architecture.ARM_64,
       memorySize: memoryMiB ?? memorySize.toMebibytes(),
       timeout,
@@ -330,7 +331,7 @@ export class JwtAuthorizer extends Construct {
     this.assertOpen('addRoute');
     const key = `${route.method} ${route.path}`;
     if (this.routeTable.has(key)) {
-      throw new SecureApiValidationError(`'route' must be declared once (received: ${describeValue(key)} twice)`);
+      throw new SecureApiValidationError(`'route' must be declared once (received: ${describeValue(key)} twice)`, this);
     }
     const normalized: RouteConfig = {
       method: route.method,
@@ -341,6 +342,7 @@ export class JwtAuthorizer extends Construct {
     if (containsTokens(normalized)) {
       throw new SecureApiValidationError(
         `'scopes' and 'conditions' must be literal strings, as they are compiled into the authorizer bundle (received: deploy-time tokens in ${describeValue(key)})`,
+        this,
       );
     }
     this.routeTable.set(key, normalized);
@@ -449,7 +451,7 @@ export class JwtAuthorizer extends Construct {
 
   private requireStagedHash(): string {
     if (this.stagedHash === undefined) {
-      throw new SecureApiValidationError('The authorizer asset hash is known once the app synthesizes (received: not yet synthesized)');
+      throw new SecureApiValidationError('The authorizer asset hash is known once the app synthesizes (received: not yet synthesized)', this);
     }
     return this.stagedHash;
   }
@@ -458,6 +460,7 @@ export class JwtAuthorizer extends Construct {
     if (this.compiled !== undefined) {
       throw new SecureApiValidationError(
         `'${operation}' must be called before the app synthesizes: the authorizer configuration is already compiled (received: a late call)`,
+        this,
       );
     }
   }

@@ -2,14 +2,12 @@ import { Duration, Size } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { CLIENT_ID_CLAIMS, type JwsAlgorithm, SUPPORTED_ALGORITHMS } from '../../lambda/contract';
-import { domainPrefixProblem, redirectUrlProblem } from '../cognito-oauth';
+import type { JwsAlgorithm } from '../../lambda/contract';
 import { SECURE_API_STACK_DEFAULTS } from '../defaults';
 import { SecureApiValidationError } from '../errors';
 import type { SecureApiWebAclProps } from '../waf/secure-api-web-acl';
 import type { SecureApiStackProps } from './secure-api-stack';
 import { TokenIssuer, type OidcTokenIssuerOptions } from '../authorizer/token-issuer';
-import { parseCidr } from '../waf/inputs';
 
 /** The `cdk.json` context key that configures the deployable app. */
 export const APP_CONFIG_CONTEXT_KEY = 'secureApi';
@@ -124,30 +122,32 @@ const MFA: Readonly<Record<string, cognito.Mfa>> = {
   OPTIONAL: cognito.Mfa.OPTIONAL,
   OFF: cognito.Mfa.OFF,
 };
-const LOG_LEVELS = ['ERROR', 'INFO', 'OFF'] as const;
-const RETENTION_DAYS: readonly number[] = Object.values(logs.RetentionDays).filter(
-  (value): value is number => typeof value === 'number' && value !== logs.RetentionDays.INFINITE,
-);
-const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
+/** Largest body inspection limit AWS WAF offers for API Gateway, in KiB. */
+const MAX_BODY_INSPECTION_KB = 64;
 
 /**
- * Reads and validates the `secureApi` context of the app (from `cdk.json` or `-c`).
+ * Reads the `secureApi` context of the app (from `cdk.json` or `-c`).
  *
  * @param scope the app (or any construct in it)
  * @returns the stack name and properties
- * @throws SecureApiValidationError naming the context key, the rule and the value received
+ * @throws SecureApiValidationError naming the context key when a setting has the wrong JSON shape or name
  */
 export function appConfigFromContext(scope: Construct): SecureApiAppConfig {
   return parseAppConfig(scope.node.tryGetContext(APP_CONFIG_CONTEXT_KEY));
 }
 
 /**
- * Validates a `secureApi` context value and translates it into stack properties.
- * A string is parsed as JSON first, which is how `cdk synth -c secureApi='{...}'` delivers it.
+ * Translates a `secureApi` context value into stack properties. A string is parsed as JSON first, which is
+ * how `cdk synth -c secureApi='{...}'` delivers it.
+ *
+ * This mapping checks only what JSON needs: the shape of each setting, unknown keys, and names that stand for
+ * CDK values (`"PLUS"`, seconds, KiB). Every rule on the values themselves (ranges, patterns, URLs, CIDRs,
+ * retention) is the rule of the construct that takes the property, so `cdk.json` and code that builds
+ * `SecureApiStack` directly meet the same rule with the same message, naming the construct path.
  *
  * @param raw the context value; undefined means "all defaults"
  * @returns the stack name and properties
- * @throws SecureApiValidationError naming the context key, the rule and the value received
+ * @throws SecureApiValidationError naming the context key when a setting has the wrong JSON shape or name
  */
 export function parseAppConfig(raw: unknown): SecureApiAppConfig {
   let value = raw;
@@ -164,110 +164,41 @@ export function parseAppConfig(raw: unknown): SecureApiAppConfig {
   const config = expectObject(APP_CONFIG_CONTEXT_KEY, value, KNOWN_KEYS) as SecureApiContext;
   const key = (name: string): string => `${APP_CONFIG_CONTEXT_KEY}.${name}`;
 
-  const stackName = optionalString(key('stackName'), config.stackName, /^[A-Za-z][A-Za-z0-9-]{0,127}$/,
-    'must start with a letter and hold at most 128 letters, digits and hyphens') ?? SECURE_API_STACK_DEFAULTS.stackName;
-  const stageName = optionalString(key('stageName'), config.stageName, /^[A-Za-z0-9_-]{1,128}$/,
-    'must be 1-128 letters, digits, hyphens or underscores');
-
   let throttle: SecureApiStackProps['throttle'];
   if (config.throttle !== undefined) {
-    const t = expectObject(key('throttle'), config.throttle, ['rateLimit', 'burstLimit']) as SecureApiContext['throttle'] & object;
-    if (t.rateLimit !== undefined && !(typeof t.rateLimit === 'number' && Number.isFinite(t.rateLimit) && t.rateLimit > 0)) {
-      throw invalid(key('throttle.rateLimit'), 'must be a positive number', t.rateLimit);
-    }
-    if (t.burstLimit !== undefined && !(Number.isInteger(t.burstLimit) && (t.burstLimit as number) > 0)) {
-      throw invalid(key('throttle.burstLimit'), 'must be a positive integer', t.burstLimit);
-    }
-    throttle = { rateLimit: t.rateLimit, burstLimit: t.burstLimit };
-  }
-
-  const corsOrigins = optionalStrings(key('corsOrigins'), config.corsOrigins);
-  const callbackUrls = optionalStrings(key('callbackUrls'), config.callbackUrls) ?? [...SECURE_API_STACK_DEFAULTS.callbackUrls];
-  if (callbackUrls.length === 0) {
-    throw invalid(key('callbackUrls'), 'must list at least one exact redirect URI', callbackUrls);
-  }
-  const logoutUrls = optionalStrings(key('logoutUrls'), config.logoutUrls) ?? [...SECURE_API_STACK_DEFAULTS.logoutUrls];
-  for (const [name, urls] of [['callbackUrls', callbackUrls], ['logoutUrls', logoutUrls]] as const) {
-    urls.forEach((url, i) => {
-      const problem = redirectUrlProblem(url);
-      if (problem !== undefined) throw invalid(key(`${name}[${i}]`), problem, url);
+    const t = expectObject(key('throttle'), config.throttle, ['rateLimit', 'burstLimit']);
+    throttle = omitUndefined({
+      rateLimit: optionalNumber(key('throttle.rateLimit'), t.rateLimit),
+      burstLimit: optionalNumber(key('throttle.burstLimit'), t.burstLimit),
     });
   }
 
-  const externalIssuers = parseIssuers(key('externalIssuers'), config.externalIssuers);
-
-  let logRetention: logs.RetentionDays | undefined;
-  if (config.logRetentionDays !== undefined) {
-    if (typeof config.logRetentionDays !== 'number' || !RETENTION_DAYS.includes(config.logRetentionDays)) {
-      throw invalid(key('logRetentionDays'), `must be one of ${RETENTION_DAYS.join(', ')}`, config.logRetentionDays);
-    }
-    logRetention = config.logRetentionDays as logs.RetentionDays;
-  }
-
-  const kmsKeyArn = optionalString(key('kmsKeyArn'), config.kmsKeyArn, KMS_KEY_ARN, 'must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)');
-  const createKmsKey = optionalBoolean(key('createKmsKey'), config.createKmsKey);
-  if (kmsKeyArn !== undefined && createKmsKey === true) {
-    throw invalid(key('createKmsKey'), "must not be true when 'secureApi.kmsKeyArn' names a key", createKmsKey);
-  }
-
-  const featurePlan = optionalEnum(key('featurePlan'), config.featurePlan, FEATURE_PLANS);
   const threatProtection = optionalEnum(key('threatProtection'), config.threatProtection, THREAT_PROTECTION);
-  if (threatProtection !== undefined && featurePlan !== cognito.FeaturePlan.PLUS) {
-    throw invalid(key('threatProtection'), `must be omitted unless '${key('featurePlan')}' is "PLUS"`, config.threatProtection);
-  }
-  const mfa = optionalEnum(key('mfa'), config.mfa, MFA);
-
-  let domainPrefix: string | undefined;
-  if (config.domainPrefix !== undefined) {
-    if (typeof config.domainPrefix !== 'string') throw invalid(key('domainPrefix'), 'must be a string', config.domainPrefix);
-    const problem = domainPrefixProblem(config.domainPrefix);
-    if (problem !== undefined) throw invalid(key('domainPrefix'), problem, config.domainPrefix);
-    domainPrefix = config.domainPrefix;
-  }
-
-  const accessTokenMinutes = optionalInteger(key('accessTokenValidityMinutes'), config.accessTokenValidityMinutes, 5, 1440);
-  const cacheTtlSeconds = optionalInteger(key('authorizerCacheTtlSeconds'), config.authorizerCacheTtlSeconds, 0, 3600);
-
-  let executionLogLevel: SecureApiStackProps['executionLogLevel'];
-  if (config.executionLogLevel !== undefined) {
-    if (!LOG_LEVELS.includes(config.executionLogLevel as (typeof LOG_LEVELS)[number])) {
-      throw invalid(key('executionLogLevel'), `must be one of ${LOG_LEVELS.map((level) => `"${level}"`).join(', ')}`, config.executionLogLevel);
-    }
-    executionLogLevel = config.executionLogLevel as (typeof LOG_LEVELS)[number];
-  }
-
-  const allowedSourceIps = optionalStrings(key('allowedSourceIps'), config.allowedSourceIps);
-  allowedSourceIps?.forEach((cidr, i) => {
-    if (parseCidr(cidr) === undefined) {
-      throw invalid(key(`allowedSourceIps[${i}]`), 'must be an IPv4 or IPv6 CIDR block such as "203.0.113.0/24"', cidr);
-    }
-  });
-
-  const webAclOptions = parseWaf(key('waf'), config.waf);
-  const apiGatewayAccount = optionalEnum(key('apiGatewayAccount'), config.apiGatewayAccount, { create: 'create', existing: 'existing' } as const);
+  const accessTokenMinutes = optionalQuantity(key('accessTokenValidityMinutes'), config.accessTokenValidityMinutes);
+  const cacheTtlSeconds = optionalQuantity(key('authorizerCacheTtlSeconds'), config.authorizerCacheTtlSeconds);
 
   return {
-    stackName,
+    stackName: optionalString(key('stackName'), config.stackName) ?? SECURE_API_STACK_DEFAULTS.stackName,
     props: omitUndefined({
-      webAclOptions,
-      apiGatewayAccount,
-      stageName,
+      webAclOptions: parseWaf(key('waf'), config.waf),
+      apiGatewayAccount: optionalString(key('apiGatewayAccount'), config.apiGatewayAccount) as SecureApiStackProps['apiGatewayAccount'],
+      stageName: optionalString(key('stageName'), config.stageName),
       throttle,
-      corsOrigins,
-      callbackUrls,
-      logoutUrls,
-      externalIssuers,
-      logRetention,
-      logEncryptionKeyArn: kmsKeyArn,
-      createLogEncryptionKey: createKmsKey,
-      featurePlan,
+      corsOrigins: optionalStrings(key('corsOrigins'), config.corsOrigins),
+      callbackUrls: optionalStrings(key('callbackUrls'), config.callbackUrls),
+      logoutUrls: optionalStrings(key('logoutUrls'), config.logoutUrls),
+      externalIssuers: parseIssuers(key('externalIssuers'), config.externalIssuers),
+      logRetention: optionalNumber(key('logRetentionDays'), config.logRetentionDays) as logs.RetentionDays | undefined,
+      logEncryptionKeyArn: optionalString(key('kmsKeyArn'), config.kmsKeyArn),
+      createLogEncryptionKey: optionalBoolean(key('createKmsKey'), config.createKmsKey),
+      featurePlan: optionalEnum(key('featurePlan'), config.featurePlan, FEATURE_PLANS),
       threatProtection,
-      mfa,
-      domainPrefix,
+      mfa: optionalEnum(key('mfa'), config.mfa, MFA),
+      domainPrefix: optionalString(key('domainPrefix'), config.domainPrefix),
       accessTokenValidity: accessTokenMinutes === undefined ? undefined : Duration.minutes(accessTokenMinutes),
       authorizerCacheTtl: cacheTtlSeconds === undefined ? undefined : Duration.seconds(cacheTtlSeconds),
-      executionLogLevel,
-      allowedSourceIps,
+      executionLogLevel: optionalString(key('executionLogLevel'), config.executionLogLevel) as SecureApiStackProps['executionLogLevel'],
+      allowedSourceIps: optionalStrings(key('allowedSourceIps'), config.allowedSourceIps),
     }) as SecureApiStackProps,
   };
 }
@@ -278,21 +209,9 @@ function parseWaf(key: string, raw: unknown): SecureApiWebAclProps | undefined {
   }
   const waf = expectObject(key, raw, WAF_KEYS) as WafContext;
   const at = (name: string): string => `${key}.${name}`;
-  const limit = optionalInteger(at('rateLimit'), waf.rateLimit, 10, 2_000_000_000);
-  const windowSeconds = waf.rateLimitWindowSeconds;
-  if (windowSeconds !== undefined && ![60, 120, 300, 600].includes(windowSeconds as number)) {
-    throw invalid(at('rateLimitWindowSeconds'), 'must be one of 60, 120, 300, 600', windowSeconds);
-  }
-  const maxBodySizeKb = optionalInteger(at('maxBodySizeKb'), waf.maxBodySizeKb, 1, 64);
-  const cidrs = (name: 'blockedIps' | 'allowedIps'): string[] | undefined => {
-    const list = optionalStrings(at(name), waf[name]);
-    list?.forEach((cidr, i) => {
-      if (parseCidr(cidr) === undefined) {
-        throw invalid(`${at(name)}[${i}]`, 'must be an IPv4 or IPv6 CIDR block such as "203.0.113.0/24"', cidr);
-      }
-    });
-    return list;
-  };
+  const limit = optionalNumber(at('rateLimit'), waf.rateLimit);
+  const windowSeconds = optionalQuantity(at('rateLimitWindowSeconds'), waf.rateLimitWindowSeconds);
+  const maxBodySizeKb = optionalQuantity(at('maxBodySizeKb'), waf.maxBodySizeKb);
   const flag = (name: 'sqlInjection' | 'anonymousIp' | 'botControl'): boolean | undefined => optionalBoolean(at(name), waf[name]);
   const logAllRequests = optionalBoolean(at('logAllRequests'), waf.logAllRequests);
   return omitUndefined({
@@ -300,9 +219,12 @@ function parseWaf(key: string, raw: unknown): SecureApiWebAclProps | undefined {
       ? undefined
       : omitUndefined({ limit, window: windowSeconds === undefined ? undefined : Duration.seconds(windowSeconds) }),
     maxBodySize: maxBodySizeKb === undefined ? undefined : Size.kibibytes(maxBodySizeKb),
-    bodyInspectionLimit: maxBodySizeKb === undefined || maxBodySizeKb <= 16 ? undefined : Size.kibibytes(Math.ceil(maxBodySizeKb / 16) * 16),
-    blockedIps: cidrs('blockedIps'),
-    allowedIps: cidrs('allowedIps'),
+    // WAF must see the whole allowed body: the smallest inspection limit (16 KiB steps) that covers it.
+    bodyInspectionLimit: maxBodySizeKb === undefined || maxBodySizeKb <= 16
+      ? undefined
+      : Size.kibibytes(Math.min(Math.ceil(maxBodySizeKb / 16) * 16, MAX_BODY_INSPECTION_KB)),
+    blockedIps: optionalStrings(at('blockedIps'), waf.blockedIps),
+    allowedIps: optionalStrings(at('allowedIps'), waf.allowedIps),
     managedRuleGroups: omitUndefined({ sqlInjection: flag('sqlInjection'), anonymousIp: flag('anonymousIp'), botControl: flag('botControl') }),
     logging: logAllRequests === undefined ? undefined : { logAllRequests },
   });
@@ -317,44 +239,27 @@ function parseIssuers(key: string, raw: unknown): TokenIssuer[] | undefined {
   }
   return raw.map((entry, i) => {
     const at = (name: string): string => `${key}[${i}].${name}`;
-    const issuer = expectObject(`${key}[${i}]`, entry, ISSUER_KEYS) as unknown as ExternalIssuerContext;
-    if (typeof issuer.issuerUrl !== 'string' || !isHttpsUrl(issuer.issuerUrl)) {
-      throw invalid(at('issuerUrl'), 'must be an https URL', issuer.issuerUrl);
-    }
-    if (issuer.jwksUri !== undefined && (typeof issuer.jwksUri !== 'string' || !isHttpsUrl(issuer.jwksUri))) {
-      throw invalid(at('jwksUri'), 'must be an https URL', issuer.jwksUri);
-    }
-    const discovery = optionalBoolean(at('discovery'), issuer.discovery);
-    if (issuer.jwksUri !== undefined && discovery === true) {
-      throw invalid(at('discovery'), `must not be true when '${at('jwksUri')}' is set: they are alternatives`, discovery);
-    }
-    const audienceCheck = optionalBoolean(at('audienceCheck'), issuer.audienceCheck);
-    const audiences = optionalStrings(at('audiences'), issuer.audiences);
-    if (audienceCheck !== false && (audiences === undefined || audiences.length === 0)) {
-      throw invalid(at('audiences'), `must list at least one audience unless '${at('audienceCheck')}' is false`, issuer.audiences);
-    }
-    const algorithms = optionalStrings(at('algorithms'), issuer.algorithms);
-    algorithms?.forEach((alg, j) => {
-      if (!SUPPORTED_ALGORITHMS.includes(alg as JwsAlgorithm)) {
-        throw invalid(`${at('algorithms')}[${j}]`, `must be one of ${SUPPORTED_ALGORITHMS.join(', ')}`, alg);
-      }
-    });
-    const requiredTyp = optionalString(at('requiredTyp'), issuer.requiredTyp, /^[\x21-\x7E]{1,64}$/, 'must be a media type such as "at+jwt"');
-    const clientIdClaim = issuer.clientIdClaim;
-    if (clientIdClaim !== undefined && !CLIENT_ID_CLAIMS.includes(clientIdClaim)) {
-      throw invalid(at('clientIdClaim'), `must be one of ${CLIENT_ID_CLAIMS.join(', ')}`, clientIdClaim);
-    }
-    return TokenIssuer.oidc(omitUndefined({
-      issuerUrl: issuer.issuerUrl,
-      audiences,
-      audienceCheck,
-      jwksUri: issuer.jwksUri,
-      discovery,
-      algorithms: algorithms as JwsAlgorithm[] | undefined,
-      requiredTyp,
+    const issuer = expectObject(`${key}[${i}]`, entry, ISSUER_KEYS);
+    const options = omitUndefined({
+      issuerUrl: optionalString(at('issuerUrl'), issuer.issuerUrl) as string,
+      audiences: optionalStrings(at('audiences'), issuer.audiences),
+      audienceCheck: optionalBoolean(at('audienceCheck'), issuer.audienceCheck),
+      jwksUri: optionalString(at('jwksUri'), issuer.jwksUri),
+      discovery: optionalBoolean(at('discovery'), issuer.discovery),
+      algorithms: optionalStrings(at('algorithms'), issuer.algorithms) as JwsAlgorithm[] | undefined,
+      requiredTyp: optionalString(at('requiredTyp'), issuer.requiredTyp),
       clientIds: optionalStrings(at('clientIds'), issuer.clientIds),
-      clientIdClaim,
-    }));
+      clientIdClaim: optionalString(at('clientIdClaim'), issuer.clientIdClaim) as ExternalIssuerContext['clientIdClaim'],
+    });
+    try {
+      // TokenIssuer.oidc holds the rules of every issuer option (https, loopback, requiredTyp, algorithms...).
+      return TokenIssuer.oidc(options);
+    } catch (error) {
+      if (error instanceof SecureApiValidationError) {
+        throw new SecureApiValidationError(`cdk.json context '${key}[${i}]': ${error.message}`);
+      }
+      throw error;
+    }
   });
 }
 
@@ -374,16 +279,16 @@ function expectObject(key: string, value: unknown, known: readonly string[]): Re
   return value as Record<string, unknown>;
 }
 
-function optionalString(key: string, value: unknown, pattern: RegExp, rule: string): string | undefined {
+function optionalString(key: string, value: unknown): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !pattern.test(value)) throw invalid(key, rule, value);
+  if (typeof value !== 'string') throw invalid(key, 'must be a string', value);
   return value;
 }
 
 function optionalStrings(key: string, value: unknown): string[] | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string' || item.trim() === '')) {
-    throw invalid(key, 'must be an array of non-empty strings', value);
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+    throw invalid(key, 'must be an array of strings', value);
   }
   return [...(value as string[])];
 }
@@ -394,12 +299,17 @@ function optionalBoolean(key: string, value: unknown): boolean | undefined {
   return value;
 }
 
-function optionalInteger(key: string, value: unknown, min: number, max: number): number | undefined {
+function optionalNumber(key: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
-  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-    throw invalid(key, `must be an integer from ${min} to ${max}`, value);
-  }
-  return value as number;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw invalid(key, 'must be a number', value);
+  return value;
+}
+
+/** A number of a unit (seconds, minutes, KiB) that becomes a `Duration` or `Size`, which cannot be negative. */
+function optionalQuantity(key: string, value: unknown): number | undefined {
+  const amount = optionalNumber(key, value);
+  if (amount !== undefined && amount < 0) throw invalid(key, 'must be a number of at least 0', value);
+  return amount;
 }
 
 function optionalEnum<T>(key: string, value: unknown, choices: Readonly<Record<string, T>>): T | undefined {
@@ -408,14 +318,6 @@ function optionalEnum<T>(key: string, value: unknown, choices: Readonly<Record<s
     throw invalid(key, `must be one of ${Object.keys(choices).map((choice) => `"${choice}"`).join(', ')}`, value);
   }
   return choices[value];
-}
-
-function isHttpsUrl(value: string): boolean {
-  try {
-    return new URL(value).protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 function omitUndefined<T extends object>(value: T): T {

@@ -10,12 +10,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { NAG_REASONS, acknowledge, acknowledgeSynchronousFunction } from '../nag-acknowledgements';
 import { DEMO_ITEMS_DEFAULTS } from '../defaults';
-import { SecureApiValidationError } from '../errors';
+import { SecureApiValidationError, validateLogRetention } from '../errors';
 
 /** Properties of {@link DemoItemsService}. */
 export interface DemoItemsServiceProps {
   /**
-   * Retention of the function's log group.
+   * Retention of the function's log group; always bounded (`RetentionDays.INFINITE` is refused).
    * @default - DEMO_ITEMS_DEFAULTS.logRetention
    */
   readonly logRetention?: logs.RetentionDays;
@@ -88,7 +88,7 @@ export class DemoItemsService extends Construct {
     });
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: props.logRetention ?? defaults.logRetention,
+      retention: validateLogRetention(this, 'logRetention', props.logRetention) ?? defaults.logRetention,
       encryptionKey: props.encryptionKey,
       removalPolicy,
     });

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, StackProps, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -8,11 +8,16 @@ import { ApiScope } from '../authorizer/api-scope';
 import { CognitoOAuth } from '../cognito-oauth';
 import { SECURE_API_STACK_DEFAULTS } from '../defaults';
 import { DemoItemsService } from './demo-items-service';
-import { SecureApiValidationError } from '../errors';
+import { SecureApiValidationError, describeValue, validateLogRetention } from '../errors';
 import { SecureApi } from '../secure-api/secure-api';
 import { SecureApiMonitoring } from '../monitoring/secure-api-monitoring';
 import type { SecureApiWebAclProps } from '../waf/secure-api-web-acl';
 import { TokenIssuer } from '../authorizer/token-issuer';
+
+/** CloudFormation stack names: a letter, then letters, digits and hyphens, 128 characters at most. */
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+/** A KMS key ARN: the only form CloudWatch Logs takes for a log group key. */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]{1,128}$/;
 
 /** Properties of {@link SecureApiStack}; `bin/app.ts` fills them from the `secureApi` context of `cdk.json`. */
 export interface SecureApiStackProps extends StackProps {
@@ -47,13 +52,13 @@ export interface SecureApiStackProps extends StackProps {
    */
   readonly externalIssuers?: TokenIssuer[];
   /**
-   * Retention of every log group of the stack.
+   * Retention of every log group of the stack; always bounded (`RetentionDays.INFINITE` is refused).
    * @default - SECURE_API_DEFAULTS.logRetention
    */
   readonly logRetention?: logs.RetentionDays;
   /**
-   * ARN of an existing KMS key for the log groups (the items table has a key of its own); its key policy must already let
-   * CloudWatch Logs of this account and region use it.
+   * ARN of an existing KMS key for the log groups (`arn:aws:kms:<region>:<account>:key/<id>`; the items table has a key of
+   * its own); its key policy must already let CloudWatch Logs of this account and region use it.
    * @default - no customer-managed key
    */
   readonly logEncryptionKeyArn?: string;
@@ -143,12 +148,28 @@ export class SecureApiStack extends Stack {
   public readonly logEncryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: SecureApiStackProps = {}) {
+    // Checked before Stack's own check, so the message names the rule as every other one does.
+    const stackName = props.stackName ?? (scope.node.scope === undefined ? id : undefined);
+    if (stackName !== undefined && !Token.isUnresolved(stackName) && !STACK_NAME.test(stackName)) {
+      throw new SecureApiValidationError(
+        `'stackName' must start with a letter and hold at most 128 letters, digits and hyphens (received: ${describeValue(stackName)})`,
+        [scope.node.path, id].filter((part) => part !== '').join('/'),
+      );
+    }
     super(scope, id, props);
     const defaults = SECURE_API_STACK_DEFAULTS;
 
+    validateLogRetention(this, 'logRetention', props.logRetention);
     if (props.logEncryptionKeyArn !== undefined && props.createLogEncryptionKey) {
       throw new SecureApiValidationError(
-        `'logEncryptionKeyArn' and 'createLogEncryptionKey' are alternatives: set at most one (received: ${props.logEncryptionKeyArn} and true)`,
+        `'logEncryptionKeyArn' and 'createLogEncryptionKey' are alternatives: set at most one (received: ${describeValue(props.logEncryptionKeyArn)} and true)`,
+        this,
+      );
+    }
+    if (props.logEncryptionKeyArn !== undefined && !Token.isUnresolved(props.logEncryptionKeyArn) && !KMS_KEY_ARN.test(props.logEncryptionKeyArn)) {
+      throw new SecureApiValidationError(
+        `'logEncryptionKeyArn' must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) (received: ${describeValue(props.logEncryptionKeyArn)})`,
+        this,
       );
     }
     if (props.createLogEncryptionKey) {

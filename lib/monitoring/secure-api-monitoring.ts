@@ -7,7 +7,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import {
   Decision,
   DECISION_LOG_FIELDS,
@@ -208,14 +208,15 @@ export class SecureApiMonitoring extends Construct {
     if (props.stage.restApi !== props.restApi) {
       throw new SecureApiValidationError(
         `'stage' must be a stage of 'restApi' (received: stage '${props.stage.node.path}' of '${props.stage.restApi.node.path}')`,
+        this,
       );
     }
     this.period = props.period ?? MONITORING_DEFAULTS.period;
     const periodSeconds = this.period.toSeconds({ integral: false });
     if (periodSeconds < 60 || periodSeconds % 60 !== 0) {
-      throw new SecureApiValidationError(`'period' must be a whole number of minutes (received: ${periodSeconds} seconds)`);
+      throw new SecureApiValidationError(`'period' must be a whole number of minutes (received: ${periodSeconds} seconds)`, this);
     }
-    const thresholds = resolveThresholds(props.thresholds ?? {});
+    const thresholds = resolveThresholds(this, props.thresholds ?? {});
 
     this.metricNamespace = props.metricNamespace ?? `SecureApi/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
     this.metricFilters = this.createMetricFilters(props.authorizerLogGroup, props.accessLogGroup);
@@ -489,24 +490,24 @@ interface ResolvedThresholds {
   readonly throttledRequests: number;
 }
 
-function resolveThresholds(given: MonitoringThresholds): ResolvedThresholds {
+function resolveThresholds(scope: IConstruct, given: MonitoringThresholds): ResolvedThresholds {
   const d = MONITORING_DEFAULTS.thresholds;
   const percent = (name: keyof MonitoringThresholds, value: number) => {
     if (!Token.isUnresolved(value) && !(value > 0 && value <= 100)) {
-      throw new SecureApiValidationError(`'thresholds.${name}' must be a percentage above 0 and at most 100 (received: ${describeValue(value)})`);
+      throw new SecureApiValidationError(`'thresholds.${name}' must be a percentage above 0 and at most 100 (received: ${describeValue(value)})`, scope);
     }
     return value;
   };
   const count = (name: keyof MonitoringThresholds, value: number) => {
     if (!Token.isUnresolved(value) && !(Number.isInteger(value) && value >= 1)) {
-      throw new SecureApiValidationError(`'thresholds.${name}' must be a whole number of at least 1 (received: ${describeValue(value)})`);
+      throw new SecureApiValidationError(`'thresholds.${name}' must be a whole number of at least 1 (received: ${describeValue(value)})`, scope);
     }
     return value;
   };
   const latency = given.latencyP99 ?? d.latencyP99;
   const latencyMs = latency.toMilliseconds();
   if (latencyMs <= 0) {
-    throw new SecureApiValidationError(`'thresholds.latencyP99' must be longer than 0 ms (received: ${latencyMs} ms)`);
+    throw new SecureApiValidationError(`'thresholds.latencyP99' must be longer than 0 ms (received: ${latencyMs} ms)`, scope);
   }
   return {
     serverErrorRatePercent: percent('serverErrorRatePercent', given.serverErrorRatePercent ?? d.serverErrorRatePercent),

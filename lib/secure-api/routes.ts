@@ -1,4 +1,5 @@
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type { IConstruct } from 'constructs';
 import { type ClaimCondition, ROUTE_METHODS, type RouteMethod, routePathProblem } from '../../lambda/contract';
 import { scopeToken, type RouteScope } from '../authorizer/api-scope';
 import { SecureApiValidationError, describeValue } from '../errors';
@@ -32,7 +33,8 @@ export interface RouteOptions {
    */
   readonly public?: boolean;
   /**
-   * Throttling of this route, overriding the stage's.
+   * Throttling of this route, overriding the stage's. `rateLimit` must be greater than 0 and `burstLimit` a whole
+   * number of at least 1: to close a route, remove it rather than throttle it to 0.
    * @default - the stage's throttling
    */
   readonly throttle?: apigw.ThrottleSettings;
@@ -110,21 +112,23 @@ const ROUTE_OWNED_METHOD_OPTIONS = [
  * Parses `'<METHOD> <path>'` and records the path's variable segments: API Gateway allows one variable
  * segment (`{id}` or `{proxy+}`) per level of the resource tree.
  *
+ * @param scope the API, named in error messages
  * @param route the route, e.g. `'GET /items/{id}'`
  * @param variableSegments the variable segment of each level seen so far, by parent path; updated
  * @returns the method and path
  * @throws SecureApiValidationError when the route is malformed or its variable segment conflicts with an earlier one
  */
-export function parseRoute(route: string, variableSegments: Map<string, string>): ParsedRoute {
+export function parseRoute(scope: IConstruct, route: string, variableSegments: Map<string, string>): ParsedRoute {
   const [, method, path] = ROUTE.exec(route) ?? [];
   if (method === undefined || path === undefined || !(ROUTE_METHODS as readonly string[]).includes(method)) {
     throw new SecureApiValidationError(
       `'route' must be '<METHOD> <path>' with METHOD one of ${ROUTE_METHODS.join(', ')} (received: ${describeValue(route)})`,
+      scope,
     );
   }
   const problem = routePathProblem(path);
   if (problem !== undefined) {
-    throw new SecureApiValidationError(`'route' path ${problem} (received: ${describeValue(route)})`);
+    throw new SecureApiValidationError(`'route' path ${problem} (received: ${describeValue(route)})`, scope);
   }
   const segments = path === '/' ? [] : path.slice(1).split('/');
   segments.forEach((segment, index) => {
@@ -136,6 +140,7 @@ export function parseRoute(route: string, variableSegments: Map<string, string>)
     if (existing !== undefined && existing !== segment) {
       throw new SecureApiValidationError(
         `'route' may have one variable segment per level: ${describeValue(segment)} conflicts with ${describeValue(existing)} under ${describeValue(parent)} (received: ${describeValue(route)})`,
+        scope,
       );
     }
   });
@@ -151,34 +156,38 @@ export function parseRoute(route: string, variableSegments: Map<string, string>)
  * Validates a route's options: a public route requires nothing, a protected one must say what a token needs,
  * and `methodOptions` must leave to the route options what they set.
  *
+ * @param scope the API, named in error messages
  * @param route the route as declared, for error messages
  * @param options the route's options
  * @returns what the route requires
  * @throws SecureApiValidationError when the options contradict each other or are invalid
  */
-export function routeRequirements(route: string, options: RouteOptions): RouteRequirements {
+export function routeRequirements(scope: IConstruct, route: string, options: RouteOptions): RouteRequirements {
   const isPublic = options.public === true;
-  const scopes = (options.scopes ?? []).map((scope, i) => scopeToken(`scopes[${i}]`, scope));
-  const conditions = (options.conditions ?? []).map((condition) => validateCondition(route, condition));
+  const scopes = (options.scopes ?? []).map((routeScope, i) => scopeToken(scope, `scopes[${i}]`, routeScope));
+  const conditions = (options.conditions ?? []).map((condition) => validateCondition(scope, route, condition));
   if (isPublic && (scopes.length > 0 || conditions.length > 0 || options.authenticatedOnly === true)) {
     throw new SecureApiValidationError(
       `'public' routes must not declare 'scopes', 'conditions' or 'authenticatedOnly' (received: ${describeValue(route)})`,
+      scope,
     );
   }
   if (!isPublic && scopes.length === 0 && conditions.length === 0 && options.authenticatedOnly !== true) {
     throw new SecureApiValidationError(
       `'scopes' must name at least one scope (or 'conditions' one condition) for protected route ${describeValue(route)}; ` +
         "set 'authenticatedOnly: true' to accept any valid token, or 'public: true' for no authentication (received: none)",
+      scope,
     );
   }
   for (const field of ROUTE_OWNED_METHOD_OPTIONS) {
     if (options.methodOptions?.[field] !== undefined) {
       throw new SecureApiValidationError(
         `'methodOptions.${field}' must not be set: use the route options 'public', 'scopes', 'requestModel', 'requestParameters' and 'apiKeyRequired' (received: ${describeValue(route)})`,
+        scope,
       );
     }
   }
-  const throttle = options.throttle !== undefined ? validateThrottle('throttle', options.throttle) : undefined;
+  const throttle = options.throttle !== undefined ? validateThrottle(scope, 'throttle', options.throttle) : undefined;
   return { isPublic, scopes, conditions, throttle };
 }
 
@@ -195,14 +204,15 @@ export function constructIdFor(method: string, path: string): string {
   return words.map((word) => word.charAt(0).toUpperCase() + word.slice(1).toLowerCase()).join('');
 }
 
-function validateCondition(route: string, condition: ClaimCondition): ClaimCondition {
+function validateCondition(scope: IConstruct, route: string, condition: ClaimCondition): ClaimCondition {
   const { claim, contains, equals } = condition;
   if (typeof claim !== 'string' || claim.length === 0) {
-    throw new SecureApiValidationError(`'conditions' must name a claim (received: ${describeValue(condition)} on ${describeValue(route)})`);
+    throw new SecureApiValidationError(`'conditions' must name a claim (received: ${describeValue(condition)} on ${describeValue(route)})`, scope);
   }
   if ((contains === undefined) === (equals === undefined)) {
     throw new SecureApiValidationError(
       `'conditions' must set exactly one of 'contains' and 'equals' (received: ${describeValue(condition)} on ${describeValue(route)})`,
+      scope,
     );
   }
   return contains !== undefined ? { claim, contains } : { claim, equals };

@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { ApiGatewayAccount } from '../api-gateway-account';
 import { SECURE_API_DEFAULTS, createAuditLogGroup, renderAccessLogFormat } from '../defaults';
-import { SecureApiValidationError, describeValue, validateDuration } from '../errors';
+import { SecureApiValidationError, describeValue, validateDuration, validateLogRetention } from '../errors';
 import { JwtAuthorizer, JwtAuthorizerOptions } from '../authorizer/jwt-authorizer';
 import { SecureApiWebAcl, SecureApiWebAclProps } from '../waf/secure-api-web-acl';
 import type { TokenIssuer } from '../authorizer/token-issuer';
@@ -62,7 +62,8 @@ export interface SecureApiProps {
    */
   readonly stageName?: string;
   /**
-   * Stage-wide throttling; routes may set their own with `RouteOptions.throttle`.
+   * Stage-wide throttling; routes may set their own with `RouteOptions.throttle`. `rateLimit` must be greater
+   * than 0 and `burstLimit` a whole number of at least 1: a limit of 0 would switch the stage off.
    * @default - SECURE_API_DEFAULTS.throttle (100 requests per second, bursts of 200)
    */
   readonly throttle?: apigw.ThrottleSettings;
@@ -78,7 +79,7 @@ export interface SecureApiProps {
    */
   readonly authorizerOptions?: JwtAuthorizerOptions;
   /**
-   * Retention of the access log and authorizer log groups.
+   * Retention of the access log and authorizer log groups; always bounded (`RetentionDays.INFINITE` is refused).
    * @default - SECURE_API_DEFAULTS.logRetention (one year)
    */
   readonly logRetention?: logs.RetentionDays;
@@ -248,20 +249,21 @@ export class SecureApi extends Construct {
    */
   constructor(scope: Construct, id: string, props: SecureApiProps) {
     super(scope, id);
-    const stageName = validateStageName(props.stageName ?? SECURE_API_DEFAULTS.stageName);
+    const stageName = validateStageName(this, props.stageName ?? SECURE_API_DEFAULTS.stageName);
+    validateLogRetention(this, 'logRetention', props.logRetention);
     const cacheTtl = props.authorizerCacheTtl ?? SECURE_API_DEFAULTS.authorizerCacheTtl;
-    validateDuration('authorizerCacheTtl', cacheTtl, {
+    validateDuration(this, 'authorizerCacheTtl', cacheTtl, {
       unit: 'seconds',
       max: SECURE_API_DEFAULTS.limits.maxAuthorizerCacheTtl.toSeconds(),
     });
-    const throttle = validateThrottle('throttle', props.throttle ?? SECURE_API_DEFAULTS.throttle);
+    const throttle = validateThrottle(this, 'throttle', props.throttle ?? SECURE_API_DEFAULTS.throttle);
     this.stageLogging = {
-      executionLogLevel: validateExecutionLogLevel(props.executionLogLevel ?? SECURE_API_DEFAULTS.executionLogLevel),
+      executionLogLevel: validateExecutionLogLevel(this, props.executionLogLevel ?? SECURE_API_DEFAULTS.executionLogLevel),
       dataTraceEnabled: props.unsafeLogFullRequestsAndResponses === true,
       metricsEnabled: props.metricsEnabled ?? SECURE_API_DEFAULTS.metricsEnabled,
     };
-    const cors = props.cors !== undefined ? validateCors(props.cors) : undefined;
-    const policy = props.allowedSourceIps !== undefined ? sourceIpPolicy(props.allowedSourceIps) : undefined;
+    const cors = props.cors !== undefined ? validateCors(this, props.cors) : undefined;
+    const policy = props.allowedSourceIps !== undefined ? sourceIpPolicy(this, props.allowedSourceIps) : undefined;
 
     this.authorizer = new JwtAuthorizer(this, 'JwtAuthorizer', {
       ...props.authorizerOptions,
@@ -325,7 +327,7 @@ export class SecureApi extends Construct {
       this.apiGatewayAccount = ApiGatewayAccount.ofStack(this);
       this.stage.node.addDependency(this.apiGatewayAccount);
     } else if (props.apiGatewayAccount !== undefined && props.apiGatewayAccount !== 'existing') {
-      throw new SecureApiValidationError(`'apiGatewayAccount' must be 'existing' or 'create' (received: ${describeValue(props.apiGatewayAccount)})`);
+      throw new SecureApiValidationError(`'apiGatewayAccount' must be 'existing' or 'create' (received: ${describeValue(props.apiGatewayAccount)})`, this);
     }
 
     addGatewayResponses(this.restApi, cors);
@@ -359,6 +361,7 @@ export class SecureApi extends Construct {
     if (given.length > 1) {
       throw new SecureApiValidationError(
         `'webAcl', 'webAclOptions' and 'disableWebAcl' are alternatives: set at most one (received: ${given.join(', ')})`,
+        this,
       );
     }
     if (props.disableWebAcl === true) {
@@ -400,10 +403,10 @@ export class SecureApi extends Construct {
    * @throws SecureApiValidationError when the route or its options are invalid
    */
   public addRoute(route: string, integration: apigw.Integration, options: RouteOptions = {}): apigw.Method {
-    const { method, path } = parseRoute(route, this.variableSegments);
-    const { isPublic, scopes, conditions, throttle } = routeRequirements(route, options);
+    const { method, path } = parseRoute(this, route, this.variableSegments);
+    const { isPublic, scopes, conditions, throttle } = routeRequirements(this, route, options);
     if (this.isDeclared(method, path)) {
-      throw new SecureApiValidationError(`'route' must be declared once (received: ${describeValue(route)} twice)`);
+      throw new SecureApiValidationError(`'route' must be declared once (received: ${describeValue(route)} twice)`, this);
     }
 
     const resource = this.restApi.root.resourceForPath(path);
@@ -571,10 +574,10 @@ export class SecureApi extends Construct {
 
   private addDomain(domain: SecureApiDomainOptions): apigw.DomainName {
     if (domain.certificate === undefined) {
-      throw new SecureApiValidationError(`'domain.certificate' must be an ACM certificate for the domain (received: undefined)`);
+      throw new SecureApiValidationError(`'domain.certificate' must be an ACM certificate for the domain (received: undefined)`, this);
     }
     if (!Token.isUnresolved(domain.domainName) && !/^(?=.{1,253}$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$/.test(domain.domainName)) {
-      throw new SecureApiValidationError(`'domain.domainName' must be a fully qualified domain name (received: ${describeValue(domain.domainName)})`);
+      throw new SecureApiValidationError(`'domain.domainName' must be a fully qualified domain name (received: ${describeValue(domain.domainName)})`, this);
     }
     return this.restApi.addDomainName('CustomDomain', {
       domainName: domain.domainName,
@@ -621,6 +624,7 @@ export class SecureApi extends Construct {
     if (!methods.some((method) => usesAuthorizer(method, this.authorizer.requestAuthorizer))) {
       throw new SecureApiValidationError(
         `'routes' must include at least one route protected by the JWT authorizer (received: ${this.publicRoutes.size} public route(s) only)`,
+        this,
       );
     }
   }

@@ -140,7 +140,7 @@ export interface WebAclLoggingOptions {
    */
   readonly logGroupName?: string;
   /**
-   * How long the log events are kept.
+   * How long the log events are kept; always bounded (`RetentionDays.INFINITE` is refused).
    * @default - WEB_ACL_DEFAULTS.logging.retention
    */
   readonly retention?: logs.RetentionDays;

@@ -1,5 +1,6 @@
 import type { Size } from 'aws-cdk-lib';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import type { IConstruct } from 'constructs';
 import { WEB_ACL_DEFAULTS } from '../defaults';
 import { describeValue, SecureApiValidationError } from '../errors';
 import { checkIntegerRange, parseCountryCodes, parseEvaluationWindow } from './inputs';
@@ -75,21 +76,23 @@ export function ipAllowListRule(sets: readonly wafv2.CfnIPSet[]): BuiltInRule {
 /**
  * `GeoRestriction`: blocks the blocked countries, or every country but the allowed ones.
  *
+ * @param scope the web ACL, named in error messages
  * @param geo the geographic restriction
  * @returns the rule
  * @throws SecureApiValidationError unless exactly one list is set and holds country codes WAF knows
  */
-export function geoRestrictionRule(geo: GeoRestrictionOptions): BuiltInRule {
+export function geoRestrictionRule(scope: IConstruct, geo: GeoRestrictionOptions): BuiltInRule {
   if ((geo.blockedCountries === undefined) === (geo.allowedCountries === undefined)) {
     throw new SecureApiValidationError(
       `'geoRestriction' must set exactly one of 'blockedCountries' and 'allowedCountries' (received: ${describeValue(geo)})`,
+      scope,
     );
   }
   const statement: wafv2.CfnWebACL.StatementProperty = geo.blockedCountries
-    ? { geoMatchStatement: { countryCodes: parseCountryCodes('geoRestriction.blockedCountries', geo.blockedCountries) } }
+    ? { geoMatchStatement: { countryCodes: parseCountryCodes(scope, 'geoRestriction.blockedCountries', geo.blockedCountries) } }
     : {
       notStatement: {
-        statement: { geoMatchStatement: { countryCodes: parseCountryCodes('geoRestriction.allowedCountries', geo.allowedCountries!) } },
+        statement: { geoMatchStatement: { countryCodes: parseCountryCodes(scope, 'geoRestriction.allowedCountries', geo.allowedCountries!) } },
       },
     };
   return { name: 'GeoRestriction', priority: BUILT_IN_RULE_PRIORITY.geoRestriction, action: { block: {} }, statement };
@@ -98,13 +101,14 @@ export function geoRestrictionRule(geo: GeoRestrictionOptions): BuiltInRule {
 /**
  * `RateLimitPerIp`: answers `429` to a client IP address over the limit.
  *
+ * @param scope the web ACL, named in error messages
  * @param rateLimit the rate limit
  * @returns the rule
  * @throws SecureApiValidationError on a limit or window AWS WAF does not accept
  */
-export function rateLimitPerIpRule(rateLimit: RateLimitOptions | undefined): BuiltInRule {
+export function rateLimitPerIpRule(scope: IConstruct, rateLimit: RateLimitOptions | undefined): BuiltInRule {
   const limit = rateLimit?.limit ?? WEB_ACL_DEFAULTS.rateLimit.limit;
-  checkIntegerRange('rateLimit.limit', limit, MIN_RATE_LIMIT, MAX_RATE_LIMIT);
+  checkIntegerRange(scope, 'rateLimit.limit', limit, MIN_RATE_LIMIT, MAX_RATE_LIMIT);
   return {
     name: 'RateLimitPerIp',
     priority: BUILT_IN_RULE_PRIORITY.rateLimitPerIp,
@@ -113,7 +117,7 @@ export function rateLimitPerIpRule(rateLimit: RateLimitOptions | undefined): Bui
       rateBasedStatement: {
         aggregateKeyType: 'IP',
         limit,
-        evaluationWindowSec: parseEvaluationWindow('rateLimit.window', rateLimit?.window ?? WEB_ACL_DEFAULTS.rateLimit.window),
+        evaluationWindowSec: parseEvaluationWindow(scope, 'rateLimit.window', rateLimit?.window ?? WEB_ACL_DEFAULTS.rateLimit.window),
       },
     },
   };
@@ -122,13 +126,14 @@ export function rateLimitPerIpRule(rateLimit: RateLimitOptions | undefined): Bui
 /**
  * `RateLimitPerClient`: answers `429` to a client over the limit, keyed on a header (and the IP address).
  *
+ * @param scope the web ACL, named in error messages
  * @param clientRateLimit the rate limit
  * @param headerName the checked header name, in lower case
  * @returns the rule
  * @throws SecureApiValidationError on a limit or window AWS WAF does not accept
  */
-export function rateLimitPerClientRule(clientRateLimit: ClientRateLimitOptions, headerName: string): BuiltInRule {
-  checkIntegerRange('clientRateLimit.limit', clientRateLimit.limit, MIN_RATE_LIMIT, MAX_RATE_LIMIT);
+export function rateLimitPerClientRule(scope: IConstruct, clientRateLimit: ClientRateLimitOptions, headerName: string): BuiltInRule {
+  checkIntegerRange(scope, 'clientRateLimit.limit', clientRateLimit.limit, MIN_RATE_LIMIT, MAX_RATE_LIMIT);
   const headerKey: wafv2.CfnWebACL.RateBasedStatementCustomKeyProperty = {
     header: { name: headerName, textTransformations: [{ priority: 0, type: 'NONE' }] },
   };
@@ -142,6 +147,7 @@ export function rateLimitPerClientRule(clientRateLimit: ClientRateLimitOptions, 
         customKeys: clientRateLimit.perIp ? [headerKey, { ip: {} }] : [headerKey],
         limit: clientRateLimit.limit,
         evaluationWindowSec: parseEvaluationWindow(
+          scope,
           'clientRateLimit.window',
           clientRateLimit.window ?? WEB_ACL_DEFAULTS.clientRateLimit.window,
         ),
@@ -153,17 +159,19 @@ export function rateLimitPerClientRule(clientRateLimit: ClientRateLimitOptions, 
 /**
  * `BodySizeLimit`: answers `413` to a body over the size.
  *
+ * @param scope the web ACL, named in error messages
  * @param maxBodySize the largest body let through
  * @param inspectionLimit how much of the body AWS WAF sees
  * @returns the rule
  * @throws SecureApiValidationError when the size is below 1 byte or beyond the inspection limit
  */
-export function bodySizeLimitRule(maxBodySize: Size, inspectionLimit: Size): BuiltInRule {
+export function bodySizeLimitRule(scope: IConstruct, maxBodySize: Size, inspectionLimit: Size): BuiltInRule {
   const bytes = maxBodySize.toBytes();
   const inspectedBytes = inspectionLimit.toBytes();
   if (bytes < 1 || bytes > inspectedBytes) {
     throw new SecureApiValidationError(
       `'maxBodySize' must be between 1 byte and 'bodyInspectionLimit' (${inspectedBytes} bytes), as WAF sees no further (received: ${bytes} bytes)`,
+      scope,
     );
   }
   return {
@@ -185,14 +193,15 @@ export function bodySizeLimitRule(maxBodySize: Size, inspectionLimit: Size): Bui
 /**
  * `<vendor>-<name>`: runs a managed rule group of the table with the options of `managedRuleGroups`.
  *
+ * @param scope the web ACL, named in error messages
  * @param group the row of the group
  * @param options the group's options
  * @returns the rule
  * @throws SecureApiValidationError on a rule action override that is not a WAF action
  */
-export function managedRuleGroupRule(group: OfferedManagedRuleGroup, options: BotControlOptions): BuiltInRule {
+export function managedRuleGroupRule(scope: IConstruct, group: OfferedManagedRuleGroup, options: BotControlOptions): BuiltInRule {
   const overrides: Record<string, WafRuleAction> = { ...group.fixedRuleActionOverrides, ...options.ruleActionOverrides };
-  const ruleActionOverrides = Object.entries(overrides).map(([name, action]) => ({ name, actionToUse: ruleAction(group.prop, name, action) }));
+  const ruleActionOverrides = Object.entries(overrides).map(([name, action]) => ({ name, actionToUse: ruleAction(scope, group.prop, name, action) }));
   return {
     name: `${group.vendorName}-${group.name}`,
     priority: group.priority,
@@ -222,7 +231,7 @@ function anyOf(statements: wafv2.CfnWebACL.StatementProperty[]): wafv2.CfnWebACL
   return statements.length === 1 && only !== undefined ? only : { orStatement: { statements } };
 }
 
-function ruleAction(group: string, rule: string, action: WafRuleAction): wafv2.CfnWebACL.RuleActionProperty {
+function ruleAction(scope: IConstruct, group: string, rule: string, action: WafRuleAction): wafv2.CfnWebACL.RuleActionProperty {
   switch (action) {
     case 'ALLOW': return { allow: {} };
     case 'BLOCK': return { block: {} };
@@ -232,6 +241,7 @@ function ruleAction(group: string, rule: string, action: WafRuleAction): wafv2.C
     default:
       throw new SecureApiValidationError(
         `'managedRuleGroups.${group}.ruleActionOverrides.${rule}' must be ALLOW, BLOCK, COUNT, CAPTCHA or CHALLENGE (received: ${describeValue(action)})`,
+        scope,
       );
   }
 }

@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { WEB_ACL_DEFAULTS } from '../defaults';
-import { describeValue, SecureApiValidationError } from '../errors';
+import { describeValue, SecureApiValidationError, validateLogRetention } from '../errors';
 import { allowCloudWatchLogsToUseKey } from '../log-encryption-key';
 import { NAG_REASONS, acknowledge } from '../nag-acknowledgements';
 import { estimateRuleCapacity } from './capacity';
@@ -118,21 +118,21 @@ export class SecureApiWebAcl extends Construct {
     super(scope, id);
 
     this.maxCapacity = props.maxCapacity ?? WEB_ACL_DEFAULTS.maxCapacity;
-    checkIntegerRange('maxCapacity', this.maxCapacity, 1, WAF_MAX_CAPACITY);
+    checkIntegerRange(this, 'maxCapacity', this.maxCapacity, 1, WAF_MAX_CAPACITY);
 
     this.webAclName = props.webAclName ?? Names.uniqueResourceName(this, { maxLength: 128, separator: '-' });
-    checkWebAclName(this.webAclName);
+    checkWebAclName(this, this.webAclName);
 
     const inspectionLimit = props.bodyInspectionLimit ?? WEB_ACL_DEFAULTS.bodyInspectionLimit;
-    const inspectionKb = parseBodyInspectionLimit(inspectionLimit);
+    const inspectionKb = parseBodyInspectionLimit(this, inspectionLimit);
 
     const clientHeader = props.clientRateLimit
-      ? parseHeaderName('clientRateLimit.headerName', props.clientRateLimit.headerName ?? WEB_ACL_DEFAULTS.clientRateLimit.headerName)
+      ? parseHeaderName(this, 'clientRateLimit.headerName', props.clientRateLimit.headerName ?? WEB_ACL_DEFAULTS.clientRateLimit.headerName)
       : undefined;
     this.protectedHeaders = [
       ...new Set([
         ...WEB_ACL_DEFAULTS.protectedHeaders,
-        ...(props.protectedHeaders ?? []).map((h) => parseHeaderName('protectedHeaders', h)),
+        ...(props.protectedHeaders ?? []).map((h) => parseHeaderName(this, 'protectedHeaders', h)),
         ...(clientHeader ? [clientHeader] : []),
       ]),
     ];
@@ -140,6 +140,7 @@ export class SecureApiWebAcl extends Construct {
       throw new SecureApiValidationError(
         `'protectedHeaders' together with the ${WEB_ACL_DEFAULTS.protectedHeaders.length} headers always protected must be at most ${WAF_MAX_REDACTED_FIELDS} headers, ` +
           `the most redacted fields a WAF logging configuration accepts (received: ${this.protectedHeaders.length} headers)`,
+        this,
       );
     }
 
@@ -152,21 +153,21 @@ export class SecureApiWebAcl extends Construct {
       this.addBuiltInRule(ipAllowListRule(this.allowedIpSets));
     }
     if (props.geoRestriction !== undefined) {
-      this.addBuiltInRule(geoRestrictionRule(props.geoRestriction));
+      this.addBuiltInRule(geoRestrictionRule(this, props.geoRestriction));
     }
     if (props.rateLimit !== false) {
-      this.addBuiltInRule(rateLimitPerIpRule(props.rateLimit));
+      this.addBuiltInRule(rateLimitPerIpRule(this, props.rateLimit));
     }
     if (props.clientRateLimit !== undefined && clientHeader !== undefined) {
-      this.addBuiltInRule(rateLimitPerClientRule(props.clientRateLimit, clientHeader));
+      this.addBuiltInRule(rateLimitPerClientRule(this, props.clientRateLimit, clientHeader));
     }
     if (props.maxBodySize !== false) {
-      this.addBuiltInRule(bodySizeLimitRule(props.maxBodySize ?? WEB_ACL_DEFAULTS.maxBodySize, inspectionLimit));
+      this.addBuiltInRule(bodySizeLimitRule(this, props.maxBodySize ?? WEB_ACL_DEFAULTS.maxBodySize, inspectionLimit));
     }
     for (const group of OFFERED_MANAGED_RULE_GROUPS) {
       const setting = props.managedRuleGroups?.[group.prop] ?? WEB_ACL_DEFAULTS.managedRuleGroups[group.prop];
       if (setting !== false) {
-        this.addBuiltInRule(managedRuleGroupRule(group, setting === true ? {} : setting), group.capacity);
+        this.addBuiltInRule(managedRuleGroupRule(this, group, setting === true ? {} : setting), group.capacity);
       }
     }
 
@@ -245,14 +246,15 @@ export class SecureApiWebAcl extends Construct {
    * without a hint, or the web ACL would exceed `maxCapacity`
    */
   public addRule(rule: wafv2.CfnWebACL.RuleProperty, options: AddRuleOptions = {}): void {
-    checkIntegerRange('priority', rule.priority, 0, 2147483647);
+    checkIntegerRange(this, 'priority', rule.priority, 0, 2147483647);
     if (options.capacity !== undefined) {
-      checkIntegerRange('capacity', options.capacity, 1, WAF_MAX_CAPACITY);
+      checkIntegerRange(this, 'capacity', options.capacity, 1, WAF_MAX_CAPACITY);
     }
     const capacity = options.capacity ?? estimateRuleCapacity(rule);
     if (capacity === undefined) {
       throw new SecureApiValidationError(
         `'capacity' is required for rule '${rule.name}': its statement cannot be estimated at synth (received: undefined)`,
+        this,
       );
     }
     this.add(rule, capacity);
@@ -271,6 +273,7 @@ export class SecureApiWebAcl extends Construct {
     if (this.associatedStages.has(stage)) {
       throw new SecureApiValidationError(
         `'stage' is already associated with web ACL '${this.node.path}' (received: stage '${stage.node.path}')`,
+        this,
       );
     }
     this.associatedStages.add(stage);
@@ -352,9 +355,9 @@ export class SecureApiWebAcl extends Construct {
       return [];
     }
     if (cidrs.length === 0) {
-      throw new SecureApiValidationError(`'${prop}' must hold at least one CIDR range, or be left out (received: [])`);
+      throw new SecureApiValidationError(`'${prop}' must hold at least one CIDR range, or be left out (received: [])`, this);
     }
-    const { ipv4, ipv6 } = parseCidrs(prop, cidrs);
+    const { ipv4, ipv6 } = parseCidrs(this, prop, cidrs);
     const sets: wafv2.CfnIPSet[] = [];
     for (const [version, addresses] of [['IPV4', ipv4], ['IPV6', ipv6]] as const) {
       if (addresses.length > 0) {
@@ -371,13 +374,13 @@ export class SecureApiWebAcl extends Construct {
 
   private createLogGroup(options: WebAclLoggingOptions): logs.LogGroup {
     const logGroupName = options.logGroupName ?? this.defaultLogGroupName();
-    checkWafLogGroupName(logGroupName);
+    checkWafLogGroupName(this, logGroupName);
     if (options.encryptionKey) {
       allowCloudWatchLogsToUseKey(options.encryptionKey);
     }
     const logGroup = new logs.LogGroup(this, 'LogGroup', {
       logGroupName,
-      retention: options.retention ?? WEB_ACL_DEFAULTS.logging.retention,
+      retention: validateLogRetention(this, 'logging.retention', options.retention) ?? WEB_ACL_DEFAULTS.logging.retention,
       removalPolicy: options.removalPolicy ?? WEB_ACL_DEFAULTS.logging.removalPolicy,
       encryptionKey: options.encryptionKey,
     });
@@ -416,16 +419,18 @@ export class SecureApiWebAcl extends Construct {
       if (existing.priority === rule.priority) {
         throw new SecureApiValidationError(
           `'priority' of rule '${rule.name}' must be unique in the web ACL: rule '${existing.name}' has it (received: ${rule.priority})`,
+          this,
         );
       }
       if (existing.name === rule.name) {
-        throw new SecureApiValidationError(`'name' of a rule must be unique in the web ACL (received: ${describeValue(rule.name)})`);
+        throw new SecureApiValidationError(`'name' of a rule must be unique in the web ACL (received: ${describeValue(rule.name)})`, this);
       }
     }
     const total = this.capacity + capacity;
     if (total > this.maxCapacity) {
       throw new SecureApiValidationError(
         `'maxCapacity' must cover the web ACL's rules: adding '${rule.name}' (${capacity} WCUs) needs ${total} WCUs (received: ${this.maxCapacity})`,
+        this,
       );
     }
     this.rules.push(rule);

@@ -1,6 +1,8 @@
 import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { SecureApiStack } from '../../../lib/demo/secure-api-stack';
+import { SecureApiStack, type SecureApiStackProps } from '../../../lib/demo/secure-api-stack';
+import { TokenIssuer, type OidcTokenIssuerOptions } from '../../../lib/authorizer/token-issuer';
+import { CONFIG_LIMITS } from '../../../lambda/contract';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { APP_CONFIG_CONTEXT_KEY, appConfigFromContext, parseAppConfig } from '../../../lib/demo/app-config';
@@ -11,10 +13,7 @@ describe('app configuration from cdk.json context', () => {
   test('no context gives the demo with its defaults', () => {
     expect(parseAppConfig(undefined)).toEqual({
       stackName: SECURE_API_STACK_DEFAULTS.stackName,
-      props: {
-        callbackUrls: [...SECURE_API_STACK_DEFAULTS.callbackUrls],
-        logoutUrls: [...SECURE_API_STACK_DEFAULTS.logoutUrls],
-      },
+      props: {},
     });
   });
 
@@ -83,74 +82,149 @@ describe('app configuration from cdk.json context', () => {
     ['the context string is not JSON', '{stage', `cdk.json context 'secureApi' must be a JSON object (received: "{stage")`],
     ['a key is misspelt', { stagename: 'dev' },
       "cdk.json context 'secureApi.stagename' is not a known setting; known settings are stackName, stageName, throttle, corsOrigins, callbackUrls, logoutUrls, externalIssuers, logRetentionDays, kmsKeyArn, createKmsKey, featurePlan, threatProtection, mfa, domainPrefix, accessTokenValidityMinutes, authorizerCacheTtlSeconds, executionLogLevel, allowedSourceIps, waf, apiGatewayAccount (received: \"dev\")"],
-    ['the stack name starts with a digit', { stackName: '1api' },
-      `cdk.json context 'secureApi.stackName' must start with a letter and hold at most 128 letters, digits and hyphens (received: "1api")`],
-    ['the stage name has a space', { stageName: 'my stage' },
-      `cdk.json context 'secureApi.stageName' must be 1-128 letters, digits, hyphens or underscores (received: "my stage")`],
     ['the rate limit is a word', { throttle: { rateLimit: 'fast' } },
-      `cdk.json context 'secureApi.throttle.rateLimit' must be a positive number (received: "fast")`],
-    ['the burst limit is fractional', { throttle: { burstLimit: 1.5 } },
-      "cdk.json context 'secureApi.throttle.burstLimit' must be a positive integer (received: 1.5)"],
+      `cdk.json context 'secureApi.throttle.rateLimit' must be a number (received: "fast")`],
     ['the throttle has an unknown key', { throttle: { rate: 5 } },
       "cdk.json context 'secureApi.throttle.rate' is not a known setting; known settings are rateLimit, burstLimit (received: 5)"],
     ['cors origins is a string', { corsOrigins: 'https://app.example.com' },
-      `cdk.json context 'secureApi.corsOrigins' must be an array of non-empty strings (received: "https://app.example.com")`],
-    ['callback URLs are empty', { callbackUrls: [] }, "cdk.json context 'secureApi.callbackUrls' must list at least one exact redirect URI (received: [])"],
-    ['a callback URL has a wildcard', { callbackUrls: ['https://*.example.com/cb'] },
-      `cdk.json context 'secureApi.callbackUrls[0]' must be an exact URL without wildcards (received: "https://*.example.com/cb")`],
-    ['a logout URL is plain http', { logoutUrls: ['http://app.example.com/'] },
-      `cdk.json context 'secureApi.logoutUrls[0]' must use https (http only for localhost) (received: "http://app.example.com/")`],
+      `cdk.json context 'secureApi.corsOrigins' must be an array of strings (received: "https://app.example.com")`],
     ['external issuers is an object', { externalIssuers: { issuerUrl: 'https://x' } },
       `cdk.json context 'secureApi.externalIssuers' must be an array of issuer objects (received: {"issuerUrl":"https://x"})`],
-    ['an issuer URL is http', { externalIssuers: [{ issuerUrl: 'http://login.example.com', audiences: ['a'] }] },
-      `cdk.json context 'secureApi.externalIssuers[0].issuerUrl' must be an https URL (received: "http://login.example.com")`],
-    ['an issuer has no audience', { externalIssuers: [{ issuerUrl: 'https://login.example.com' }] },
-      "cdk.json context 'secureApi.externalIssuers[0].audiences' must list at least one audience unless 'secureApi.externalIssuers[0].audienceCheck' is false (received: undefined)"],
-    ['an issuer names both a JWKS URI and discovery', { externalIssuers: [{ issuerUrl: 'https://l.example.com', audiences: ['a'], jwksUri: 'https://l.example.com/jwks', discovery: true }] },
-      "cdk.json context 'secureApi.externalIssuers[0].discovery' must not be true when 'secureApi.externalIssuers[0].jwksUri' is set: they are alternatives (received: true)"],
-    ['an issuer allows HMAC', { externalIssuers: [{ issuerUrl: 'https://l.example.com', audiences: ['a'], algorithms: ['HS256'] }] },
-      `cdk.json context 'secureApi.externalIssuers[0].algorithms[0]' must be one of RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA (received: "HS256")`],
     ['an issuer has an unknown key', { externalIssuers: [{ issuerUrl: 'https://l.example.com', audience: 'a' }] },
       "cdk.json context 'secureApi.externalIssuers[0].audience' is not a known setting; known settings are issuerUrl, audiences, audienceCheck, jwksUri, discovery, algorithms, requiredTyp, clientIds, clientIdClaim (received: \"a\")"],
-    ['an issuer names an unknown client id claim', { externalIssuers: [{ issuerUrl: 'https://l.example.com', audiences: ['a'], clientIdClaim: 'appid' }] },
-      `cdk.json context 'secureApi.externalIssuers[0].clientIdClaim' must be one of client_id, azp, cid (received: "appid")`],
-    ['log retention is not a CloudWatch value', { logRetentionDays: 42 },
-      "cdk.json context 'secureApi.logRetentionDays' must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (received: 42)"],
-    ['the KMS key ARN is an alias', { kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/logs' },
-      `cdk.json context 'secureApi.kmsKeyArn' must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) (received: "arn:aws:kms:eu-west-1:123456789012:alias/logs")`],
-    ['a key is both named and to be created', { kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc', createKmsKey: true },
-      "cdk.json context 'secureApi.createKmsKey' must not be true when 'secureApi.kmsKeyArn' names a key (received: true)"],
+    ['an issuer URL is a number', { externalIssuers: [{ issuerUrl: 443 }] },
+      "cdk.json context 'secureApi.externalIssuers[0].issuerUrl' must be a string (received: 443)"],
     ['createKmsKey is a string', { createKmsKey: 'yes' }, `cdk.json context 'secureApi.createKmsKey' must be true or false (received: "yes")`],
     ['the feature plan is lowercase', { featurePlan: 'plus' },
       `cdk.json context 'secureApi.featurePlan' must be one of "ESSENTIALS", "PLUS", "LITE" (received: "plus")`],
-    ['threat protection is set without the plus plan', { threatProtection: 'ENFORCED' },
-      `cdk.json context 'secureApi.threatProtection' must be omitted unless 'secureApi.featurePlan' is "PLUS" (received: "ENFORCED")`],
     ['mfa is a boolean', { mfa: true }, `cdk.json context 'secureApi.mfa' must be one of "REQUIRED", "OPTIONAL", "OFF" (received: true)`],
-    ['the domain prefix holds a reserved word', { domainPrefix: 'aws-login' },
-      `cdk.json context 'secureApi.domainPrefix' must not contain the reserved word 'aws' (received: "aws-login")`],
-    ['the access token validity is too short', { accessTokenValidityMinutes: 2 },
-      "cdk.json context 'secureApi.accessTokenValidityMinutes' must be an integer from 5 to 1440 (received: 2)"],
-    ['the cache TTL exceeds an hour', { authorizerCacheTtlSeconds: 7200 },
-      "cdk.json context 'secureApi.authorizerCacheTtlSeconds' must be an integer from 0 to 3600 (received: 7200)"],
-    ['the execution log level is lowercase', { executionLogLevel: 'info' },
-      `cdk.json context 'secureApi.executionLogLevel' must be one of "ERROR", "INFO", "OFF" (received: "info")`],
-    ['a source IP is not a CIDR block', { allowedSourceIps: ['203.0.113.7'] },
-      `cdk.json context 'secureApi.allowedSourceIps[0]' must be an IPv4 or IPv6 CIDR block such as "203.0.113.0/24" (received: "203.0.113.7")`],
-    ['the api gateway account mode is unknown', { apiGatewayAccount: 'shared' },
-      `cdk.json context 'secureApi.apiGatewayAccount' must be one of "create", "existing" (received: "shared")`],
-    ['the waf rate limit is below what AWS WAF accepts', { waf: { rateLimit: 5 } },
-      "cdk.json context 'secureApi.waf.rateLimit' must be an integer from 10 to 2000000000 (received: 5)"],
-    ['the waf window is not one AWS WAF offers', { waf: { rateLimitWindowSeconds: 90 } },
-      "cdk.json context 'secureApi.waf.rateLimitWindowSeconds' must be one of 60, 120, 300, 600 (received: 90)"],
-    ['the waf body size limit is beyond what AWS WAF inspects', { waf: { maxBodySizeKb: 128 } },
-      "cdk.json context 'secureApi.waf.maxBodySizeKb' must be an integer from 1 to 64 (received: 128)"],
-    ['a blocked ip is not a CIDR block', { waf: { blockedIps: ['198.51.100.1'] } },
-      `cdk.json context 'secureApi.waf.blockedIps[0]' must be an IPv4 or IPv6 CIDR block such as "203.0.113.0/24" (received: "198.51.100.1")`],
+    ['the log retention is a word', { logRetentionDays: 'forever' }, `cdk.json context 'secureApi.logRetentionDays' must be a number (received: "forever")`],
+    ['the cache TTL is negative, which no Duration holds', { authorizerCacheTtlSeconds: -1 },
+      "cdk.json context 'secureApi.authorizerCacheTtlSeconds' must be a number of at least 0 (received: -1)"],
+    ['the waf body size is a string', { waf: { maxBodySizeKb: '8' } }, `cdk.json context 'secureApi.waf.maxBodySizeKb' must be a number (received: "8")`],
     ['a waf key is misspelt', { waf: { ratelimit: 100 } },
       "cdk.json context 'secureApi.waf.ratelimit' is not a known setting; known settings are rateLimit, rateLimitWindowSeconds, maxBodySizeKb, blockedIps, allowedIps, sqlInjection, anonymousIp, botControl, logAllRequests (received: 100)"],
   ])('throws when %s', (_case, raw, message) => {
     expect(() => parseAppConfig(raw)).toThrow(SecureApiValidationError);
     expect(() => parseAppConfig(raw)).toThrow(message);
+  });
+
+  /** The message a function throws, failing the test when it throws nothing or another error class. */
+  function messageOf(build: () => unknown): string {
+    try {
+      build();
+    } catch (error) {
+      expect(error).toBeInstanceOf(SecureApiValidationError);
+      return (error as Error).message;
+    }
+    throw new Error('expected a SecureApiValidationError, nothing was thrown');
+  }
+  const ENV = { account: '123456789012', region: 'eu-west-1' };
+  const viaCdkJson = (context: unknown) => () => {
+    const { stackName, props } = parseAppConfig(context);
+    return new SecureApiStack(new App(), stackName, { ...props, env: ENV });
+  };
+  const viaProps = (props: SecureApiStackProps, stackName: string = SECURE_API_STACK_DEFAULTS.stackName) => () =>
+    new SecureApiStack(new App(), stackName, { ...props, env: ENV });
+  const BOUNDED_DAYS = Object.values(logs.RetentionDays).filter((days) => typeof days === 'number' && days !== logs.RetentionDays.INFINITE).join(', ');
+  const KEY_ARN = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+  // One rule per value: cdk.json and the props meet the construct's rule, with the same message naming the construct path.
+  test.each<[string, unknown, SecureApiStackProps, string]>([
+    // The rules that used to differ between cdk.json and the props.
+    ['the stage rate limit is 0', { throttle: { rateLimit: 0 } }, { throttle: { rateLimit: 0 } },
+      "SecureApiDemo/Api: 'throttle.rateLimit' must be greater than 0 (received: 0)"],
+    ['the stage burst limit is 0', { throttle: { burstLimit: 0 } }, { throttle: { burstLimit: 0 } },
+      "SecureApiDemo/Api: 'throttle.burstLimit' must be a whole number of at least 1 (received: 0)"],
+    ['the stage burst limit is fractional', { throttle: { burstLimit: 1.5 } }, { throttle: { burstLimit: 1.5 } },
+      "SecureApiDemo/Api: 'throttle.burstLimit' must be a whole number of at least 1 (received: 1.5)"],
+    ['the log retention is infinite', { logRetentionDays: 9999 }, { logRetention: logs.RetentionDays.INFINITE },
+      `SecureApiDemo: 'logRetention' must be a bounded retention, one of ${BOUNDED_DAYS} days (never RetentionDays.INFINITE) (received: RetentionDays.INFINITE)`],
+    ['the log retention is not a CloudWatch value', { logRetentionDays: 42 }, { logRetention: 42 as logs.RetentionDays },
+      `SecureApiDemo: 'logRetention' must be a bounded retention, one of ${BOUNDED_DAYS} days (never RetentionDays.INFINITE) (received: 42)`],
+    ['a source range has host bits set', { allowedSourceIps: ['203.0.113.7/24'] }, { allowedSourceIps: ['203.0.113.7/24'] },
+      "SecureApiDemo/Api: 'allowedSourceIps' must hold CIDR ranges in network form, without host bits: write '203.0.113.0/24' (received: '203.0.113.7/24')"],
+    ['a blocked range has host bits set', { waf: { blockedIps: ['198.51.100.1/24'] } }, { webAclOptions: { blockedIps: ['198.51.100.1/24'] } },
+      "SecureApiDemo/Api/WebAcl: 'blockedIps' must hold CIDR ranges in network form, without host bits: write '198.51.100.0/24' (received: '198.51.100.1/24')"],
+    ['a source range is not a range', { allowedSourceIps: ['203.0.113.0/33'] }, { allowedSourceIps: ['203.0.113.0/33'] },
+      "SecureApiDemo/Api: 'allowedSourceIps' must hold IPv4 or IPv6 addresses or CIDR ranges such as 203.0.113.0/24 (received: '203.0.113.0/33')"],
+    // The rules cdk.json alone had, now the construct's.
+    ['the KMS key ARN is an alias', { kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/logs' }, { logEncryptionKeyArn: 'arn:aws:kms:eu-west-1:123456789012:alias/logs' },
+      "SecureApiDemo: 'logEncryptionKeyArn' must be a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>) (received: 'arn:aws:kms:eu-west-1:123456789012:alias/logs')"],
+    ['a key is both named and to be created', { kmsKeyArn: KEY_ARN, createKmsKey: true }, { logEncryptionKeyArn: KEY_ARN, createLogEncryptionKey: true },
+      `SecureApiDemo: 'logEncryptionKeyArn' and 'createLogEncryptionKey' are alternatives: set at most one (received: '${KEY_ARN}' and true)`],
+    ['the waf window is not one AWS WAF offers', { waf: { rateLimitWindowSeconds: 90 } }, { webAclOptions: { rateLimit: { window: Duration.seconds(90) } } },
+      "SecureApiDemo/Api/WebAcl: 'rateLimit.window' must be 60, 120, 300 or 600 seconds (received: 90)"],
+    ['the waf rate limit is below what AWS WAF accepts', { waf: { rateLimit: 5 } }, { webAclOptions: { rateLimit: { limit: 5 } } },
+      "SecureApiDemo/Api/WebAcl: 'rateLimit.limit' must be an integer between 10 and 2000000000 (received: 5)"],
+    ['the waf body size limit is beyond what AWS WAF inspects', { waf: { maxBodySizeKb: 128 } },
+      { webAclOptions: { maxBodySize: Size.kibibytes(128), bodyInspectionLimit: Size.kibibytes(64) } },
+      "SecureApiDemo/Api/WebAcl: 'maxBodySize' must be between 1 byte and 'bodyInspectionLimit' (65536 bytes), as WAF sees no further (received: 131072 bytes)"],
+    ['the waf body size limit is 0', { waf: { maxBodySizeKb: 0 } }, { webAclOptions: { maxBodySize: Size.kibibytes(0) } },
+      "SecureApiDemo/Api/WebAcl: 'maxBodySize' must be between 1 byte and 'bodyInspectionLimit' (16384 bytes), as WAF sees no further (received: 0 bytes)"],
+    ['the access token validity is too short', { accessTokenValidityMinutes: 2 }, { accessTokenValidity: Duration.minutes(2) },
+      "SecureApiDemo/Auth: 'accessTokenValidity' must be whole minutes from 5 to 1440 (received: 2 minutes)"],
+    ['the cache TTL exceeds an hour', { authorizerCacheTtlSeconds: 7200 }, { authorizerCacheTtl: Duration.seconds(7200) },
+      "SecureApiDemo/Api: 'authorizerCacheTtl' must be at most 3600 seconds (received: 7200)"],
+    ['the stage name has a space', { stageName: 'my stage' }, { stageName: 'my stage' },
+      "SecureApiDemo/Api: 'stageName' must be 1-128 letters, digits, hyphens or underscores (received: 'my stage')"],
+    ['the execution log level is lowercase', { executionLogLevel: 'info' }, { executionLogLevel: 'info' as 'INFO' },
+      "SecureApiDemo/Api: 'executionLogLevel' must be 'ERROR', 'INFO' or 'OFF' (received: 'info')"],
+    ['the api gateway account mode is unknown', { apiGatewayAccount: 'shared' }, { apiGatewayAccount: 'shared' as 'create' },
+      "SecureApiDemo/Api: 'apiGatewayAccount' must be 'existing' or 'create' (received: 'shared')"],
+    ['threat protection is set without the plus plan', { threatProtection: 'ENFORCED' },
+      { threatProtection: cognito.StandardThreatProtectionMode.FULL_FUNCTION },
+      "SecureApiDemo/Auth: 'standardThreatProtectionMode' requires 'featurePlan' to be FeaturePlan.PLUS: threat protection is a Plus feature (received: featurePlan 'ESSENTIALS')"],
+    ['the domain prefix holds a reserved word', { domainPrefix: 'aws-login' }, { domainPrefix: 'aws-login' },
+      "SecureApiDemo/Auth: 'domainPrefix' must not contain the reserved word 'aws' (received: 'aws-login')"],
+    ['a callback URL has a wildcard', { callbackUrls: ['https://*.example.com/cb'] }, { callbackUrls: ['https://*.example.com/cb'] },
+      "SecureApiDemo/Auth: 'callbackUrls[0]' must be an exact URL without wildcards (received: 'https://*.example.com/cb')"],
+    ['a logout URL is plain http', { logoutUrls: ['http://app.example.com/'] }, { logoutUrls: ['http://app.example.com/'] },
+      "SecureApiDemo/Auth: 'logoutUrls[0]' must use https (http only for localhost) (received: 'http://app.example.com/')"],
+  ])('%s: cdk.json and the props meet the same rule', (_case, context, props, message) => {
+    expect(messageOf(viaCdkJson(context))).toBe(message);
+    expect(messageOf(viaProps(props))).toBe(message);
+  });
+
+  test('a stack name that starts with a digit meets the same rule from cdk.json and as the construct id', () => {
+    const message = "1api: 'stackName' must start with a letter and hold at most 128 letters, digits and hyphens (received: '1api')";
+    expect(messageOf(viaCdkJson({ stackName: '1api' }))).toBe(message);
+    expect(messageOf(viaProps({}, '1api'))).toBe(message);
+  });
+
+  // Issuers are built by TokenIssuer.oidc, before any construct: its rule, prefixed with the issuer's place in cdk.json.
+  test.each<[string, Record<string, unknown>, string]>([
+    ['an issuer URL is http', { issuerUrl: 'http://login.example.com', audiences: ['a'] },
+      "'issuerUrl' must be an https URL without credentials, query or fragment (http only for loopback hosts) (received: 'http://login.example.com')"],
+    ['the required typ is longer than the contract allows', { issuerUrl: 'https://l.example.com', audiences: ['a'], requiredTyp: `a${'t'.repeat(CONFIG_LIMITS.requiredTypLength)}` },
+      `'requiredTyp' must be a media type such as 'at+jwt'`],
+    ['an issuer has no audience', { issuerUrl: 'https://l.example.com' },
+      "'audiences' must name at least one audience, or 'audienceCheck' must be false to switch the check off explicitly (received: none)"],
+    ['an issuer names both a JWKS URI and discovery', { issuerUrl: 'https://l.example.com', audiences: ['a'], jwksUri: 'https://l.example.com/jwks', discovery: true },
+      `'jwksUri', 'discovery' and 'keys' are alternatives: set at most one (received: ["jwksUri","discovery"])`],
+    ['an issuer allows HMAC', { issuerUrl: 'https://l.example.com', audiences: ['a'], algorithms: ['HS256'] }, "'algorithms' must be a non-empty list of"],
+    ['an issuer names an unknown client id claim', { issuerUrl: 'https://l.example.com', audiences: ['a'], clientIdClaim: 'appid' },
+      "'clientIdClaim' must be one of client_id, azp, cid (received: 'appid')"],
+  ])('%s: cdk.json and TokenIssuer.oidc meet the same rule', (_case, issuer, rule) => {
+    const direct = messageOf(() => TokenIssuer.oidc(issuer as unknown as OidcTokenIssuerOptions));
+    expect(direct).toContain(rule);
+    expect(messageOf(() => parseAppConfig({ externalIssuers: [issuer] }))).toBe(`cdk.json context 'secureApi.externalIssuers[0]': ${direct}`);
+  });
+
+  test('a loopback issuer over http is accepted from cdk.json as from the props', () => {
+    const { props } = parseAppConfig({ externalIssuers: [{ issuerUrl: 'http://localhost:8080/realms/dev', audiences: ['api'] }] });
+    expect(props.externalIssuers![0]!.bind(new Stack())).toEqual(expect.objectContaining({ issuer: 'http://localhost:8080/realms/dev' }));
+  });
+
+  test('an error names the path of the construct whose property is wrong', () => {
+    const app = new App();
+    const stack = new SecureApiStack(app, 'Orders', { env: ENV });
+    expect(() => stack.api.addRoute('GET /orders', stack.items.integration, { authenticatedOnly: true, throttle: { rateLimit: 0 } })).toThrow(
+      new SecureApiValidationError("'throttle.rateLimit' must be greater than 0 (received: 0)", stack.api),
+    );
+    expect(messageOf(() => stack.api.addRoute('GET /orders', stack.items.integration, { authenticatedOnly: true, throttle: { rateLimit: 0 } }))).toBe(
+      "Orders/Api: 'throttle.rateLimit' must be greater than 0 (received: 0)",
+    );
   });
 
   test('waf settings translate into web acl options that reach the template', () => {

@@ -175,7 +175,7 @@ describe('SecureApiStack', () => {
     const attempt = () => build({ logEncryptionKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/abc', createLogEncryptionKey: true });
     expect(attempt).toThrow(SecureApiValidationError);
     expect(attempt).toThrow(
-      "'logEncryptionKeyArn' and 'createLogEncryptionKey' are alternatives: set at most one (received: arn:aws:kms:eu-west-1:123456789012:key/abc and true)",
+      "'logEncryptionKeyArn' and 'createLogEncryptionKey' are alternatives: set at most one (received: 'arn:aws:kms:eu-west-1:123456789012:key/abc' and true)",
     );
   });
 

@@ -441,7 +441,7 @@ describe('SecureApiMonitoring', () => {
       ['the period is not whole minutes', { period: Duration.seconds(90) }, "'period' must be a whole number of minutes (received: 90 seconds)"],
     ])('throws when %s', (_name, props, message) => {
       expect(() => build(props)).toThrow(SecureApiValidationError);
-      expect(() => build(props)).toThrow(new Error(message));
+      expect(() => build(props)).toThrow(new Error(`MonitoringStack/Monitoring: ${message}`));
     });
 
     test('throws when the stage belongs to another api', () => {

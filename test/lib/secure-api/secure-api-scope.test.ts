@@ -67,7 +67,7 @@ describe('SecureApi routes with scopes of other issuers', () => {
   test('throws when a scope string is too long, naming its position', () => {
     const { api } = oktaApi();
     expect(() => api.addRoute('GET /catalog', new apigw.MockIntegration(), { scopes: ['catalog.read', 'x'.repeat(1025)] })).toThrow(
-      /^'scopes\[1\]' must be an RFC 6749 scope token: 1-1024 printable ASCII characters without spaces, quotes or backslashes \(received: 'x{1025}'\)$/,
+      /^Stack\/Api: 'scopes\[1\]' must be an RFC 6749 scope token: 1-1024 printable ASCII characters without spaces, quotes or backslashes \(received: 'x{1025}'\)$/,
     );
   });
 
@@ -75,7 +75,7 @@ describe('SecureApi routes with scopes of other issuers', () => {
     const { stack, api } = oktaApi();
     const param = new CfnParameter(stack, 'Scope');
     expect(() => api.addRoute('GET /catalog', new apigw.MockIntegration(), { scopes: [param.valueAsString] })).toThrow(
-      /^'scopes\[0\]' must be a literal string, not a deploy-time token \(received: '\$\{Token\[/,
+      /^Stack\/Api: 'scopes\[0\]' must be a literal string, not a deploy-time token \(received: '\$\{Token\[/,
     );
   });
 });

@@ -402,7 +402,7 @@ describe('SecureApi', () => {
 
   test('throws when the throttle burst limit is fractional', () => {
     expect(() => secureApi({ throttle: { rateLimit: 10, burstLimit: 2.5 } })).toThrow(
-      "'throttle.burstLimit' must be a non-negative whole number of requests (received: 2.5)",
+      "'throttle.burstLimit' must be a whole number of at least 1 (received: 2.5)",
     );
   });
 

@@ -24,6 +24,9 @@ const SECOND_STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Waf
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- template JSON has no static type
 type CfnJson = Record<string, any>;
 
+/** The retention values CloudWatch Logs offers, INFINITE aside, as the retention rule lists them. */
+const BOUNDED_DAYS = Object.values(logs.RetentionDays).filter((days) => typeof days === 'number' && days !== logs.RetentionDays.INFINITE).join(', ');
+
 function build(props?: SecureApiWebAclProps): { stack: Stack; acl: SecureApiWebAcl } {
   const stack = new Stack(new App(), 'WafStack', { env: ENV });
   return { stack, acl: new SecureApiWebAcl(stack, 'WebAcl', props) };
@@ -500,6 +503,9 @@ describe('SecureApiWebAcl', () => {
       ['a blocked range is /0', { blockedIps: ['0.0.0.0/0'] }, "'blockedIps' must hold CIDR ranges with a prefix length of 1 to 32 (IPv4) or 1 to 128 (IPv6) (received: '0.0.0.0/0')"],
       ['an allowed ipv4 range has a prefix over 32', { allowedIps: ['192.0.2.0/33'] }, "'allowedIps' must hold CIDR ranges with a prefix length of 1 to 32 (IPv4) or 1 to 128 (IPv6) (received: '192.0.2.0/33')"],
       ['an allowed ipv6 range has a prefix over 128', { allowedIps: ['2001:db8::/129'] }, "'allowedIps' must hold CIDR ranges with a prefix length of 1 to 32 (IPv4) or 1 to 128 (IPv6) (received: '2001:db8::/129')"],
+      ['a blocked range has host bits set', { blockedIps: ['203.0.113.7/24'] }, "'blockedIps' must hold CIDR ranges in network form, without host bits: write '203.0.113.0/24' (received: '203.0.113.7/24')"],
+      ['an allowed ipv6 range has host bits set', { allowedIps: ['2001:db8::1/32'] }, "'allowedIps' must hold CIDR ranges in network form, without host bits: write '2001:db8::/32' (received: '2001:db8::1/32')"],
+      ['the log retention is infinite', { logging: { retention: logs.RetentionDays.INFINITE } }, `'logging.retention' must be a bounded retention, one of ${BOUNDED_DAYS} days (never RetentionDays.INFINITE) (received: RetentionDays.INFINITE)`],
       ['an allowed address is not an address', { allowedIps: ['256.1.1.1/32'] }, "'allowedIps' must hold CIDR ranges with a prefix length of 1 to 32 (IPv4) or 1 to 128 (IPv6) (received: '256.1.1.1/32')"],
       ['the allow list is empty', { allowedIps: [] }, "'allowedIps' must hold at least one CIDR range, or be left out (received: [])"],
       ['a country code is not iso 3166-1 alpha-2', { geoRestriction: { blockedCountries: ['UK'] } }, "'geoRestriction.blockedCountries' must hold upper-case ISO 3166-1 alpha-2 country codes (received: 'UK')"],
@@ -515,7 +521,7 @@ describe('SecureApiWebAcl', () => {
       ['a rule action override is unknown', { managedRuleGroups: { commonRuleSet: { ruleActionOverrides: { NoUserAgent_HEADER: 'DROP' as 'COUNT' } } } }, "'managedRuleGroups.commonRuleSet.ruleActionOverrides.NoUserAgent_HEADER' must be ALLOW, BLOCK, COUNT, CAPTCHA or CHALLENGE (received: 'DROP')"],
     ])('throws when %s', (_name, props, message) => {
       expect(() => build(props)).toThrow(SecureApiValidationError);
-      expect(() => build(props)).toThrow(new Error(message));
+      expect(() => build(props)).toThrow(new Error(`WafStack/WebAcl: ${message}`));
     });
 
     test('throws when the protected headers exceed the 100 redacted fields a waf logging configuration accepts', () => {
