@@ -149,6 +149,21 @@ export function routeVerbs(route: Pick<RouteConfig, 'method'>): readonly HttpVer
 }
 
 /**
+ * The verbs API Gateway sends to each route of a table: its method, or for `ANY` every verb that no route
+ * of the same resource (same {@link templateKey}) names exactly, since on a resource the exact verb wins
+ * over `ANY`. This precedence holds whatever the request path looks like, because both routes sit on the
+ * one resource the path selected.
+ * @param routes the route table, with paths as accepted by {@link routePathProblem}
+ */
+export function receivedVerbs(routes: readonly Route[]): ReadonlyArray<readonly HttpVerb[]> {
+  const exact = new Set(routes.filter((route) => route.method !== 'ANY').map((route) => `${route.method} ${templateKey(route.path)}`));
+  return routes.map((route) => {
+    const verbs = routeVerbs(route);
+    return route.method === 'ANY' ? verbs.filter((verb) => !exact.has(`${verb} ${templateKey(route.path)}`)) : verbs;
+  });
+}
+
+/**
  * The execute-api ARN pattern of one verb of a route, for a policy Resource:
  * `{apiArnPrefix}/{VERB}{path pattern}`, e.g. `arn:aws:execute-api:eu-west-1:123456789012:abc/prod/GET/items/*`.
  * @param route the route
@@ -305,7 +320,10 @@ export interface CompiledRoute {
   readonly config: RouteConfig;
   /** `GET /items/{id}`. */
   readonly key: string;
-  /** The verbs the route receives. */
+  /**
+   * The verbs the route receives ({@link receivedVerbs}): its method, or for `ANY` the verbs no exact route
+   * of the same resource takes. Its answers name only these.
+   */
   readonly verbs: readonly HttpVerb[];
   /** {@link routePathPattern} of the route. */
   readonly pathPattern: string;
@@ -374,6 +392,7 @@ const RANK = { literal: '0', param: '1', greedy: '2' };
  */
 export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
   let hits: number[][] | undefined;
+  const received = receivedVerbs(routes);
   const compiled = routes.map((config, index) => {
     const segments = parseRoutePath(config.path);
     const glob = globOf(segments);
@@ -382,7 +401,7 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
       index,
       config,
       key: routeKey(config),
-      verbs: routeVerbs(config),
+      verbs: itemAt(received, index),
       pathPattern,
       pathPatterns: pathPatternsOf(pathPattern),
       segments,
@@ -441,9 +460,17 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
  * permitted route meets its own Allow and no Deny; a refused route that some Allow reaches has its own
  * Deny listed (its pattern reaches no permitted route), and a refused route that no Allow reaches is
  * denied by default. The analysis works on prefix patterns, for which both readings of IAM wildcards
- * agree, so the answer is exact under both. It errs towards `route` only: parameters take any text (an
- * encoded `/` included), routes are compared whole rather than verb by verb, and API Gateway's
- * precedence between resources is ignored.
+ * agree, so the answer is exact under both.
+ *
+ * API Gateway's precedence between methods of one resource is used: an `ANY` route receives, and its
+ * answers name, only the verbs no exact route of its resource takes ({@link receivedVerbs}), so `ANY
+ * /items/{id}` next to `GET /items/{id}` is exact per token. Precedence between resources (a literal
+ * segment before `{param}`, before `{proxy+}`) is not: it picks the resource from the path as sent, while
+ * the method ARN holds the path decoded, so it does not separate the ARNs of two routes. `/items/special%2F`
+ * goes to `/items/{id}` (its segment is not `special`) with the method ARN of `GET /items/special/`, which
+ * goes to `/items/special`: one policy cannot allow one and refuse the other, and the pair stays `route`.
+ * The analysis errs towards `route` only: parameters take any text (an encoded `/` included), and routes
+ * are compared whole rather than verb by verb.
  * @param routes the protected routes, with paths as accepted by {@link routePathProblem}
  */
 export function cacheKeyScopeFor(routes: readonly Route[]): CacheKeyScope {
@@ -495,11 +522,11 @@ function patternHitMatrix(routes: readonly Route[]): number[][] {
   let matrix = matrices.get(routes);
   if (!matrix) {
     const shapes = routes.map((route) => shapeOf(parseRoutePath(route.path)));
-    // Every pattern starts with its literal verb, so two routes meet only if they share a verb.
-    const shareVerb = (a: RouteMethod, b: RouteMethod): boolean => a === b || a === 'ANY' || b === 'ANY';
-    matrix = routes.map((route, i) =>
-      routes.flatMap((other, j) => (j !== i && shareVerb(route.method, other.method) && patternMeetsPath(itemAt(shapes, i), itemAt(shapes, j)) ? [j] : [])),
-    );
+    // Every pattern starts with its literal verb, so two routes meet only if one receives a verb the other
+    // does (an ANY route names only the verbs it receives: see receivedVerbs).
+    const verbs = receivedVerbs(routes);
+    const shareVerb = (i: number, j: number): boolean => itemAt(verbs, i).some((verb) => itemAt(verbs, j).includes(verb));
+    matrix = routes.map((_, i) => routes.flatMap((_other, j) => (j !== i && shareVerb(i, j) && patternMeetsPath(itemAt(shapes, i), itemAt(shapes, j)) ? [j] : [])));
     if (Object.isFrozen(routes)) {
       matrices.set(routes, matrix);
     }

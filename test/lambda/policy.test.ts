@@ -14,7 +14,7 @@ import { evaluateStatements, routeScopedStatements, tokenScopedStatements, whole
 import { arnPatternMatches, arnPatternMatchesWithinSegments, cacheKeyScopeFor, compileRouteTable, isPrefixPattern, parseMethodArn, type HttpVerb } from '../../lambda/contract/routes';
 import { cognitoIssuerConfig, testConfig } from '../fixtures/config';
 import { ApiGatewaySimulator, methodArn, requestEvent } from '../fixtures/events';
-import { IAM_READINGS, concretePaths, iamDecision, routeTableArb, verbsOf } from '../fixtures/iam-match';
+import { IAM_READINGS, concretePaths, iamDecision, routeTableArb, sentVerbs, verbsOf } from '../fixtures/iam-match';
 import { testKey, type TestKey } from '../fixtures/keys';
 import { cognitoAccessToken } from '../fixtures/tokens';
 
@@ -24,36 +24,75 @@ const NOW = NOW_MS / 1000;
 /** Parameter values for the exhaustive check: plain, and the characters IAM or ARNs give meaning to. */
 const VALUES = ['a', 'a:b', '*', 'b/a', 'x?:*/a'];
 
-/** Concrete requests of a route: every verb it receives, parameters drawn from {@link VALUES}. */
-function concreteRequests(route: RouteConfig): Array<{ verb: HttpVerb; path: string }> {
-  return verbsOf(route.method).flatMap((verb) => concretePaths(route.path, VALUES).map((path) => ({ verb: verb as HttpVerb, path })));
+/**
+ * Concrete requests of a route: every verb API Gateway sends it (an ANY route does not receive a verb that
+ * an exact route of its resource takes), parameters drawn from {@link VALUES}.
+ */
+function concreteRequests(route: RouteConfig, routes: readonly RouteConfig[]): Array<{ verb: HttpVerb; path: string }> {
+  return sentVerbs(route, routes).flatMap((verb) => concretePaths(route.path, VALUES).map((path) => ({ verb: verb as HttpVerb, path })));
+}
+
+/** Checks the token-scoped answer of every permitted set against every concrete request of every route, under both readings. */
+function expectExactForEveryPermittedSet(routes: readonly RouteConfig[]): void {
+  const table = compileRouteTable(routes);
+  const requests = routes.flatMap((route, index) => concreteRequests(route, routes).map((request) => ({ ...request, index })));
+  const arn = parseMethodArn(methodArn('GET', '/a'))!;
+  for (let mask = 0; mask < 1 << routes.length; mask++) {
+    const allowed = routes.map((_, i) => (mask & (1 << i)) !== 0);
+    const statements = tokenScopedStatements(table, allowed, arn);
+    expect(statements.flatMap((st) => st.Resource).every(isPrefixPattern)).toBe(true);
+    for (const request of requests) {
+      for (const reading of IAM_READINGS) {
+        const decision = iamDecision(statements, methodArn(request.verb, request.path), reading);
+        expect({ routes, allowed, request, reading, decision }).toEqual({ routes, allowed, request, reading, decision: allowed[request.index] ? 'allow' : 'deny' });
+      }
+    }
+  }
 }
 
 describe('token-scoped policies', () => {
   test('whenever cacheKeyScopeFor says token, every permitted set gives an answer exact for every concrete request under both readings', () => {
     let tokenTables = 0;
+    let sharedResources = 0;
     fc.assert(
       fc.property(routeTableArb, (routes) => {
         if (cacheKeyScopeFor(routes) !== 'token') return;
         tokenTables++;
-        const table = compileRouteTable(routes);
-        const requests = routes.flatMap((route, index) => concreteRequests(route).map((request) => ({ ...request, index })));
-        const arn = parseMethodArn(methodArn('GET', '/a'))!;
-        for (let mask = 0; mask < 1 << routes.length; mask++) {
-          const allowed = routes.map((_, i) => (mask & (1 << i)) !== 0);
-          const statements = tokenScopedStatements(table, allowed, arn);
-          expect(statements.flatMap((st) => st.Resource).every(isPrefixPattern)).toBe(true);
-          for (const request of requests) {
-            for (const reading of IAM_READINGS) {
-              const decision = iamDecision(statements, methodArn(request.verb, request.path), reading);
-              expect({ routes, allowed, request, reading, decision }).toEqual({ routes, allowed, request, reading, decision: allowed[request.index] ? 'allow' : 'deny' });
-            }
-          }
-        }
+        if (routes.some((route) => route.method === 'ANY' && sentVerbs(route, routes).length < verbsOf('ANY').length)) sharedResources++;
+        expectExactForEveryPermittedSet(routes);
       }),
       { numRuns: 100, seed: 4242 },
     );
     expect(tokenTables).toBeGreaterThan(10);
+    // Tables where an ANY route shares its resource with an exact verb, which only verb precedence makes token-exact.
+    expect(sharedResources).toBeGreaterThan(0);
+  });
+
+  // API Gateway sends a verb to the exact method of a resource before its ANY method, so the ANY route's
+  // answer names only the verbs it receives, and the pair is exact per token.
+  test.each<[string, RouteConfig[]]>([
+    ['ANY and GET on one parameter resource', [{ method: 'ANY', path: '/items/{id}' }, { method: 'GET', path: '/items/{id}' }, { method: 'GET', path: '/items' }]],
+    ['ANY and GET on one resource, parameters named differently', [{ method: 'ANY', path: '/items/{id}' }, { method: 'GET', path: '/items/{itemId}' }, { method: 'DELETE', path: '/items/{id}' }]],
+    ['ANY and GET on a greedy resource, beside its parent', [{ method: 'ANY', path: '/files/{proxy+}' }, { method: 'GET', path: '/files/{proxy+}' }, { method: 'GET', path: '/files' }]],
+    ['ANY and POST on a literal resource, with a trailing slash form', [{ method: 'ANY', path: '/items' }, { method: 'POST', path: '/items' }, { method: 'GET', path: '/items/{id}' }]],
+    ['ANY and GET on one deeper resource', [{ method: 'ANY', path: '/a/{x}/b' }, { method: 'GET', path: '/a/{x}/b' }, { method: 'GET', path: '/a/c' }]],
+  ])('verb precedence: %s is token-scoped and exact for every permitted set under both readings', (_name, routes) => {
+    expect(cacheKeyScopeFor(routes)).toBe('token');
+    expectExactForEveryPermittedSet(routes);
+  });
+
+  test('an ANY route whose resource has an exact GET names every verb but GET in its answer', () => {
+    const table = compileRouteTable([
+      { method: 'ANY', path: '/items/{id}' },
+      { method: 'GET', path: '/items/{id}' },
+    ]);
+    const arn = parseMethodArn(methodArn('PUT', '/items/1'))!;
+    const prefix = arn.apiArnPrefix;
+    expect(table.routes[0]!.verbs).toEqual(['DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT']);
+    expect(tokenScopedStatements(table, [true, false], arn)).toEqual([
+      { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: ['DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'].map((verb) => `${prefix}/${verb}/items/*`) },
+      { Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${prefix}/GET/items/*`] },
+    ]);
   });
 
   test('a route the token may not call is denied explicitly unless its pattern would hit a permitted route', () => {
@@ -90,6 +129,33 @@ describe('token-scoped policies', () => {
     const arn = parseMethodArn(methodArn('PATCH', '/items/9/parts/a:b'))!;
     expect(routeScopedStatements(true, arn, table.routes[0]!)).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: [`${arn.apiArnPrefix}/PATCH/items/*`] }]);
     expect(routeScopedStatements(false, arn, table.routes[0]!)).toEqual([{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: [`${arn.apiArnPrefix}/PATCH/items/*`] }]);
+  });
+});
+
+describe('resource precedence', () => {
+  // API Gateway picks the resource from the path as sent: a literal segment before {param}, before {proxy+}.
+  // The method ARN holds the path decoded, so a request that precedence sends to the less specific route
+  // can carry the very method ARN of a request of the more specific one. Each pair below is two such
+  // requests: one policy cannot tell them apart, so these tables stay route-scoped.
+  test.each<[string, RouteConfig[], HttpVerb, string, string]>([
+    ['a parameter next to a literal sibling', [{ method: 'GET', path: '/items/{id}' }, { method: 'GET', path: '/items/special' }], 'GET', '/items/special%2F', '/items/special/'],
+    ['a greedy parameter next to a literal sibling', [{ method: 'GET', path: '/files/{proxy+}' }, { method: 'GET', path: '/files/readme' }], 'GET', '/files/readme%2F', '/files/readme/'],
+    ['a greedy root next to a parameter route', [{ method: 'ANY', path: '/{proxy+}' }, { method: 'GET', path: '/items/{id}' }], 'GET', '/items%2Fa', '/items/a'],
+    ['ANY on a parameter next to a literal GET', [{ method: 'ANY', path: '/items/{id}' }, { method: 'GET', path: '/items/special' }], 'GET', '/items/special%2F', '/items/special/'],
+    ['two levels, literal first at different depths', [{ method: 'GET', path: '/a/{x}/b' }, { method: 'GET', path: '/a/c/{y}' }], 'GET', '/a/c%2Fb/b', '/a/c/b%2Fb'],
+  ])('%s: two requests precedence sends to different routes share a method ARN, so the table is route-scoped', (_name, routes, verb, sentToFirst, sentToSecond) => {
+    const table = compileRouteTable(routes);
+    // The gateway routes on the segments as sent (an encoded '/' stays inside its segment)...
+    expect([table.match(verb, sentToFirst)?.index, table.match(verb, sentToSecond)?.index]).toEqual([0, 1]);
+    // ...and both method ARNs hold the same decoded path.
+    expect(decodeURIComponent(sentToFirst)).toBe(decodeURIComponent(sentToSecond));
+    const shared = methodArn(verb, decodeURIComponent(sentToFirst));
+    // A token-scoped answer for a token allowed only the second route would let the first route through.
+    const statements = tokenScopedStatements(table, [false, true], parseMethodArn(shared)!);
+    for (const reading of IAM_READINGS) {
+      expect(iamDecision(statements, shared, reading)).toBe('allow');
+    }
+    expect(cacheKeyScopeFor(routes)).toBe('route');
   });
 });
 

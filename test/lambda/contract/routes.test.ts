@@ -9,6 +9,7 @@ import {
   findInexactRoutes,
   isPrefixPattern,
   parseMethodArn,
+  receivedVerbs,
   routeArnPattern,
   routeArnPatterns,
   routePathPatterns,
@@ -324,6 +325,25 @@ describe('cacheKeyScopeFor', () => {
 
   test('a nested chain of parameter routes needs route scope', () => {
     expect(cacheKeyScopeFor([route('GET', '/a/{id}'), route('GET', '/a/{id}/b'), route('GET', '/a/{id}/b/{c}')])).toBe('route');
+  });
+
+  test('an ANY route next to an exact verb on the same resource is token-exact: it never receives that verb', () => {
+    expect(receivedVerbs([route('ANY', '/items/{id}'), route('GET', '/items/{itemId}'), route('ANY', '/files')])).toEqual([
+      ['DELETE', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'],
+      ['GET'],
+      ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT'],
+    ]);
+    expect(findInexactRoutes([route('ANY', '/items/{id}'), route('GET', '/items/{id}')])).toBeUndefined();
+    expect(cacheKeyScopeFor([route('ANY', '/files/{proxy+}'), route('GET', '/files/{proxy+}'), route('POST', '/files/{proxy+}')])).toBe('token');
+    // Verb precedence holds on one resource only: an exact GET elsewhere still meets the ANY route's GET paths.
+    expect(cacheKeyScopeFor([route('ANY', '/items/{id}'), route('GET', '/items/special')])).toBe('route');
+  });
+
+  test('resource precedence does not separate a literal from a parameter sibling: the method ARN holds the decoded path', () => {
+    // /items/special%2F goes to /items/{id} by precedence, with the method ARN of GET /items/special/.
+    expect(cacheKeyScopeFor([route('GET', '/items/{id}'), route('GET', '/items/special')])).toBe('route');
+    expect(cacheKeyScopeFor([route('GET', '/files/{proxy+}'), route('GET', '/files/readme')])).toBe('route');
+    expect(cacheKeyScopeFor([route('GET', '/a/{x}/b'), route('GET', '/a/c/{y}')])).toBe('route');
   });
 
   test('verbs keep otherwise overlapping routes apart', () => {

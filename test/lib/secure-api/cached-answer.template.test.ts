@@ -165,6 +165,14 @@ beforeAll(async () => {
   overlap.addRoute('GET /items/{id}', mock(), { scopes: [scopeNamed('read')] });
   overlap.addRoute('GET /items/{id}/secret', mock(), { scopes: [scopeNamed('admin')] });
 
+  // An ANY route sharing its resource with exact verbs: token-scoped, as API Gateway sends GET and DELETE
+  // to their own methods, never to ANY.
+  const verbs = new SecureApi(new Stack(app, 'Verbs', { env: ENV }), 'Api', { issuers: [ISSUER()] });
+  verbs.addRoute('GET /items', mock(), { scopes: [scopeNamed('read')] });
+  verbs.addRoute('GET /items/{id}', mock(), { scopes: [scopeNamed('read')] });
+  verbs.addRoute('DELETE /items/{id}', mock(), { scopes: [scopeNamed('admin')] });
+  verbs.addRoute('ANY /items/{id}', mock(), { scopes: [scopeNamed('write')] });
+
   generatedTables(4).forEach((routes, i) => generatedApi(new Stack(app, `Generated${i}`, { env: ENV }), routes));
 
   // A platform repo's own RestApi behind a standalone JwtAuthorizer, with a public method beside it.
@@ -193,8 +201,8 @@ afterAll(() => {
 describe('cached answers from the synthesized templates', () => {
   test('the apps hold authorizers in both cache key scopes, the demo in token scope, each identity source matching its config.json', () => {
     const scopes = Object.fromEntries(authorizers.map((a) => [a.stack, a.config.cacheKeyScope]));
-    expect(scopes).toMatchObject({ Demo: 'token', Overlap: 'route', Standalone: 'token' });
-    expect(Object.values(scopes).filter((s) => s === 'token').length).toBeGreaterThanOrEqual(3);
+    expect(scopes).toMatchObject({ Demo: 'token', Overlap: 'route', Standalone: 'token', Verbs: 'token' });
+    expect(Object.values(scopes).filter((s) => s === 'token').length).toBeGreaterThanOrEqual(4);
     expect(Object.values(scopes).filter((s) => s === 'route').length).toBeGreaterThanOrEqual(2);
     for (const authorizer of authorizers) {
       expect(authorizer.identitySource).toBe(
