@@ -5,6 +5,7 @@
  * `new Error('Unauthorized')` (API Gateway's 401); nothing else can escape (any other error or malformed answer is a 500). Details go
  * to the decision log, never to the client.
  */
+import { writeSync } from 'node:fs';
 import type { AuthorizerConfig, ClaimCondition, IssuerConfig, RouteConfig } from './contract/config-types';
 import { CONFIG_DEFAULTS, parseConfig } from './contract/config';
 import { DECISION_LOG_MSG, encodeList, encodeSingle, encodeText, formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './contract/decision-log';
@@ -13,7 +14,7 @@ import { parseAuthorizerEvent } from './event';
 import { httpGetJson, type FetchFunction } from './http';
 import { createKeySet } from './keys';
 import { evaluateStatements, routeScopedStatements, tokenScopedStatements, type AuthorizerResult, type PolicyDocument } from './policy';
-import { arnPatternMatches, arnPatternMatchesWithinSegments, compileRouteTable, type CompiledRoute, type MethodArn } from './contract/routes';
+import { arnPatternMatches, arnPatternMatchesWithinSegments, compileRouteTable, parseMethodArn, type CompiledRoute, type MethodArn } from './contract/routes';
 import { clientIdClaimOf, extractBearerToken, ownClaim, TokenVerifier, type VerifiedToken, type VerifyTrace } from './verify';
 
 /** What a {@link CustomCheck} receives. */
@@ -51,7 +52,7 @@ export interface AuthorizerOptions {
   readonly now?: () => number;
   /**
    * Sink of decision lines and key-refresh failure lines (one JSON line each, without newline).
-   * @default - process.stdout.write(line + '\n')
+   * @default - each line and a newline written to standard output (file descriptor 1), synchronously
    */
   readonly log?: (line: string) => void;
   /**
@@ -88,9 +89,36 @@ interface Trace extends VerifyTrace {
   verifiedClaims?: Readonly<Record<string, unknown>>;
 }
 
-const defaultLog = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
+/**
+ * A sink that writes each line and a newline to file descriptor 1 (what the Lambda runtime captures as the
+ * function's log) with a synchronous `fs.writeSync`, so the `process.stdout` stream, costly to create at
+ * cold start, is never created. When fd 1 is non-blocking and full, `writeSync` takes part of a line or
+ * refuses it (`EAGAIN`): the rest then goes to `process.stdout`, which queues it, and so does every later
+ * line, so lines stay whole and in order. A line that cannot be written at all is dropped by the caller
+ * (`safeLog`): a decision never fails because its log line did.
+ * @returns the sink
+ */
+export function stdoutLineWriter(): (line: string) => void {
+  let queued = false;
+  return (line) => {
+    const text = `${line}\n`;
+    let written = 0;
+    if (!queued) {
+      try {
+        written = writeSync(1, text);
+      } catch {
+        // EAGAIN (or any other refusal): nothing was written; the stream below takes the line.
+      }
+      if (written === Buffer.byteLength(text)) {
+        return;
+      }
+      queued = true;
+    }
+    process.stdout.write(written === 0 ? text : Buffer.from(text).subarray(written));
+  };
+}
+
+const defaultLog = stdoutLineWriter();
 
 function safeLog(log: (line: string) => void, record: DecisionRecord): void {
   try {
@@ -239,8 +267,11 @@ function errorName(error: unknown): string {
   return error instanceof Error ? (sanitizeText(typeof code === 'string' ? code : error.name) ?? 'Error') : typeof error;
 }
 
-/** Most policy documents kept per authorizer; the cache starts over when full. */
+/** Most policy documents kept per authorizer, and most method ARNs remembered; each cache starts over when full. */
 const MAX_CACHED_POLICIES = 256;
+const MAX_CACHED_TARGETS = 256;
+/** Most answers remembered per method ARN. */
+const MAX_CACHED_ANSWERS = 16;
 
 function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
@@ -252,13 +283,45 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
-function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptions): Authorizer {
+/** What is worked out once per method ARN and reused by every request for it. */
+interface Target extends MethodArn {
+  /** The method ARN itself. */
+  readonly methodArn: string;
+  /** `GET /items/42`: the route logged while no route of the table is known. */
+  readonly route: string;
+  /** The route of the table the ARN goes to by API Gateway's precedence; computed on first use. */
+  matched?: CompiledRoute | null;
+  /** The last resource template of a REQUEST event for this ARN, and the route it names if that accepts the ARN. */
+  resource?: string;
+  byResource?: CompiledRoute | null;
+  /** Per set of permitted routes (a bit mask or string of bits; route scope: the called route and the decision), the answer's policy and what it evaluates to here. */
+  readonly answers: Map<number | string, Answer>;
+}
+
+interface Answer {
+  readonly policy: PolicyDocument;
+  /** The decision API Gateway derives from the policy for the target's ARN under both readings of IAM wildcards; undefined when they differ. */
+  readonly verdict: Decision | undefined;
+}
+
+/** A bounded map: when full, the oldest entry goes. */
+function remember<K, V>(map: Map<K, V>, key: K, value: V, max: number): V {
+  if (map.size >= max) {
+    map.delete(map.keys().next().value as K);
+  }
+  map.set(key, value);
+  return value;
+}
+
+/** Internal: an authorizer for a configuration already validated by `parseConfig` or `parseRuntimeConfig`. */
+export function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptions): Authorizer {
   const { customCheck } = options;
   const now = options.now ?? Date.now;
   const log = options.log ?? defaultLog;
   const tokenScope = (config.cacheKeyScope ?? CONFIG_DEFAULTS.cacheKeyScope) === 'token';
   const table = compileRouteTable(config.routes);
   const routes = table.routes;
+  const maskable = routes.length <= 30;
   // Key sets log each failed refresh (never per request) to the same sink as the decisions.
   const keyOptions = { ...CONFIG_DEFAULTS.keys, ...config.keys, fetch: options.fetch ?? httpGetJson, now, log, random: options.random };
   const verifier = new TokenVerifier(
@@ -271,39 +334,61 @@ function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptio
     },
   );
 
-  // A policy depends only on the API stage, the set of permitted routes and (route scope) the called
-  // route and verb, not on the token: built once per combination, deep-frozen, and shared by every
-  // answer that needs it (API Gateway only serializes it).
-  const policies = new Map<string, PolicyDocument>();
-  const policyFor = (allowed: readonly boolean[], arn: MethodArn, called: CompiledRoute, allow: boolean): PolicyDocument => {
-    let key = `${arn.apiArnPrefix} ${tokenScope ? '' : `${called.index} ${arn.verb} `}`;
-    for (const permitted of tokenScope ? allowed : [allow]) {
-      key += permitted ? '1' : '0';
-    }
-    const cached = policies.get(key);
+  // The parsed method ARN and its route, per method ARN: a bounded map, so a flood of distinct ARNs
+  // costs a bounded amount of memory. Everything in a target derives from the ARN text alone.
+  const targets = new Map<string, Target>();
+  const targetOf = (value: unknown): Target | undefined => {
+    const cached = typeof value === 'string' ? targets.get(value) : undefined;
     if (cached) {
       return cached;
     }
-    const statements = tokenScope ? tokenScopedStatements(table, allowed, arn) : routeScopedStatements(allow, arn, called);
-    const policy = deepFreeze<PolicyDocument>({ Version: '2012-10-17', Statement: statements });
-    if (policies.size >= MAX_CACHED_POLICIES) {
-      policies.clear();
+    const arn = parseMethodArn(value);
+    return arn && remember(targets, value as string, { ...arn, methodArn: value as string, route: `${arn.verb} ${arn.path}`, answers: new Map() }, MAX_CACHED_TARGETS);
+  };
+
+  // A policy depends only on the API stage, the set of permitted routes and (route scope) the called
+  // route and verb, not on the token: built once per combination, deep-frozen, and shared by every
+  // answer that needs it (the Lambda runtime only serializes it).
+  const policies = new Map<string, PolicyDocument>();
+  const answerFor = (target: Target, local: number | string, build: () => PolicyDocument['Statement']): Answer => {
+    const cached = target.answers.get(local);
+    if (cached) {
+      return cached;
     }
-    policies.set(key, policy);
-    return policy;
+    const { apiArnPrefix, verb } = target;
+    const key = tokenScope ? `${apiArnPrefix} ${local}` : `${apiArnPrefix} ${verb} ${local}`;
+    const policy = policies.get(key) ?? remember(policies, key, deepFreeze<PolicyDocument>({ Version: '2012-10-17', Statement: build() }), MAX_CACHED_POLICIES);
+    const decision = evaluateStatements(policy.Statement, target.methodArn, arnPatternMatches);
+    const verdict = evaluateStatements(policy.Statement, target.methodArn, arnPatternMatchesWithinSegments) === decision ? decision : undefined;
+    return remember(target.answers, local, { policy, verdict }, MAX_CACHED_ANSWERS);
+  };
+
+  /** The route the request is for: from a REQUEST event's resource template when present (checked against the method ARN), else by matching the method ARN with API Gateway's precedence. */
+  const calledRoute = (target: Target, resource: string | undefined): CompiledRoute | undefined => {
+    const { verb, path } = target;
+    if (resource === undefined) {
+      if (target.matched === undefined) {
+        target.matched = table.match(verb, path) ?? null;
+      }
+      return target.matched ?? undefined;
+    }
+    if (target.resource !== resource) {
+      const named = table.byResource(verb, resource);
+      if (named && !named.accepts(verb, path)) {
+        throw new MalformedEventError("the event's resource does not match its methodArn");
+      }
+      target.byResource = named ?? null;
+      target.resource = resource;
+    }
+    return target.byResource ?? undefined;
   };
 
   const decide = async (event: unknown, trace: Trace): Promise<Outcome> => {
-    const request = parseAuthorizerEvent(event);
-    const { methodArn: arn, resource } = request;
-    trace.route = `${arn.verb} ${arn.path}`;
-    // The route the request is for: from the REQUEST event's resource template when present (checked
-    // against the method ARN), else by matching the method ARN with API Gateway's precedence.
-    const called = resource === undefined ? table.match(arn.verb, arn.path) : table.byResource(arn.verb, resource);
-    if (called && !called.accepts(arn.verb, arn.path)) {
-      throw new MalformedEventError("the event's resource does not match its methodArn");
-    }
-    trace.route = called?.key ?? trace.route;
+    const request = parseAuthorizerEvent(event, targetOf);
+    const target = request.methodArn;
+    trace.route = target.route;
+    const called = calledRoute(target, request.resource);
+    trace.route = called?.key ?? target.route;
 
     const token = await verifier.verify(extractBearerToken(request.authorization), trace);
     const identity = identityOfToken(token);
@@ -316,39 +401,43 @@ function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptio
     }
     const { principalId, context } = principalAndContext(token, identity);
 
-    // Why each route is refused, undefined where allowed. A route-scoped answer covers the called route only.
-    const refusals = new Array<ReasonCode | undefined>(routes.length);
-    for (const route of routes) {
-      refusals[route.index] = tokenScope || route === called ? staticRefusal(route, token) : 'NO_ROUTE';
-    }
-    if (customCheck) {
-      await Promise.all(
-        routes.map(async (route, i) => {
-          if (!refusals[i]) {
-            const verdict = await customCheck({ claims: token.claims, issuer: token.issuer.config, route: route.config });
-            if (verdict !== true && verdict !== undefined) {
+    let reason: ReasonCode | undefined;
+    let answer: Answer;
+    if (tokenScope) {
+      // Why each route is refused, undefined where allowed: the answer covers every route.
+      const refusals = routes.map((route) => staticRefusal(route, token));
+      if (customCheck) {
+        await Promise.all(
+          routes.map(async (route, i) => {
+            if (!refusals[i] && !(await passes(customCheck, token, route))) {
               refusals[i] = 'CUSTOM_CHECK_FAILED';
             }
-          }
-        }),
-      );
+          }),
+        );
+      }
+      reason = refusals[called.index];
+      // The set of permitted routes: a bit mask while it fits a small integer, else a string of bits.
+      let permitted: number | string = maskable ? 0 : '';
+      for (let i = 0; i < refusals.length; i++) {
+        permitted = maskable ? (permitted as number) | (refusals[i] ? 0 : 1 << i) : `${permitted}${refusals[i] ? 0 : 1}`;
+      }
+      answer = answerFor(target, permitted, () => tokenScopedStatements(table, refusals.map((refusal) => !refusal), target));
+    } else {
+      // A route-scoped answer covers the called route only.
+      reason = staticRefusal(called, token);
+      if (!reason && customCheck && !(await passes(customCheck, token, called))) {
+        reason = 'CUSTOM_CHECK_FAILED';
+      }
+      const allow = !reason;
+      answer = answerFor(target, called.index * 2 + (allow ? 1 : 0), () => routeScopedStatements(allow, target, called));
     }
-    const allowed = new Array<boolean>(routes.length);
-    for (let i = 0; i < routes.length; i++) {
-      allowed[i] = !refusals[i];
-    }
-
-    const decision = allowed[called.index] ? 'allow' : 'deny';
-    const policyDocument = policyFor(allowed, arn, called, decision === 'allow');
-    const reason: ReasonCode = refusals[called.index] ?? 'ALLOW';
+    const decision = reason ? 'deny' : 'allow';
     // The answer API Gateway will derive from the policy must be the decision logged here, under both
     // readings of IAM wildcards (any run of characters; or, within ARN segments, not across a ':').
-    const methodArn = `${arn.apiArnPrefix}/${arn.suffix}`;
-    const statements = policyDocument.Statement;
-    if (evaluateStatements(statements, methodArn, arnPatternMatches) !== decision || evaluateStatements(statements, methodArn, arnPatternMatchesWithinSegments) !== decision) {
+    if (answer.verdict !== decision) {
       throw new PolicyInvariantError(`the policy for ${trace.route} does not evaluate to '${decision}' under both readings of IAM wildcards`);
     }
-    return { decision, reason, result: { principalId, policyDocument, context } };
+    return { decision, reason: reason ?? 'ALLOW', result: { principalId, policyDocument: answer.policy, context } };
   };
 
   return {
@@ -374,6 +463,12 @@ function configuredAuthorizer(config: AuthorizerConfig, options: AuthorizerOptio
       }
     },
   };
+}
+
+/** Whether the custom check keeps a route allowed for the token: `true` or nothing; any other answer denies. */
+async function passes(customCheck: CustomCheck, token: VerifiedToken, route: CompiledRoute): Promise<boolean> {
+  const verdict = await customCheck({ claims: token.claims, issuer: token.issuer.config, route: route.config });
+  return verdict === true || verdict === undefined;
 }
 
 /** The decision line of a request: every field always present, in the documented order. */

@@ -1,6 +1,8 @@
 /**
  * Reads the authorizer configuration from where the deployed function receives it: `config.json` inside
- * the bundle and the configuration environment variable. Validation is the contract's ({@link parseConfig}).
+ * the bundle and the configuration environment variable. {@link loadConfig} validates it with the contract's
+ * {@link parseConfig}; the bundled handler reads the same sources and validates them with the lean
+ * `parseRuntimeConfig` (the same refusals, shorter messages).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +19,16 @@ import { ConfigError } from './contract/errors';
  * @throws ConfigError when neither source exists, one is not a JSON object, or validation fails
  */
 export function loadConfig(env: Readonly<Record<string, string | undefined>>, dir: string): AuthorizerConfig {
+  return parseConfig(readConfigSources(env, dir));
+}
+
+/**
+ * Reads and merges the two configuration sources, not yet validated (see {@link loadConfig}).
+ * @param env the environment, usually `process.env`
+ * @param dir the folder holding `config.json`
+ * @throws ConfigError when neither source exists or one is not a JSON object
+ */
+export function readConfigSources(env: Readonly<Record<string, string | undefined>>, dir: string): Record<string, unknown> {
   const file = join(dir, CONFIG_FILE_NAME);
   let fileText: string | undefined;
   try {
@@ -31,10 +43,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>, di
   if (fileText === undefined && envText === undefined) {
     throw new ConfigError(`configuration: none found: neither ${file} nor the ${CONFIG_ENV_VAR} environment variable is set`);
   }
-  return parseConfig(
-    mergeConfigSources(
-      fileText === undefined ? undefined : parseJsonObject(CONFIG_FILE_NAME, fileText),
-      envText === undefined ? undefined : parseJsonObject(CONFIG_ENV_VAR, envText),
-    ),
+  return mergeConfigSources(
+    fileText === undefined ? undefined : parseJsonObject(CONFIG_FILE_NAME, fileText),
+    envText === undefined ? undefined : parseJsonObject(CONFIG_ENV_VAR, envText),
   );
 }

@@ -8,11 +8,11 @@ import { MalformedEventError, TokenRejectedError } from './errors';
 import { parseMethodArn, type MethodArn } from './contract/routes';
 
 /** What the authorizer needs from an event. */
-export interface AuthorizerRequest {
+export interface AuthorizerRequest<A extends MethodArn = MethodArn> {
   /** The authorizer type of the event. */
   readonly type: 'TOKEN' | 'REQUEST';
   /** The parsed `methodArn`. */
-  readonly methodArn: MethodArn;
+  readonly methodArn: A;
   /** The one Authorization value, or undefined when there is none. */
   readonly authorization: string | undefined;
   /** REQUEST events: the resource template (`/items/{id}`), when given. */
@@ -25,37 +25,62 @@ const malformed = (message: string): never => {
   throw new MalformedEventError(message);
 };
 
-/** The values of every header named `authorization` (in any case) of a header map, checked with `valid`. */
-function authorizationValues(event: Record<string, unknown>, name: string, valid: (value: unknown) => boolean): unknown[] {
-  const map = member(event, name) ?? {};
-  if (!isPlainObject(map)) {
-    malformed(`'${name}' is not an object`);
-  }
-  return Object.entries(map as object).flatMap(([header, value]) => {
-    if (header.toLowerCase() !== 'authorization') {
-      return [];
-    }
-    return valid(value) ? [value] : malformed(`an 'authorization' value of '${name}' is not of the expected type`);
-  });
-}
-
+/**
+ * The one Authorization value of a REQUEST event: from `multiValueHeaders` when it holds any, else from
+ * `headers` (API Gateway repeats the last value of each header there). Header names match in any case;
+ * several values, or a `headers` value that differs from the one value, are refused.
+ */
 function authorizationOf(event: Record<string, unknown>): string | undefined {
-  const single = authorizationValues(event, 'headers', (value) => typeof value === 'string') as string[];
-  const multi = (authorizationValues(event, 'multiValueHeaders', (values) => Array.isArray(values) && values.every((value) => typeof value === 'string')) as string[][]).flat();
-  // API Gateway repeats the last value of each header in `headers`; every value is in `multiValueHeaders`.
-  const values = multi.length > 0 ? multi : single;
-  if (values.length > 1 || single.some((value) => value !== values[0])) {
+  const headers = member(event, 'headers') ?? {};
+  const multiValueHeaders = member(event, 'multiValueHeaders') ?? {};
+  if (!isPlainObject(headers)) {
+    malformed("'headers' is not an object");
+  }
+  if (!isPlainObject(multiValueHeaders)) {
+    malformed("'multiValueHeaders' is not an object");
+  }
+  // Every value is type-checked before any is compared, so a malformed event is reported as such.
+  let single: string | undefined;
+  let singles = 0;
+  let differ = false;
+  for (const name of Object.keys(headers as object)) {
+    if (name.toLowerCase() === 'authorization') {
+      const value = (headers as Record<string, unknown>)[name];
+      if (typeof value !== 'string') {
+        malformed("an 'authorization' value of 'headers' is not of the expected type");
+      }
+      differ ||= singles++ > 0 && value !== single;
+      single = value as string;
+    }
+  }
+  let multi: string | undefined;
+  let multis = 0;
+  for (const name of Object.keys(multiValueHeaders as object)) {
+    if (name.toLowerCase() === 'authorization') {
+      const values = (multiValueHeaders as Record<string, unknown>)[name];
+      if (!Array.isArray(values) || !values.every((entry) => typeof entry === 'string')) {
+        malformed("an 'authorization' value of 'multiValueHeaders' is not of the expected type");
+      }
+      multis += (values as string[]).length;
+      multi ??= (values as string[])[0];
+    }
+  }
+  // Without multiValueHeaders, two entries of `headers` are several values even when equal.
+  if (multis > 1 || (multis === 1 ? singles > 0 && (differ || single !== multi) : singles > 1)) {
     throw new TokenRejectedError('MALFORMED_TOKEN', 'the request carries several Authorization values');
   }
-  return values[0];
+  return multis === 1 ? multi : single;
 }
 
 /**
  * Reads a TOKEN or REQUEST authorizer event.
+ * @param event the event, untrusted
+ * @param arnOf parses the `methodArn` (undefined when it is not an execute-api method ARN); the authorizer
+ *   passes a memoised parser that also carries what it works out once per method ARN
  * @throws MalformedEventError when the event or its `methodArn` is malformed
  * @throws TokenRejectedError `MALFORMED_TOKEN` when a REQUEST event carries several Authorization values
  */
-export function parseAuthorizerEvent(event: unknown): AuthorizerRequest {
+export function parseAuthorizerEvent<A extends MethodArn = MethodArn>(event: unknown, arnOf: (value: unknown) => A | undefined = parseMethodArn as (value: unknown) => A | undefined): AuthorizerRequest<A> {
   if (!isPlainObject(event)) {
     return malformed('the event is not an object');
   }
@@ -63,7 +88,7 @@ export function parseAuthorizerEvent(event: unknown): AuthorizerRequest {
   if (type !== 'TOKEN' && type !== 'REQUEST') {
     return malformed("'type' is neither TOKEN nor REQUEST");
   }
-  const methodArn = parseMethodArn(member(event, 'methodArn')) ?? malformed("'methodArn' is not an execute-api method ARN");
+  const methodArn = arnOf(member(event, 'methodArn')) ?? malformed("'methodArn' is not an execute-api method ARN");
   if (type === 'TOKEN') {
     const token = member(event, 'authorizationToken') ?? undefined;
     if (token !== undefined && typeof token !== 'string') {

@@ -84,7 +84,8 @@ export const PRIVATE_JWK_MEMBERS: readonly string[] = Object.freeze(['d', 'p', '
 /** Hosts that an issuer or key URL may reach over plain http (for tests). */
 export const LOOPBACK_HOSTS: readonly string[] = Object.freeze(['localhost', '127.0.0.1', '[::1]']);
 
-const JWK_MEMBERS = ['kty', 'kid', 'use', 'alg', 'key_ops', 'n', 'e', 'crv', 'x', 'y'];
+/** The members a configured public JWK may hold. */
+export const JWK_MEMBERS: readonly string[] = Object.freeze(['kty', 'kid', 'use', 'alg', 'key_ops', 'n', 'e', 'crv', 'x', 'y']);
 // RFC 6749 section 3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E )
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 /** Claims an OIDC issuer may name its client with (`clientIdClaim`). */
@@ -108,7 +109,22 @@ const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+(\/[A-Za-z0-9!#$&^_.+-]+)?$/;
 export function isRequiredTyp(value: unknown): value is string {
   return typeof value === 'string' && value.length <= CONFIG_LIMITS.requiredTypLength && MEDIA_TYPE.test(value);
 }
-const CURVES_BY_KTY: Readonly<Record<string, readonly string[]>> = { EC: ['P-256', 'P-384', 'P-521'], OKP: ['Ed25519'] };
+/** The curves a configured EC or OKP key may name. */
+export const CURVES_BY_KTY: Readonly<Record<string, readonly string[]>> = Object.freeze({ EC: ['P-256', 'P-384', 'P-521'], OKP: ['Ed25519'] });
+
+/** The key members a configured JWK of each key type must carry, as base64url strings. */
+export const keyMembersOf = (kty: unknown): readonly string[] => (kty === 'RSA' ? ['n', 'e'] : kty === 'EC' ? ['x', 'y'] : ['x']);
+
+/** A base64url string (no padding), as JWK key members are. */
+export const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/** The known settings of each object of a configuration, in the order messages list them. */
+export const CONFIG_SETTINGS = Object.freeze({
+  top: Object.freeze(['version', 'issuers', 'routes', 'clockSkewSeconds', 'maxTokenAgeSeconds', 'maxTokenLifetimeSeconds', 'keys', 'cacheKeyScope']),
+  issuer: Object.freeze(['kind', 'issuer', 'algorithms', 'jwksUri', 'discovery', 'keys', 'clientIds', 'clientIdClaim', 'audiences', 'audienceCheck', 'requiredTyp']),
+  route: Object.freeze(['method', 'path', 'scopes', 'conditions']),
+  condition: Object.freeze(['claim', 'contains', 'equals']),
+});
 const URL_RULE = 'must be an https URL (http only for localhost or 127.0.0.1) without credentials';
 
 /** Whether a value is a plain JSON-like object (not null, not an array, no exotic prototype). */
@@ -206,7 +222,7 @@ function unique(values: readonly unknown[], report: (i: number, first: number) =
 }
 
 /** A copy without the undefined members, so the parsed configuration holds only what was set. */
-const defined = <T extends object>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+export const defined = <T extends object>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 
 function parseAlgorithm(path: string, alg: unknown): JwsAlgorithm {
   if (typeof alg === 'string' && /^(hs\d+|none)$/i.test(alg)) {
@@ -246,18 +262,21 @@ function parseStaticKey(path: string, value: unknown, algorithms: readonly JwsAl
   if (curves && !curves.includes(crv as string)) {
     fail(at('crv'), `must be one of ${curves.join(', ')} for an ${kty} key`, crv);
   }
-  const members = kty === 'RSA' ? ['n', 'e'] : kty === 'EC' ? ['x', 'y'] : ['x'];
-  for (const member of members) {
-    if (typeof jwk[member] !== 'string' || !/^[A-Za-z0-9_-]+$/.test(jwk[member] as string)) {
+  for (const member of keyMembersOf(kty)) {
+    if (typeof jwk[member] !== 'string' || !BASE64URL.test(jwk[member] as string)) {
       fail(at(member), `required for an ${kty} key: a base64url string`, jwk[member]);
     }
   }
-  // Only the members that describe this key type are kept.
-  return defined(Object.fromEntries(['kty', 'kid', 'use', 'alg', 'key_ops', 'crv', ...members].map((member) => [member, structuredClone(jwk[member])]))) as PublicJwk;
+  return configuredKey(jwk);
+}
+
+/** A copy of a checked static key holding only the members that describe its key type. */
+export function configuredKey(jwk: Record<string, unknown>): PublicJwk {
+  return defined(Object.fromEntries(['kty', 'kid', 'use', 'alg', 'key_ops', 'crv', ...keyMembersOf(jwk.kty)].map((member) => [member, structuredClone(jwk[member])]))) as PublicJwk;
 }
 
 function parseIssuer(path: string, value: unknown): IssuerConfig {
-  const raw = record(path, value, ['kind', 'issuer', 'algorithms', 'jwksUri', 'discovery', 'keys', 'clientIds', 'clientIdClaim', 'audiences', 'audienceCheck', 'requiredTyp']);
+  const raw = record(path, value, CONFIG_SETTINGS.issuer);
   const at = (setting: string): string => `${path}.${setting}`;
   const { kind, discovery, jwksUri, keys, clientIds, clientIdClaim, audiences, audienceCheck, requiredTyp } = raw;
   const cognito = kind === 'cognito';
@@ -343,7 +362,7 @@ function parseIssuer(path: string, value: unknown): IssuerConfig {
 }
 
 function parseCondition(path: string, value: unknown): ClaimCondition {
-  const raw = record(path, value, ['claim', 'contains', 'equals']);
+  const raw = record(path, value, CONFIG_SETTINGS.condition);
   const claim = text(`${path}.claim`, raw.claim);
   const operators = ['contains', 'equals'].filter((op) => raw[op] !== undefined);
   const [op] = operators;
@@ -354,7 +373,7 @@ function parseCondition(path: string, value: unknown): ClaimCondition {
 }
 
 function parseRoute(path: string, value: unknown): RouteConfig {
-  const raw = record(path, value, ['method', 'path', 'scopes', 'conditions']);
+  const raw = record(path, value, CONFIG_SETTINGS.route);
   const method = raw.method as RouteMethod;
   if (!ROUTE_METHODS.includes(method)) {
     fail(`${path}.method`, `must be one of ${ROUTE_METHODS.join(', ')}`, method);
@@ -377,7 +396,8 @@ function parseRoute(path: string, value: unknown): RouteConfig {
   return { method, path: raw.path, scopes, conditions };
 }
 
-function deepFreeze<T>(value: T): T {
+/** Freezes a value and everything it holds. */
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
     Object.values(value).forEach(deepFreeze);
     Object.freeze(value);
@@ -400,7 +420,7 @@ export function parseConfig(input: unknown): AuthorizerConfig {
   if (!isPlainObject(input)) {
     fail('configuration', 'must be a JSON object', input);
   }
-  const raw = record('', input, ['version', 'issuers', 'routes', 'clockSkewSeconds', 'maxTokenAgeSeconds', 'maxTokenLifetimeSeconds', 'keys', 'cacheKeyScope']);
+  const raw = record('', input, CONFIG_SETTINGS.top);
   if (raw.version !== 1) {
     fail('version', 'must be 1', raw.version);
   }

@@ -1,4 +1,4 @@
-import { createAuthorizer, createFailClosedAuthorizer, type CustomCheckInput } from '../../lambda/authorizer';
+import { createAuthorizer, createFailClosedAuthorizer, stdoutLineWriter, type CustomCheckInput } from '../../lambda/authorizer';
 import type { RouteConfig } from '../../lambda/contract/config-types';
 import { ConfigError } from '../../lambda/errors';
 import type { AuthorizerResult } from '../../lambda/policy';
@@ -354,6 +354,112 @@ describe('route-scoped answers', () => {
     const { logs, authorizer } = setup();
     const outcome = await call(authorizer, requestEvent({ authorization: bearer(), method: 'POST', resource: '/items/{id}' }), logs);
     expect(outcome).toMatchObject({ status: 401, reason: 'NO_ROUTE', line: { decision: 'unauthorized', route: 'POST /items/42' } });
+  });
+});
+
+describe('work kept per method ARN', () => {
+  test('happy flow: a flood of distinct method ARNs is decided right for each, before and after the caches start over', async () => {
+    const logs = new LogCapture();
+    const authorizer = createAuthorizer(testConfig([cognito()]), { now: () => NOW_MS, log: logs.log });
+    const token = bearer({ scopes: ['items:read'] });
+    for (let i = 0; i < 600; i++) {
+      const verb = i % 3 === 0 ? 'DELETE' : 'GET';
+      const outcome = await call(authorizer, tokenEvent(token, methodArn(verb, `/items/${i}`)), logs);
+      expect({ i, status: outcome.status, route: outcome.line?.route }).toEqual({ i, status: verb === 'GET' ? 200 : 403, route: `${verb} /items/{id}` });
+    }
+    expect(await call(authorizer, tokenEvent(token, methodArn('DELETE', '/items/0')), logs)).toMatchObject({ status: 403, reason: 'INSUFFICIENT_SCOPE' });
+  });
+
+  test('happy flow: answers for the same permitted routes share one frozen policy; other permissions get another', async () => {
+    const logs = new LogCapture();
+    const authorizer = createAuthorizer(testConfig([cognito()]), { now: () => NOW_MS, log: logs.log });
+    const reader = (await call(authorizer, tokenEvent(bearer({ scopes: ['items:read'] }), methodArn('GET', '/items/1')), logs)).answer!;
+    const otherArn = (await call(authorizer, tokenEvent(bearer({ scopes: ['items:read', 'profile'] }), methodArn('GET', '/items/2')), logs)).answer!;
+    const writer = (await call(authorizer, tokenEvent(bearer({ scopes: ['items:read', 'items:write'] }), methodArn('GET', '/items/1')), logs)).answer!;
+    expect(otherArn.policyDocument).toBe(reader.policyDocument);
+    expect(Object.isFrozen(reader.policyDocument) && Object.isFrozen(reader.policyDocument.Statement[0]!.Resource)).toBe(true);
+    expect(writer.policyDocument).not.toEqual(reader.policyDocument);
+    // The context is the token's own, never shared.
+    expect(otherArn.context).not.toBe(reader.context);
+  });
+
+  test('error flow: a resource that does not match its method ARN is refused every time, and the matching one still decides', async () => {
+    const logs = new LogCapture();
+    const authorizer = createAuthorizer(testConfig([cognito()], { cacheKeyScope: 'route' }), { now: () => NOW_MS, log: logs.log });
+    const arn = methodArn('GET', '/items/7');
+    for (let round = 0; round < 2; round++) {
+      expect(await call(authorizer, requestEvent({ authorization: bearer(), resource: '/items', methodArn: arn }), logs)).toMatchObject({ status: 401, reason: 'MALFORMED_EVENT' });
+      expect(await call(authorizer, requestEvent({ authorization: bearer(), resource: '/items/{id}', methodArn: arn }), logs)).toMatchObject({ status: 200, line: { route: 'GET /items/{id}' } });
+    }
+  });
+});
+
+describe('the default log sink', () => {
+  // The module object itself (not an import namespace), whose writeSync the sink calls.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const fs = require('node:fs') as typeof import('node:fs');
+  const failure = (code: string): NodeJS.ErrnoException => Object.assign(new Error(code), { code });
+  let writes: string[];
+  let chunks: Buffer[];
+  const streamed = (): string[] => chunks.map((chunk) => chunk.toString('utf8'));
+  beforeEach(() => {
+    writes = [];
+    chunks = [];
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      chunks.push(Buffer.from(chunk));
+      return true;
+    });
+  });
+  afterEach(() => jest.restoreAllMocks());
+
+  const writeSyncDoes = (...answers: ((text: string) => number)[]) => {
+    jest.spyOn(fs, 'writeSync').mockImplementation(((fd: number, text: string) => {
+      expect(fd).toBe(1);
+      writes.push(text);
+      return (answers.shift() ?? ((all: string) => Buffer.byteLength(all)))(text);
+    }) as typeof fs.writeSync);
+  };
+
+  test('happy flow: each line and a newline go to fd 1 synchronously; the stdout stream is not used', () => {
+    writeSyncDoes();
+    const write = stdoutLineWriter();
+    write('{"a":1}');
+    write('{"b":"é"}');
+    expect(writes).toEqual(['{"a":1}\n', '{"b":"é"}\n']);
+    expect(streamed()).toEqual([]);
+  });
+
+  test('error flow: EAGAIN on a full non-blocking fd 1 hands the line, and every later one, to process.stdout', () => {
+    writeSyncDoes(() => {
+      throw failure('EAGAIN');
+    });
+    const write = stdoutLineWriter();
+    write('first');
+    write('second');
+    expect(writes).toEqual(['first\n']);
+    expect(streamed()).toEqual(['first\n', 'second\n']);
+  });
+
+  test('error flow: a partial write queues the rest of the line, multi-byte characters included, and later lines after it', () => {
+    writeSyncDoes(() => 4);
+    const write = stdoutLineWriter();
+    write('abcé-rest');
+    write('next');
+    // fd 1 took 'abc' and the first byte of 'é'; the stream gets exactly the bytes after them.
+    expect(Buffer.concat([Buffer.from('abcé-rest\n').subarray(0, 4), ...chunks]).toString('utf8')).toBe('abcé-rest\nnext\n');
+    expect(writes).toHaveLength(1);
+  });
+
+  test('error flow: a log line that cannot be written at all leaves the decision unchanged', async () => {
+    writeSyncDoes(() => {
+      throw failure('EAGAIN');
+    });
+    jest.spyOn(process.stdout, 'write').mockImplementation(() => {
+      throw failure('EPIPE');
+    });
+    const authorizer = createAuthorizer(testConfig([cognito()]), { now: () => NOW_MS });
+    const answer = await authorizer.handle(tokenEvent(bearer({ scopes: ['items:read'] }), methodArn('GET', '/items/1')));
+    expect(evaluatePolicy(answer.policyDocument, methodArn('GET', '/items/1'))).toBe('allow');
   });
 });
 

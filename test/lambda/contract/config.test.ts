@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { ConfigError } from '../../../lambda/errors';
 import { CONFIG_ENV_VAR, type AuthorizerConfig, type IssuerConfig, type RouteConfig } from '../../../lambda/contract/config-types';
 import { parseConfig } from '../../../lambda/contract/config';
-import { loadConfig } from '../../../lambda/config';
+import { loadConfig, readConfigSources } from '../../../lambda/config';
+import { parseRuntimeConfig } from '../../../lambda/contract/runtime-config';
 import { cacheKeyScopeFor } from '../../../lambda/contract/routes';
 import { serviceRoutes } from '../../fixtures/config';
 
@@ -23,7 +24,10 @@ function issuer(overrides: Record<string, unknown>): Record<string, unknown> {
   return base({ issuers: [COGNITO, { ...OIDC, ...overrides }] });
 }
 
-/** Runs `parseConfig` and returns the ConfigError it throws, failing the test if it throws nothing else. */
+/**
+ * Runs `parseConfig` and returns the ConfigError it throws, failing the test if it throws nothing else.
+ * The bundle's lean `parseRuntimeConfig` must refuse the same configuration, naming the same setting.
+ */
 function configError(input: unknown): ConfigError {
   try {
     parseConfig(input);
@@ -32,15 +36,26 @@ function configError(input: unknown): ConfigError {
     expect((error as ConfigError).code).toBe('ERR_CONFIG');
     expect(ConfigError.code).toBe('ERR_CONFIG');
     expect((error as ConfigError).reason).toBe('CONFIG_ERROR');
+    const { message } = error as ConfigError;
+    expect(() => parseRuntimeConfig(input)).toThrow(new ConfigError(`${message.slice(0, message.indexOf(': '))}: invalid setting`));
     return error as ConfigError;
   }
   throw new Error('parseConfig accepted an invalid configuration');
 }
 
+/** Parses with both validators, which must agree: the same deep-frozen result. */
+function parseBoth(input: unknown): AuthorizerConfig {
+  const config = parseConfig(input);
+  const lean = parseRuntimeConfig(input);
+  expect(lean).toEqual(config);
+  expect(Object.isFrozen(lean) && Object.isFrozen(lean.issuers[0]) && Object.isFrozen(lean.routes)).toBe(true);
+  return config;
+}
+
 describe('parseConfig', () => {
   test('happy flow: a minimal cognito configuration is accepted and returned as a frozen copy', () => {
     const input = base();
-    const config = parseConfig(input);
+    const config = parseBoth(input);
     expect(config).toEqual({ version: 1, issuers: [COGNITO], routes: ROUTES.map((r) => ({ ...r, conditions: [] })) });
     expect(config).not.toBe(input);
     expect(Object.isFrozen(config)).toBe(true);
@@ -73,7 +88,7 @@ describe('parseConfig', () => {
       keys: { fetchTimeoutMs: 800, maxAgeSeconds: 600, cooldownSeconds: 10, graceSeconds: 0 },
       cacheKeyScope: 'route',
     };
-    const parsed = parseConfig(config);
+    const parsed = parseBoth(config);
     expect(parsed).toMatchObject({ clockSkewSeconds: 0, maxTokenAgeSeconds: 3600, maxTokenLifetimeSeconds: 7200, cacheKeyScope: 'route', keys: config.keys });
     expect(parsed.issuers[1]!.clientIdClaim).toBe('azp');
   });
@@ -193,15 +208,127 @@ describe('parseConfig', () => {
     expect(configError(base({ routes })).message).toBe(
       "cacheKeyScope: 'token' cannot answer every route exactly: the ARN pattern of GET /a/{id} matches paths of GET /a/{id}/b and the ARN pattern of GET /a/{id}/b matches paths of GET /a/{id}; use 'route' (received: undefined)",
     );
-    expect(parseConfig(base({ routes, cacheKeyScope: 'route' })).cacheKeyScope).toBe('route');
+    expect(parseBoth(base({ routes, cacheKeyScope: 'route' })).cacheKeyScope).toBe('route');
   });
 
   test('happy flow: 300 routes and 5 issuers validate', () => {
     const routes = serviceRoutes(60, [{ claim: 'cognito:groups', contains: 'admins' }]);
     const issuers = [COGNITO, ...[1, 2, 3, 4].map((i) => ({ ...OIDC, issuer: `https://login${i}.example.com` }))];
-    const config = parseConfig(base({ issuers, routes }));
+    const config = parseBoth(base({ issuers, routes }));
     expect(config.routes).toHaveLength(300);
     expect(config.issuers).toHaveLength(5);
+  });
+});
+
+const jsonCopy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
+
+describe('parseRuntimeConfig', () => {
+  /** A valid configuration using every kind of setting, to mutate. */
+  // Cloned through JSON, as configurations arrive (structuredClone would build objects of another realm under jest).
+  const FULL = (): Record<string, unknown> => jsonCopy({
+    version: 1,
+    issuers: [
+      { ...COGNITO, algorithms: ['RS256', 'ES256'], jwksUri: 'https://keys.example.com/jwks.json?v=2' },
+      { ...OIDC, clientIds: ['svc'], clientIdClaim: 'azp', requiredTyp: 'at+jwt' },
+      { kind: 'oidc', issuer: 'http://127.0.0.1:8080/realm', audienceCheck: false, algorithms: ['EdDSA', 'ES256'], keys: [{ kty: 'OKP', crv: 'Ed25519', x: 'abc', kid: 'k1', use: 'sig', key_ops: ['verify'] }, { kty: 'EC', crv: 'P-256', x: 'a', y: 'b', kid: 'k2', alg: 'ES256' }] },
+    ],
+    routes: [
+      { method: 'GET', path: '/items', scopes: ['items:read'] },
+      { method: 'DELETE', path: '/items/{id}', scopes: ['items:delete'], conditions: [{ claim: 'cognito:groups', contains: 'admin' }, { claim: 'tenant', equals: 'acme' }] },
+      { method: 'ANY', path: '/files/{proxy+}' },
+    ],
+    clockSkewSeconds: 30,
+    maxTokenAgeSeconds: 3600,
+    maxTokenLifetimeSeconds: 7200,
+    keys: { fetchTimeoutMs: 800, cooldownSeconds: 10 },
+    cacheKeyScope: 'token',
+  });
+  const VALUES: unknown[] = [
+    undefined, null, true, false, 0, 1, -1, 1.5, 60, 100, 301, 1e4, 31_536_001, '', 'x', 'a b', 'sig', 'enc', 'verify', 'token', 'route',
+    'cognito', 'oidc', 'RSA', 'EC', 'OKP', 'oct', 'P-256', 'Ed25519', 'RS256', 'ES256', 'EdDSA', 'HS256', 'none', 'azp', 'appid', 'at+jwt', 'GET', 'ANY', 'get',
+    '/items', '/items/{id}', '/items/{name}', '/a//b', '/{proxy+}/x', 'https://login.example.com', 'https://login.example.com/?q=1', 'http://evil.example',
+    'https://login.example.com#f', 'x'.repeat(1025), [], ['verify'], ['RS256'], ['HS256'], [''], ['a'], {}, { x: 1 }, [{}],
+  ];
+
+  /** A small deterministic generator (mulberry32), so a failure names a reproducible seed. */
+  function random(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  /** Every object and array of a value, with itself. */
+  function containers(value: unknown, into: (Record<string, unknown> | unknown[])[] = []): (Record<string, unknown> | unknown[])[] {
+    if (typeof value === 'object' && value !== null) {
+      into.push(value as Record<string, unknown>);
+      for (const member of Object.values(value)) containers(member, into);
+    }
+    return into;
+  }
+
+  test('refuses every configuration parseConfig refuses, naming the same setting, and accepts the rest with the same result', () => {
+    let refused = 0;
+    for (let seed = 1; seed <= 3000; seed++) {
+      const next = random(seed);
+      const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+      const input = FULL();
+      for (let mutations = 1 + Math.floor(next() * 3); mutations > 0; mutations--) {
+        const target = pick(containers(input));
+        const keys = Object.keys(target);
+        const key = next() < 0.15 || keys.length === 0 ? pick(['scope', 'd', 'x5u', 'kind', 'keys', 'discovery', 'audiences', 'contains', 'equals', '0']) : pick(keys);
+        const value = next() < 0.3 ? pick(containers(FULL())) : pick(VALUES);
+        if (value === undefined && !Array.isArray(target)) delete (target as Record<string, unknown>)[key];
+        else (target as Record<string, unknown>)[key] = value;
+      }
+      let full: AuthorizerConfig | ConfigError;
+      try {
+        full = parseConfig(input);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        full = error as ConfigError;
+      }
+      if (full instanceof ConfigError) {
+        refused++;
+        const path = full.message.slice(0, full.message.indexOf(': '));
+        let lean: unknown;
+        try {
+          lean = parseRuntimeConfig(input);
+        } catch (error) {
+          lean = error;
+        }
+        // A static key holding both a private and another unknown member may be named by either.
+        expect({ seed, refused: lean instanceof ConfigError }).toEqual({ seed, refused: true });
+        if (!/\.keys\[\d+\]\.[a-z_]+$/.test(path)) {
+          expect({ seed, message: (lean as ConfigError).message }).toEqual({ seed, message: `${path}: invalid setting` });
+        }
+      } else {
+        expect({ seed, lean: parseRuntimeConfig(input) }).toEqual({ seed, lean: full });
+      }
+    }
+    // Both outcomes are well represented, so the agreement is not vacuous.
+    expect(refused).toBeGreaterThan(1000);
+    expect(refused).toBeLessThan(2900);
+  });
+
+  test('never echoes a value, private key material included', () => {
+    const input = issuer({ discovery: undefined, keys: [{ kty: 'RSA', kid: 'k', n: 'abc', e: 'AQAB', d: 'secret-exponent' }] });
+    expect(() => parseRuntimeConfig(input)).toThrow(new ConfigError('issuers[1].keys[0].d: invalid setting'));
+  });
+});
+
+describe('readConfigSources', () => {
+  test('happy flow: merges the sources without validating them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authorizer-config-'));
+    try {
+      writeFileSync(join(dir, 'config.json'), JSON.stringify({ version: 1, routes: 'not validated here' }));
+      expect(readConfigSources({ [CONFIG_ENV_VAR]: JSON.stringify({ version: 2 }) }, dir)).toEqual({ version: 2, routes: 'not validated here' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
