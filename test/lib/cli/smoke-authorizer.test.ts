@@ -15,6 +15,10 @@ import { IssuerDetails, TestDeployment, startTestDeployment } from './fixtures/d
 import { DEMO_ROUTES, GatewayAuthorizer } from './fixtures/fake-api';
 import { SMOKE_REQUEST_LOG } from './fixtures/smoke';
 
+// The module object itself (not an import namespace), so its writeSync can be spied on as the bundle calls it.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const fs = require('node:fs') as typeof import('node:fs');
+
 let assetDir: string | undefined;
 let deployment: TestDeployment;
 let simulator: ApiGatewaySimulator;
@@ -24,16 +28,15 @@ beforeAll(async () => {
   if (!existsSync(SHIPPED_BUNDLE)) {
     throw new Error(`${SHIPPED_BUNDLE} is missing: run \`npm run bundle\` (npm test does it in pretest).`);
   }
-  // The bundle writes its decision log to stdout; keep it for the assertions and out of the test output.
-  const write = process.stdout.write.bind(process.stdout);
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = chunk.toString();
-    if (text.startsWith('{')) {
-      decisionLog.push(text);
-      return true;
-    }
-    return (write as (chunk: string | Uint8Array, ...args: unknown[]) => boolean)(chunk, ...rest);
-  });
+  // The bundle writes its decision log to file descriptor 1 with fs.writeSync; keep it for the assertions
+  // and out of the test output.
+  const writeSync = fs.writeSync;
+  jest.spyOn(fs, 'writeSync').mockImplementation(((fd: number, chunk: string | Uint8Array, ...rest: unknown[]) => {
+    const text = String(chunk);
+    if (fd !== 1 || !text.startsWith('{')) return (writeSync as (...args: unknown[]) => number)(fd, chunk, ...rest);
+    decisionLog.push(...text.split('\n').filter((line) => line !== ''));
+    return Buffer.byteLength(text);
+  }) as typeof fs.writeSync);
 
   const authorizer = ({ key, issuer, clientId }: IssuerDetails): GatewayAuthorizer => {
     const config: AuthorizerConfig = {
