@@ -9,6 +9,7 @@ module.exports = {
     '^.+\\.js$': ['ts-jest', { isolatedModules: true, tsconfig: { allowJs: true } }],
   },
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
+  setupFiles: ['<rootDir>/test/jest.setup.ts'],
   testTimeout: 60000,
   maxWorkers: 2,
 };
