@@ -78,7 +78,10 @@ function getJson(url: string, init: FetchInit, lookup: LookupFunction | undefine
       fail('refused: https required', undefined, 'CONNECT');
       return;
     }
-    const request = client.request(target!, { method: 'GET', headers: init.headers, signal: init.signal, ...(lookup ? { lookup } : {}) }, (response) => {
+    // `agent: false`: a connection of its own, closed after the answer. Key fetches are minutes apart, so a
+    // kept-alive socket would only ever be reused after the server (or a frozen Lambda) has dropped it,
+    // failing the refresh with a reset.
+    const request = client.request(target!, { method: 'GET', headers: init.headers, signal: init.signal, agent: false, ...(lookup ? { lookup } : {}) }, (response) => {
       const status = response.statusCode ?? 0;
       const contentType = response.headers['content-type'] ?? '';
       const chunks: Buffer[] = [];

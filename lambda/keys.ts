@@ -11,11 +11,13 @@
  * that fits the issuer's algorithms is a failed refresh (`NO_USABLE_KEY`), so it never replaces good keys.
  * Each failed attempt is logged once, with its cause (see `key-refresh-log.ts`).
  *
- * Keys are imported with WebCrypto after {@link keyFitsAlgorithm} has checked the JWK against the
- * token's algorithm (public only, `use`, `key_ops`, `alg`, key type, curve, RSA size), with exactly the
- * import parameters `jose` expects for that algorithm; `jose` checks the resulting `CryptoKey` against
- * the algorithm again (name, hash, curve, usage, RSA modulus length) before it verifies.
+ * Keys are imported with `node:crypto` (`createPublicKey`, JWK format) after {@link keyFitsAlgorithm} has
+ * checked the JWK against the token's algorithm (public only, `use`, `key_ops`, `alg`, key type, curve,
+ * RSA size); the resulting `KeyObject` is checked again (key type, curve, RSA modulus of at least 2048
+ * bits, see {@link keyObjectFitsAlgorithm}), once per key material and algorithm. A warm request gets its
+ * key synchronously ({@link KeySet.keyObject}); only a key set that must fetch answers with a promise.
  */
+import { createPublicKey, KeyObject, type JsonWebKey } from 'node:crypto';
 import type { IssuerConfig, JwsAlgorithm, KeyOptions } from './contract/config-types';
 import { CONFIG_DEFAULTS, CONFIG_LIMITS, isAcceptableUrl, isPlainObject, PRIVATE_JWK_MEMBERS, SUPPORTED_ALGORITHMS } from './contract/config';
 import { FetchError, FetchTimeoutError, KeyNotFoundError, KeysUnavailableError } from './errors';
@@ -25,11 +27,18 @@ import { formatKeyRefreshFailure, KEY_REFRESH_FAILED_MSG } from './contract/key-
 /** Resolves the verification key of a token of one issuer. */
 export interface KeySet {
   /**
-   * The key with this `kid` that fits `alg`.
+   * The key with this `kid` that fits `alg`, as a WebCrypto `CryptoKey`. The verifier uses
+   * {@link KeySet.keyObject} when a key set has it, and this method otherwise.
    * @throws KeyNotFoundError when no usable key has the kid (after at most one refetch)
    * @throws KeysUnavailableError when the keys cannot be fetched and none within the grace period are at hand
    */
   getKey(kid: string, alg: JwsAlgorithm): Promise<CryptoKey>;
+  /**
+   * The key with this `kid` that fits `alg`, as a `node:crypto` `KeyObject`: returned at once when the key
+   * set has it at hand, as a promise only when it must fetch first. Throws (or rejects with) the errors of
+   * {@link KeySet.getKey}.
+   */
+  keyObject?(kid: string, alg: JwsAlgorithm): KeyObject | Promise<KeyObject>;
 }
 
 /** Seams and settings of a remote key set. */
@@ -112,7 +121,26 @@ export function keyFitsAlgorithm(jwk: Jwk, alg: JwsAlgorithm): boolean {
     : kty === 'EC' && crv === EC_CURVES[alg] && typeof x === 'string' && typeof y === 'string';
 }
 
-/** The WebCrypto import parameters `jose` checks a verification key of `alg` against. */
+// The named curve `node:crypto` reports for each ECDSA algorithm's curve.
+const EC_KEY_CURVES: Partial<Record<JwsAlgorithm, string>> = { ES256: 'prime256v1', ES384: 'secp384r1', ES512: 'secp521r1' };
+
+/**
+ * Whether a `KeyObject` may verify a token signed with `alg`: a public key of the algorithm's type (RSA for
+ * RS and PS algorithms, with a modulus of at least 2048 bits; EC on the algorithm's curve for ES
+ * algorithms; Ed25519 for EdDSA), as `jose` checks a key before it verifies.
+ */
+export function keyObjectFitsAlgorithm(key: KeyObject, alg: JwsAlgorithm): boolean {
+  if (key.type !== 'public') {
+    return false;
+  }
+  const type = key.asymmetricKeyType;
+  if (alg[0] === 'R' || alg[0] === 'P') {
+    return (type === 'rsa' || (alg[0] === 'P' && type === 'rsa-pss')) && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= 2048;
+  }
+  return alg === 'EdDSA' ? type === 'ed25519' : type === 'ec' && key.asymmetricKeyDetails?.namedCurve === EC_KEY_CURVES[alg];
+}
+
+/** The WebCrypto import parameters of a verification key of `alg`, for {@link KeySet.getKey}. */
 function importParams(alg: JwsAlgorithm): RsaHashedImportParams | EcKeyImportParams | Algorithm {
   if (alg === 'EdDSA') {
     return { name: 'Ed25519' };
@@ -123,16 +151,40 @@ function importParams(alg: JwsAlgorithm): RsaHashedImportParams | EcKeyImportPar
   return { name: alg[0] === 'P' ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash: `SHA-${alg.slice(2)}` };
 }
 
+// The `CryptoKey` of each `KeyObject` a key set handed out through `getKey`, made on first request only.
+const cryptoKeys = new WeakMap<KeyObject, Promise<CryptoKey>>();
+
+/** The WebCrypto form of a key for {@link KeySet.getKey}: the same key, imported once, never used by the verifier. */
+function cryptoKeyOf(key: KeyObject, alg: JwsAlgorithm): Promise<CryptoKey> {
+  let cryptoKey = cryptoKeys.get(key);
+  if (!cryptoKey) {
+    cryptoKey = crypto.subtle.importKey('spki', key.export({ format: 'der', type: 'spki' }), importParams(alg), false, ['verify']);
+    cryptoKeys.set(key, cryptoKey);
+  }
+  return cryptoKey;
+}
+
+/** Picks and imports keys: see {@link keyImporter}. */
+interface KeyImporter {
+  /** The key for kid and alg among `keys`, imported once; throws KeyNotFoundError. */
+  (keys: readonly Jwk[], kid: string, alg: JwsAlgorithm, where: string): KeyObject;
+  /** The key already selected for kid and alg among these very `keys`, else undefined; never throws. */
+  cached(keys: readonly Jwk[], kid: string, alg: JwsAlgorithm): KeyObject | undefined;
+}
+
 /**
  * Selects the one key with `kid` that fits `alg` and imports it, once per key material and algorithm.
  * The answer for a kid and algorithm is remembered for as long as the key set passes the same (frozen)
  * keys array, so a warm request does no key selection at all; a new array (a refresh) starts over.
+ * Import is synchronous: a warm lookup is two map reads, and builds nothing.
  */
-function keyImporter(): (keys: readonly Jwk[], kid: string, alg: JwsAlgorithm, where: string) => Promise<CryptoKey> {
-  const imported = new Map<string, Promise<CryptoKey>>();
+function keyImporter(): KeyImporter {
+  const imported = new Map<string, KeyObject>();
   let selectedFrom: readonly Jwk[] | undefined;
-  const selected = new Map<string, Promise<CryptoKey>>();
-  const select = async (keys: readonly Jwk[], kid: string, alg: JwsAlgorithm, where: string): Promise<CryptoKey> => {
+  // Algorithm, then kid: no key string is built per lookup.
+  const selected = new Map<JwsAlgorithm, Map<string, KeyObject>>();
+  let selectedCount = 0;
+  const importKey = (keys: readonly Jwk[], kid: string, alg: JwsAlgorithm, where: string): KeyObject => {
     const candidates = keys.filter((jwk) => jwk.kid === kid && keyFitsAlgorithm(jwk, alg));
     const [candidate] = candidates;
     if (candidates.length !== 1 || candidate === undefined) {
@@ -142,47 +194,59 @@ function keyImporter(): (keys: readonly Jwk[], kid: string, alg: JwsAlgorithm, w
     const id = [alg, kty, crv, n, e, x, y].join('|');
     let key = imported.get(id);
     if (!key) {
+      try {
+        // Only the public members: nothing else of a fetched document reaches the import.
+        key = createPublicKey({ key: { kty, crv, n, e, x, y } as JsonWebKey, format: 'jwk' });
+      } catch (cause) {
+        throw new KeyNotFoundError(`key '${kid}' cannot be imported for ${alg}: ${(cause as Error).message}`);
+      }
+      if (!keyObjectFitsAlgorithm(key, alg)) {
+        // A modulus written with leading zeros passes the JWK length check but not this one.
+        throw new KeyNotFoundError(`key '${kid}' cannot be imported for ${alg}: its type, curve or size does not fit`);
+      }
       if (imported.size >= MAX_IMPORTED_KEYS) {
         imported.clear();
       }
-      // Only the public members: nothing else of a fetched document reaches the import.
-      key = crypto.subtle.importKey('jwk', { kty, crv, n, e, x, y } as JsonWebKey, importParams(alg), false, ['verify']);
       imported.set(id, key);
-      key.catch(() => imported.delete(id));
-    }
-    try {
-      return await key;
-    } catch (cause) {
-      throw new KeyNotFoundError(`key '${kid}' cannot be imported for ${alg}: ${(cause as Error).message}`);
-    }
-  };
-  return (keys, kid, alg, where) => {
-    if (keys !== selectedFrom || selected.size >= MAX_IMPORTED_KEYS) {
-      selectedFrom = keys;
-      selected.clear();
-    }
-    // Kids are at most 256 characters of the token and algorithms a fixed list: the key stays small.
-    const memo = `${alg} ${kid}`;
-    let key = selected.get(memo);
-    if (!key) {
-      key = select(keys, kid, alg, where);
-      selected.set(memo, key);
-      // A failure (no such kid, an unimportable key) is not remembered: the next request looks again.
-      key.catch(() => selected.get(memo) === key && selected.delete(memo));
     }
     return key;
   };
+  const cached = (keys: readonly Jwk[], kid: string, alg: JwsAlgorithm): KeyObject | undefined => (keys === selectedFrom ? selected.get(alg)?.get(kid) : undefined);
+  const importer = (keys: readonly Jwk[], kid: string, alg: JwsAlgorithm, where: string): KeyObject => {
+    if (keys !== selectedFrom || selectedCount >= MAX_IMPORTED_KEYS) {
+      selectedFrom = keys;
+      selected.clear();
+      selectedCount = 0;
+    }
+    let byKid = selected.get(alg);
+    let key = byKid?.get(kid);
+    if (!key) {
+      // A failure (no such kid, an unimportable key) throws and is not remembered: the next request looks again.
+      key = importKey(keys, kid, alg, where);
+      if (!byKid) {
+        byKid = new Map();
+        selected.set(alg, byKid);
+      }
+      byKid.set(kid, key);
+      selectedCount += 1;
+    }
+    return key;
+  };
+  return Object.assign(importer, { cached });
 }
 
 /** A key set fixed in the configuration. */
 export class StaticKeySet implements KeySet {
   /** @inheritdoc */
   readonly getKey: KeySet['getKey'];
+  /** The key at once: a static key set never fetches. @see KeySet.keyObject */
+  readonly keyObject: (kid: string, alg: JwsAlgorithm) => KeyObject;
 
   /** @param keys validated public JWKs */
   constructor(keys: readonly Jwk[]) {
     const importKey = keyImporter();
-    this.getKey = async (kid, alg) => importKey(keys, kid, alg, 'configured');
+    this.keyObject = (kid, alg) => importKey(keys, kid, alg, 'configured');
+    this.getKey = async (kid, alg) => cryptoKeyOf(this.keyObject(kid, alg), alg);
   }
 }
 
@@ -193,6 +257,8 @@ export type RemoteKeySource = { readonly jwksUri: string } | { readonly discover
 export class RemoteKeySet implements KeySet {
   /** @inheritdoc */
   readonly getKey: KeySet['getKey'];
+  /** @inheritdoc */
+  readonly keyObject: NonNullable<KeySet['keyObject']>;
 
   /**
    * @param source the JWKS URI, or the issuer to discover it from
@@ -366,7 +432,7 @@ export class RemoteKeySet implements KeySet {
       return found;
     };
 
-    this.getKey = async (kid, alg) => {
+    const fetchingKey = async (kid: string, alg: JwsAlgorithm): Promise<KeyObject> => {
       // Stale or no keys: fetch, or join the fetch under way; after a failure, not before the next attempt
       // is due, so that during an outage requests fail at once instead of each waiting for a fetch.
       if (!within(maxAgeMs) && (inflight || mayAttempt())) {
@@ -382,6 +448,10 @@ export class RemoteKeySet implements KeySet {
       }
       return importKey(usableKeys(), kid, alg, 'JWKS');
     };
+
+    // Fresh keys and a key already selected from them: nothing to fetch, wait for or build.
+    this.keyObject = (kid, alg) => (within(maxAgeMs) && importKey.cached(keys!, kid, alg)) || fetchingKey(kid, alg);
+    this.getKey = async (kid, alg) => cryptoKeyOf(await this.keyObject(kid, alg), alg);
   }
 }
 

@@ -1,25 +1,30 @@
 /**
- * Bearer token extraction and JWT access-token verification (RFC 6750, RFC 7519, RFC 8725, RFC 9068).
+ * Bearer token extraction and JWT access-token verification (RFC 6750, RFC 7515, RFC 7519, RFC 8725, RFC 9068).
  *
- * Order of checks: size and shape of the Authorization value; the JOSE header (algorithm on the global
- * allow-list, no header that lets a token pick its own key or change processing); the payload decoded
- * only to pick the issuer by exact `iss`; the issuer's own algorithm allow-list and `typ` (the required one,
- * else an access-token type or none: RFC 8725 section 3.11); the key from the issuer's own key set; then
- * `jose`'s `compactVerify` (JWS structure, `crit`, algorithm, key type and size, signature); then the claims
- * of the verified payload, in the order `jose`'s `jwtVerify` checks them (presence of `iss`, `sub`, `aud`,
- * `iat` and `exp`; exact `iss`; `aud`; `iat`, `nbf` and `exp` as finite numbers and against the clock with
- * the skew; maximum age), and the checks beyond it (`iat` not in the future, lifetime `exp - iat`, claim
- * types, Cognito `token_use`, the client claim). Nothing is fetched for a token that fails an earlier check.
+ * Order of checks: size and shape of the Authorization value; the JOSE header (canonical base64url, UTF-8
+ * JSON object, algorithm on the global allow-list, no header that lets a token pick its own key or change
+ * processing); the payload (canonical base64url, a UTF-8 JSON object) decoded only to pick the issuer by
+ * exact `iss`; the issuer's own algorithm allow-list and `typ` (the required one, else an access-token type
+ * or none: RFC 8725 section 3.11); the `kid`; the key from the issuer's own key set; the signature (canonical
+ * base64url, the exact length of the algorithm and key) verified with `node:crypto` over the exact signing
+ * input; then the claims of the verified payload, in the order `jose`'s `jwtVerify` checks them (presence of
+ * `iss`, `sub`, `aud`, `iat` and `exp`; exact `iss`; `aud`; `iat`, `nbf` and `exp` as finite numbers and
+ * against the clock with the skew; maximum age), and the checks beyond it (`iat` not in the future, lifetime
+ * `exp - iat`, claim types, Cognito `token_use`, the client claim). Nothing is fetched for a token that fails
+ * an earlier check.
  *
- * `compactVerify` rather than `jwtVerify`: the claims are checked here anyway, and `jwtVerify` would pull
- * a second claims validator (with duration parsing we never use) into the Lambda bundle.
+ * The signature check is synchronous `crypto.verify` with a `KeyObject` built once per key and algorithm,
+ * and the parameters `jose` uses through WebCrypto: PKCS#1 v1.5 for RS*, PSS with a salt as long as the hash
+ * for PS*, IEEE P1363 `r || s` on the algorithm's own curve for ES*, Ed25519 for EdDSA. A differential test
+ * holds it to `jose`'s `jwtVerify` on the same fuzzed and hostile tokens. A warm request (key at hand, JOSE
+ * header seen before) verifies without a promise, a header parse or a key lookup string.
  */
-import { compactVerify } from 'jose';
+import { constants, KeyObject, verify as verifySignature, type VerifyKeyObjectInput } from 'node:crypto';
 import type { IssuerConfig, JwsAlgorithm } from './contract/config-types';
 import { CONFIG_DEFAULTS, isPlainObject, SUPPORTED_ALGORITHMS } from './contract/config';
 import type { ReasonCode } from './contract/decision-log';
-import { TokenRejectedError } from './errors';
-import type { KeySet } from './keys';
+import { KeyNotFoundError, TokenRejectedError } from './errors';
+import { keyObjectFitsAlgorithm, type KeySet } from './keys';
 
 /** Longest accepted token, in characters; longer Authorization values are refused before any parsing. */
 export const MAX_TOKEN_LENGTH = 8192;
@@ -115,12 +120,42 @@ export function ownClaim(claims: Readonly<Record<string, unknown>>, name: string
   return Object.hasOwn(claims, name) ? claims[name] : undefined;
 }
 
+// Fatal on malformed UTF-8, and a leading byte order mark dropped, as `jose` decodes.
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-function parseJsonObject(bytes: Uint8Array, what: string): Record<string, unknown> {
+// Decoded segments and the signing input, written here rather than into a new buffer per token: every use
+// is synchronous, and a segment never decodes to more bytes than the token has characters.
+const scratch = Buffer.allocUnsafe(MAX_TOKEN_LENGTH);
+
+/**
+ * Whether a base64url segment (characters already checked) is canonical (RFC 7515 section 2, RFC 4648
+ * section 3.5): not one character past a whole group, and the unused low bits of its last character zero,
+ * so that no two encodings of one header, payload or signature exist.
+ */
+function isCanonicalBase64url(segment: string): boolean {
+  const tail = segment.length % 4;
+  if (tail === 0) {
+    return true;
+  }
+  const c = segment.charCodeAt(segment.length - 1);
+  // The value of the last character (A-Z a-z 0-9 - _), of which 2 + 2 x (3 - tail) low bits are unused.
+  const value = c === 95 ? 63 : c === 45 ? 62 : c >= 97 ? c - 71 : c >= 65 ? c - 65 : c + 4;
+  return tail !== 1 && (value & (tail === 2 ? 15 : 3)) === 0;
+}
+
+/** Decodes a canonical base64url segment into `scratch` at `offset`; returns the number of bytes. */
+function decodeSegment(segment: string, offset: number, what: string): number {
+  if (!isCanonicalBase64url(segment)) {
+    reject('MALFORMED_TOKEN', `the ${what} is not canonical base64url`);
+  }
+  return scratch.write(segment, offset, 'base64url');
+}
+
+function parseJsonObject(segment: string, what: string): Record<string, unknown> {
+  const length = decodeSegment(segment, 0, what);
   let value: unknown;
   try {
-    value = JSON.parse(utf8.decode(bytes));
+    value = JSON.parse(utf8.decode(scratch.subarray(0, length)));
   } catch (cause) {
     reject('MALFORMED_TOKEN', `the ${what} is not UTF-8 JSON`, { cause });
   }
@@ -140,16 +175,73 @@ export function clientIdClaimOf(config: IssuerConfig): string {
   return (config.kind === 'oidc' && config.clientIdClaim) || CONFIG_DEFAULTS.clientIdClaim;
 }
 
-// The errors `compactVerify` raises for a token (rather than for a key or the runtime), by stable code.
-const JOSE_REASONS: Readonly<Record<string, ReasonCode>> = {
-  ERR_JWS_SIGNATURE_VERIFICATION_FAILED: 'BAD_SIGNATURE',
-  ERR_JOSE_ALG_NOT_ALLOWED: 'UNSUPPORTED_ALG',
-  ERR_JOSE_NOT_SUPPORTED: 'UNSUPPORTED_ALG',
-  ERR_JWS_INVALID: 'MALFORMED_TOKEN',
-};
+/** A JOSE header that passed the checks that depend on it alone; remembered per encoded header. */
+interface JoseHeader {
+  readonly alg: JwsAlgorithm;
+  /** `typ` as sent (checked per issuer). */
+  readonly typ: unknown;
+  /** `typ` as a media type, when it is a string. */
+  readonly mediaType: string | undefined;
+  /** `kid` as sent (checked after the issuer, as before a key lookup). */
+  readonly kid: unknown;
+}
 
-// One options object per algorithm, made once: `compactVerify` only reads it.
-const VERIFY_OPTIONS = new Map(SUPPORTED_ALGORITHMS.map((alg) => [alg, Object.freeze({ algorithms: [alg] })]));
+/** Most JOSE headers remembered per verifier (an issuer has a handful of keys; a flood only evicts). */
+const MAX_CACHED_HEADERS = 64;
+/** Longest encoded header remembered: a few hundred characters in practice; the cache stays under 64 KB. */
+const MAX_CACHED_HEADER_LENGTH = 1024;
+
+/** How to verify signatures with one key and algorithm, worked out once per key. */
+interface KeyUse {
+  readonly alg: JwsAlgorithm;
+  /** The digest `crypto.verify` takes: `sha256`... for RS, PS and ES algorithms, null for EdDSA. */
+  readonly digest: string | null;
+  /** The key, with the RSA padding and salt length or the ECDSA signature encoding of the algorithm. */
+  readonly key: KeyObject | VerifyKeyObjectInput;
+  /** The only signature length the algorithm and key can produce, in bytes. */
+  readonly signatureLength: number;
+}
+
+const keyUses = new WeakMap<KeyObject, KeyUse>();
+// A key set with only `getKey` hands out `CryptoKey`s: each is converted once.
+const keyObjects = new WeakMap<CryptoKey, KeyObject>();
+
+/** ECDSA signatures are `r || s`, each as long as the curve order (RFC 7518 section 3.4). */
+const ECDSA_SIGNATURE_LENGTHS: Partial<Record<JwsAlgorithm, number>> = { ES256: 64, ES384: 96, ES512: 132 };
+
+/** The verification parameters of a key for `alg`, after checking that the key fits it. */
+function keyUseOf(key: KeyObject | CryptoKey, alg: JwsAlgorithm, kid: string): KeyUse {
+  let keyObject = key instanceof KeyObject ? key : keyObjects.get(key);
+  if (!keyObject) {
+    // A `CryptoKey` from a key set of another kind; anything else is a TypeError, not a token problem.
+    keyObject = KeyObject.from(key as CryptoKey);
+    keyObjects.set(key as CryptoKey, keyObject);
+  }
+  const known = keyUses.get(keyObject);
+  if (known?.alg === alg) {
+    return known;
+  }
+  if (!keyObjectFitsAlgorithm(keyObject, alg)) {
+    throw new KeyNotFoundError(`the key with kid '${kid}' does not fit ${alg}`);
+  }
+  const family = alg[0];
+  const bits = Number(alg.slice(2));
+  const use: KeyUse =
+    alg === 'EdDSA'
+      ? { alg, digest: null, key: keyObject, signatureLength: 64 }
+      : family === 'E'
+        ? { alg, digest: `sha${bits}`, key: { key: keyObject, dsaEncoding: 'ieee-p1363' }, signatureLength: ECDSA_SIGNATURE_LENGTHS[alg]! }
+        : {
+            alg,
+            digest: `sha${bits}`,
+            // RFC 7518 section 3.5: PSS with MGF1 on the same hash and a salt as long as the hash, as WebCrypto verifies it.
+            key: family === 'P' ? { key: keyObject, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: bits / 8 } : keyObject,
+            // RFC 8017 section 8.2.2: the signature is exactly as long as the modulus.
+            signatureLength: Math.ceil((keyObject.asymmetricKeyDetails?.modulusLength ?? 0) / 8),
+          };
+  keyUses.set(keyObject, use);
+  return use;
+}
 
 const STRING_CLAIMS = ['sub', 'client_id', 'azp', 'scope', 'token_use', 'username', 'cognito:username', 'jti'];
 const STRING_ARRAY_CLAIMS = ['cognito:groups'];
@@ -189,6 +281,9 @@ function isStringArray(value: unknown): value is string[] {
 /** Verifies access tokens against a fixed set of issuers. */
 export class TokenVerifier {
   private readonly byIssuer: ReadonlyMap<string, ResolvedIssuer>;
+  // The required `typ` of each issuer that has one, as a media type, worked out once.
+  private readonly requiredTypes: ReadonlyMap<ResolvedIssuer, string>;
+  private readonly headers = new Map<string, JoseHeader>();
 
   /**
    * @param issuers the trusted issuers, each with its own key set
@@ -199,6 +294,7 @@ export class TokenVerifier {
     private readonly options: VerifierOptions,
   ) {
     this.byIssuer = new Map(issuers.map((issuer) => [issuer.config.issuer, issuer]));
+    this.requiredTypes = new Map(issuers.flatMap((issuer) => (issuer.config.requiredTyp === undefined ? [] : [[issuer, mediaType(issuer.config.requiredTyp)]])));
   }
 
   /**
@@ -208,28 +304,36 @@ export class TokenVerifier {
    * @throws TokenRejectedError, KeyNotFoundError or KeysUnavailableError, each with its reason code
    */
   async verify(token: string, trace: VerifyTrace = {}): Promise<VerifiedToken> {
-    const [encodedHeader, encodedPayload, signature] = token.split('.');
-    const header = parseJsonObject(Buffer.from(encodedHeader ?? '', 'base64url'), 'JOSE header');
-    const alg = ownClaim(header, 'alg') as JwsAlgorithm;
-    if (typeof alg !== 'string') {
-      reject('MALFORMED_TOKEN', 'the JOSE header has no alg');
+    return this.verifyNow(token, trace);
+  }
+
+  /**
+   * {@link TokenVerifier.verify} without a promise when none is needed: when the issuer's key set has the
+   * key at hand, the token is verified at once and the result returned (or the rejection thrown); only a key
+   * set that must fetch first makes it return a promise.
+   * @param token the JWS compact serialization
+   * @param trace receives the matched issuer, for the decision log
+   * @throws TokenRejectedError, KeyNotFoundError or KeysUnavailableError, each with its reason code (or a
+   * promise rejected with one)
+   */
+  verifyNow(token: string, trace: VerifyTrace = {}): VerifiedToken | Promise<VerifiedToken> {
+    // The verifier stands on its own: the shape `extractBearerToken` checked is checked again (no allocation).
+    if (token.length > MAX_TOKEN_LENGTH) {
+      reject('TOKEN_TOO_LARGE', `the token exceeds ${MAX_TOKEN_LENGTH} characters`);
     }
-    if (!SUPPORTED_ALGORITHMS.includes(alg)) {
-      reject('UNSUPPORTED_ALG', 'the token alg is not an accepted asymmetric algorithm');
+    if (!JWS_COMPACT.test(token)) {
+      reject('MALFORMED_TOKEN', 'the token is not a JWS compact serialization');
     }
-    for (const name of FORBIDDEN_HEADERS) {
-      if (Object.hasOwn(header, name)) {
-        reject('FORBIDDEN_HEADER', `the JOSE header carries '${name}'`);
-      }
-    }
-    if (!signature) {
+    const headerEnd = token.indexOf('.');
+    const payloadEnd = token.indexOf('.', headerEnd + 1);
+    const { alg, typ, mediaType: typMedia, kid } = this.header(token.slice(0, headerEnd));
+    if (payloadEnd === token.length - 1) {
       reject('MALFORMED_TOKEN', 'the token has no signature');
     }
 
-    // The payload is decoded before verification to choose the issuer (and so the key set); its claims
-    // are used afterwards only if the payload `jose` verifies is these very bytes (checked below).
-    const payloadBytes = Buffer.from(encodedPayload ?? '', 'base64url');
-    const claims = parseJsonObject(payloadBytes, 'JWT claims set');
+    // The payload is decoded before verification to choose the issuer (and so the key set); the signature
+    // is then verified over these very bytes, so the claims are those the issuer signed.
+    const claims = parseJsonObject(token.slice(headerEnd + 1, payloadEnd), 'JWT claims set');
     const iss = ownClaim(claims, 'iss');
     if (iss === undefined) {
       reject('MISSING_CLAIM', "the token has no 'iss'");
@@ -243,20 +347,19 @@ export class TokenVerifier {
     if (!issuer.algorithms.includes(alg)) {
       reject('UNSUPPORTED_ALG', `the issuer does not accept ${alg}`);
     }
-    const typ = ownClaim(header, 'typ');
     if (typ !== undefined && typeof typ !== 'string') {
       reject('MALFORMED_TOKEN', 'the token typ is not a string');
     }
-    if (config.requiredTyp !== undefined) {
-      if (typ === undefined || mediaType(typ as string) !== mediaType(config.requiredTyp)) {
+    const requiredType = this.requiredTypes.get(issuer);
+    if (requiredType !== undefined) {
+      if (typMedia !== requiredType) {
         reject('WRONG_TYP', `the token typ is not ${config.requiredTyp}`);
       }
-    } else if (typ !== undefined && typ !== 'JWT' && typ !== 'at+jwt' && !ACCESS_TOKEN_TYPES.has(mediaType(typ as string))) {
+    } else if (typMedia !== undefined && !ACCESS_TOKEN_TYPES.has(typMedia)) {
       // RFC 8725 section 3.11: a JWT of another kind (a DPoP proof, a logout or security event token, an
       // ID token typed as such) must never pass as an access token.
       reject('UNEXPECTED_TYP', 'the token typ names another kind of JWT than an access token');
     }
-    const kid = ownClaim(header, 'kid');
     if (kid === undefined) {
       // Refused rather than guessed: every issuer we trust names its keys, and trying each key in turn
       // would turn one bad token into several verifications.
@@ -266,20 +369,73 @@ export class TokenVerifier {
       reject('MALFORMED_TOKEN', 'the token kid is not a short non-empty string');
     }
 
-    const key = await issuer.keySet.getKey(kid as string, alg);
-    let verified: Uint8Array;
-    try {
-      ({ payload: verified } = await compactVerify(token, key, VERIFY_OPTIONS.get(alg)));
-    } catch (error) {
-      // Mapped by stable code, never by message; anything else (a TypeError about a key) is no token rejection.
-      const code = String((error as { code?: unknown } | undefined)?.code);
-      const reason = Object.hasOwn(JOSE_REASONS, code) ? JOSE_REASONS[code] : undefined;
-      throw reason !== undefined ? new TokenRejectedError(reason, `jose rejected the token (${code})`, { cause: error }) : error;
+    const keySet = issuer.keySet;
+    const key = keySet.keyObject ? keySet.keyObject(kid as string, alg) : keySet.getKey(kid as string, alg);
+    if (key instanceof KeyObject) {
+      return this.verified(token, payloadEnd, alg, kid as string, key, claims, issuer);
     }
-    // Parsing the verified payload again would give the same claims only if the bytes are the same; a
-    // byte comparison costs far less than a second parse, and any difference refuses the token.
-    if (!payloadBytes.equals(verified)) {
-      reject('MALFORMED_TOKEN', 'the verified payload differs from the decoded one');
+    return key.then((resolved) => this.verified(token, payloadEnd, alg, kid as string, resolved, claims, issuer));
+  }
+
+  /**
+   * The JOSE header of a token, checked on its own: a UTF-8 JSON object in canonical base64url, with an
+   * accepted `alg` and none of the forbidden members. Remembered per encoded header (bounded), so the
+   * tokens of one key share one parse.
+   */
+  private header(encoded: string): JoseHeader {
+    const known = this.headers.get(encoded);
+    if (known) {
+      return known;
+    }
+    const header = parseJsonObject(encoded, 'JOSE header');
+    const alg = ownClaim(header, 'alg') as JwsAlgorithm;
+    if (typeof alg !== 'string') {
+      reject('MALFORMED_TOKEN', 'the JOSE header has no alg');
+    }
+    if (!SUPPORTED_ALGORITHMS.includes(alg)) {
+      reject('UNSUPPORTED_ALG', 'the token alg is not an accepted asymmetric algorithm');
+    }
+    for (const name of FORBIDDEN_HEADERS) {
+      if (Object.hasOwn(header, name)) {
+        reject('FORBIDDEN_HEADER', `the JOSE header carries '${name}'`);
+      }
+    }
+    const typ = ownClaim(header, 'typ');
+    const parsed: JoseHeader = Object.freeze({ alg, typ, mediaType: typeof typ === 'string' ? mediaType(typ) : undefined, kid: ownClaim(header, 'kid') });
+    if (encoded.length <= MAX_CACHED_HEADER_LENGTH) {
+      if (this.headers.size >= MAX_CACHED_HEADERS) {
+        // The oldest entry goes: a Map iterates in insertion order.
+        this.headers.delete(this.headers.keys().next().value as string);
+      }
+      this.headers.set(encoded, parsed);
+    }
+    return parsed;
+  }
+
+  /** Verifies the signature with the issuer's key, then the claims. */
+  private verified(
+    token: string,
+    payloadEnd: number,
+    alg: JwsAlgorithm,
+    kid: string,
+    key: KeyObject | CryptoKey,
+    claims: Record<string, unknown>,
+    issuer: ResolvedIssuer,
+  ): VerifiedToken {
+    const use = keyUseOf(key, alg, kid);
+    // The signing input is ASCII (checked above), so its latin1 bytes are its bytes; the signature follows it.
+    scratch.write(token, 0, payloadEnd, 'latin1');
+    const signatureLength = decodeSegment(token.slice(payloadEnd + 1), payloadEnd, 'signature');
+    let valid = false;
+    if (signatureLength === use.signatureLength) {
+      try {
+        valid = verifySignature(use.digest, scratch.subarray(0, payloadEnd), use.key, scratch.subarray(payloadEnd, payloadEnd + signatureLength));
+      } catch {
+        // OpenSSL refusing the signature outright is a bad signature like any other.
+      }
+    }
+    if (!valid) {
+      reject('BAD_SIGNATURE', `the token signature does not verify with key '${kid}' and ${alg}`);
     }
     return this.checkClaims(Object.freeze(claims), issuer);
   }

@@ -1,10 +1,11 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { JwsAlgorithm, PublicJwk } from '../../lambda/contract/config-types';
 import { parseConfig } from '../../lambda/contract/config';
 import { ConfigError, FetchError, FetchTimeoutError, fetchFailureCauseOf, KeyNotFoundError, KeysUnavailableError } from '../../lambda/errors';
 import { httpGetJson, MAX_RESPONSE_BYTES, type FetchFunction } from '../../lambda/http';
-import { backoffDelayMs, createKeySet, keyFitsAlgorithm, MAX_BACKOFF_MS, MAX_JWKS_KEYS, RemoteKeySet, StaticKeySet, type KeySetOptions } from '../../lambda/keys';
+import { backoffDelayMs, createKeySet, keyFitsAlgorithm, keyObjectFitsAlgorithm, MAX_BACKOFF_MS, MAX_JWKS_KEYS, RemoteKeySet, StaticKeySet, type KeySetOptions } from '../../lambda/keys';
 import type { KeyRefreshFailureRecord } from '../../lambda/contract/key-refresh-log';
 import { startJwksServer, type JwksServer } from '../fixtures/jwks-server';
 import { testKey, type TestKey } from '../fixtures/keys';
@@ -267,6 +268,41 @@ describe('key selection', () => {
     const error = await failure(remote().getKey(a.kid, 'RS256'));
     expect(error).toBeInstanceOf(KeysUnavailableError);
     expect(((error as KeysUnavailableError).cause as FetchError).failureCause).toBe('NO_USABLE_KEY');
+  });
+
+  test('happy flow: keyObject answers at once once the keys are fresh and the key selected, with a promise only to fetch', async () => {
+    const keys = remote();
+    const first = keys.keyObject(a.kid, 'RS256');
+    expect(first).toBeInstanceOf(Promise);
+    const key = await first;
+    expect(key.asymmetricKeyType).toBe('rsa');
+    expect(keys.keyObject(a.kid, 'RS256')).toBe(key);
+    expect(server.jwksHits).toBe(1);
+    // Stale keys: a promise again (the refetch), then the same key material.
+    clock += 901_000;
+    expect(keys.keyObject(a.kid, 'RS256')).toBeInstanceOf(Promise);
+  });
+
+  test('happy flow: a static key set answers keyObject synchronously, and getKey with a WebCrypto key of the same material', async () => {
+    const keys = new StaticKeySet([ed.publicJwk]);
+    const key = keys.keyObject(ed.kid, 'EdDSA');
+    expect(key.asymmetricKeyType).toBe('ed25519');
+    expect(keys.keyObject(ed.kid, 'EdDSA')).toBe(key);
+    const cryptoKey = await keys.getKey(ed.kid, 'EdDSA');
+    expect(cryptoKey.algorithm.name).toBe('Ed25519');
+    expect(await keys.getKey(ed.kid, 'EdDSA')).toBe(cryptoKey);
+    expect(() => keys.keyObject(ed.kid, 'ES256')).toThrow(KeyNotFoundError);
+  });
+
+  test('error flow: an RSA modulus written with leading zeros to 2048 bits of length, but of 1024 bits, is refused', async () => {
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const jwk = publicKey.export({ format: 'jwk' });
+    const n = Buffer.concat([Buffer.alloc(128), Buffer.from(jwk.n ?? '', 'base64url')]).toString('base64url');
+    const padded = { kty: 'RSA', n, e: jwk.e, kid: 'padded' } as PublicJwk;
+    expect(keyFitsAlgorithm(padded, 'RS256')).toBe(true);
+    const keys = new StaticKeySet([padded]);
+    expect(() => keys.keyObject('padded', 'RS256')).toThrow(/does not fit/);
+    expect(keyObjectFitsAlgorithm(publicKey, 'RS256')).toBe(false);
   });
 
   test('happy flow: a static key set imports its keys without any fetch', async () => {

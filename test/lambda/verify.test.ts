@@ -4,7 +4,7 @@ import { AuthorizerError, KeyNotFoundError, TokenRejectedError } from '../../lam
 import { createKeySet } from '../../lambda/keys';
 import { extractBearerToken, MAX_TOKEN_LENGTH, TokenVerifier, type VerifyTrace } from '../../lambda/verify';
 import { testKey, type TestKey } from '../fixtures/keys';
-import { RawJson, signJws } from '../fixtures/tokens';
+import { RawJson, signEncoded, signJws } from '../fixtures/tokens';
 
 const NOW_MS = Date.UTC(2030, 0, 15, 12, 0, 0);
 const NOW = NOW_MS / 1000;
@@ -416,5 +416,83 @@ describe('TokenVerifier: sub and the client claim are required', () => {
   test("happy flow: a Cognito token's 'scp' grants nothing (Cognito scopes are in 'scope' only)", async () => {
     const verified = await verifier().verify(await sign(rsa, cognitoClaims({ scope: 'items:read', scp: 'admin' })));
     expect([...verified.scopes]).toEqual(['items:read']);
+  });
+});
+
+describe('TokenVerifier: synchronous verification with node:crypto', () => {
+  const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  const edgeClaims = (): JWTPayload => ({ iss: EDDSA_ISS, sub: 'user-9', azp: 'edge-client', iat: NOW, exp: NOW + 300 });
+
+  test('happy flow: with the key at hand, verifyNow answers without a promise', async () => {
+    const v = verifier();
+    const token = await sign(rsa, cognitoClaims());
+    const first = v.verifyNow(token);
+    expect(first).not.toBeInstanceOf(Promise);
+    expect((first as Awaited<ReturnType<TokenVerifier['verify']>>).sub).toBe('user-123');
+  });
+
+  test('error flow: with the key at hand, verifyNow throws the rejection at once', async () => {
+    const token = await sign(rsa, cognitoClaims({ exp: NOW - 3600, iat: NOW - 7200 }));
+    expect(() => verifier().verifyNow(token)).toThrow(TokenRejectedError);
+  });
+
+  test('happy flow: a key set with only getKey (WebCrypto keys) still works, through a promise', async () => {
+    const config = issuers()[0]!;
+    const keySet = createKeySet(config, { fetch: () => Promise.reject(new Error('none')), now: () => NOW_MS, fetchTimeoutMs: 100, maxAgeSeconds: 900, cooldownSeconds: 30, graceSeconds: 3600 });
+    const legacy = { getKey: (kid: string, alg: JwsAlgorithm) => keySet.getKey(kid, alg) };
+    const v = new TokenVerifier([{ config, algorithms: ['RS256'], keySet: legacy }], { clockSkewSeconds: 60, now: () => NOW_MS });
+    const pending = v.verifyNow(await sign(rsa, cognitoClaims()));
+    expect(pending).toBeInstanceOf(Promise);
+    expect((await pending).sub).toBe('user-123');
+    expect((await tokenRejection(await sign(rsaOther, cognitoClaims(), { kid: rsa.kid }), v)).reason).toBe('BAD_SIGNATURE');
+  });
+
+  test('error flow: a key set handing out a key that does not fit the alg gets UNKNOWN_KID, not a crash', async () => {
+    const config = issuers()[0]!;
+    const wrong = createKeySet({ ...config, keys: [ec.publicJwk] }, { fetch: () => Promise.reject(new Error('none')), now: () => NOW_MS, fetchTimeoutMs: 100, maxAgeSeconds: 900, cooldownSeconds: 30, graceSeconds: 3600 });
+    const v = new TokenVerifier([{ config, algorithms: ['RS256'], keySet: { getKey: () => wrong.getKey(ec.kid, 'ES256') } }], { clockSkewSeconds: 60, now: () => NOW_MS });
+    const error = await rejection(await sign(rsa, cognitoClaims()), v);
+    expect(error).toBeInstanceOf(KeyNotFoundError);
+    expect(error.reason).toBe('UNKNOWN_KID');
+  });
+
+  test.each<[string, (token: string) => string, string]>([
+    // The same bytes as the genuine signature, spelt another way: refused for the spelling.
+    ['the unused bits of the last signature character set', (t) => `${t.slice(0, -1)}${B64URL[B64URL.indexOf(t.at(-1)!) | 1]}`, 'MALFORMED_TOKEN'],
+    ['a signature one character past a whole group', (t) => `${t}AAA`, 'MALFORMED_TOKEN'],
+    ['a signature one byte short', (t) => t.replace(/\.([^.]*)$/, (_m, s: string) => `.${Buffer.from(s, 'base64url').subarray(1).toString('base64url')}`), 'BAD_SIGNATURE'],
+  ])('error flow: %s is refused', async (_name, edit, reason) => {
+    const token = await sign(ed, edgeClaims());
+    expect(verifier().verifyNow(token)).toMatchObject({ sub: 'user-9' });
+    expect((await tokenRejection(edit(token))).reason).toBe(reason);
+  });
+
+  test('error flow: a JOSE header in non-canonical base64url is refused even when signed so', async () => {
+    const header = Buffer.from(JSON.stringify({ alg: 'RS256', kid: rsa.kid })).toString('base64url');
+    const tail = header.length % 4;
+    expect(tail).not.toBe(0);
+    const dirty = header.slice(0, -1) + B64URL[B64URL.indexOf(header.at(-1)!) | 1];
+    const token = signEncoded(rsa, `${dirty}.${Buffer.from(JSON.stringify(cognitoClaims())).toString('base64url')}`, 'RS256');
+    const error = await tokenRejection(token);
+    expect(error.reason).toBe('MALFORMED_TOKEN');
+    expect(error.message).toBe('the JOSE header is not canonical base64url');
+  });
+
+  test('happy flow: a flood of distinct headers is refused or verified alike and never outgrows the header cache', async () => {
+    const v = verifier();
+    for (let i = 0; i < 200; i++) {
+      // Distinct headers: each a fresh, unknown kid; then a genuine token still verifies.
+      expect((await rejection(await sign(rsa, cognitoClaims(), { kid: `flood-${i}` }), v)).reason).toBe('UNKNOWN_KID');
+    }
+    expect((v as unknown as { headers: Map<string, unknown> }).headers.size).toBeLessThanOrEqual(64);
+    expect((await v.verify(await sign(rsa, cognitoClaims()))).sub).toBe('user-123');
+  });
+
+  test('happy flow: a remembered header still gets its issuer checks (alg allow-list, typ) on every token', async () => {
+    const v = verifier();
+    // The same ES256 header (kid of the OIDC key, typ at+jwt) for two issuers: accepted by the one that takes ES256 only.
+    const header = { typ: 'at+jwt' };
+    expect((await v.verify(await sign(ec, oidcClaims(), header))).sub).toBe('svc-7');
+    expect((await tokenRejection(await sign(ec, cognitoClaims(), header), v)).reason).toBe('UNSUPPORTED_ALG');
   });
 });
