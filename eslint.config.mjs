@@ -1,12 +1,14 @@
-// ESLint keeps the rooms rooms: runtime code never imports the CDK; infrastructure code never imports jose
+// ESLint keeps the rooms rooms: runtime code never imports the CDK or jose (it verifies with node:crypto); infrastructure code never imports jose
 // and reaches the runtime only through its contract (lambda/contract/); the contract has no I/O, no jose and
 // nothing from outside its folder; the library's constructs never import the demo or the CLI.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const cdkImports = {
+const lambdaImports = {
   patterns: [
     { group: ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', 'cdk-nag'], message: 'lambda/ is runtime code: it never imports the CDK.' },
+    // jose is the differential test's oracle (test/lambda/differential.test.ts), not a runtime dependency.
+    { group: ['jose', 'jose/*'], message: 'lambda/ verifies with node:crypto: jose is only the tests\' oracle.' },
   ],
 };
 const joseImports = { group: ['jose', 'jose/*'], message: 'lib/ is infrastructure code: it never imports jose.' };
@@ -54,7 +56,7 @@ export default tseslint.config(
     // require() is how a CommonJS module imports.
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
-  { files: ['lambda/**/*.ts'], rules: { 'no-restricted-imports': ['error', cdkImports] } },
+  { files: ['lambda/**/*.ts'], rules: { 'no-restricted-imports': ['error', lambdaImports] } },
   { files: ['lambda/contract/**/*.ts'], rules: { 'no-restricted-imports': ['error', contractImports] } },
   { files: ['lib/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [joseImports, runtimeImports] }] } },
   {
@@ -63,5 +65,5 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', { patterns: [joseImports, runtimeImports, appImports] }] },
   },
   // The demo's Lambda handler is runtime code like the authorizer.
-  { files: ['lib/demo/items-handler/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [cdkImports.patterns[0], joseImports, runtimeImports] }] } },
+  { files: ['lib/demo/items-handler/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [lambdaImports.patterns[0], joseImports, runtimeImports] }] } },
 );

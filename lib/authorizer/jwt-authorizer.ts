@@ -148,7 +148,7 @@ const PSEUDO_PARAMETER_LENGTHS: Readonly<Record<string, number>> = {
 const TOKEN_LENGTH_ESTIMATE = 128;
 
 /**
- * The Lambda JWT authorizer of a REST API: a function running the prebundled `jose` verifier and the
+ * The Lambda JWT authorizer of a REST API: a function running the prebundled `node:crypto` verifier and the
  * REQUEST authorizer that API Gateway calls.
  *
  * The verifier's configuration is compiled at synth from the issuers and the route table:
