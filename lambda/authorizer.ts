@@ -383,14 +383,8 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
     return target.byResource ?? undefined;
   };
 
-  const decide = async (event: unknown, trace: Trace): Promise<Outcome> => {
-    const request = parseAuthorizerEvent(event, targetOf);
-    const target = request.methodArn;
-    trace.route = target.route;
-    const called = calledRoute(target, request.resource);
-    trace.route = called?.key ?? target.route;
-
-    const token = await verifier.verify(extractBearerToken(request.authorization), trace);
+  /** The answer for a verified token: synchronous unless a custom check runs. */
+  const conclude = (token: VerifiedToken, target: Target, called: CompiledRoute | undefined, trace: Trace): Outcome | Promise<Outcome> => {
     const identity = identityOfToken(token);
     trace.identity = identity;
     if (!called) {
@@ -400,44 +394,63 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
       throw new NoRouteError(`no route of the table takes ${trace.route}`);
     }
     const { principalId, context } = principalAndContext(token, identity);
+    const answered = (reason: ReasonCode | undefined, answer: Answer): Outcome => {
+      const decision = reason ? 'deny' : 'allow';
+      // The answer API Gateway will derive from the policy must be the decision logged here, under both
+      // readings of IAM wildcards (any run of characters; or, within ARN segments, not across a ':').
+      if (answer.verdict !== decision) {
+        throw new PolicyInvariantError(`the policy for ${trace.route} does not evaluate to '${decision}' under both readings of IAM wildcards`);
+      }
+      return { decision, reason: reason ?? 'ALLOW', result: { principalId, policyDocument: answer.policy, context } };
+    };
 
-    let reason: ReasonCode | undefined;
-    let answer: Answer;
     if (tokenScope) {
       // Why each route is refused, undefined where allowed: the answer covers every route.
       const refusals = routes.map((route) => staticRefusal(route, token));
-      if (customCheck) {
-        await Promise.all(
-          routes.map(async (route, i) => {
-            if (!refusals[i] && !(await passes(customCheck, token, route))) {
-              refusals[i] = 'CUSTOM_CHECK_FAILED';
-            }
-          }),
+      const withRefusals = (): Outcome => {
+        // The set of permitted routes: a bit mask while it fits a small integer, else a string of bits.
+        let permitted: number | string = maskable ? 0 : '';
+        for (let i = 0; i < refusals.length; i++) {
+          permitted = maskable ? (permitted as number) | (refusals[i] ? 0 : 1 << i) : `${permitted}${refusals[i] ? 0 : 1}`;
+        }
+        return answered(
+          refusals[called.index],
+          answerFor(target, permitted, () => tokenScopedStatements(table, refusals.map((refusal) => !refusal), target)),
         );
+      };
+      if (!customCheck) {
+        return withRefusals();
       }
-      reason = refusals[called.index];
-      // The set of permitted routes: a bit mask while it fits a small integer, else a string of bits.
-      let permitted: number | string = maskable ? 0 : '';
-      for (let i = 0; i < refusals.length; i++) {
-        permitted = maskable ? (permitted as number) | (refusals[i] ? 0 : 1 << i) : `${permitted}${refusals[i] ? 0 : 1}`;
-      }
-      answer = answerFor(target, permitted, () => tokenScopedStatements(table, refusals.map((refusal) => !refusal), target));
-    } else {
-      // A route-scoped answer covers the called route only.
-      reason = staticRefusal(called, token);
-      if (!reason && customCheck && !(await passes(customCheck, token, called))) {
-        reason = 'CUSTOM_CHECK_FAILED';
-      }
+      return Promise.all(
+        routes.map(async (route, i) => {
+          if (!refusals[i] && !(await passes(customCheck, token, route))) {
+            refusals[i] = 'CUSTOM_CHECK_FAILED';
+          }
+        }),
+      ).then(withRefusals);
+    }
+    // A route-scoped answer covers the called route only.
+    const withReason = (reason: ReasonCode | undefined): Outcome => {
       const allow = !reason;
-      answer = answerFor(target, called.index * 2 + (allow ? 1 : 0), () => routeScopedStatements(allow, target, called));
+      return answered(reason, answerFor(target, called.index * 2 + (allow ? 1 : 0), () => routeScopedStatements(allow, target, called)));
+    };
+    const reason = staticRefusal(called, token);
+    if (reason || !customCheck) {
+      return withReason(reason);
     }
-    const decision = reason ? 'deny' : 'allow';
-    // The answer API Gateway will derive from the policy must be the decision logged here, under both
-    // readings of IAM wildcards (any run of characters; or, within ARN segments, not across a ':').
-    if (answer.verdict !== decision) {
-      throw new PolicyInvariantError(`the policy for ${trace.route} does not evaluate to '${decision}' under both readings of IAM wildcards`);
-    }
-    return { decision, reason: reason ?? 'ALLOW', result: { principalId, policyDocument: answer.policy, context } };
+    return passes(customCheck, token, called).then((ok) => withReason(ok ? undefined : 'CUSTOM_CHECK_FAILED'));
+  };
+
+  /** The decision for an event: synchronous when the issuer's key is at hand and no custom check runs. */
+  const decide = (event: unknown, trace: Trace): Outcome | Promise<Outcome> => {
+    const request = parseAuthorizerEvent(event, targetOf);
+    const target = request.methodArn;
+    trace.route = target.route;
+    const called = calledRoute(target, request.resource);
+    trace.route = called?.key ?? target.route;
+
+    const verified = verifier.verifyNow(extractBearerToken(request.authorization), trace);
+    return verified instanceof Promise ? verified.then((token) => conclude(token, target, called, trace)) : conclude(verified, target, called, trace);
   };
 
   return {
@@ -445,7 +458,9 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
       const started = performance.now();
       const trace: Trace = { route: null };
       try {
-        const outcome = await decide(event, trace);
+        const pending = decide(event, trace);
+        // No await (and so no extra turn of the event loop) when the decision was made at once.
+        const outcome = pending instanceof Promise ? await pending : pending;
         safeLog(log, decisionRecord(context, trace, outcome.decision, outcome.reason, started, trace.identity ?? NO_IDENTITY));
         return outcome.result;
       } catch (error) {
