@@ -16,6 +16,7 @@ import { createKeySet } from './keys';
 import { evaluateStatements, routeScopedStatements, tokenScopedStatements, type AuthorizerResult, type PolicyDocument } from './policy';
 import { arnPatternMatches, arnPatternMatchesWithinSegments, compileRouteTable, parseMethodArn, type CompiledRoute, type MethodArn } from './contract/routes';
 import { clientIdClaimOf, extractBearerToken, ownClaim, TokenVerifier, type VerifiedToken, type VerifyTrace } from './verify';
+import { TERSE } from './terse';
 
 /** What a {@link CustomCheck} receives. */
 export interface CustomCheckInput {
@@ -166,7 +167,7 @@ const NO_IDENTITY: Identity = Object.freeze({ issuer: null, sub: null, clientId:
 function exactValue(token: VerifiedToken, name: string, value: string): string {
   const encoded = encodeSingle(value);
   if (encoded === null) {
-    throw new TokenRejectedError('INVALID_CLAIM', `the token '${name}' exceeds ${MAX_LENGTH.id} characters once encoded`, { verifiedClaims: token.claims });
+    throw new TokenRejectedError('INVALID_CLAIM', TERSE ? '' : `the token '${name}' exceeds ${MAX_LENGTH.id} characters once encoded`, { verifiedClaims: token.claims });
   }
   return encoded;
 }
@@ -375,7 +376,7 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
     if (target.resource !== resource) {
       const named = table.byResource(verb, resource);
       if (named && !named.accepts(verb, path)) {
-        throw new MalformedEventError("the event's resource does not match its methodArn");
+        throw new MalformedEventError(TERSE ? '' : "the event's resource does not match its methodArn");
       }
       target.byResource = named ?? null;
       target.resource = resource;
@@ -391,7 +392,7 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
       // Drift between the deployed methods and the table (synth refuses undeclared methods), or a TOKEN
       // event whose path no route takes. A 401 is never cached, and no policy built from the request's own
       // path could be: it may hold `*` or `?`, which IAM reads as wildcards.
-      throw new NoRouteError(`no route of the table takes ${trace.route}`);
+      throw new NoRouteError(TERSE ? '' : `no route of the table takes ${trace.route}`);
     }
     const { principalId, context } = principalAndContext(token, identity);
     const answered = (reason: ReasonCode | undefined, answer: Answer): Outcome => {
@@ -399,7 +400,7 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
       // The answer API Gateway will derive from the policy must be the decision logged here, under both
       // readings of IAM wildcards (any run of characters; or, within ARN segments, not across a ':').
       if (answer.verdict !== decision) {
-        throw new PolicyInvariantError(`the policy for ${trace.route} does not evaluate to '${decision}' under both readings of IAM wildcards`);
+        throw new PolicyInvariantError(TERSE ? '' : `the policy for ${trace.route} does not evaluate to '${decision}' under both readings of IAM wildcards`);
       }
       return { decision, reason: reason ?? 'ALLOW', result: { principalId, policyDocument: answer.policy, context } };
     };
