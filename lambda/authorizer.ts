@@ -7,7 +7,7 @@
  */
 import { writeSync } from 'node:fs';
 import type { AuthorizerConfig, ClaimCondition, IssuerConfig, RouteConfig } from './contract/config-types';
-import { CONFIG_DEFAULTS, parseConfig } from './contract/config';
+import { CONFIG_DEFAULTS, deepFreeze, parseConfig } from './contract/config';
 import { DECISION_LOG_MSG, encodeList, encodeSingle, encodeText, formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './contract/decision-log';
 import { AuthorizerError, MalformedEventError, NoRouteError, PolicyInvariantError, TokenRejectedError } from './errors';
 import { parseAuthorizerEvent } from './event';
@@ -273,16 +273,6 @@ const MAX_CACHED_POLICIES = 256;
 const MAX_CACHED_TARGETS = 256;
 /** Most answers remembered per method ARN. */
 const MAX_CACHED_ANSWERS = 16;
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const member of Object.values(value)) {
-      deepFreeze(member);
-    }
-    Object.freeze(value);
-  }
-  return value;
-}
 
 /** What is worked out once per method ARN and reused by every request for it. */
 interface Target extends MethodArn {

@@ -7,6 +7,7 @@ import { isPlainObject } from './contract/config';
 import { MalformedEventError, TokenRejectedError } from './errors';
 import { parseMethodArn, type MethodArn } from './contract/routes';
 import { TERSE } from './terse';
+import { ownClaim } from './verify';
 
 /** What the authorizer needs from an event. */
 export interface AuthorizerRequest<A extends MethodArn = MethodArn> {
@@ -20,8 +21,6 @@ export interface AuthorizerRequest<A extends MethodArn = MethodArn> {
   readonly resource?: string;
 }
 
-const member = (object: Record<string, unknown>, name: string): unknown => (Object.hasOwn(object, name) ? object[name] : undefined);
-
 const malformed = (message: string): never => {
   throw new MalformedEventError(message);
 };
@@ -32,8 +31,8 @@ const malformed = (message: string): never => {
  * several values, or a `headers` value that differs from the one value, are refused.
  */
 function authorizationOf(event: Record<string, unknown>): string | undefined {
-  const headers = member(event, 'headers') ?? {};
-  const multiValueHeaders = member(event, 'multiValueHeaders') ?? {};
+  const headers = ownClaim(event, 'headers') ?? {};
+  const multiValueHeaders = ownClaim(event, 'multiValueHeaders') ?? {};
   if (!isPlainObject(headers)) {
     malformed(TERSE ? '' : "'headers' is not an object");
   }
@@ -85,23 +84,23 @@ export function parseAuthorizerEvent<A extends MethodArn = MethodArn>(event: unk
   if (!isPlainObject(event)) {
     return malformed(TERSE ? '' : 'the event is not an object');
   }
-  const type = member(event, 'type');
+  const type = ownClaim(event, 'type');
   if (type !== 'TOKEN' && type !== 'REQUEST') {
     return malformed(TERSE ? '' : "'type' is neither TOKEN nor REQUEST");
   }
-  const methodArn = arnOf(member(event, 'methodArn')) ?? malformed(TERSE ? '' : "'methodArn' is not an execute-api method ARN");
+  const methodArn = arnOf(ownClaim(event, 'methodArn')) ?? malformed(TERSE ? '' : "'methodArn' is not an execute-api method ARN");
   if (type === 'TOKEN') {
-    const token = member(event, 'authorizationToken') ?? undefined;
+    const token = ownClaim(event, 'authorizationToken') ?? undefined;
     if (token !== undefined && typeof token !== 'string') {
       malformed(TERSE ? '' : "'authorizationToken' is not a string");
     }
     return { type, methodArn, authorization: token as string | undefined };
   }
-  const httpMethod = member(event, 'httpMethod');
+  const httpMethod = ownClaim(event, 'httpMethod');
   if (httpMethod !== undefined && httpMethod !== methodArn.verb) {
     malformed(TERSE ? '' : "'httpMethod' is not the verb of 'methodArn'");
   }
-  const resource = member(event, 'resource');
+  const resource = ownClaim(event, 'resource');
   if (resource !== undefined && typeof resource !== 'string') {
     malformed(TERSE ? '' : "'resource' is not a string");
   }
