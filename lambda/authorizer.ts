@@ -441,7 +441,8 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
     trace.route = called?.key ?? target.route;
 
     const verified = verifier.verifyNow(extractBearerToken(request.authorization), trace);
-    return verified instanceof Promise ? verified.then((token) => conclude(token, target, called, trace)) : conclude(verified, target, called, trace);
+    // A key set may answer with any thenable: it is adopted into a native promise, which `handle` awaits.
+    return 'then' in verified ? Promise.resolve(verified).then((token) => conclude(token, target, called, trace)) : conclude(verified, target, called, trace);
   };
 
   return {
