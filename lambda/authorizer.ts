@@ -7,7 +7,7 @@
  */
 import { writeSync } from 'node:fs';
 import type { AuthorizerConfig, ClaimCondition, IssuerConfig, RouteConfig } from './contract/config-types';
-import { CONFIG_DEFAULTS, parseConfig } from './contract/config';
+import { CONFIG_DEFAULTS, deepFreeze, parseConfig } from './contract/config';
 import { DECISION_LOG_MSG, encodeList, encodeSingle, encodeText, formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './contract/decision-log';
 import { AuthorizerError, MalformedEventError, NoRouteError, PolicyInvariantError, TokenRejectedError } from './errors';
 import { parseAuthorizerEvent } from './event';
@@ -16,6 +16,7 @@ import { createKeySet } from './keys';
 import { evaluateStatements, routeScopedStatements, tokenScopedStatements, type AuthorizerResult, type PolicyDocument } from './policy';
 import { arnPatternMatches, arnPatternMatchesWithinSegments, compileRouteTable, parseMethodArn, type CompiledRoute, type MethodArn } from './contract/routes';
 import { clientIdClaimOf, extractBearerToken, ownClaim, TokenVerifier, type VerifiedToken, type VerifyTrace } from './verify';
+import { TERSE } from './terse';
 
 /** What a {@link CustomCheck} receives. */
 export interface CustomCheckInput {
@@ -166,7 +167,7 @@ const NO_IDENTITY: Identity = Object.freeze({ issuer: null, sub: null, clientId:
 function exactValue(token: VerifiedToken, name: string, value: string): string {
   const encoded = encodeSingle(value);
   if (encoded === null) {
-    throw new TokenRejectedError('INVALID_CLAIM', `the token '${name}' exceeds ${MAX_LENGTH.id} characters once encoded`, { verifiedClaims: token.claims });
+    throw new TokenRejectedError('INVALID_CLAIM', TERSE ? '' : `the token '${name}' exceeds ${MAX_LENGTH.id} characters once encoded`, { verifiedClaims: token.claims });
   }
   return encoded;
 }
@@ -273,16 +274,6 @@ const MAX_CACHED_TARGETS = 256;
 /** Most answers remembered per method ARN. */
 const MAX_CACHED_ANSWERS = 16;
 
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const member of Object.values(value)) {
-      deepFreeze(member);
-    }
-    Object.freeze(value);
-  }
-  return value;
-}
-
 /** What is worked out once per method ARN and reused by every request for it. */
 interface Target extends MethodArn {
   /** The method ARN itself. */
@@ -375,7 +366,7 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
     if (target.resource !== resource) {
       const named = table.byResource(verb, resource);
       if (named && !named.accepts(verb, path)) {
-        throw new MalformedEventError("the event's resource does not match its methodArn");
+        throw new MalformedEventError(TERSE ? '' : "the event's resource does not match its methodArn");
       }
       target.byResource = named ?? null;
       target.resource = resource;
@@ -383,61 +374,75 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
     return target.byResource ?? undefined;
   };
 
-  const decide = async (event: unknown, trace: Trace): Promise<Outcome> => {
-    const request = parseAuthorizerEvent(event, targetOf);
-    const target = request.methodArn;
-    trace.route = target.route;
-    const called = calledRoute(target, request.resource);
-    trace.route = called?.key ?? target.route;
-
-    const token = await verifier.verify(extractBearerToken(request.authorization), trace);
+  /** The answer for a verified token: synchronous unless a custom check runs. */
+  const conclude = (token: VerifiedToken, target: Target, called: CompiledRoute | undefined, trace: Trace): Outcome | Promise<Outcome> => {
     const identity = identityOfToken(token);
     trace.identity = identity;
     if (!called) {
       // Drift between the deployed methods and the table (synth refuses undeclared methods), or a TOKEN
       // event whose path no route takes. A 401 is never cached, and no policy built from the request's own
       // path could be: it may hold `*` or `?`, which IAM reads as wildcards.
-      throw new NoRouteError(`no route of the table takes ${trace.route}`);
+      throw new NoRouteError(TERSE ? '' : `no route of the table takes ${trace.route}`);
     }
     const { principalId, context } = principalAndContext(token, identity);
+    const answered = (reason: ReasonCode | undefined, answer: Answer): Outcome => {
+      const decision = reason ? 'deny' : 'allow';
+      // The answer API Gateway will derive from the policy must be the decision logged here, under both
+      // readings of IAM wildcards (any run of characters; or, within ARN segments, not across a ':').
+      if (answer.verdict !== decision) {
+        throw new PolicyInvariantError(TERSE ? '' : `the policy for ${trace.route} does not evaluate to '${decision}' under both readings of IAM wildcards`);
+      }
+      return { decision, reason: reason ?? 'ALLOW', result: { principalId, policyDocument: answer.policy, context } };
+    };
 
-    let reason: ReasonCode | undefined;
-    let answer: Answer;
     if (tokenScope) {
       // Why each route is refused, undefined where allowed: the answer covers every route.
       const refusals = routes.map((route) => staticRefusal(route, token));
-      if (customCheck) {
-        await Promise.all(
-          routes.map(async (route, i) => {
-            if (!refusals[i] && !(await passes(customCheck, token, route))) {
-              refusals[i] = 'CUSTOM_CHECK_FAILED';
-            }
-          }),
+      const withRefusals = (): Outcome => {
+        // The set of permitted routes: a bit mask while it fits a small integer, else a string of bits.
+        let permitted: number | string = maskable ? 0 : '';
+        for (let i = 0; i < refusals.length; i++) {
+          permitted = maskable ? (permitted as number) | (refusals[i] ? 0 : 1 << i) : `${permitted}${refusals[i] ? 0 : 1}`;
+        }
+        return answered(
+          refusals[called.index],
+          answerFor(target, permitted, () => tokenScopedStatements(table, refusals.map((refusal) => !refusal), target)),
         );
+      };
+      if (!customCheck) {
+        return withRefusals();
       }
-      reason = refusals[called.index];
-      // The set of permitted routes: a bit mask while it fits a small integer, else a string of bits.
-      let permitted: number | string = maskable ? 0 : '';
-      for (let i = 0; i < refusals.length; i++) {
-        permitted = maskable ? (permitted as number) | (refusals[i] ? 0 : 1 << i) : `${permitted}${refusals[i] ? 0 : 1}`;
-      }
-      answer = answerFor(target, permitted, () => tokenScopedStatements(table, refusals.map((refusal) => !refusal), target));
-    } else {
-      // A route-scoped answer covers the called route only.
-      reason = staticRefusal(called, token);
-      if (!reason && customCheck && !(await passes(customCheck, token, called))) {
-        reason = 'CUSTOM_CHECK_FAILED';
-      }
+      return Promise.all(
+        routes.map(async (route, i) => {
+          if (!refusals[i] && !(await passes(customCheck, token, route))) {
+            refusals[i] = 'CUSTOM_CHECK_FAILED';
+          }
+        }),
+      ).then(withRefusals);
+    }
+    // A route-scoped answer covers the called route only.
+    const withReason = (reason: ReasonCode | undefined): Outcome => {
       const allow = !reason;
-      answer = answerFor(target, called.index * 2 + (allow ? 1 : 0), () => routeScopedStatements(allow, target, called));
+      return answered(reason, answerFor(target, called.index * 2 + (allow ? 1 : 0), () => routeScopedStatements(allow, target, called)));
+    };
+    const reason = staticRefusal(called, token);
+    if (reason || !customCheck) {
+      return withReason(reason);
     }
-    const decision = reason ? 'deny' : 'allow';
-    // The answer API Gateway will derive from the policy must be the decision logged here, under both
-    // readings of IAM wildcards (any run of characters; or, within ARN segments, not across a ':').
-    if (answer.verdict !== decision) {
-      throw new PolicyInvariantError(`the policy for ${trace.route} does not evaluate to '${decision}' under both readings of IAM wildcards`);
-    }
-    return { decision, reason: reason ?? 'ALLOW', result: { principalId, policyDocument: answer.policy, context } };
+    return passes(customCheck, token, called).then((ok) => withReason(ok ? undefined : 'CUSTOM_CHECK_FAILED'));
+  };
+
+  /** The decision for an event: synchronous when the issuer's key is at hand and no custom check runs. */
+  const decide = (event: unknown, trace: Trace): Outcome | Promise<Outcome> => {
+    const request = parseAuthorizerEvent(event, targetOf);
+    const target = request.methodArn;
+    trace.route = target.route;
+    const called = calledRoute(target, request.resource);
+    trace.route = called?.key ?? target.route;
+
+    const verified = verifier.verifyNow(extractBearerToken(request.authorization), trace);
+    // A key set may answer with any thenable: it is adopted into a native promise, which `handle` awaits.
+    return 'then' in verified ? Promise.resolve(verified).then((token) => conclude(token, target, called, trace)) : conclude(verified, target, called, trace);
   };
 
   return {
@@ -445,7 +450,9 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
       const started = performance.now();
       const trace: Trace = { route: null };
       try {
-        const outcome = await decide(event, trace);
+        const pending = decide(event, trace);
+        // No await (and so no extra turn of the event loop) when the decision was made at once.
+        const outcome = pending instanceof Promise ? await pending : pending;
         safeLog(log, decisionRecord(context, trace, outcome.decision, outcome.reason, started, trace.identity ?? NO_IDENTITY));
         return outcome.result;
       } catch (error) {

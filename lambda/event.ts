@@ -6,6 +6,8 @@
 import { isPlainObject } from './contract/config';
 import { MalformedEventError, TokenRejectedError } from './errors';
 import { parseMethodArn, type MethodArn } from './contract/routes';
+import { TERSE } from './terse';
+import { ownClaim } from './verify';
 
 /** What the authorizer needs from an event. */
 export interface AuthorizerRequest<A extends MethodArn = MethodArn> {
@@ -19,8 +21,6 @@ export interface AuthorizerRequest<A extends MethodArn = MethodArn> {
   readonly resource?: string;
 }
 
-const member = (object: Record<string, unknown>, name: string): unknown => (Object.hasOwn(object, name) ? object[name] : undefined);
-
 const malformed = (message: string): never => {
   throw new MalformedEventError(message);
 };
@@ -31,13 +31,13 @@ const malformed = (message: string): never => {
  * several values, or a `headers` value that differs from the one value, are refused.
  */
 function authorizationOf(event: Record<string, unknown>): string | undefined {
-  const headers = member(event, 'headers') ?? {};
-  const multiValueHeaders = member(event, 'multiValueHeaders') ?? {};
+  const headers = ownClaim(event, 'headers') ?? {};
+  const multiValueHeaders = ownClaim(event, 'multiValueHeaders') ?? {};
   if (!isPlainObject(headers)) {
-    malformed("'headers' is not an object");
+    malformed(TERSE ? '' : "'headers' is not an object");
   }
   if (!isPlainObject(multiValueHeaders)) {
-    malformed("'multiValueHeaders' is not an object");
+    malformed(TERSE ? '' : "'multiValueHeaders' is not an object");
   }
   // Every value is type-checked before any is compared, so a malformed event is reported as such.
   let single: string | undefined;
@@ -47,7 +47,7 @@ function authorizationOf(event: Record<string, unknown>): string | undefined {
     if (name.toLowerCase() === 'authorization') {
       const value = (headers as Record<string, unknown>)[name];
       if (typeof value !== 'string') {
-        malformed("an 'authorization' value of 'headers' is not of the expected type");
+        malformed(TERSE ? '' : "an 'authorization' value of 'headers' is not of the expected type");
       }
       differ ||= singles++ > 0 && value !== single;
       single = value as string;
@@ -59,7 +59,7 @@ function authorizationOf(event: Record<string, unknown>): string | undefined {
     if (name.toLowerCase() === 'authorization') {
       const values = (multiValueHeaders as Record<string, unknown>)[name];
       if (!Array.isArray(values) || !values.every((entry) => typeof entry === 'string')) {
-        malformed("an 'authorization' value of 'multiValueHeaders' is not of the expected type");
+        malformed(TERSE ? '' : "an 'authorization' value of 'multiValueHeaders' is not of the expected type");
       }
       multis += (values as string[]).length;
       multi ??= (values as string[])[0];
@@ -67,7 +67,7 @@ function authorizationOf(event: Record<string, unknown>): string | undefined {
   }
   // Without multiValueHeaders, two entries of `headers` are several values even when equal.
   if (multis > 1 || (multis === 1 ? singles > 0 && (differ || single !== multi) : singles > 1)) {
-    throw new TokenRejectedError('MALFORMED_TOKEN', 'the request carries several Authorization values');
+    throw new TokenRejectedError('MALFORMED_TOKEN', TERSE ? '' : 'the request carries several Authorization values');
   }
   return multis === 1 ? multi : single;
 }
@@ -82,27 +82,27 @@ function authorizationOf(event: Record<string, unknown>): string | undefined {
  */
 export function parseAuthorizerEvent<A extends MethodArn = MethodArn>(event: unknown, arnOf: (value: unknown) => A | undefined = parseMethodArn as (value: unknown) => A | undefined): AuthorizerRequest<A> {
   if (!isPlainObject(event)) {
-    return malformed('the event is not an object');
+    return malformed(TERSE ? '' : 'the event is not an object');
   }
-  const type = member(event, 'type');
+  const type = ownClaim(event, 'type');
   if (type !== 'TOKEN' && type !== 'REQUEST') {
-    return malformed("'type' is neither TOKEN nor REQUEST");
+    return malformed(TERSE ? '' : "'type' is neither TOKEN nor REQUEST");
   }
-  const methodArn = arnOf(member(event, 'methodArn')) ?? malformed("'methodArn' is not an execute-api method ARN");
+  const methodArn = arnOf(ownClaim(event, 'methodArn')) ?? malformed(TERSE ? '' : "'methodArn' is not an execute-api method ARN");
   if (type === 'TOKEN') {
-    const token = member(event, 'authorizationToken') ?? undefined;
+    const token = ownClaim(event, 'authorizationToken') ?? undefined;
     if (token !== undefined && typeof token !== 'string') {
-      malformed("'authorizationToken' is not a string");
+      malformed(TERSE ? '' : "'authorizationToken' is not a string");
     }
     return { type, methodArn, authorization: token as string | undefined };
   }
-  const httpMethod = member(event, 'httpMethod');
+  const httpMethod = ownClaim(event, 'httpMethod');
   if (httpMethod !== undefined && httpMethod !== methodArn.verb) {
-    malformed("'httpMethod' is not the verb of 'methodArn'");
+    malformed(TERSE ? '' : "'httpMethod' is not the verb of 'methodArn'");
   }
-  const resource = member(event, 'resource');
+  const resource = ownClaim(event, 'resource');
   if (resource !== undefined && typeof resource !== 'string') {
-    malformed("'resource' is not a string");
+    malformed(TERSE ? '' : "'resource' is not a string");
   }
   return { type, methodArn, authorization: authorizationOf(event), ...(resource !== undefined && { resource: resource as string }) };
 }

@@ -12,6 +12,7 @@ import type * as Http from 'node:http';
 import type { LookupFunction } from 'node:net';
 import { FetchError } from './errors';
 import type { KeyRefreshCause } from './contract/key-refresh-log';
+import { TERSE } from './terse';
 
 /** Options of one key-source request. */
 export interface FetchInit {
@@ -70,12 +71,12 @@ export function createHttpGetJson(options: HttpGetJsonOptions = {}): FetchFuncti
 function getJson(url: string, init: FetchInit, lookup: LookupFunction | undefined): Promise<FetchResponse> {
   return new Promise((resolve, reject) => {
     // Transport failures are classified from the error's code; a refused document is BAD_JSON.
-    const fail = (problem: string, cause?: unknown, failureCause?: KeyRefreshCause): void => reject(new FetchError(`${url} ${problem}`, { cause, failureCause }));
+    const fail = (problem: string, cause?: unknown, failureCause?: KeyRefreshCause): void => reject(new FetchError(TERSE ? '' : `${url} ${problem}`, { cause, failureCause }));
     const target = URL.canParse(url) ? new URL(url) : undefined;
     const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(target?.hostname as string);
     const client = target?.protocol === 'https:' ? clientModule('node:https') : target?.protocol === 'http:' && loopback ? clientModule('node:http') : undefined;
     if (!client) {
-      fail('refused: https required', undefined, 'CONNECT');
+      fail(TERSE ? '' : 'refused: https required', undefined, 'CONNECT');
       return;
     }
     // `agent: false`: a connection of its own, closed after the answer. Key fetches are minutes apart, so a
@@ -88,7 +89,7 @@ function getJson(url: string, init: FetchInit, lookup: LookupFunction | undefine
       let size = Number(response.headers['content-length'] ?? 0);
       if (status !== 200) {
         response.resume();
-        resolve({ status, json: () => Promise.reject(new FetchError(`${url} answered HTTP ${status}`, { failureCause: 'HTTP_STATUS', status })) });
+        resolve({ status, json: () => Promise.reject(new FetchError(TERSE ? '' : `${url} answered HTTP ${status}`, { failureCause: 'HTTP_STATUS', status })) });
         return;
       }
       if (!JSON_MEDIA_TYPE.test(contentType) || size > MAX_RESPONSE_BYTES) {
@@ -102,10 +103,10 @@ function getJson(url: string, init: FetchInit, lookup: LookupFunction | undefine
         chunks.push(chunk);
         if (size > MAX_RESPONSE_BYTES) {
           response.destroy();
-          fail(`answered more than ${MAX_RESPONSE_BYTES} bytes`, undefined, 'BAD_JSON');
+          fail(TERSE ? '' : `answered more than ${MAX_RESPONSE_BYTES} bytes`, undefined, 'BAD_JSON');
         }
       });
-      response.on('error', (cause) => fail(`failed while reading: ${cause.message}`, cause));
+      response.on('error', (cause) => fail(TERSE ? '' : `failed while reading: ${cause.message}`, cause));
       response.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         resolve({
@@ -114,13 +115,13 @@ function getJson(url: string, init: FetchInit, lookup: LookupFunction | undefine
             try {
               return JSON.parse(text) as unknown;
             } catch (cause) {
-              throw new FetchError(`${url} answered invalid JSON`, { cause, failureCause: 'BAD_JSON' });
+              throw new FetchError(TERSE ? '' : `${url} answered invalid JSON`, { cause, failureCause: 'BAD_JSON' });
             }
           },
         });
       });
     });
-    request.on('error', (cause) => fail(`failed: ${cause.message}`, cause));
+    request.on('error', (cause) => fail(TERSE ? '' : `failed: ${cause.message}`, cause));
     request.end();
   });
 }

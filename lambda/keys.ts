@@ -23,6 +23,7 @@ import { CONFIG_DEFAULTS, CONFIG_LIMITS, isAcceptableUrl, isPlainObject, PRIVATE
 import { FetchError, FetchTimeoutError, KeyNotFoundError, KeysUnavailableError } from './errors';
 import type { FetchFunction } from './http';
 import { formatKeyRefreshFailure, KEY_REFRESH_FAILED_MSG } from './contract/key-refresh-log';
+import { TERSE } from './terse';
 
 /** Resolves the verification key of a token of one issuer. */
 export interface KeySet {
@@ -188,7 +189,7 @@ function keyImporter(): KeyImporter {
     const candidates = keys.filter((jwk) => jwk.kid === kid && keyFitsAlgorithm(jwk, alg));
     const [candidate] = candidates;
     if (candidates.length !== 1 || candidate === undefined) {
-      throw new KeyNotFoundError(`${candidates.length > 1 ? 'several' : 'no'} ${where} keys have kid '${kid}' and fit ${alg}`);
+      throw new KeyNotFoundError(TERSE ? '' : `${candidates.length > 1 ? 'several' : 'no'} ${where} keys have kid '${kid}' and fit ${alg}`);
     }
     const { kty, crv, n, e, x, y } = candidate;
     const id = [alg, kty, crv, n, e, x, y].join('|');
@@ -198,11 +199,11 @@ function keyImporter(): KeyImporter {
         // Only the public members: nothing else of a fetched document reaches the import.
         key = createPublicKey({ key: { kty, crv, n, e, x, y } as JsonWebKey, format: 'jwk' });
       } catch (cause) {
-        throw new KeyNotFoundError(`key '${kid}' cannot be imported for ${alg}: ${(cause as Error).message}`);
+        throw new KeyNotFoundError(TERSE ? '' : `key '${kid}' cannot be imported for ${alg}: ${(cause as Error).message}`);
       }
       if (!keyObjectFitsAlgorithm(key, alg)) {
         // A modulus written with leading zeros passes the JWK length check but not this one.
-        throw new KeyNotFoundError(`key '${kid}' cannot be imported for ${alg}: its type, curve or size does not fit`);
+        throw new KeyNotFoundError(TERSE ? '' : `key '${kid}' cannot be imported for ${alg}: its type, curve or size does not fit`);
       }
       if (imported.size >= MAX_IMPORTED_KEYS) {
         imported.clear();
@@ -294,7 +295,7 @@ export class RemoteKeySet implements KeySet {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timeout = new Promise<never>((_, fail) => {
         timer = setTimeout(() => {
-          const error = new FetchTimeoutError(`${url} did not answer within ${fetchTimeoutMs} ms`);
+          const error = new FetchTimeoutError(TERSE ? '' : `${url} did not answer within ${fetchTimeoutMs} ms`);
           controller.abort(error);
           fail(error);
         }, fetchTimeoutMs);
@@ -305,15 +306,15 @@ export class RemoteKeySet implements KeySet {
           response = await options.fetch(url, { signal: controller.signal, headers: { accept: 'application/json' } });
         } catch (error) {
           // An injected transport may reject with anything: classified by its error code.
-          throw error instanceof FetchError ? error : new FetchError(`${url} failed: ${error instanceof Error ? error.message : typeof error}`, { cause: error });
+          throw error instanceof FetchError ? error : new FetchError(TERSE ? '' : `${url} failed: ${error instanceof Error ? error.message : typeof error}`, { cause: error });
         }
         if (response.status !== 200) {
-          throw new FetchError(`${url} answered HTTP ${response.status}`, { failureCause: 'HTTP_STATUS', status: response.status });
+          throw new FetchError(TERSE ? '' : `${url} answered HTTP ${response.status}`, { failureCause: 'HTTP_STATUS', status: response.status });
         }
         try {
           return await response.json();
         } catch (error) {
-          throw error instanceof FetchError ? error : new FetchError(`${url} answered invalid JSON`, { cause: error, failureCause: 'BAD_JSON' });
+          throw error instanceof FetchError ? error : new FetchError(TERSE ? '' : `${url} answered invalid JSON`, { cause: error, failureCause: 'BAD_JSON' });
         }
       })();
       // The loser of the race must not surface as an unhandled rejection.
@@ -336,10 +337,10 @@ export class RemoteKeySet implements KeySet {
       const url = `${discoveryIssuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
       const doc = await fetchJson(url);
       if (!isPlainObject(doc) || doc.issuer !== discoveryIssuer) {
-        throw new FetchError(`${url} names another issuer than ${discoveryIssuer}`, { failureCause: 'BAD_JSON' });
+        throw new FetchError(TERSE ? '' : `${url} names another issuer than ${discoveryIssuer}`, { failureCause: 'BAD_JSON' });
       }
       if (typeof doc.jwks_uri !== 'string' || !isAcceptableUrl(doc.jwks_uri, true)) {
-        throw new FetchError(`${url} has no acceptable jwks_uri (https required)`, { failureCause: 'BAD_JSON' });
+        throw new FetchError(TERSE ? '' : `${url} has no acceptable jwks_uri (https required)`, { failureCause: 'BAD_JSON' });
       }
       jwksUriResolvedAt = now();
       return (jwksUri = doc.jwks_uri);
@@ -350,7 +351,7 @@ export class RemoteKeySet implements KeySet {
       if (!options.log) {
         return;
       }
-      const fetchError = error instanceof FetchError ? error : new FetchError('key refresh failed', { cause: error });
+      const fetchError = error instanceof FetchError ? error : new FetchError(TERSE ? '' : 'key refresh failed', { cause: error });
       try {
         options.log(formatKeyRefreshFailure({
           level: keysWithinGrace ? 'warn' : 'error',
@@ -378,14 +379,14 @@ export class RemoteKeySet implements KeySet {
           step = 'jwks';
           const doc = await fetchJson(uri);
           if (!isPlainObject(doc) || !Array.isArray(doc.keys)) {
-            throw new FetchError(`${uri} is not a JWKS document`, { failureCause: 'BAD_JSON' });
+            throw new FetchError(TERSE ? '' : `${uri} is not a JWKS document`, { failureCause: 'BAD_JSON' });
           }
           if (doc.keys.length > MAX_JWKS_KEYS) {
-            throw new FetchError(`${uri} holds ${doc.keys.length} keys, more than ${MAX_JWKS_KEYS}`, { failureCause: 'BAD_JSON' });
+            throw new FetchError(TERSE ? '' : `${uri} holds ${doc.keys.length} keys, more than ${MAX_JWKS_KEYS}`, { failureCause: 'BAD_JSON' });
           }
           const fresh = Object.freeze(doc.keys.filter(isPlainObject).map((jwk) => Object.freeze({ ...jwk })));
           if (!fresh.some((jwk) => algorithms.some((alg) => keyFitsAlgorithm(jwk, alg)))) {
-            throw new FetchError(`${uri} holds no key that fits ${algorithms.join(', ')}`, { failureCause: 'NO_USABLE_KEY' });
+            throw new FetchError(TERSE ? '' : `${uri} holds no key that fits ${algorithms.join(', ')}`, { failureCause: 'NO_USABLE_KEY' });
           }
           keys = fresh;
           fetchedAt = now();
@@ -409,8 +410,8 @@ export class RemoteKeySet implements KeySet {
       if (within(Math.max(maxAgeMs, graceMs))) {
         return keys!;
       }
-      const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
-      throw new KeysUnavailableError(`no keys within ${options.graceSeconds} s of their fetch are at hand${detail}`, { cause: lastError });
+      const detail = TERSE || !(lastError instanceof Error) ? '' : `: ${lastError.message}`;
+      throw new KeysUnavailableError(TERSE ? '' : `no keys within ${options.graceSeconds} s of their fetch are at hand${detail}`, { cause: lastError });
     };
 
     // Whether the current keys hold a usable key for kid and alg, remembered per keys array.

@@ -25,6 +25,7 @@ import { CONFIG_DEFAULTS, isPlainObject, SUPPORTED_ALGORITHMS } from './contract
 import type { ReasonCode } from './contract/decision-log';
 import { KeyNotFoundError, TokenRejectedError } from './errors';
 import { keyObjectFitsAlgorithm, type KeySet } from './keys';
+import { TERSE } from './terse';
 
 /** Longest accepted token, in characters; longer Authorization values are refused before any parsing. */
 export const MAX_TOKEN_LENGTH = 8192;
@@ -52,14 +53,14 @@ const reject = (reason: ReasonCode, message: string, options?: ConstructorParame
  */
 export function extractBearerToken(authorization: string | undefined): string {
   if (!authorization) {
-    reject('MISSING_TOKEN', 'no Authorization value');
+    reject('MISSING_TOKEN', TERSE ? '' : 'no Authorization value');
   }
   if (authorization!.length > MAX_TOKEN_LENGTH + 7) {
-    reject('TOKEN_TOO_LARGE', `the Authorization value exceeds ${MAX_TOKEN_LENGTH} characters`);
+    reject('TOKEN_TOO_LARGE', TERSE ? '' : `the Authorization value exceeds ${MAX_TOKEN_LENGTH} characters`);
   }
   const token = authorization!.slice(7);
   if (!BEARER_SCHEME.test(authorization!.slice(0, 7)) || !JWS_COMPACT.test(token)) {
-    reject('MALFORMED_TOKEN', "the Authorization value is not exactly 'Bearer <JWS compact>'");
+    reject('MALFORMED_TOKEN', TERSE ? '' : "the Authorization value is not exactly 'Bearer <JWS compact>'");
   }
   return token!;
 }
@@ -146,7 +147,7 @@ function isCanonicalBase64url(segment: string): boolean {
 /** Decodes a canonical base64url segment into `scratch` at `offset`; returns the number of bytes. */
 function decodeSegment(segment: string, offset: number, what: string): number {
   if (!isCanonicalBase64url(segment)) {
-    reject('MALFORMED_TOKEN', `the ${what} is not canonical base64url`);
+    reject('MALFORMED_TOKEN', TERSE ? '' : `the ${what} is not canonical base64url`);
   }
   return scratch.write(segment, offset, 'base64url');
 }
@@ -157,9 +158,9 @@ function parseJsonObject(segment: string, what: string): Record<string, unknown>
   try {
     value = JSON.parse(utf8.decode(scratch.subarray(0, length)));
   } catch (cause) {
-    reject('MALFORMED_TOKEN', `the ${what} is not UTF-8 JSON`, { cause });
+    reject('MALFORMED_TOKEN', TERSE ? '' : `the ${what} is not UTF-8 JSON`, { cause });
   }
-  return isPlainObject(value) ? value : reject('MALFORMED_TOKEN', `the ${what} is not a JSON object`);
+  return isPlainObject(value) ? value : reject('MALFORMED_TOKEN', TERSE ? '' : `the ${what} is not a JSON object`);
 }
 
 // RFC 7515 section 4.1.9, as jose compares it: case-insensitive, `application/` implied when the value
@@ -222,7 +223,7 @@ function keyUseOf(key: KeyObject | CryptoKey, alg: JwsAlgorithm, kid: string): K
     return known;
   }
   if (!keyObjectFitsAlgorithm(keyObject, alg)) {
-    throw new KeyNotFoundError(`the key with kid '${kid}' does not fit ${alg}`);
+    throw new KeyNotFoundError(TERSE ? '' : `the key with kid '${kid}' does not fit ${alg}`);
   }
   const family = alg[0];
   const bits = Number(alg.slice(2));
@@ -263,7 +264,7 @@ function failClaims(claims: Readonly<Record<string, unknown>>, reason: ReasonCod
  */
 function numericClaim(claims: Readonly<Record<string, unknown>>, name: string): number {
   const value = ownClaim(claims, name);
-  return value === undefined || Number.isFinite(value) ? (value as number) : failClaims(claims, 'INVALID_CLAIM', `the token '${name}' is not a finite number`);
+  return value === undefined || Number.isFinite(value) ? (value as number) : failClaims(claims, 'INVALID_CLAIM', TERSE ? '' : `the token '${name}' is not a finite number`);
 }
 
 function isStringArray(value: unknown): value is string[] {
@@ -319,16 +320,16 @@ export class TokenVerifier {
   verifyNow(token: string, trace: VerifyTrace = {}): VerifiedToken | Promise<VerifiedToken> {
     // The verifier stands on its own: the shape `extractBearerToken` checked is checked again (no allocation).
     if (token.length > MAX_TOKEN_LENGTH) {
-      reject('TOKEN_TOO_LARGE', `the token exceeds ${MAX_TOKEN_LENGTH} characters`);
+      reject('TOKEN_TOO_LARGE', TERSE ? '' : `the token exceeds ${MAX_TOKEN_LENGTH} characters`);
     }
     if (!JWS_COMPACT.test(token)) {
-      reject('MALFORMED_TOKEN', 'the token is not a JWS compact serialization');
+      reject('MALFORMED_TOKEN', TERSE ? '' : 'the token is not a JWS compact serialization');
     }
     const headerEnd = token.indexOf('.');
     const payloadEnd = token.indexOf('.', headerEnd + 1);
     const { alg, typ, mediaType: typMedia, kid } = this.header(token.slice(0, headerEnd));
     if (payloadEnd === token.length - 1) {
-      reject('MALFORMED_TOKEN', 'the token has no signature');
+      reject('MALFORMED_TOKEN', TERSE ? '' : 'the token has no signature');
     }
 
     // The payload is decoded before verification to choose the issuer (and so the key set); the signature
@@ -336,37 +337,37 @@ export class TokenVerifier {
     const claims = parseJsonObject(token.slice(headerEnd + 1, payloadEnd), 'JWT claims set');
     const iss = ownClaim(claims, 'iss');
     if (iss === undefined) {
-      reject('MISSING_CLAIM', "the token has no 'iss'");
+      reject('MISSING_CLAIM', TERSE ? '' : "the token has no 'iss'");
     }
     const issuer = this.byIssuer.get(iss as string);
     if (typeof iss !== 'string' || !issuer) {
-      return reject(typeof iss === 'string' ? 'UNKNOWN_ISSUER' : 'INVALID_CLAIM', "the token 'iss' is not a configured issuer");
+      return reject(typeof iss === 'string' ? 'UNKNOWN_ISSUER' : 'INVALID_CLAIM', TERSE ? '' : "the token 'iss' is not a configured issuer");
     }
     const config = issuer.config;
     trace.issuer = config;
     if (!issuer.algorithms.includes(alg)) {
-      reject('UNSUPPORTED_ALG', `the issuer does not accept ${alg}`);
+      reject('UNSUPPORTED_ALG', TERSE ? '' : `the issuer does not accept ${alg}`);
     }
     if (typ !== undefined && typeof typ !== 'string') {
-      reject('MALFORMED_TOKEN', 'the token typ is not a string');
+      reject('MALFORMED_TOKEN', TERSE ? '' : 'the token typ is not a string');
     }
     const requiredType = this.requiredTypes.get(issuer);
     if (requiredType !== undefined) {
       if (typMedia !== requiredType) {
-        reject('WRONG_TYP', `the token typ is not ${config.requiredTyp}`);
+        reject('WRONG_TYP', TERSE ? '' : `the token typ is not ${config.requiredTyp}`);
       }
     } else if (typMedia !== undefined && !ACCESS_TOKEN_TYPES.has(typMedia)) {
       // RFC 8725 section 3.11: a JWT of another kind (a DPoP proof, a logout or security event token, an
       // ID token typed as such) must never pass as an access token.
-      reject('UNEXPECTED_TYP', 'the token typ names another kind of JWT than an access token');
+      reject('UNEXPECTED_TYP', TERSE ? '' : 'the token typ names another kind of JWT than an access token');
     }
     if (kid === undefined) {
       // Refused rather than guessed: every issuer we trust names its keys, and trying each key in turn
       // would turn one bad token into several verifications.
-      reject('UNKNOWN_KID', 'the token has no kid');
+      reject('UNKNOWN_KID', TERSE ? '' : 'the token has no kid');
     }
     if (typeof kid !== 'string' || kid.length === 0 || kid.length > MAX_KID_LENGTH) {
-      reject('MALFORMED_TOKEN', 'the token kid is not a short non-empty string');
+      reject('MALFORMED_TOKEN', TERSE ? '' : 'the token kid is not a short non-empty string');
     }
 
     const keySet = issuer.keySet;
@@ -390,14 +391,14 @@ export class TokenVerifier {
     const header = parseJsonObject(encoded, 'JOSE header');
     const alg = ownClaim(header, 'alg') as JwsAlgorithm;
     if (typeof alg !== 'string') {
-      reject('MALFORMED_TOKEN', 'the JOSE header has no alg');
+      reject('MALFORMED_TOKEN', TERSE ? '' : 'the JOSE header has no alg');
     }
     if (!SUPPORTED_ALGORITHMS.includes(alg)) {
-      reject('UNSUPPORTED_ALG', 'the token alg is not an accepted asymmetric algorithm');
+      reject('UNSUPPORTED_ALG', TERSE ? '' : 'the token alg is not an accepted asymmetric algorithm');
     }
     for (const name of FORBIDDEN_HEADERS) {
       if (Object.hasOwn(header, name)) {
-        reject('FORBIDDEN_HEADER', `the JOSE header carries '${name}'`);
+        reject('FORBIDDEN_HEADER', TERSE ? '' : `the JOSE header carries '${name}'`);
       }
     }
     const typ = ownClaim(header, 'typ');
@@ -435,7 +436,7 @@ export class TokenVerifier {
       }
     }
     if (!valid) {
-      reject('BAD_SIGNATURE', `the token signature does not verify with key '${kid}' and ${alg}`);
+      reject('BAD_SIGNATURE', TERSE ? '' : `the token signature does not verify with key '${kid}' and ${alg}`);
     }
     return this.checkClaims(Object.freeze(claims), issuer);
   }
@@ -448,79 +449,79 @@ export class TokenVerifier {
 
     for (const name of audiences ? REQUIRED_CLAIMS_WITH_AUD : REQUIRED_CLAIMS) {
       if (!Object.hasOwn(claims, name)) {
-        failClaims(claims, 'MISSING_CLAIM', `the token has no '${name}'`);
+        failClaims(claims, 'MISSING_CLAIM', TERSE ? '' : `the token has no '${name}'`);
       }
     }
     if (ownClaim(claims, 'iss') !== config.issuer) {
-      failClaims(claims, 'UNKNOWN_ISSUER', "the token 'iss' is not the issuer whose key verified it");
+      failClaims(claims, 'UNKNOWN_ISSUER', TERSE ? '' : "the token 'iss' is not the issuer whose key verified it");
     }
     const aud = ownClaim(claims, 'aud');
     if (audiences && !(typeof aud === 'string' ? audiences.includes(aud) : Array.isArray(aud) && audiences.some((a) => aud.includes(a)))) {
-      failClaims(claims, 'WRONG_AUDIENCE', 'the token audience is not accepted');
+      failClaims(claims, 'WRONG_AUDIENCE', TERSE ? '' : 'the token audience is not accepted');
     }
     const nowMs = this.options.now();
     const now = Math.floor(nowMs / 1000);
     const iat = numericClaim(claims, 'iat');
     const nbf = numericClaim(claims, 'nbf');
     if (nbf > now + skew) {
-      failClaims(claims, 'NOT_YET_VALID', "the token 'nbf' is in the future");
+      failClaims(claims, 'NOT_YET_VALID', TERSE ? '' : "the token 'nbf' is in the future");
     }
     const exp = numericClaim(claims, 'exp');
     if (exp <= now - skew) {
-      failClaims(claims, 'EXPIRED', 'the token has expired');
+      failClaims(claims, 'EXPIRED', TERSE ? '' : 'the token has expired');
     }
     if (maxAge !== undefined && now - iat - skew > maxAge) {
-      failClaims(claims, 'TOO_OLD', "the token 'iat' is older than maxTokenAgeSeconds");
+      failClaims(claims, 'TOO_OLD', TERSE ? '' : "the token 'iat' is older than maxTokenAgeSeconds");
     }
     // With a maximum age the whole-second clock decides, as in jose; without one, the exact clock.
     if (iat > (maxAge === undefined ? nowMs / 1000 : now) + skew) {
-      failClaims(claims, 'ISSUED_IN_FUTURE', "the token 'iat' is in the future");
+      failClaims(claims, 'ISSUED_IN_FUTURE', TERSE ? '' : "the token 'iat' is in the future");
     }
     // The issuer's own two clocks, no skew: a token minted to live longer than allowed is refused even
     // while young, so a leaked one cannot be used for days.
     if (exp - iat > maxLifetime) {
-      failClaims(claims, 'LIFETIME_TOO_LONG', "the token lifetime 'exp - iat' exceeds maxTokenLifetimeSeconds");
+      failClaims(claims, 'LIFETIME_TOO_LONG', TERSE ? '' : "the token lifetime 'exp - iat' exceeds maxTokenLifetimeSeconds");
     }
     for (const name of STRING_CLAIMS) {
       const value = ownClaim(claims, name);
       if (value !== undefined && typeof value !== 'string') {
-        failClaims(claims, 'INVALID_CLAIM', `the token '${name}' has the wrong type`);
+        failClaims(claims, 'INVALID_CLAIM', TERSE ? '' : `the token '${name}' has the wrong type`);
       }
     }
     for (const name of STRING_ARRAY_CLAIMS) {
       const value = ownClaim(claims, name);
       if (value !== undefined && !isStringArray(value)) {
-        failClaims(claims, 'INVALID_CLAIM', `the token '${name}' has the wrong type`);
+        failClaims(claims, 'INVALID_CLAIM', TERSE ? '' : `the token '${name}' has the wrong type`);
       }
     }
     if (aud !== undefined && typeof aud !== 'string' && !isStringArray(aud)) {
-      failClaims(claims, 'INVALID_CLAIM', "the token 'aud' has the wrong type");
+      failClaims(claims, 'INVALID_CLAIM', TERSE ? '' : "the token 'aud' has the wrong type");
     }
     // Entra ID and Okta send `scp` as an array, others as a space-separated string, like `scope`.
     const scp = ownClaim(claims, 'scp');
     if (scp !== undefined && typeof scp !== 'string' && !isStringArray(scp)) {
-      failClaims(claims, 'INVALID_CLAIM', "the token 'scp' is neither an array of strings nor a string");
+      failClaims(claims, 'INVALID_CLAIM', TERSE ? '' : "the token 'scp' is neither an array of strings nor a string");
     }
 
     const sub = ownClaim(claims, 'sub') as string;
     if (sub === '') {
-      failClaims(claims, 'INVALID_CLAIM', "the token 'sub' is empty");
+      failClaims(claims, 'INVALID_CLAIM', TERSE ? '' : "the token 'sub' is empty");
     }
     const tokenUse = ownClaim(claims, 'token_use') as string | undefined;
     if (config.kind === 'cognito' && tokenUse !== 'access') {
-      failClaims(claims, tokenUse === undefined ? 'MISSING_CLAIM' : 'WRONG_TOKEN_USE', "the Cognito token is not an access token ('token_use' is not 'access')");
+      failClaims(claims, tokenUse === undefined ? 'MISSING_CLAIM' : 'WRONG_TOKEN_USE', TERSE ? '' : "the Cognito token is not an access token ('token_use' is not 'access')");
     }
     // RFC 9068 section 2.2: the client is required too; one configured claim names it, never a fallback.
     const clientClaim = clientIdClaimOf(config);
     const clientId = ownClaim(claims, clientClaim);
     if (clientId === undefined) {
-      failClaims(claims, 'MISSING_CLAIM', `the token has no '${clientClaim}'`);
+      failClaims(claims, 'MISSING_CLAIM', TERSE ? '' : `the token has no '${clientClaim}'`);
     }
     if (typeof clientId !== 'string' || clientId === '') {
-      failClaims(claims, 'INVALID_CLAIM', `the token '${clientClaim}' is not a non-empty string`);
+      failClaims(claims, 'INVALID_CLAIM', TERSE ? '' : `the token '${clientClaim}' is not a non-empty string`);
     }
     if (config.clientIds && !config.clientIds.includes(clientId as string)) {
-      failClaims(claims, 'WRONG_CLIENT', 'the token client is not accepted');
+      failClaims(claims, 'WRONG_CLIENT', TERSE ? '' : 'the token client is not accepted');
     }
 
     const scopes = new Set<string>();

@@ -37,7 +37,9 @@ export const BUNDLE_OPTIONS = Object.freeze({
  * @returns {Promise<import('esbuild').Metafile>}
  */
 export async function bundleAuthorizer(outdir = join(root, 'assets', 'authorizer')) {
-  return bundleEntry('lambda/handler.ts', outdir);
+  // Per-request error messages are never logged (the decision log carries reason codes): the flag read by
+  // lambda/terse.ts drops them from this bundle. Configuration errors keep their messages.
+  return bundleEntry('lambda/handler.ts', outdir, { define: { ...BUNDLE_OPTIONS.define, 'process.env.SECURE_API_TERSE_ERRORS': '"1"' } });
 }
 
 /**
