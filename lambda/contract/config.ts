@@ -346,18 +346,31 @@ function parseIssuer(path: string, value: unknown): IssuerConfig {
     fail(at('requiredTyp'), "must be a media type such as 'at+jwt'", requiredTyp);
   }
 
-  return defined({
+  return issuerConfig({
     kind,
     issuer,
     algorithms,
     jwksUri,
-    discovery: discovery || undefined,
+    discovery,
     keys: staticKeys,
     clientIds: parsedClientIds,
     clientIdClaim,
     audiences: parsedAudiences,
-    audienceCheck: audienceCheck === false ? false : undefined,
+    audienceCheck,
     requiredTyp,
+  } as IssuerConfig);
+}
+
+/**
+ * The validated issuer as both validators return it: settings at their default left out (`discovery`
+ * unless true, `audienceCheck` unless false), so the two produce identical configurations.
+ * @param fields the validated settings
+ */
+export function issuerConfig(fields: IssuerConfig): IssuerConfig {
+  return defined({
+    ...fields,
+    discovery: fields.discovery || undefined,
+    audienceCheck: fields.audienceCheck === false ? false : undefined,
   } as IssuerConfig);
 }
 

@@ -16,6 +16,7 @@ import {
   CURVES_BY_KTY,
   deepFreeze,
   defined,
+  issuerConfig,
   isAcceptableUrl,
   isPlainObject,
   isRequiredTyp,
@@ -129,17 +130,17 @@ function issuer(path: string, value: unknown): IssuerConfig {
     parsedAudiences = texts(at('audiences'), audiences, CONFIG_LIMITS.audiences);
   }
   check(requiredTyp === undefined || isRequiredTyp(requiredTyp), at('requiredTyp'));
-  return defined({
+  return issuerConfig({
     kind,
     issuer: url,
     algorithms,
     jwksUri,
-    discovery: discovery || undefined,
+    discovery,
     keys: staticKeys,
     clientIds: parsedClientIds,
     clientIdClaim,
     audiences: parsedAudiences,
-    audienceCheck: audienceCheck === false ? false : undefined,
+    audienceCheck,
     requiredTyp,
   } as IssuerConfig);
 }
