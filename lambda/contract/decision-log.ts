@@ -257,12 +257,25 @@ export function levelFor(decision: Decision, reason: ReasonCode): LogLevel {
   return decision === 'unauthorized' ? 'warn' : 'info';
 }
 
-const FIELD_ORDER: readonly string[] = Object.values(DECISION_LOG_FIELDS);
+/** A string field as JSON: the string quoted and escaped exactly as `JSON.stringify` writes it, else null. */
+const jsonText = (value: string | null): string => (typeof value === 'string' ? JSON.stringify(value) : 'null');
+
+const F = DECISION_LOG_FIELDS;
 
 /**
  * Serializes a decision record as one JSON line (without the newline): the fields of
- * {@link DECISION_LOG_FIELDS} in their order, absent optional fields left out, nothing else.
+ * {@link DECISION_LOG_FIELDS} in their order, absent optional fields left out, nothing else. The line is
+ * the one `JSON.stringify(record, fieldOrder)` writes, built directly: a replacer list makes
+ * `JSON.stringify` walk and filter the record for every decision.
  */
 export function formatDecision(record: DecisionRecord): string {
-  return JSON.stringify(record, FIELD_ORDER as string[]);
+  let line =
+    `{"${F.level}":${jsonText(record.level)},"${F.msg}":${jsonText(record.msg)},"${F.requestId}":${jsonText(record.requestId)}` +
+    `,"${F.route}":${jsonText(record.route)},"${F.decision}":${jsonText(record.decision)},"${F.reason}":${jsonText(record.reason)}` +
+    `,"${F.issuer}":${jsonText(record.issuer)},"${F.sub}":${jsonText(record.sub)},"${F.clientId}":${jsonText(record.clientId)}` +
+    `,"${F.scopes}":${jsonText(record.scopes)}`;
+  if (record.scopesTruncated !== undefined) line += `,"${F.scopesTruncated}":${JSON.stringify(record.scopesTruncated)}`;
+  line += `,"${F.latencyMs}":${JSON.stringify(record.latencyMs)}`;
+  if (record.error !== undefined) line += `,"${F.error}":${jsonText(record.error)}`;
+  return `${line}}`;
 }

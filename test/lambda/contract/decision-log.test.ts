@@ -110,6 +110,34 @@ describe('sanitizeText', () => {
     expect(sanitizeText('x'.repeat(5000))).toHaveLength(256);
   });
 
+  test('formatDecision writes exactly what JSON.stringify writes with the field order as replacer', () => {
+    const text = fc.oneof(fc.constant(null), fc.string({ unit: 'binary' }), fc.string({ unit: fc.constantFrom('a', '"', '\\', '\n', '\u0000', '\u2028', '\ud800', '😀', '%') }));
+    const record = fc.record(
+      {
+        level: fc.constantFrom('info', 'warn', 'error'),
+        msg: fc.constant(DECISION_LOG_MSG),
+        requestId: text,
+        route: text,
+        decision: fc.constantFrom('allow', 'deny', 'unauthorized'),
+        reason: fc.constantFrom(...Object.values(ReasonCode)),
+        issuer: text,
+        sub: text,
+        clientId: text,
+        scopes: text,
+        scopesTruncated: fc.constant(true),
+        latencyMs: fc.oneof(fc.double(), fc.integer()),
+        error: fc.string({ unit: 'binary' }),
+      },
+      { requiredKeys: ['level', 'msg', 'requestId', 'route', 'decision', 'reason', 'issuer', 'sub', 'clientId', 'scopes', 'latencyMs'] },
+    ) as fc.Arbitrary<DecisionRecord>;
+    fc.assert(
+      fc.property(record, (value) => {
+        expect(formatDecision(value)).toBe(JSON.stringify(value, Object.values(DECISION_LOG_FIELDS)));
+      }),
+      { numRuns: 2000, seed: 20261205 },
+    );
+  });
+
   test('formatDecision writes one line whatever the values hold', () => {
     const record: DecisionRecord = { level: 'info', msg: DECISION_LOG_MSG, requestId: 'a\nb', route: null, decision: 'deny', reason: 'NO_ROUTE', issuer: null, sub: null, clientId: null, scopes: null, latencyMs: 1 };
     expect(formatDecision(record).split('\n')).toHaveLength(1);
