@@ -15,7 +15,7 @@ import { httpGetJson, type FetchFunction } from './http';
 import { createKeySet } from './keys';
 import { evaluateStatements, routeScopedStatements, tokenScopedStatements, type AuthorizerResult, type PolicyDocument } from './policy';
 import { arnPatternMatches, arnPatternMatchesWithinSegments, compileRouteTable, parseMethodArn, type CompiledRoute, type MethodArn } from './contract/routes';
-import { clientIdClaimOf, extractBearerToken, ownClaim, TokenVerifier, type VerifiedToken, type VerifyTrace } from './verify';
+import { clientIdClaimOf, ownClaim, TokenVerifier, type VerifiedToken, type VerifyTrace } from './verify';
 import { TERSE } from './terse';
 
 /** What a {@link CustomCheck} receives. */
@@ -440,7 +440,7 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
     const called = calledRoute(target, request.resource);
     trace.route = called?.key ?? target.route;
 
-    const verified = verifier.verifyNow(extractBearerToken(request.authorization), trace);
+    const verified = verifier.verifyBearer(request.authorization, trace);
     // A key set may answer with any thenable: it is adopted into a native promise, which `handle` awaits.
     return 'then' in verified ? Promise.resolve(verified).then((token) => conclude(token, target, called, trace)) : conclude(verified, target, called, trace);
   };

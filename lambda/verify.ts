@@ -152,11 +152,25 @@ function decodeSegment(segment: string, offset: number, what: string): number {
   return scratch.write(segment, offset, 'base64url');
 }
 
+const REPLACEMENT_CHARACTER = '\ufffd';
+const BYTE_ORDER_MARK = 0xfeff;
+
+/**
+ * The `length` bytes at the start of `scratch` as UTF-8 text, decoded as {@link utf8} decodes them. Buffer's
+ * own decoder, which needs no view of the bytes, decodes valid UTF-8 without a byte order mark the same way
+ * and writes U+FFFD for invalid bytes; any text holding U+FFFD or starting with a byte order mark is decoded
+ * again, strictly.
+ */
+function utf8Text(length: number): string {
+  const text = scratch.toString('utf8', 0, length);
+  return text.charCodeAt(0) === BYTE_ORDER_MARK || text.includes(REPLACEMENT_CHARACTER) ? utf8.decode(scratch.subarray(0, length)) : text;
+}
+
 function parseJsonObject(segment: string, what: string): Record<string, unknown> {
   const length = decodeSegment(segment, 0, what);
   let value: unknown;
   try {
-    value = JSON.parse(utf8.decode(scratch.subarray(0, length)));
+    value = JSON.parse(utf8Text(length));
   } catch (cause) {
     reject('MALFORMED_TOKEN', TERSE ? '' : `the ${what} is not UTF-8 JSON`, { cause });
   }
@@ -318,13 +332,30 @@ export class TokenVerifier {
    * promise rejected with one)
    */
   verifyNow(token: string, trace: VerifyTrace = {}): VerifiedToken | Promise<VerifiedToken> {
-    // The verifier stands on its own: the shape `extractBearerToken` checked is checked again (no allocation).
+    // The verifier stands on its own: a token from elsewhere gets the size and shape checks of extractBearerToken.
     if (token.length > MAX_TOKEN_LENGTH) {
       reject('TOKEN_TOO_LARGE', TERSE ? '' : `the token exceeds ${MAX_TOKEN_LENGTH} characters`);
     }
     if (!JWS_COMPACT.test(token)) {
       reject('MALFORMED_TOKEN', TERSE ? '' : 'the token is not a JWS compact serialization');
     }
+    return this.verifyCompact(token, trace);
+  }
+
+  /**
+   * {@link TokenVerifier.verifyNow} on the token of an `Authorization` value, taken with
+   * {@link extractBearerToken}: its size and shape are checked once, there.
+   * @param authorization the `Authorization` value
+   * @param trace receives the matched issuer, for the decision log
+   * @throws TokenRejectedError, KeyNotFoundError or KeysUnavailableError, each with its reason code (or a
+   * promise rejected with one)
+   */
+  verifyBearer(authorization: string | undefined, trace: VerifyTrace = {}): VerifiedToken | Promise<VerifiedToken> {
+    return this.verifyCompact(extractBearerToken(authorization), trace);
+  }
+
+  /** Verifies a token whose size and JWS compact shape have been checked. */
+  private verifyCompact(token: string, trace: VerifyTrace): VerifiedToken | Promise<VerifiedToken> {
     const headerEnd = token.indexOf('.');
     const payloadEnd = token.indexOf('.', headerEnd + 1);
     const { alg, typ, mediaType: typMedia, kid } = this.header(token.slice(0, headerEnd));

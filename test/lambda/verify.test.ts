@@ -436,6 +436,29 @@ describe('TokenVerifier: synchronous verification with node:crypto', () => {
     expect(() => verifier().verifyNow(token)).toThrow(TokenRejectedError);
   });
 
+  test('verifyBearer checks the Authorization value once and verifies its token as verifyNow does', async () => {
+    const v = verifier();
+    const token = await sign(rsa, cognitoClaims());
+    expect(v.verifyBearer(`bEaReR ${token}`)).toMatchObject({ sub: 'user-123' });
+    for (const [authorization, reason] of [
+      [undefined, 'MISSING_TOKEN'],
+      [`Bearer  ${token}`, 'MALFORMED_TOKEN'],
+      [`Bearer ${token} `, 'MALFORMED_TOKEN'],
+      [`Bearer ${token.replace('.', '+')}`, 'MALFORMED_TOKEN'],
+      [`Bearer ${token}.x`, 'MALFORMED_TOKEN'],
+      [`Bearer ${'a'.repeat(MAX_TOKEN_LENGTH)}.b.c`, 'TOKEN_TOO_LARGE'],
+    ] as const) {
+      let error: unknown;
+      try {
+        v.verifyBearer(authorization);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(TokenRejectedError);
+      expect((error as TokenRejectedError).reason).toBe(reason);
+    }
+  });
+
   test('happy flow: a key set with only getKey (WebCrypto keys) still works, through a promise', async () => {
     const config = issuers()[0]!;
     const keySet = createKeySet(config, { fetch: () => Promise.reject(new Error('none')), now: () => NOW_MS, fetchTimeoutMs: 100, maxAgeSeconds: 900, cooldownSeconds: 30, graceSeconds: 3600 });
