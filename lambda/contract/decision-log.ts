@@ -261,27 +261,26 @@ export function levelFor(decision: Decision, reason: ReasonCode): LogLevel {
 const JSON_PLAIN = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
 
 /**
- * A string field as JSON: the string quoted and escaped exactly as `JSON.stringify` writes it, else null.
- * The common value needs no escape, and a pattern test finds that out faster than `JSON.stringify` writes it.
+ * A string as JSON, quoted and escaped exactly as `JSON.stringify` writes it. The common value needs no
+ * escape, and a pattern test finds that out faster than `JSON.stringify` writes it.
  */
-const jsonText = (value: string | null): string => (typeof value !== 'string' ? 'null' : JSON_PLAIN.test(value) ? `"${value}"` : JSON.stringify(value));
+const jsonText = (value: string): string => (JSON_PLAIN.test(value) ? `"${value}"` : JSON.stringify(value));
 
-const F = DECISION_LOG_FIELDS;
+const FIELD_ORDER: readonly (keyof DecisionRecord)[] = Object.values(DECISION_LOG_FIELDS);
 
 /**
  * Serializes a decision record as one JSON line (without the newline): the fields of
  * {@link DECISION_LOG_FIELDS} in their order, absent optional fields left out, nothing else. The line is
- * the one `JSON.stringify(record, fieldOrder)` writes, built directly: a replacer list makes
- * `JSON.stringify` walk and filter the record for every decision.
+ * the one `JSON.stringify(record, fieldOrder)` writes, built field by field: a replacer list makes
+ * `JSON.stringify` filter the record's keys, and most values need no escaping.
  */
 export function formatDecision(record: DecisionRecord): string {
-  let line =
-    `{"${F.level}":${jsonText(record.level)},"${F.msg}":${jsonText(record.msg)},"${F.requestId}":${jsonText(record.requestId)}` +
-    `,"${F.route}":${jsonText(record.route)},"${F.decision}":${jsonText(record.decision)},"${F.reason}":${jsonText(record.reason)}` +
-    `,"${F.issuer}":${jsonText(record.issuer)},"${F.sub}":${jsonText(record.sub)},"${F.clientId}":${jsonText(record.clientId)}` +
-    `,"${F.scopes}":${jsonText(record.scopes)}`;
-  if (record.scopesTruncated !== undefined) line += `,"${F.scopesTruncated}":${JSON.stringify(record.scopesTruncated)}`;
-  line += `,"${F.latencyMs}":${JSON.stringify(record.latencyMs)}`;
-  if (record.error !== undefined) line += `,"${F.error}":${jsonText(record.error)}`;
+  let line = '';
+  for (const name of FIELD_ORDER) {
+    const value = record[name];
+    if (value !== undefined) {
+      line += `${line === '' ? '{' : ','}"${name}":${typeof value === 'string' ? jsonText(value) : JSON.stringify(value)}`;
+    }
+  }
   return `${line}}`;
 }
