@@ -295,10 +295,11 @@ function isStringArray(value: unknown): value is string[] {
 
 /** Verifies access tokens against a fixed set of issuers. */
 export class TokenVerifier {
-  private readonly byIssuer: ReadonlyMap<string, ResolvedIssuer>;
+  readonly #byIssuer: ReadonlyMap<string, ResolvedIssuer>;
   // The required `typ` of each issuer that has one, as a media type, worked out once.
-  private readonly requiredTypes: ReadonlyMap<ResolvedIssuer, string>;
-  private readonly headers = new Map<string, JoseHeader>();
+  readonly #requiredTypes: ReadonlyMap<ResolvedIssuer, string>;
+  readonly #headers = new Map<string, JoseHeader>();
+  readonly #options: VerifierOptions;
 
   /**
    * @param issuers the trusted issuers, each with its own key set
@@ -306,10 +307,11 @@ export class TokenVerifier {
    */
   constructor(
     issuers: readonly ResolvedIssuer[],
-    private readonly options: VerifierOptions,
+    options: VerifierOptions,
   ) {
-    this.byIssuer = new Map(issuers.map((issuer) => [issuer.config.issuer, issuer]));
-    this.requiredTypes = new Map(issuers.flatMap((issuer) => (issuer.config.requiredTyp === undefined ? [] : [[issuer, mediaType(issuer.config.requiredTyp)]])));
+    this.#options = options;
+    this.#byIssuer = new Map(issuers.map((issuer) => [issuer.config.issuer, issuer]));
+    this.#requiredTypes = new Map(issuers.flatMap((issuer) => (issuer.config.requiredTyp === undefined ? [] : [[issuer, mediaType(issuer.config.requiredTyp)]])));
   }
 
   /**
@@ -339,7 +341,7 @@ export class TokenVerifier {
     if (!JWS_COMPACT.test(token)) {
       reject('MALFORMED_TOKEN', TERSE ? '' : 'the token is not a JWS compact serialization');
     }
-    return this.verifyCompact(token, trace);
+    return this.#verifyCompact(token, trace);
   }
 
   /**
@@ -351,14 +353,14 @@ export class TokenVerifier {
    * promise rejected with one)
    */
   verifyBearer(authorization: string | undefined, trace: VerifyTrace = {}): VerifiedToken | Promise<VerifiedToken> {
-    return this.verifyCompact(extractBearerToken(authorization), trace);
+    return this.#verifyCompact(extractBearerToken(authorization), trace);
   }
 
   /** Verifies a token whose size and JWS compact shape have been checked. */
-  private verifyCompact(token: string, trace: VerifyTrace): VerifiedToken | Promise<VerifiedToken> {
+  #verifyCompact(token: string, trace: VerifyTrace): VerifiedToken | Promise<VerifiedToken> {
     const headerEnd = token.indexOf('.');
     const payloadEnd = token.indexOf('.', headerEnd + 1);
-    const { alg, typ, mediaType: typMedia, kid } = this.header(token.slice(0, headerEnd));
+    const { alg, typ, mediaType: typMedia, kid } = this.#header(token.slice(0, headerEnd));
     if (payloadEnd === token.length - 1) {
       reject('MALFORMED_TOKEN', TERSE ? '' : 'the token has no signature');
     }
@@ -370,7 +372,7 @@ export class TokenVerifier {
     if (iss === undefined) {
       reject('MISSING_CLAIM', TERSE ? '' : "the token has no 'iss'");
     }
-    const issuer = this.byIssuer.get(iss as string);
+    const issuer = this.#byIssuer.get(iss as string);
     if (typeof iss !== 'string' || !issuer) {
       return reject(typeof iss === 'string' ? 'UNKNOWN_ISSUER' : 'INVALID_CLAIM', TERSE ? '' : "the token 'iss' is not a configured issuer");
     }
@@ -382,7 +384,7 @@ export class TokenVerifier {
     if (typ !== undefined && typeof typ !== 'string') {
       reject('MALFORMED_TOKEN', TERSE ? '' : 'the token typ is not a string');
     }
-    const requiredType = this.requiredTypes.get(issuer);
+    const requiredType = this.#requiredTypes.get(issuer);
     if (requiredType !== undefined) {
       if (typMedia !== requiredType) {
         reject('WRONG_TYP', TERSE ? '' : `the token typ is not ${config.requiredTyp}`);
@@ -404,9 +406,9 @@ export class TokenVerifier {
     const keySet = issuer.keySet;
     const key = keySet.keyObject ? keySet.keyObject(kid as string, alg) : keySet.getKey(kid as string, alg);
     if (key instanceof KeyObject) {
-      return this.verified(token, payloadEnd, alg, kid as string, key, claims, issuer);
+      return this.#verified(token, payloadEnd, alg, kid as string, key, claims, issuer);
     }
-    return key.then((resolved) => this.verified(token, payloadEnd, alg, kid as string, resolved, claims, issuer));
+    return key.then((resolved) => this.#verified(token, payloadEnd, alg, kid as string, resolved, claims, issuer));
   }
 
   /**
@@ -414,8 +416,8 @@ export class TokenVerifier {
    * accepted `alg` and none of the forbidden members. Remembered per encoded header (bounded), so the
    * tokens of one key share one parse.
    */
-  private header(encoded: string): JoseHeader {
-    const known = this.headers.get(encoded);
+  #header(encoded: string): JoseHeader {
+    const known = this.#headers.get(encoded);
     if (known) {
       return known;
     }
@@ -435,17 +437,17 @@ export class TokenVerifier {
     const typ = ownClaim(header, 'typ');
     const parsed: JoseHeader = Object.freeze({ alg, typ, mediaType: typeof typ === 'string' ? mediaType(typ) : undefined, kid: ownClaim(header, 'kid') });
     if (encoded.length <= MAX_CACHED_HEADER_LENGTH) {
-      if (this.headers.size >= MAX_CACHED_HEADERS) {
+      if (this.#headers.size >= MAX_CACHED_HEADERS) {
         // The oldest entry goes: a Map iterates in insertion order.
-        this.headers.delete(this.headers.keys().next().value as string);
+        this.#headers.delete(this.#headers.keys().next().value as string);
       }
-      this.headers.set(encoded, parsed);
+      this.#headers.set(encoded, parsed);
     }
     return parsed;
   }
 
   /** Verifies the signature with the issuer's key, then the claims. */
-  private verified(
+  #verified(
     token: string,
     payloadEnd: number,
     alg: JwsAlgorithm,
@@ -469,13 +471,13 @@ export class TokenVerifier {
     if (!valid) {
       reject('BAD_SIGNATURE', TERSE ? '' : `the token signature does not verify with key '${kid}' and ${alg}`);
     }
-    return this.checkClaims(Object.freeze(claims), issuer);
+    return this.#checkClaims(Object.freeze(claims), issuer);
   }
 
   /** Every claim check; the signature has verified, so a rejection carries the claims for the log. */
-  private checkClaims(claims: Readonly<Record<string, unknown>>, issuer: ResolvedIssuer): VerifiedToken {
+  #checkClaims(claims: Readonly<Record<string, unknown>>, issuer: ResolvedIssuer): VerifiedToken {
     const config = issuer.config;
-    const { clockSkewSeconds: skew, maxTokenAgeSeconds: maxAge, maxTokenLifetimeSeconds: maxLifetime = CONFIG_DEFAULTS.maxTokenLifetimeSeconds } = this.options;
+    const { clockSkewSeconds: skew, maxTokenAgeSeconds: maxAge, maxTokenLifetimeSeconds: maxLifetime = CONFIG_DEFAULTS.maxTokenLifetimeSeconds } = this.#options;
     const audiences = config.kind === 'oidc' && config.audienceCheck !== false ? config.audiences : undefined;
 
     for (const name of audiences ? REQUIRED_CLAIMS_WITH_AUD : REQUIRED_CLAIMS) {
@@ -490,7 +492,7 @@ export class TokenVerifier {
     if (audiences && !(typeof aud === 'string' ? audiences.includes(aud) : Array.isArray(aud) && audiences.some((a) => aud.includes(a)))) {
       failClaims(claims, 'WRONG_AUDIENCE', TERSE ? '' : 'the token audience is not accepted');
     }
-    const nowMs = this.options.now();
+    const nowMs = this.#options.now();
     const now = Math.floor(nowMs / 1000);
     const iat = numericClaim(claims, 'iat');
     const nbf = numericClaim(claims, 'nbf');
