@@ -298,7 +298,7 @@ export class TokenVerifier {
   readonly #byIssuer: ReadonlyMap<string, ResolvedIssuer>;
   // The required `typ` of each issuer that has one, as a media type, worked out once.
   readonly #requiredTypes: ReadonlyMap<ResolvedIssuer, string>;
-  readonly #headers = new Map<string, JoseHeader>();
+  private readonly headers = new Map<string, JoseHeader>();
   readonly #options: VerifierOptions;
 
   /**
@@ -417,7 +417,7 @@ export class TokenVerifier {
    * tokens of one key share one parse.
    */
   #header(encoded: string): JoseHeader {
-    const known = this.#headers.get(encoded);
+    const known = this.headers.get(encoded);
     if (known) {
       return known;
     }
@@ -437,11 +437,11 @@ export class TokenVerifier {
     const typ = ownClaim(header, 'typ');
     const parsed: JoseHeader = Object.freeze({ alg, typ, mediaType: typeof typ === 'string' ? mediaType(typ) : undefined, kid: ownClaim(header, 'kid') });
     if (encoded.length <= MAX_CACHED_HEADER_LENGTH) {
-      if (this.#headers.size >= MAX_CACHED_HEADERS) {
+      if (this.headers.size >= MAX_CACHED_HEADERS) {
         // The oldest entry goes: a Map iterates in insertion order.
-        this.#headers.delete(this.#headers.keys().next().value as string);
+        this.headers.delete(this.headers.keys().next().value as string);
       }
-      this.#headers.set(encoded, parsed);
+      this.headers.set(encoded, parsed);
     }
     return parsed;
   }
