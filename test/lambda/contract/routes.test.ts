@@ -69,6 +69,8 @@ describe('ARN patterns', () => {
     ['GET', '/items/{id}/secret', 'GET/items/*'],
     ['DELETE', '/items/{id}/parts/{partId}', 'DELETE/items/*'],
     ['POST', '/files/{proxy+}', 'POST/files/*'],
+    ['GET', '/{proxy+}', 'GET/*'],
+    ['GET', '/v1.2/$x_y-z/{id}', 'GET/v1.2/$x_y-z/*'],
     ['PUT', '/{id}/x', 'PUT/*'],
   ])('%s %s becomes the prefix pattern %s', (method, path, suffix) => {
     expect(routeArnPattern(route(method, path), apiArnPrefix())).toBe(`${apiArnPrefix()}/${suffix}`);
