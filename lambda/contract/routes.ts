@@ -434,16 +434,9 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
   });
   // On the resource found, the exact verb wins over ANY; a missing verb is a miss (API Gateway does not
   // fall back to a less specific resource for the verb). Grouped once, at cold start, by resource template.
-  const byTemplate = new Map<string, Map<string, CompiledRoute>>();
-  for (const route of compiled) {
-    const methods = byTemplate.get(route.template) ?? new Map<string, CompiledRoute>();
-    methods.set(route.config.method, route);
-    byTemplate.set(route.template, methods);
-  }
-  const onResource = (template: string | undefined, verb: HttpVerb): CompiledRoute | undefined => {
-    const methods = template === undefined ? undefined : byTemplate.get(template);
-    return methods?.get(verb) ?? methods?.get('ANY');
-  };
+  const byResourceMethod = new Map<string, CompiledRoute>(compiled.map((route) => [`${route.config.method} ${route.template}`, route]));
+  const onResource = (template: string | undefined, verb: HttpVerb): CompiledRoute | undefined =>
+    template === undefined ? undefined : (byResourceMethod.get(`${verb} ${template}`) ?? byResourceMethod.get(`ANY ${template}`));
   return {
     routes: compiled,
     match(verb, path) {
