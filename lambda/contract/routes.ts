@@ -59,18 +59,6 @@ export const MAX_ROUTE_PATH_LENGTH = 1024;
 /** The segments of a path that starts with `/` (none for the root). */
 const partsOf = (path: string): string[] => (path === '/' ? [] : path.slice(1).split('/'));
 
-// The grammar of routePathProblem in one expression: `/`-separated literal and `{param}` segments, then at
-// most one greedy `{proxy+}` (`\w` is [A-Za-z0-9_]). It also matches '', which isRoutePath refuses.
-const ROUTE_PATH = /^(?:\/(?:[\w:.$-]+|\{\w+\}))*(?:\/\{\w+\+\})?$/;
-
-/**
- * Whether a resource path is acceptable: what {@link routePathProblem} accepts, without saying why not.
- * @param path the resource path
- */
-export function isRoutePath(path: string): boolean {
-  return path.length <= MAX_ROUTE_PATH_LENGTH && (path === '/' || (path !== '' && ROUTE_PATH.test(path)));
-}
-
 /**
  * Why a resource path is not acceptable, or undefined when it is. A path starts with `/`, has no empty
  * segment, and its segments are literals (`[A-Za-z0-9:._$-]+`), `{param}` (`[A-Za-z0-9_]+`) or, last
@@ -107,17 +95,6 @@ export function parseRoutePath(path: string): PathSegment[] {
   const problem = routePathProblem(path);
   if (problem) {
     throw new Error(`route path '${path}' ${problem}`);
-  }
-  return segmentsOf(path);
-}
-
-/**
- * The segments of a path the route table was validated with; a path {@link isRoutePath} refuses throws a
- * plain Error naming it (without the reason, which only {@link routePathProblem} spells out).
- */
-function segmentsOf(path: string): PathSegment[] {
-  if (!isRoutePath(path)) {
-    throw new Error(`route path '${path}' is invalid`);
   }
   return partsOf(path).map((part): PathSegment => {
     const param = PARAM_SEGMENT.exec(part);
@@ -411,7 +388,7 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
   let hits: number[][] | undefined;
   const received = receivedVerbs(routes);
   const compiled = routes.map((config, index) => {
-    const segments = segmentsOf(config.path);
+    const segments = parseRoutePath(config.path);
     const glob = globOf(segments);
     const pathPattern = patternOf(shapeOf(glob));
     return {
@@ -450,7 +427,7 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
       return onResource(best?.template, verb);
     },
     byResource(verb, resource) {
-      return isRoutePath(resource) ? onResource(templateKey(resource), verb) : undefined;
+      return routePathProblem(resource) ? undefined : onResource(templateKey(resource), verb);
     },
   };
 }
@@ -484,7 +461,7 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
  * @param routes the protected routes, with paths as accepted by {@link routePathProblem}
  */
 export function cacheKeyScopeFor(routes: readonly Route[]): CacheKeyScope {
-  return findInexactRoutes(checkedPaths(routes)) ? 'route' : 'token';
+  return findInexactRoutes(routes) ? 'route' : 'token';
 }
 
 /**
@@ -504,12 +481,6 @@ export function findInexactRoutes(routes: readonly Route[]): [number, number, nu
   return undefined;
 }
 
-/** The routes, once every path has passed {@link parseRoutePath}, which names the problem of a bad one. */
-function checkedPaths<T extends readonly Route[]>(routes: T): T {
-  routes.forEach((route) => parseRoutePath(route.path));
-  return routes;
-}
-
 /** The ARN pattern of a route with its method in front, for messages: `GET/items/*`, `ANY/files/*` (one per verb). */
 const describedPattern = (route: Route): string => `${route.method}${routePathPattern(route)}`;
 
@@ -518,7 +489,7 @@ const describedPattern = (route: Route): string => `${route.method}${routePathPa
  * @param routes the protected routes, with paths as accepted by {@link routePathProblem}
  */
 export function cacheKeyScopeReason(routes: readonly Route[]): string {
-  const witness = findInexactRoutes(checkedPaths(routes));
+  const witness = findInexactRoutes(routes);
   if (!witness) {
     return `one cached answer per token is exact for every route: no route's ARN pattern reaches the paths of a route whose own pattern reaches a third`;
   }
@@ -537,7 +508,7 @@ const matrices = new WeakMap<readonly object[], number[][]>();
 function patternHitMatrix(routes: readonly Route[]): number[][] {
   let matrix = matrices.get(routes);
   if (!matrix) {
-    const shapes = routes.map((route) => shapeOf(globOf(segmentsOf(route.path))));
+    const shapes = routes.map((route) => shapeOf(globOf(parseRoutePath(route.path))));
     // Every pattern starts with its literal verb, so two routes meet only if one receives a verb the other
     // does (an ANY route names only the verbs it receives: see receivedVerbs).
     const verbs = receivedVerbs(routes);
