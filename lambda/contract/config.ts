@@ -501,7 +501,7 @@ export function parseJsonObject(source: string, json: string): Record<string, un
     throw new ConfigError(`${source}: must be valid JSON (${(cause as Error).message})`, { cause });
   }
   if (!isPlainObject(value)) {
-    fail(source, 'must be a JSON object', value);
+    throw new ConfigError(`${source}: must be a JSON object`);
   }
   return value;
 }

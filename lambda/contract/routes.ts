@@ -132,16 +132,10 @@ export function routePathPatterns(route: Pick<RouteConfig, 'path'>): readonly st
 
 const pathPatternsOf = (pattern: string): readonly string[] => (pattern.endsWith('*') || pattern === '/' ? [pattern] : [pattern, `${pattern}/`]);
 
-function prefixPatternOf(segments: readonly PathSegment[]): string {
-  const literals: string[] = [];
-  for (const segment of segments) {
-    if (segment.kind !== 'literal') {
-      return `/${literals.map((literal) => `${literal}/`).join('')}*`;
-    }
-    literals.push(segment.value);
-  }
-  return `/${literals.join('/')}`;
-}
+const prefixPatternOf = (segments: readonly PathSegment[]): string => patternOf(shapeOf(globOf(segments)));
+
+/** The prefix pattern of a route shape: its literal prefix, followed by `*` when the route has a parameter. */
+const patternOf = (shape: RouteShape): string => (shape.open ? `${shape.literal}*` : shape.literal);
 
 /** The verbs a route receives: its method, or every verb for `ANY`. */
 export function routeVerbs(route: Pick<RouteConfig, 'method'>): readonly HttpVerb[] {
@@ -396,7 +390,7 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
   const compiled = routes.map((config, index) => {
     const segments = parseRoutePath(config.path);
     const glob = globOf(segments);
-    const pathPattern = prefixPatternOf(segments);
+    const pathPattern = patternOf(shapeOf(glob));
     return {
       index,
       config,
@@ -417,16 +411,9 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
   });
   // On the resource found, the exact verb wins over ANY; a missing verb is a miss (API Gateway does not
   // fall back to a less specific resource for the verb). Grouped once, at cold start, by resource template.
-  const byTemplate = new Map<string, Map<string, CompiledRoute>>();
-  for (const route of compiled) {
-    const methods = byTemplate.get(route.template) ?? new Map<string, CompiledRoute>();
-    methods.set(route.config.method, route);
-    byTemplate.set(route.template, methods);
-  }
-  const onResource = (template: string | undefined, verb: HttpVerb): CompiledRoute | undefined => {
-    const methods = template === undefined ? undefined : byTemplate.get(template);
-    return methods?.get(verb) ?? methods?.get('ANY');
-  };
+  const byResourceMethod = new Map<string, CompiledRoute>(compiled.map((route) => [`${route.config.method} ${route.template}`, route]));
+  const onResource = (template: string | undefined, verb: HttpVerb): CompiledRoute | undefined =>
+    template === undefined ? undefined : (byResourceMethod.get(`${verb} ${template}`) ?? byResourceMethod.get(`ANY ${template}`));
   return {
     routes: compiled,
     match(verb, path) {
@@ -521,7 +508,7 @@ const matrices = new WeakMap<readonly object[], number[][]>();
 function patternHitMatrix(routes: readonly Route[]): number[][] {
   let matrix = matrices.get(routes);
   if (!matrix) {
-    const shapes = routes.map((route) => shapeOf(parseRoutePath(route.path)));
+    const shapes = routes.map((route) => shapeOf(globOf(parseRoutePath(route.path))));
     // Every pattern starts with its literal verb, so two routes meet only if one receives a verb the other
     // does (an ANY route names only the verbs it receives: see receivedVerbs).
     const verbs = receivedVerbs(routes);
@@ -536,25 +523,24 @@ function patternHitMatrix(routes: readonly Route[]): number[][] {
 
 /** What the analysis needs of a route: its pattern, and its concrete paths as a glob. */
 interface RouteShape {
-  /** The path pattern without its final `*`: the literal prefix (`/items/` for `/items/{id}`), or the whole path. */
+  /**
+   * The path pattern without its final `*`, which is also the literal text of the path before its first
+   * parameter: the literal prefix (`/items/` for `/items/{id}`), or the whole path.
+   */
   readonly literal: string;
   /** Whether the pattern ends with `*` (the route has a parameter). */
   readonly open: boolean;
   /** The concrete paths as a reading-(a) glob: every parameter is `?*`, one or more characters of any kind. */
   readonly glob: string;
-  /** The literal text of the path before its first parameter (the whole path when it has none). */
-  readonly head: string;
 }
 
 /** A route's concrete paths as a reading-(a) glob: every parameter becomes `?*` (one or more characters). */
 const globOf = (segments: readonly PathSegment[]): string => `/${segments.map((s) => (s.kind === 'literal' ? s.value : '?*')).join('/')}`;
 
-function shapeOf(segments: readonly PathSegment[]): RouteShape {
-  const pattern = prefixPatternOf(segments);
-  const open = pattern.endsWith('*');
-  const glob = globOf(segments);
+/** The shape of a route from its glob: a literal never holds `?`, so the first `?` opens the first parameter. */
+function shapeOf(glob: string): RouteShape {
   const hole = glob.indexOf('?');
-  return { literal: open ? pattern.slice(0, -1) : pattern, open, glob, head: hole < 0 ? glob : glob.slice(0, hole) };
+  return { literal: hole < 0 ? glob : glob.slice(0, hole), open: hole >= 0, glob };
 }
 
 /**
@@ -563,7 +549,7 @@ function shapeOf(segments: readonly PathSegment[]): RouteShape {
  *
  * An exact pattern (no parameter; with its trailing-slash form) matches a path of `c` iff it is one: a
  * glob match. An open pattern `L*` matches a path of `c` iff some path of `c` starts with `L`: when `c`
- * has a parameter, iff `L` and the literal head of `c` (its text before the first parameter) agree on
+ * has a parameter, iff `L` and the literal prefix of `c` (its text before the first parameter) agree on
  * their common length, since the parameter can take the rest of `L` and more; when `c` has none, iff its
  * path, or that path with a trailing `/`, starts with `L`.
  */
@@ -571,8 +557,8 @@ function patternMeetsPath(p: RouteShape, c: RouteShape): boolean {
   if (!p.open) {
     return pathPatternsOf(p.literal).some((pattern) => arnPatternMatches(c.glob, pattern) || arnPatternMatches(`${c.glob}/`, pattern));
   }
-  if (c.head === c.glob) {
-    return c.head.startsWith(p.literal) || (c.head !== '/' && `${c.head}/`.startsWith(p.literal));
+  if (!c.open) {
+    return c.literal.startsWith(p.literal) || (c.literal !== '/' && `${c.literal}/`.startsWith(p.literal));
   }
-  return c.head.startsWith(p.literal) || p.literal.startsWith(c.head);
+  return c.literal.startsWith(p.literal) || p.literal.startsWith(c.literal);
 }

@@ -28,14 +28,12 @@ import {
 import { ConfigError } from './errors';
 import { findInexactRoutes, ROUTE_METHODS, routePathProblem, templateKey } from './routes';
 
-const refuse = (path: string): never => {
-  throw new ConfigError(`${path}: invalid setting`);
-};
-
 /** Refuses at `path` unless `ok`. */
-const check = (ok: boolean, path: string): void => {
-  if (!ok) refuse(path);
-};
+function check(ok: boolean, path: string): void {
+  if (!ok) {
+    throw new ConfigError(`${path}: invalid setting`);
+  }
+}
 
 /** An object whose keys are all in `known`. */
 function known(path: string, value: unknown, names: readonly string[]): Record<string, unknown> {
@@ -46,10 +44,9 @@ function known(path: string, value: unknown, names: readonly string[]): Record<s
   return value as Record<string, unknown>;
 }
 
-const isText = (value: unknown): value is string => typeof value === 'string' && value !== '' && value.length <= CONFIG_LIMITS.stringLength;
-
+/** A non-empty string of at most {@link CONFIG_LIMITS}.stringLength characters. */
 function text(path: string, value: unknown): string {
-  check(isText(value), path);
+  check(typeof value === 'string' && value !== '' && value.length <= CONFIG_LIMITS.stringLength, path);
   return value as string;
 }
 

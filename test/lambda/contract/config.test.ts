@@ -378,7 +378,7 @@ describe('loadConfig', () => {
 
   test('throws when config.json is a JSON array', () => {
     writeFileSync(join(dir, 'config.json'), '[1]');
-    expect(() => loadConfig({}, dir)).toThrow(new ConfigError('config.json: must be a JSON object (received: [1])'));
+    expect(() => loadConfig({}, dir)).toThrow(new ConfigError('config.json: must be a JSON object'));
   });
 
   test('throws with the merged setting path when the merged configuration is invalid', () => {

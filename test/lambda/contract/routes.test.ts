@@ -68,6 +68,8 @@ describe('ARN patterns', () => {
     ['GET', '/items/{id}/secret', 'GET/items/*'],
     ['DELETE', '/items/{id}/parts/{partId}', 'DELETE/items/*'],
     ['POST', '/files/{proxy+}', 'POST/files/*'],
+    ['GET', '/{proxy+}', 'GET/*'],
+    ['GET', '/v1.2/$x_y-z/{id}', 'GET/v1.2/$x_y-z/*'],
     ['PUT', '/{id}/x', 'PUT/*'],
   ])('%s %s becomes the prefix pattern %s', (method, path, suffix) => {
     expect(routeArnPattern(route(method, path), apiArnPrefix())).toBe(`${apiArnPrefix()}/${suffix}`);
@@ -357,6 +359,11 @@ describe('cacheKeyScopeFor', () => {
   test('routePathProblem accepts the root and API Gateway literal characters', () => {
     expect(routePathProblem('/')).toBeUndefined();
     expect(routePathProblem('/v1.2/a:b/$c/d_e-f/{p_1}/{rest+}')).toBeUndefined();
+  });
+
+  test('error flow: the compiled table and the analysis refuse a path, saying why', () => {
+    expect(() => compileRouteTable([route('GET', '/items/{id+}/parts')])).toThrow("route path '/items/{id+}/parts' may have a greedy {name+} segment only as its last segment");
+    expect(() => findInexactRoutes([route('GET', '/items//parts')])).toThrow("route path '/items//parts' must not have empty segments");
   });
 });
 
