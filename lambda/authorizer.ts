@@ -14,7 +14,7 @@ import { parseAuthorizerEvent } from './event';
 import { httpGetJson, type FetchFunction } from './http';
 import { createKeySet } from './keys';
 import { evaluateStatements, routeScopedStatements, tokenScopedStatements, type AuthorizerResult, type PolicyDocument } from './policy';
-import { arnPatternMatches, arnPatternMatchesWithinSegments, compileRouteTable, parseMethodArn, type CompiledRoute, type MethodArn } from './contract/routes';
+import { arnPatternMatches, arnPatternMatchesWithinSegments, compileValidatedRouteTable, parseMethodArn, type CompiledRoute, type MethodArn } from './contract/routes';
 import { clientIdClaimOf, ownClaim, TokenVerifier, type VerifiedToken, type VerifyTrace } from './verify';
 import { TERSE } from './terse';
 
@@ -310,7 +310,7 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
   const now = options.now ?? Date.now;
   const log = options.log ?? defaultLog;
   const tokenScope = (config.cacheKeyScope ?? CONFIG_DEFAULTS.cacheKeyScope) === 'token';
-  const table = compileRouteTable(config.routes);
+  const table = compileValidatedRouteTable(config.routes);
   const routes = table.routes;
   const maskable = routes.length <= 30;
   // Key sets log each failed refresh (never per request) to the same sink as the decisions.

@@ -59,6 +59,19 @@ export const MAX_ROUTE_PATH_LENGTH = 1024;
 /** The segments of a path that starts with `/` (none for the root). */
 const partsOf = (path: string): string[] => (path === '/' ? [] : path.slice(1).split('/'));
 
+// The grammar of routePathProblem in one expression: `/`-separated literal and `{param}` segments, then at
+// most one greedy `{proxy+}` (`\w` is [A-Za-z0-9_]). It also matches '', which isRoutePath refuses.
+const ROUTE_PATH = /^(?:\/(?:[\w:.$-]+|\{\w+\}))*(?:\/\{\w+\+\})?$/;
+
+/**
+ * Whether a resource path is acceptable: what {@link routePathProblem} accepts, without saying why not
+ * (so the bundled runtime, which validates with this, does not carry the texts).
+ * @param path the resource path
+ */
+export function isRoutePath(path: string): boolean {
+  return path.length <= MAX_ROUTE_PATH_LENGTH && (path === '/' || (path !== '' && ROUTE_PATH.test(path)));
+}
+
 /**
  * Why a resource path is not acceptable, or undefined when it is. A path starts with `/`, has no empty
  * segment, and its segments are literals (`[A-Za-z0-9:._$-]+`), `{param}` (`[A-Za-z0-9_]+`) or, last
@@ -95,6 +108,17 @@ export function parseRoutePath(path: string): PathSegment[] {
   const problem = routePathProblem(path);
   if (problem) {
     throw new Error(`route path '${path}' ${problem}`);
+  }
+  return segmentsOf(path);
+}
+
+/**
+ * The segments of a path of a validated table; a path {@link isRoutePath} refuses throws a plain Error
+ * naming it (without the reason, which only {@link routePathProblem} spells out).
+ */
+function segmentsOf(path: string): PathSegment[] {
+  if (!isRoutePath(path)) {
+    throw new Error(`route path '${path}' is invalid`);
   }
   return partsOf(path).map((part): PathSegment => {
     const param = PARAM_SEGMENT.exec(part);
@@ -380,15 +404,24 @@ function segmentsAccept(segments: readonly PathSegment[], parts: readonly string
 const RANK = { literal: '0', param: '1', greedy: '2' };
 
 /**
- * Compiles a validated route table (paths as accepted by {@link routePathProblem}, no duplicates).
+ * Compiles a route table (no duplicates), after checking every path with {@link parseRoutePath}, whose
+ * error names the problem of a bad one. See {@link compileValidatedRouteTable}.
+ */
+export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
+  return compileValidatedRouteTable(checkedPaths(routes));
+}
+
+/**
+ * Compiles a validated route table (paths as accepted by {@link routePathProblem}, no duplicates), as
+ * `parseConfig` and `parseRuntimeConfig` return it; a bad path still throws, without its reason.
  * Matching scans the table, like the policy every answer builds over it. The overlap analysis behind
  * `patternHits` is quadratic in the number of routes but cheap per pair; it runs once, on first use.
  */
-export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
+export function compileValidatedRouteTable(routes: readonly RouteConfig[]): RouteTable {
   let hits: number[][] | undefined;
   const received = receivedVerbs(routes);
   const compiled = routes.map((config, index) => {
-    const segments = parseRoutePath(config.path);
+    const segments = segmentsOf(config.path);
     const glob = globOf(segments);
     const pathPattern = patternOf(shapeOf(glob));
     return {
@@ -427,7 +460,7 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
       return onResource(best?.template, verb);
     },
     byResource(verb, resource) {
-      return routePathProblem(resource) ? undefined : onResource(templateKey(resource), verb);
+      return isRoutePath(resource) ? onResource(templateKey(resource), verb) : undefined;
     },
   };
 }
@@ -461,7 +494,7 @@ export function compileRouteTable(routes: readonly RouteConfig[]): RouteTable {
  * @param routes the protected routes, with paths as accepted by {@link routePathProblem}
  */
 export function cacheKeyScopeFor(routes: readonly Route[]): CacheKeyScope {
-  return findInexactRoutes(routes) ? 'route' : 'token';
+  return findInexactRoutes(checkedPaths(routes)) ? 'route' : 'token';
 }
 
 /**
@@ -481,6 +514,12 @@ export function findInexactRoutes(routes: readonly Route[]): [number, number, nu
   return undefined;
 }
 
+/** The routes, once every path has passed {@link parseRoutePath}, which names the problem of a bad one. */
+function checkedPaths<T extends readonly Route[]>(routes: T): T {
+  routes.forEach((route) => parseRoutePath(route.path));
+  return routes;
+}
+
 /** The ARN pattern of a route with its method in front, for messages: `GET/items/*`, `ANY/files/*` (one per verb). */
 const describedPattern = (route: Route): string => `${route.method}${routePathPattern(route)}`;
 
@@ -489,7 +528,7 @@ const describedPattern = (route: Route): string => `${route.method}${routePathPa
  * @param routes the protected routes, with paths as accepted by {@link routePathProblem}
  */
 export function cacheKeyScopeReason(routes: readonly Route[]): string {
-  const witness = findInexactRoutes(routes);
+  const witness = findInexactRoutes(checkedPaths(routes));
   if (!witness) {
     return `one cached answer per token is exact for every route: no route's ARN pattern reaches the paths of a route whose own pattern reaches a third`;
   }
@@ -508,7 +547,7 @@ const matrices = new WeakMap<readonly object[], number[][]>();
 function patternHitMatrix(routes: readonly Route[]): number[][] {
   let matrix = matrices.get(routes);
   if (!matrix) {
-    const shapes = routes.map((route) => shapeOf(globOf(parseRoutePath(route.path))));
+    const shapes = routes.map((route) => shapeOf(globOf(segmentsOf(route.path))));
     // Every pattern starts with its literal verb, so two routes meet only if one receives a verb the other
     // does (an ANY route names only the verbs it receives: see receivedVerbs).
     const verbs = receivedVerbs(routes);

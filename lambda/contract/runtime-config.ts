@@ -26,7 +26,7 @@ import {
   SUPPORTED_ALGORITHMS,
 } from './config';
 import { ConfigError } from './errors';
-import { findInexactRoutes, ROUTE_METHODS, routePathProblem, templateKey } from './routes';
+import { findInexactRoutes, isRoutePath, ROUTE_METHODS, templateKey } from './routes';
 
 /** Refuses at `path` unless `ok`. */
 function check(ok: boolean, path: string): void {
@@ -146,7 +146,7 @@ function route(path: string, value: unknown): RouteConfig {
   const raw = known(path, value, CONFIG_SETTINGS.route);
   const method = raw.method as RouteMethod;
   check(ROUTE_METHODS.includes(method), `${path}.method`);
-  check(typeof raw.path === 'string' && !routePathProblem(raw.path), `${path}.path`);
+  check(typeof raw.path === 'string' && isRoutePath(raw.path), `${path}.path`);
   const scopes = list(`${path}.scopes`, raw.scopes === undefined ? [] : raw.scopes, 0, CONFIG_LIMITS.scopesPerRoute, (p, scope) => {
     check(isScopeToken(scope), p);
     return scope as string;

@@ -6,8 +6,10 @@ import {
   cacheKeyScopeFor,
   cacheKeyScopeReason,
   compileRouteTable,
+  compileValidatedRouteTable,
   findInexactRoutes,
   isPrefixPattern,
+  isRoutePath,
   parseMethodArn,
   receivedVerbs,
   routeArnPattern,
@@ -361,9 +363,31 @@ describe('cacheKeyScopeFor', () => {
     expect(routePathProblem('/v1.2/a:b/$c/d_e-f/{p_1}/{rest+}')).toBeUndefined();
   });
 
+  test('isRoutePath accepts exactly the paths routePathProblem accepts', () => {
+    const cases = ['', '/', '//', '/a/', 'a', '/a//b', '/{p}', '/{p+}', '/{p+}/a', '/{p+}/{q+}', '/{}', '/{+}', '/{p-q}', '/a{p}', '/{p}a', '/{{p}}'];
+    cases.push('/a/{id}/{rest+}', '/a b', '/a*', '/a?', '/é', `/${'a'.repeat(1023)}`, `/${'a'.repeat(1024)}`, '/\n', '/a\n');
+    for (const path of cases) {
+      expect({ path, accepted: isRoutePath(path) }).toEqual({ path, accepted: routePathProblem(path) === undefined });
+    }
+    // Paths built from fragments near the grammar's edges: braces, plus signs, slashes, literal characters.
+    const fragment = fc.constantFrom('/', '{', '}', '+', 'a', '_', ':', '.', '$', '-', '*', ' ', 'é', '{p}', '{p+}', '/{q}', '/x');
+    fc.assert(
+      fc.property(fc.array(fragment, { maxLength: 12 }), (parts) => {
+        const path = parts.join('');
+        expect({ path, accepted: isRoutePath(path) }).toEqual({ path, accepted: routePathProblem(path) === undefined });
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  test('error flow: a validated table still refuses a bad path, naming it', () => {
+    expect(() => compileValidatedRouteTable([route('GET', '/items/{id+}/parts')])).toThrow("route path '/items/{id+}/parts' is invalid");
+    expect(() => findInexactRoutes([route('GET', '/items//parts')])).toThrow("route path '/items//parts' is invalid");
+  });
+
   test('error flow: the compiled table and the analysis refuse a path, saying why', () => {
     expect(() => compileRouteTable([route('GET', '/items/{id+}/parts')])).toThrow("route path '/items/{id+}/parts' may have a greedy {name+} segment only as its last segment");
-    expect(() => findInexactRoutes([route('GET', '/items//parts')])).toThrow("route path '/items//parts' must not have empty segments");
+    expect(() => cacheKeyScopeReason([route('GET', '/items//parts')])).toThrow("route path '/items//parts' must not have empty segments");
   });
 });
 
