@@ -4,7 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { JwsAlgorithm } from '../../lambda/contract';
 import { SECURE_API_STACK_DEFAULTS } from '../defaults';
-import { SecureApiValidationError } from '../errors';
+import { SecureApiValidationError, describeValue } from '../errors';
 import type { SecureApiWebAclProps } from '../waf/secure-api-web-acl';
 import type { SecureApiStackProps } from './secure-api-stack';
 import { TokenIssuer, type OidcTokenIssuerOptions } from '../authorizer/token-issuer';
@@ -134,6 +134,33 @@ const MAX_BODY_INSPECTION_KB = 64;
  */
 export function appConfigFromContext(scope: Construct): SecureApiAppConfig {
   return parseAppConfig(scope.node.tryGetContext(APP_CONFIG_CONTEXT_KEY));
+}
+
+/**
+ * The context key that decides whether the demo app runs aws-cdk-lib's CloudFormation template validation
+ * (resource schemas and CloudFormation's rules, checked by a WebAssembly engine) on synth.
+ */
+export const CLOUDFORMATION_VALIDATION_CONTEXT_KEY = 'secureApi:cloudFormationValidation';
+
+/**
+ * Reads whether the demo app validates its templates with aws-cdk-lib's `CloudFormationValidatePlugin`.
+ *
+ * Without the context key the answer is aws-cdk-lib's default: on. `cdk synth --no-validation` (which sets
+ * `CDK_VALIDATION=false`) switches it off as in any CDK app. `-c secureApi:cloudFormationValidation=true`
+ * arrives as a string, so `'true'` and `'false'` count as the booleans.
+ *
+ * @param scope the app (or any construct in it)
+ * @param env the process environment, for `CDK_VALIDATION`
+ * @returns true when the validation runs
+ * @throws SecureApiValidationError when the context value is not a boolean
+ */
+export function cloudFormationValidationFromContext(scope: Construct, env: NodeJS.ProcessEnv = process.env): boolean {
+  const raw: unknown = scope.node.tryGetContext(CLOUDFORMATION_VALIDATION_CONTEXT_KEY);
+  const enabled = raw === undefined || raw === true || raw === 'true';
+  if (!enabled && raw !== false && raw !== 'false') {
+    throw new SecureApiValidationError(`'${CLOUDFORMATION_VALIDATION_CONTEXT_KEY}' must be true or false (received: ${describeValue(raw)})`);
+  }
+  return enabled && env.CDK_VALIDATION !== 'false';
 }
 
 /**

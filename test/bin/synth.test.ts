@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
+import { CLOUDFORMATION_VALIDATION_CONTEXT_KEY } from '../../lib/demo/app-config';
 
 const ROOT = path.join(__dirname, '..', '..');
 
@@ -20,9 +21,11 @@ describe('npx cdk synth', () => {
 
   test('the app synthesizes the demo with no context, offline, with no cdk-nag or CloudFormation validation finding', async () => {
     // The real CLI running the app of cdk.json, without network: no version check, no notices, no telemetry.
-    // aws-cdk-lib's CloudFormation validation runs as in any deployment (the unit tests switch it off).
+    // With aws-cdk-lib's CloudFormation validation switched on, the one documented switch away from the
+    // default synth (the unit tests switch it off through CDK_VALIDATION, which would override the switch).
     const { CDK_VALIDATION: _off, ...environment } = process.env;
-    const { stdout, stderr } = await promisify(execFile)('npx', ['cdk', 'synth', '--quiet', '--no-notices', '-o', outdir], {
+    const validation = `${CLOUDFORMATION_VALIDATION_CONTEXT_KEY}=true`;
+    const { stdout, stderr } = await promisify(execFile)('npx', ['cdk', 'synth', '--quiet', '--no-notices', '-c', validation, '-o', outdir], {
       cwd: ROOT,
       env: { ...environment, CDK_DISABLE_VERSION_CHECK: '1', CDK_DISABLE_CLI_TELEMETRY: 'true', CI: 'true' },
       timeout: 120_000,

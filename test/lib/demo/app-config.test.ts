@@ -5,7 +5,9 @@ import { TokenIssuer, type OidcTokenIssuerOptions } from '../../../lib/authorize
 import { CONFIG_LIMITS } from '../../../lambda/contract';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { APP_CONFIG_CONTEXT_KEY, appConfigFromContext, parseAppConfig } from '../../../lib/demo/app-config';
+import {
+  APP_CONFIG_CONTEXT_KEY, CLOUDFORMATION_VALIDATION_CONTEXT_KEY, appConfigFromContext, cloudFormationValidationFromContext, parseAppConfig,
+} from '../../../lib/demo/app-config';
 import { SECURE_API_STACK_DEFAULTS } from '../../../lib/defaults';
 import { SecureApiValidationError } from '../../../lib/errors';
 
@@ -244,5 +246,33 @@ describe('app configuration from cdk.json context', () => {
       ]),
     });
     template.hasResourceProperties('AWS::WAFv2::IPSet', { Addresses: ['198.51.100.0/24'] });
+  });
+});
+
+describe('CloudFormation validation switch from cdk.json context', () => {
+  const validationWith = (context: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): boolean =>
+    cloudFormationValidationFromContext(new App({ context }), env);
+
+  test('without the context key the validation runs, as aws-cdk-lib does by default', () => {
+    expect(validationWith({})).toBe(true);
+  });
+
+  test.each([
+    [true, true],
+    ['true', true],
+    [false, false],
+    ['false', false],
+  ])('the context value %p gives %p', (value, expected) => {
+    expect(validationWith({ [CLOUDFORMATION_VALIDATION_CONTEXT_KEY]: value })).toBe(expected);
+  });
+
+  test('cdk synth --no-validation (CDK_VALIDATION=false) switches it off even when the context switches it on', () => {
+    expect(validationWith({ [CLOUDFORMATION_VALIDATION_CONTEXT_KEY]: true }, { CDK_VALIDATION: 'false' })).toBe(false);
+  });
+
+  test('throws when the context value is not a boolean', () => {
+    const read = (): boolean => validationWith({ [CLOUDFORMATION_VALIDATION_CONTEXT_KEY]: 'yes' });
+    expect(read).toThrow(SecureApiValidationError);
+    expect(read).toThrow("'secureApi:cloudFormationValidation' must be true or false (received: 'yes')");
   });
 });
