@@ -12,7 +12,8 @@ import { SecureApiValidationError, describeValue, validateDuration, validateLogR
 import { JwtAuthorizer, JwtAuthorizerOptions } from '../authorizer/jwt-authorizer';
 import { SecureApiWebAcl, SecureApiWebAclProps } from '../waf/secure-api-web-acl';
 import type { TokenIssuer } from '../authorizer/token-issuer';
-import { acknowledgeDisabledWebAcl, acknowledgeSecureApiFindings } from './acknowledgements';
+import { PUBLIC_ROUTE_DECLARATION, acknowledgeDisabledWebAcl, acknowledgeSecureApiFindings } from './acknowledgements';
+import { declarePublic } from '../standard/declarations';
 import { addGatewayResponses } from './gateway-responses';
 import { authorizationTypeOf, isCorsPreflight, isHttpIntegration, methodsOf, usesAuthorizer } from './methods';
 import { type RouteOptions, type SecureApiRoute, constructIdFor, parseRoute, routeRequirements } from './routes';
@@ -432,6 +433,7 @@ export class SecureApi extends Construct {
     });
 
     if (isPublic) {
+      declarePublic(created, PUBLIC_ROUTE_DECLARATION);
       this.publicRoutes.set(`${method} ${path}`, { method: created, position: this.authorizer.declaredRoutes.length + this.publicRoutes.size });
     } else {
       this.authorizer.addRoute({ method, path, scopes, conditions });
