@@ -3,6 +3,8 @@ import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -36,6 +38,35 @@ function handWired(app: App): Stack {
   signed.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
   new logs.LogGroup(stack, 'Forever', { retention: logs.RetentionDays.INFINITE });
   new logs.LogGroup(stack, 'Month', { retention: logs.RetentionDays.ONE_MONTH });
+
+  // A second REST API that meets the stage rules: throttled, access-logged, behind a web ACL; with a TLS 1.2 domain.
+  const audit = new logs.LogGroup(stack, 'Audit', { retention: logs.RetentionDays.ONE_YEAR });
+  const guarded = new apigw.RestApi(stack, 'Guarded', {
+    deployOptions: {
+      stageName: 'live',
+      throttlingRateLimit: 50,
+      throttlingBurstLimit: 100,
+      accessLogDestination: new apigw.LogGroupLogDestination(audit),
+      accessLogFormat: apigw.AccessLogFormat.custom(JSON.stringify({ id: '$context.requestId', ip: '$context.identity.sourceIp', who: '$context.authorizer.principalId', status: '$context.status', authz: '$context.authorizer.status', waf: '$context.waf.status' })),
+    },
+    defaultCorsPreflightOptions: { allowOrigins: ['https://app.example.com'], allowCredentials: true },
+    domainName: { domainName: 'api.example.com', certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:eu-west-1:123456789012:certificate/abc'), securityPolicy: apigw.SecurityPolicy.TLS_1_2 },
+  });
+  const tokenAuthorizer = new apigw.TokenAuthorizer(stack, 'TokenAuth', { handler: fn });
+  const routeKeyed = new apigw.RequestAuthorizer(stack, 'RouteKeyed', { handler: fn, identitySources: [apigw.IdentitySource.header('Authorization'), apigw.IdentitySource.context('httpMethod'), apigw.IdentitySource.context('resourcePath')] });
+  guarded.root.addMethod('GET', new apigw.MockIntegration(), { authorizer: tokenAuthorizer });
+  guarded.root.addResource('keyed').addMethod('GET', new apigw.MockIntegration(), { authorizer: routeKeyed });
+  const acl = new wafv2.CfnWebACL(stack, 'Acl', { defaultAction: { allow: {} }, scope: 'REGIONAL', visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'acl', sampledRequestsEnabled: true } });
+  new wafv2.CfnWebACLAssociation(stack, 'AclAssociation', { webAclArn: acl.attrArn, resourceArn: guarded.deploymentStage.stageArn });
+  new apigw.DomainName(stack, 'OldDomain', { domainName: 'old.example.com', certificate: acm.Certificate.fromCertificateArn(stack, 'OldCert', 'arn:aws:acm:eu-west-1:123456789012:certificate/old'), securityPolicy: apigw.SecurityPolicy.TLS_1_0 });
+
+  // The Rest API's stage: traced, unthrottled, unlogged, no web ACL; a preflight open to any origin with credentials.
+  const traced = rest.deploymentStage.node.defaultChild as apigw.CfnStage;
+  traced.methodSettings = [{ resourcePath: '/*', httpMethod: '*', dataTraceEnabled: true }];
+  rest.root.addResource('public-cors').addCorsPreflight({ allowOrigins: ['*'], allowCredentials: true });
+  new apigwv2.HttpApi(stack, 'OpenCors', { corsPreflight: { allowOrigins: ['*'], allowCredentials: false } });
+  pool.addClient('Spa', { oAuth: { flows: { implicitCodeGrant: true } } });
+  pool.addClient('Web', { oAuth: { flows: { authorizationCodeGrant: true } } });
   return stack;
 }
 
@@ -58,11 +89,36 @@ describe('SecureApiStandard', () => {
       'SecureApi-AuthOnEveryMethod RestordersDELETE FAIL',
       'SecureApi-HttpApiRouteAuth HttpPOSTopen FAIL',
       'SecureApi-FunctionUrlAuth FnFunctionUrl FAIL',
+      'SecureApi-StageWebAcl RestDeploymentStageprod FAIL',
+      'SecureApi-StageThrottling RestDeploymentStageprod FAIL',
+      'SecureApi-AccessLogging RestDeploymentStageprod FAIL',
+      'SecureApi-NoDataTrace RestDeploymentStageprod FAIL',
       'SecureApi-LogRetention Forever FAIL',
+      'SecureApi-DomainTls OldDomain FAIL',
+      'SecureApi-CorsCredentials RestpubliccorsOPTIONS FAIL',
+      'SecureApi-CognitoClient PoolSpa FAIL',
+      'SecureApi-AuthorizerCache TokenAuth FAIL',
     ]);
-    for (const passing of ['SecureApi-AuthOnEveryMethod RestordersGET', 'SecureApi-AuthOnEveryMethod Resthealth', 'SecureApi-HttpApiRouteAuth HttpGETpartners', 'SecureApi-LogRetention Month']) {
-      expect(results.some((line) => line.startsWith(passing) && line.endsWith('pass'))).toBe(true);
-    }
+    const passing = results.filter((line) => line.endsWith('pass')).map((line) => line.replace(/[0-9A-F]{8} pass$/, ''));
+    expect(passing).toEqual(
+      expect.arrayContaining([
+        'SecureApi-AuthOnEveryMethod RestordersGET',
+        'SecureApi-AuthOnEveryMethod ResthealthGET',
+        'SecureApi-AuthOnEveryMethod RestpubliccorsOPTIONS',
+        'SecureApi-HttpApiRouteAuth HttpGETpartners',
+        'SecureApi-FunctionUrlAuth SignedFunctionUrl',
+        'SecureApi-StageWebAcl GuardedDeploymentStagelive',
+        'SecureApi-StageThrottling GuardedDeploymentStagelive',
+        'SecureApi-AccessLogging GuardedDeploymentStagelive',
+        'SecureApi-NoDataTrace GuardedDeploymentStagelive',
+        'SecureApi-LogRetention Month',
+        'SecureApi-DomainTls GuardedCustomDomain',
+        'SecureApi-CorsCredentials OpenCors',
+        'SecureApi-CorsCredentials GuardedOPTIONS',
+        'SecureApi-CognitoClient PoolWeb',
+        'SecureApi-AuthorizerCache RouteKeyed',
+      ]),
+    );
   });
 
   test.each(SCENARIOS.map((scenario) => [scenario.name, scenario] as const))('%s meets every rule of the standard', (_name, scenario) => {
