@@ -10,7 +10,8 @@ import { logRetention } from './log-retention';
 import { accessLogging, noDataTrace, stageThrottling, stageWebAcl } from './stage-rules';
 
 /** Every rule of the API standard, in report order. */
-export const STANDARD_RULES: readonly StandardRule[] = Object.freeze([
+export const STANDARD_RULES: readonly StandardRule[] = Object.freeze(
+  [
   authOnEveryMethod,
   httpApiRouteAuth,
   functionUrlAuth,
@@ -23,4 +24,5 @@ export const STANDARD_RULES: readonly StandardRule[] = Object.freeze([
   corsCredentials,
   cognitoClient,
   authorizerCache,
-]);
+  ].map((rule) => Object.freeze(rule)),
+);

@@ -82,12 +82,12 @@ export const noDataTrace: StandardRule = {
  * (request id, source IP, principal), what came of it (status), and what the authorizer and WAF said.
  */
 export const REQUIRED_ACCESS_LOG_FIELDS: Readonly<Record<string, readonly string[]>> = Object.freeze({
-  'request id': ['$context.requestId', '$context.extendedRequestId'],
-  caller: ['$context.identity.sourceIp'],
-  principal: ['$context.authorizer.principalId', '$context.authorizer.claims.sub', '$context.identity.userArn', '$context.identity.caller'],
-  status: ['$context.status'],
-  authorizer: ['$context.authorizer.status', '$context.authorizer.error', '$context.authorizer.latency'],
-  WAF: ['$context.waf.status', '$context.waf.error', '$context.wafResponseCode', '$context.webaclArn'],
+  'request id': Object.freeze(['$context.requestId', '$context.extendedRequestId']),
+  caller: Object.freeze(['$context.identity.sourceIp']),
+  principal: Object.freeze(['$context.authorizer.principalId', '$context.authorizer.claims.sub', '$context.identity.userArn', '$context.identity.caller']),
+  status: Object.freeze(['$context.status']),
+  authorizer: Object.freeze(['$context.authorizer.status', '$context.authorizer.error', '$context.authorizer.latency']),
+  WAF: Object.freeze(['$context.waf.status', '$context.waf.error', '$context.wafResponseCode', '$context.webaclArn']),
 });
 
 /** Every REST API stage writes access logs with the audit fields. */

@@ -1,74 +1,12 @@
 import { App, Stack, Validations } from 'aws-cdk-lib';
-import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { HttpUrlIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
-import * as cognito from 'aws-cdk-lib/aws-cognito';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { PUBLIC_ROUTE_DECLARATION } from '../../../lib/secure-api/acknowledgements';
 import { declarePublic, PUBLIC_DECLARATION_METADATA_KEY } from '../../../lib/standard/declarations';
 import { checkTemplates, SecureApiStandard } from '../../../lib/standard/secure-api-standard';
 import { StackTemplate } from '../../../lib/standard/template';
+import { handWired } from '../../fixtures/mixed-app';
 import { ENV, SCENARIOS } from '../scenarios';
-
-/** A team's stack wired by hand: one of everything the standard looks at, each rule failing once and passing once. */
-function handWired(app: App): Stack {
-  const stack = new Stack(app, 'HandWired', { env: ENV });
-  const pool = new cognito.UserPool(stack, 'Pool');
-  const rest = new apigw.RestApi(stack, 'Rest', { deployOptions: { stageName: 'prod' } });
-  const cognitoAuthorizer = new apigw.CognitoUserPoolsAuthorizer(stack, 'PoolAuthorizer', { cognitoUserPools: [pool] });
-  const orders = rest.root.addResource('orders');
-  orders.addMethod('GET', new apigw.MockIntegration(), { authorizer: cognitoAuthorizer, authorizationType: apigw.AuthorizationType.COGNITO, authorizationScopes: ['orders/read'] });
-  orders.addMethod('POST', new apigw.MockIntegration(), { authorizer: cognitoAuthorizer, authorizationType: apigw.AuthorizationType.COGNITO });
-  orders.addMethod('DELETE', new apigw.MockIntegration());
-  const health = rest.root.addResource('health').addMethod('GET', new apigw.MockIntegration());
-  declarePublic(health, 'Load balancer health check, returns a constant');
-
-  const http = new apigwv2.HttpApi(stack, 'Http');
-  const jwt = new HttpJwtAuthorizer('Jwt', 'https://login.example.com/', { jwtAudience: ['api'] });
-  http.addRoutes({ path: '/partners', methods: [apigwv2.HttpMethod.GET], integration: new HttpUrlIntegration('Partners', 'https://backend.example.com/p'), authorizer: jwt });
-  http.addRoutes({ path: '/open', methods: [apigwv2.HttpMethod.POST], integration: new HttpUrlIntegration('Open', 'https://backend.example.com/o') });
-
-  const fn = new lambda.Function(stack, 'Fn', { runtime: lambda.Runtime.NODEJS_20_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>({})') });
-  fn.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
-  const signed = new lambda.Function(stack, 'Signed', { runtime: lambda.Runtime.NODEJS_20_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler=async()=>({})') });
-  signed.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
-  new logs.LogGroup(stack, 'Forever', { retention: logs.RetentionDays.INFINITE });
-  new logs.LogGroup(stack, 'Month', { retention: logs.RetentionDays.ONE_MONTH });
-
-  // A second REST API that meets the stage rules: throttled, access-logged, behind a web ACL; with a TLS 1.2 domain.
-  const audit = new logs.LogGroup(stack, 'Audit', { retention: logs.RetentionDays.ONE_YEAR });
-  const guarded = new apigw.RestApi(stack, 'Guarded', {
-    deployOptions: {
-      stageName: 'live',
-      throttlingRateLimit: 50,
-      throttlingBurstLimit: 100,
-      accessLogDestination: new apigw.LogGroupLogDestination(audit),
-      accessLogFormat: apigw.AccessLogFormat.custom(JSON.stringify({ id: '$context.requestId', ip: '$context.identity.sourceIp', who: '$context.authorizer.principalId', status: '$context.status', authz: '$context.authorizer.status', waf: '$context.waf.status' })),
-    },
-    defaultCorsPreflightOptions: { allowOrigins: ['https://app.example.com'], allowCredentials: true },
-    domainName: { domainName: 'api.example.com', certificate: acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:eu-west-1:123456789012:certificate/abc'), securityPolicy: apigw.SecurityPolicy.TLS_1_2 },
-  });
-  const tokenAuthorizer = new apigw.TokenAuthorizer(stack, 'TokenAuth', { handler: fn });
-  const routeKeyed = new apigw.RequestAuthorizer(stack, 'RouteKeyed', { handler: fn, identitySources: [apigw.IdentitySource.header('Authorization'), apigw.IdentitySource.context('httpMethod'), apigw.IdentitySource.context('resourcePath')] });
-  guarded.root.addMethod('GET', new apigw.MockIntegration(), { authorizer: tokenAuthorizer });
-  guarded.root.addResource('keyed').addMethod('GET', new apigw.MockIntegration(), { authorizer: routeKeyed });
-  const acl = new wafv2.CfnWebACL(stack, 'Acl', { defaultAction: { allow: {} }, scope: 'REGIONAL', visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: 'acl', sampledRequestsEnabled: true } });
-  new wafv2.CfnWebACLAssociation(stack, 'AclAssociation', { webAclArn: acl.attrArn, resourceArn: guarded.deploymentStage.stageArn });
-  new apigw.DomainName(stack, 'OldDomain', { domainName: 'old.example.com', certificate: acm.Certificate.fromCertificateArn(stack, 'OldCert', 'arn:aws:acm:eu-west-1:123456789012:certificate/old'), securityPolicy: apigw.SecurityPolicy.TLS_1_0 });
-
-  // The Rest API's stage: traced, unthrottled, unlogged, no web ACL; a preflight open to any origin with credentials.
-  const traced = rest.deploymentStage.node.defaultChild as apigw.CfnStage;
-  traced.methodSettings = [{ resourcePath: '/*', httpMethod: '*', dataTraceEnabled: true }];
-  rest.root.addResource('public-cors').addCorsPreflight({ allowOrigins: ['*'], allowCredentials: true });
-  new apigwv2.HttpApi(stack, 'OpenCors', { corsPreflight: { allowOrigins: ['*'], allowCredentials: false } });
-  pool.addClient('Spa', { oAuth: { flows: { implicitCodeGrant: true } } });
-  pool.addClient('Web', { oAuth: { flows: { authorizationCodeGrant: true } } });
-  return stack;
-}
 
 function templatesOf(app: App): StackTemplate[] {
   const assembly = app.synth();
