@@ -50,3 +50,5 @@ export type { RuleFinding, StandardRule, StandardRuleLevel } from './standard/ru
 export { StackTemplate, at, listAt, referencedId, refersTo } from './standard/template';
 export type { TemplateResource } from './standard/template';
 export { PUBLIC_DECLARATION_METADATA_KEY, declarePublic } from './standard/declarations';
+export { SecureApiOrgDefaults, SECURE_API_INJECTION_ID, SECURE_API_MONITORING_INJECTION_ID } from './org-defaults';
+export type { SecureApiOrgDefaultsProps } from './org-defaults';

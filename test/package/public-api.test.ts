@@ -73,6 +73,8 @@ describe('package root', () => {
       'StandardRule',
       'StackTemplate',
       'declarePublic',
+      'SecureApiOrgDefaults',
+      'SecureApiOrgDefaultsProps',
     ]) {
       expect([name, exported.has(name)]).toEqual([name, true]);
     }
