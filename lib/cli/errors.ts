@@ -12,7 +12,7 @@
 export const ExitCode = {
   /** The command did what was asked. */
   Ok: 0,
-  /** The command ran, and at least one check failed (`smoke`). */
+  /** The command ran, and at least one check failed (`smoke`, or `report --fail-on`). */
   CheckFailed: 1,
   /** The command line was wrong: unknown option, bad value, missing argument. */
   Usage: 2,
@@ -45,7 +45,7 @@ export const EXIT_CODES_HELP = [
   ...(
     [
       [ExitCode.Ok, 'success'],
-      [ExitCode.CheckFailed, 'a smoke check failed'],
+      [ExitCode.CheckFailed, 'a smoke check failed, or (report --fail-on) a rule of the API standard failed'],
       [ExitCode.Usage, 'usage error (unknown option, bad value, missing argument)'],
       [ExitCode.Config, 'configuration error (outputs file, stack, output key, region, cdk.out, token endpoint not of the user pool)'],
       [ExitCode.AwsAuth, 'AWS refused the credentials or permissions, or the token endpoint refused the client'],

@@ -80,6 +80,6 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
   addTokenCommand(program, context);
   addSmokeCommand(program, context, setExitCode);
   addUsersCommand(program, context);
-  addReportCommand(program, context);
+  addReportCommand(program, context, setExitCode);
   return program;
 }

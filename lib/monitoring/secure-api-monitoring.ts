@@ -22,6 +22,7 @@ import { AuditQueries } from './audit-queries';
 import { MONITORING_DEFAULTS } from '../defaults';
 import { describeValue, SecureApiValidationError } from '../errors';
 import type { SecureApiWebAcl } from '../waf/secure-api-web-acl';
+import { injectedProps, SECURE_API_MONITORING_INJECTION_ID } from '../org-defaults';
 
 /** Alarm thresholds of {@link SecureApiMonitoring}. Counts and rates are per period. */
 export interface MonitoringThresholds {
@@ -160,6 +161,9 @@ export interface SecureApiMonitoringProps {
  * WAF blocked requests, 429 responses.
  */
 export class SecureApiMonitoring extends Construct {
+  /** The id under which `PropertyInjectors` (and `SecureApiOrgDefaults`) reach this construct's props. */
+  public static readonly PROPERTY_INJECTION_ID = SECURE_API_MONITORING_INJECTION_ID;
+
   /** Namespace of the metrics published by the metric filters. */
   public readonly metricNamespace: string;
   /** Metric filters on the decision log and the access log. */
@@ -205,6 +209,8 @@ export class SecureApiMonitoring extends Construct {
    */
   constructor(scope: Construct, id: string, props: SecureApiMonitoringProps) {
     super(scope, id);
+    // Explicit props, over the organization's defaults (SecureApiOrgDefaults), over MONITORING_DEFAULTS.
+    props = injectedProps(SecureApiMonitoring.PROPERTY_INJECTION_ID, scope, id, props);
     if (props.stage.restApi !== props.restApi) {
       throw new SecureApiValidationError(
         `'stage' must be a stage of 'restApi' (received: stage '${props.stage.node.path}' of '${props.stage.restApi.node.path}')`,

@@ -3,9 +3,12 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { NAG_REASONS, acknowledge } from '../nag-acknowledgements';
 import { authorizationTypeOf, isCorsPreflight, isHttpIntegration, usesAuthorizer } from './methods';
 
+/** Why a route added with `{ public: true }` is public: the API owner said so. */
+export const PUBLIC_ROUTE_DECLARATION = 'The API owner declared this route public with addRoute(..., { public: true }); it takes no tokens.';
+
 const PUBLIC_ROUTE_REASON = {
   apig4: 'The API owner declared this route public with addRoute(..., { public: true }); SecureApi fails synthesis for any other unauthenticated method.',
-  cog4: 'The API owner declared this route public with addRoute(..., { public: true }); it takes no tokens.',
+  cog4: PUBLIC_ROUTE_DECLARATION,
 };
 const CORS_PREFLIGHT_REASON = 'CORS preflight: browsers send OPTIONS without credentials, and the MOCK integration reaches no backend.';
 const JWT_AUTHORIZER_REASON = 'Methods use a Lambda JWT authorizer that verifies Cognito/OIDC access tokens and per-route OAuth scopes.';

@@ -12,7 +12,9 @@ import { SecureApiValidationError, describeValue, validateDuration, validateLogR
 import { JwtAuthorizer, JwtAuthorizerOptions } from '../authorizer/jwt-authorizer';
 import { SecureApiWebAcl, SecureApiWebAclProps } from '../waf/secure-api-web-acl';
 import type { TokenIssuer } from '../authorizer/token-issuer';
-import { acknowledgeDisabledWebAcl, acknowledgeSecureApiFindings } from './acknowledgements';
+import { PUBLIC_ROUTE_DECLARATION, acknowledgeDisabledWebAcl, acknowledgeSecureApiFindings } from './acknowledgements';
+import { injectedProps, SECURE_API_INJECTION_ID } from '../org-defaults';
+import { declarePublic } from '../standard/declarations';
 import { addGatewayResponses } from './gateway-responses';
 import { authorizationTypeOf, isCorsPreflight, isHttpIntegration, methodsOf, usesAuthorizer } from './methods';
 import { type RouteOptions, type SecureApiRoute, constructIdFor, parseRoute, routeRequirements } from './routes';
@@ -191,6 +193,9 @@ export interface SecureApiUsagePlanOptions extends Omit<apigw.UsagePlanProps, 'a
  */
 export class SecureApi extends Construct {
   /** The REST API. */
+  /** The id under which `PropertyInjectors` (and `SecureApiOrgDefaults`) reach this construct's props. */
+  public static readonly PROPERTY_INJECTION_ID = SECURE_API_INJECTION_ID;
+
   public readonly restApi: apigw.RestApi;
   /** The deployment stage. */
   public readonly stage: apigw.Stage;
@@ -249,6 +254,8 @@ export class SecureApi extends Construct {
    */
   constructor(scope: Construct, id: string, props: SecureApiProps) {
     super(scope, id);
+    // Explicit props, over the organization's defaults (SecureApiOrgDefaults), over SECURE_API_DEFAULTS.
+    props = injectedProps(SecureApi.PROPERTY_INJECTION_ID, scope, id, props);
     const stageName = validateStageName(this, props.stageName ?? SECURE_API_DEFAULTS.stageName);
     validateLogRetention(this, 'logRetention', props.logRetention);
     const cacheTtl = props.authorizerCacheTtl ?? SECURE_API_DEFAULTS.authorizerCacheTtl;
@@ -432,6 +439,7 @@ export class SecureApi extends Construct {
     });
 
     if (isPublic) {
+      declarePublic(created, PUBLIC_ROUTE_DECLARATION);
       this.publicRoutes.set(`${method} ${path}`, { method: created, position: this.authorizer.declaredRoutes.length + this.publicRoutes.size });
     } else {
       this.authorizer.addRoute({ method, path, scopes, conditions });

@@ -68,6 +68,13 @@ describe('package root', () => {
       'WEB_ACL_DEFAULTS',
       'stableTemplate',
       'AuthorizerConfig',
+      'SecureApiStandard',
+      'STANDARD_RULES',
+      'StandardRule',
+      'StackTemplate',
+      'declarePublic',
+      'SecureApiOrgDefaults',
+      'SecureApiOrgDefaultsProps',
     ]) {
       expect([name, exported.has(name)]).toEqual([name, true]);
     }
@@ -97,6 +104,18 @@ describe('package root', () => {
   test('exports from lambda/ only the configuration types', () => {
     const fromLambda = [...exported].filter(([, file]) => file.startsWith('lambda/')).map(([name]) => name);
     expect(fromLambda.filter((name) => name in root)).toEqual([]);
+  });
+});
+
+describe('cdk-secure-api/nag', () => {
+  test('holds the cdk-nag pack, which the package root neither exports nor loads', () => {
+    expect([...rootExports()].filter(([, file]) => file.startsWith('lib/nag/'))).toEqual([]);
+    expect('SecureApiChecks' in root).toBe(false);
+    const manifest = JSON.parse(ts.sys.readFile(path.join(REPO, 'package.json')) ?? '{}') as { exports: Record<string, { default: string }>; peerDependenciesMeta: Record<string, { optional: boolean }> };
+    expect(manifest.exports['./nag']?.default).toBe('./dist/lib/nag/index.js');
+    expect(manifest.peerDependenciesMeta['cdk-nag']).toEqual({ optional: true });
+    const rootSources = ts.sys.readFile(path.join(REPO, 'lib', 'index.ts')) ?? '';
+    expect(rootSources).not.toMatch(/nag\/|cdk-nag/);
   });
 });
 

@@ -19,15 +19,17 @@ export function renderReportMarkdown(stacks: readonly StackReport[], source: Rep
   ];
   for (const stack of stacks) {
     out.push('', `## Stack ${stack.stackName}`);
-    if (stack.apis.length === 0) {
-      out.push('', 'No API Gateway REST API in this stack.');
+    if (stack.apis.length === 0 && stack.httpApis.length === 0 && stack.functionUrls.length === 0) {
+      out.push('', 'No API in this stack (REST, HTTP or WebSocket API, or function URL).');
     }
     for (const api of stack.apis) {
       out.push(...renderApi(stack, api));
     }
+    out.push(...renderHttpApis(stack), ...renderFunctionUrls(stack));
     out.push(...renderWebAcls(stack.webAcls));
     out.push(...renderLogging(stack));
     out.push(...renderAcknowledgements(stack));
+    out.push(...renderStandard(stack));
   }
   return `${out.join('\n')}\n`;
 }
@@ -182,6 +184,48 @@ function renderAcknowledgements(stack: StackReport): string[] {
     return [...out, 'None.'];
   }
   return [...out, ...table(['Rule', 'Reason', 'Where'], stack.acknowledgements.map((ack) => [ack.rule, ack.reason, ack.scopes.join(', ')]))];
+}
+
+function renderHttpApis(stack: StackReport): string[] {
+  return stack.httpApis.flatMap((api) => [
+    '',
+    `### ${api.protocol === 'WEBSOCKET' ? 'WebSocket' : 'HTTP'} API ${api.name ?? api.logicalId}`,
+    '',
+    ...(api.routes.length === 0
+      ? ['No routes.']
+      : table(
+          ['Route', 'Access', 'Authorization', 'Scopes', 'Why public'],
+          api.routes.map((route) => [`\`${route.routeKey}\``, route.access, route.authorization, route.scopes.map((scope) => `\`${scope}\``).join(', ') || '—', route.publicReason ?? '—']),
+        )),
+  ]);
+}
+
+function renderFunctionUrls(stack: StackReport): string[] {
+  if (stack.functionUrls.length === 0) {
+    return [];
+  }
+  return [
+    '',
+    '### Lambda function URLs',
+    '',
+    ...table(['URL', 'Function', 'Auth type', 'Why public'], stack.functionUrls.map((url) => [url.logicalId, url.functionLogicalId ?? '—', url.authType, url.publicReason ?? '—'])),
+  ];
+}
+
+function renderStandard(stack: StackReport): string[] {
+  const out = ['', '### API standard', ''];
+  out.push(...table(['Rule', 'Level', 'Status', 'Requirement'], stack.standard.map((rule) => [rule.id, rule.level, rule.status, rule.description])));
+  const notPassing = stack.standard.flatMap((rule) => rule.results.filter((result) => result.status !== 'pass').map((result) => ({ rule, result })));
+  if (notPassing.length > 0) {
+    out.push(
+      '',
+      ...table(
+        ['Rule', 'Resource', 'Status', 'Finding', 'Reason (acknowledged)'],
+        notPassing.map(({ rule, result }) => [rule.id, result.constructPath ?? result.logicalId, result.status, result.detail, result.reason ?? '—']),
+      ),
+    );
+  }
+  return out;
 }
 
 function describeThrottling(throttling: readonly RouteThrottling[]): string {

@@ -4,6 +4,7 @@
  * reasons given. Built by {@link buildStackReport} from a synthesized cloud assembly alone.
  */
 import type { IssuerConfig } from '../../../lambda/contract';
+import type { FunctionUrlReport, HttpApiReport, StandardRuleReport } from './standard';
 
 /** Throttling that applies to one route of one stage. */
 export interface RouteThrottling {
@@ -167,4 +168,10 @@ export interface StackReport {
   readonly functionsWithImplicitLogGroups: readonly string[];
   /** The acknowledged rules. */
   readonly acknowledgements: readonly AcknowledgementReport[];
+  /** The HTTP and WebSocket APIs, each route with its authorization. */
+  readonly httpApis: readonly HttpApiReport[];
+  /** The Lambda function URLs. */
+  readonly functionUrls: readonly FunctionUrlReport[];
+  /** Every rule of the API standard: pass, fail, or acknowledged with its reason, per resource. */
+  readonly standard: readonly StandardRuleReport[];
 }

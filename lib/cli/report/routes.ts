@@ -10,6 +10,7 @@ import type { AccessRow, ApiReport, RouteThrottling } from './model';
 import { buildStage, throttling } from './stage';
 import { type Resources, compare, isGetAtt, isRecord, ofType } from './template';
 import { references, renderValue } from './values';
+import { PUBLIC_DECLARATION_METADATA_KEY } from '../../standard/declarations';
 
 /** The report of one `AWS::ApiGateway::RestApi`: its stages, authorizers and access matrix. */
 export function buildApi(stack: AssemblyStack, resources: Resources, apiId: string, api: CfnResource): ApiReport {
@@ -30,6 +31,7 @@ export function buildApi(stack: AssemblyStack, resources: Resources, apiId: stri
     const apiKeyRequired = props.ApiKeyRequired === true;
     const backend = describeIntegration(resources, props.Integration);
     const base = { path, apiKeyRequired, backend };
+    const publicReason = method.Metadata?.[PUBLIC_DECLARATION_METADATA_KEY];
     const throttlingFor = (verb: string): RouteThrottling[] => stages.map(([, stage]) => throttling(stage, verb, path));
 
     if (authorizationType === 'CUSTOM') {
@@ -73,7 +75,7 @@ export function buildApi(stack: AssemblyStack, resources: Resources, apiId: stri
         scopes,
         conditions: [],
         throttling: throttlingFor(httpMethod),
-        notes: [],
+        notes: typeof publicReason === 'string' ? [`declared public: ${publicReason}`] : [],
       });
     }
   }

@@ -11,6 +11,7 @@ import { buildAcknowledgements } from './acknowledgements';
 import { buildLogGroups, implicitLogGroups } from './log-groups';
 import type { StackReport } from './model';
 import { buildApi } from './routes';
+import { buildFunctionUrls, buildHttpApis, buildStandardReport } from './standard';
 import { type Resources, ofType } from './template';
 import { buildWebAcl } from './waf';
 
@@ -24,5 +25,8 @@ export function buildStackReport(stack: AssemblyStack): StackReport {
     logGroups: buildLogGroups(resources),
     functionsWithImplicitLogGroups: implicitLogGroups(resources),
     acknowledgements: buildAcknowledgements(stack, resources),
+    httpApis: buildHttpApis(stack),
+    functionUrls: buildFunctionUrls(stack),
+    standard: buildStandardReport(stack),
   };
 }
