@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The CDK app that `cdk.json` runs: the demo secure API, configured by the `secureApi` context and
-// checked by cdk-nag's AwsSolutions, Serverless and NIST 800-53 rev 5 packs on every synth.
+// checked on every synth by the library's API standard and cdk-nag's AwsSolutions, Serverless and NIST 800-53
+// rev 5 packs.
 import { App, CloudFormationValidatePlugin, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag';
+import { SecureApiStandard } from '../lib';
 import { appConfigFromContext, cloudFormationValidationFromContext } from '../lib/demo/app-config';
 import { SecureApiStack } from '../lib/demo/secure-api-stack';
 
@@ -14,7 +16,7 @@ new SecureApiStack(app, stackName, {
   ...props,
   env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION },
 });
-Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app), new NIST80053R5Checks(app));
+Validations.of(app).addPlugins(new SecureApiStandard(), new AwsSolutionsChecks(app), new ServerlessChecks(app), new NIST80053R5Checks(app));
 if (cloudFormationValidationFromContext(app)) {
   Validations.of(app).addPlugins(new CloudFormationValidatePlugin());
 }

@@ -50,14 +50,14 @@ function restore(name: string, value: string | undefined): void {
 }
 
 describe('the demo app of cdk.json', () => {
-  test('runs the three cdk-nag packs and, with the context of cdk.json, not the CloudFormation validation', () => {
+  test('runs the API standard and the three cdk-nag packs and, with the context of cdk.json, not the CloudFormation validation', () => {
     expect(CDK_JSON_CONTEXT[CLOUDFORMATION_VALIDATION_CONTEXT_KEY]).toBe(false);
-    expect(pluginsRegisteredWith(CDK_JSON_CONTEXT)).toEqual(['AwsSolutions', 'Serverless', 'NIST.800.53.R5']);
+    expect(pluginsRegisteredWith(CDK_JSON_CONTEXT)).toEqual(['SecureApiStandard', 'AwsSolutions', 'Serverless', 'NIST.800.53.R5']);
   });
 
   test('runs the CloudFormation validation as well when the context switches it on', () => {
     expect(pluginsRegisteredWith({ ...CDK_JSON_CONTEXT, [CLOUDFORMATION_VALIDATION_CONTEXT_KEY]: 'true' })).toEqual([
-      'AwsSolutions', 'Serverless', 'NIST.800.53.R5', 'CloudFormationValidatePlugin',
+      'SecureApiStandard', 'AwsSolutions', 'Serverless', 'NIST.800.53.R5', 'CloudFormationValidatePlugin',
     ]);
   });
 });
