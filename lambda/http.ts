@@ -94,7 +94,7 @@ function getJson(url: string, init: FetchInit, lookup: LookupFunction | undefine
       }
       if (!JSON_MEDIA_TYPE.test(contentType) || size > MAX_RESPONSE_BYTES) {
         response.destroy();
-        fail(size > MAX_RESPONSE_BYTES ? `answered more than ${MAX_RESPONSE_BYTES} bytes` : `answered content type '${contentType.slice(0, 100)}', not JSON`, undefined, 'BAD_JSON');
+        fail(TERSE ? '' : size > MAX_RESPONSE_BYTES ? `answered more than ${MAX_RESPONSE_BYTES} bytes` : `answered content type '${contentType.slice(0, 100)}', not JSON`, undefined, 'BAD_JSON');
         return;
       }
       size = 0;
