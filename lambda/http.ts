@@ -9,12 +9,12 @@
  * URL needs. Certificates are checked as `node:https` checks them: `tls.connect` defaults (the CA store,
  * and the host name through `checkServerIdentity`), with SNI for host names.
  *
- * It only does what a key fetch needs: one GET with `Connection: close`, read until the server closes (as it
- * must after such a request), then parsed strictly: one HTTP/1.0 or 1.1 answer (informational 1xx answers
- * skipped), its head at most {@link MAX_HEAD_BYTES}, a body framed by one Content-Length, by chunked
- * transfer coding, or by the close, no content coding, at most {@link MAX_RESPONSE_BYTES}. Anything else is
- * refused; a 3xx is returned as its status (no redirects), which the key set refuses; JSON bodies only;
- * abort through the signal.
+ * It only does what a key fetch needs: one GET with `Connection: close`, its answer parsed strictly: one
+ * HTTP/1.0 or 1.1 answer (informational 1xx answers skipped), its head at most {@link MAX_HEAD_BYTES}, a
+ * body framed by one Content-Length (answered as soon as it is whole), by chunked transfer coding or by the
+ * close (answered when the server closes, as it must after such a request), no content coding, at most
+ * {@link MAX_RESPONSE_BYTES}. Anything else is refused; a 3xx is returned as its status (no redirects),
+ * which the key set refuses; JSON bodies only; abort through the signal.
  */
 import type * as Net from 'node:net';
 import type * as Tls from 'node:tls';
