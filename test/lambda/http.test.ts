@@ -3,10 +3,15 @@
  * bytes: every framing it accepts is read whole, and every answer outside what it supports is refused as
  * BAD_JSON (or, cut short, as a connection failure), never half-read.
  */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { FetchError } from '../../lambda/errors';
 import { httpGetJson, MAX_HEAD_BYTES, parseHttpHead } from '../../lambda/http';
+import { selfSignedCertificate, startJwksServer } from '../fixtures/jwks-server';
 
 /** What the raw server does with a connection: the request text it received so far, and the socket. */
 type Script = (socket: Socket, request: string) => void;
@@ -160,5 +165,34 @@ describe('parseHttpHead', () => {
   test('happy flow: an incomplete head is undefined, not refused', () => {
     expect(parseHttpHead(Buffer.from('HTTP/1.1 200 OK\r\nContent-Len'))).toBeUndefined();
     expect(parseHttpHead(Buffer.from('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 2'))).toBeUndefined();
+  });
+});
+
+describe('httpGetJson over TLS', () => {
+  test('error flow: a trusted certificate is refused for a host name it does not hold, and accepted for its own', async () => {
+    // The certificate must be trusted for this test, which only a process started with it can do.
+    const server = await startJwksServer({ keys: [], tls: true });
+    const dir = mkdtempSync(join(tmpdir(), 'http-tls-'));
+    try {
+      writeFileSync(join(dir, 'ca.pem'), selfSignedCertificate().cert);
+      const http = resolve(__dirname, '../../lambda/http.ts');
+      writeFileSync(
+        join(dir, 'probe.ts'),
+        `const { createHttpGetJson } = require(${JSON.stringify(http)});
+        const lookup = (_host, options, callback) => options && options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4);
+        const fetch = createHttpGetJson({ lookup });
+        const urls = process.argv.slice(2);
+        Promise.all(urls.map((url) => fetch(url, { signal: AbortSignal.timeout(3000), headers: {} }).then((r) => 'status ' + r.status, (e) => e.failureCause + ' ' + (e.cause && e.cause.code))))
+          .then((outcomes) => process.stdout.write(JSON.stringify(outcomes)));`,
+      );
+      const other = server.jwksUri.replace('127.0.0.1', 'keys.idp.example');
+      const stdout = await new Promise<string>((done, fail) => {
+        execFile(process.execPath, [resolve(__dirname, '../../scripts/run-ts.cjs'), join(dir, 'probe.ts'), server.jwksUri, other], { env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') } }, (error, out) => (error ? fail(error) : done(out)));
+      });
+      expect(JSON.parse(stdout)).toEqual(['status 200', 'TLS ERR_TLS_CERT_ALTNAME_INVALID']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await server.close();
+    }
   });
 });
