@@ -59,8 +59,6 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const STATUS_LINE = /^HTTP\/1\.[01] ([1-9]\d\d)(?: [\t\x20-\x7e\x80-\xff]*)?$/;
 const CHUNK_SIZE_LINE = /^([0-9A-Fa-f]{1,7})[\t ]*(?:;[\t\x20-\x7e\x80-\xff]*)?$/;
 const CRLF = '\r\n';
-// What `node:http` reports for a connection closed before the answer was whole.
-const CLOSED = (): Error => Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
 
 const JSON_MEDIA_TYPE = /^application\/(?:[a-z0-9.+-]*\+)?json\s*(?:;|$)/i;
 
@@ -196,10 +194,8 @@ function getJson(url: string, init: FetchInit, lookup: Net.LookupFunction | unde
     const chunks: Buffer[] = [];
     let received = 0;
     let settled = false;
-    const onAbort = (): void => {
-      // As `node:http` reports an abort: an ABORT_ERR (a timeout cause) carrying the signal's reason.
-      fail(TERSE ? '' : 'aborted', Object.assign(new Error('The operation was aborted', { cause: init.signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' }));
-    };
+    // An abort is the key set's timeout (its reason says so): classified as one, as `node:http` reports it.
+    const onAbort = (): void => fail(TERSE ? '' : 'aborted', init.signal.reason, 'TIMEOUT');
     const settle = (): void => {
       settled = true;
       init.signal.removeEventListener('abort', onAbort);
@@ -229,6 +225,12 @@ function getJson(url: string, init: FetchInit, lookup: Net.LookupFunction | unde
     socket = secure ? tls().connect({ ...options, ...(net().isIP(host) ? {} : { servername: host }) }) : net().connect(options);
     // Written at once: a TLS socket holds it until the handshake is done. `close`: one answer, then the server closes.
     socket.write(`GET ${target.pathname}${target.search} HTTP/1.1${CRLF}Host: ${target.host}${CRLF}${headers.map(([name, value]) => `${name}: ${value}${CRLF}`).join('')}Connection: close${CRLF}${CRLF}`);
+    // A connection over before the answer is whole: a transport failure (classified by the socket's error), never a short body.
+    const cut = (closed: boolean, cause?: Error): void => {
+      if (closed) {
+        fail(TERSE ? '' : `closed before the whole answer${cause ? `: ${cause.message}` : ''}`, cause, cause ? undefined : 'CONNECT');
+      }
+    };
     let head: HttpHead | undefined;
     let tail = Buffer.alloc(0);
     /** Parses what was read: at the end of the head, when the body is complete, and when the connection is over. */
@@ -241,9 +243,7 @@ function getJson(url: string, init: FetchInit, lookup: Net.LookupFunction | unde
           return;
         }
         if (!parsed) {
-          if (closed) {
-            fail(TERSE ? '' : `closed before the whole answer${cause ? `: ${cause.message}` : ''}`, cause ?? CLOSED());
-          }
+          cut(closed, cause);
           return;
         }
         head = parsed;
@@ -260,9 +260,7 @@ function getJson(url: string, init: FetchInit, lookup: Net.LookupFunction | unde
       }
       const body = httpBody(raw, head, closed);
       if (body === undefined) {
-        if (closed) {
-          fail(TERSE ? '' : `closed before the whole answer${cause ? `: ${cause.message}` : ''}`, cause ?? CLOSED());
-        }
+        cut(closed, cause);
         return;
       }
       if (typeof body === 'string' || body.length > MAX_RESPONSE_BYTES) {
