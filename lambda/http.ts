@@ -72,7 +72,7 @@ export interface HttpGetJsonOptions {
 }
 
 /**
- * GETs a JSON document with `node:https` (or `node:http`, for loopback test servers only).
+ * GETs a JSON document over `node:tls` (or `node:net`, for loopback test servers only).
  * Rejects with a {@link FetchError} on network errors, abort, a non-JSON content type of a 200
  * response, a body over {@link MAX_RESPONSE_BYTES} or unparsable JSON; its `failureCause` says which
  * (DNS, CONNECT, TLS or TIMEOUT from the Node.js error code, BAD_JSON for the body).
