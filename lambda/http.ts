@@ -73,9 +73,10 @@ export interface HttpGetJsonOptions {
 
 /**
  * GETs a JSON document over `node:tls` (or `node:net`, for loopback test servers only).
- * Rejects with a {@link FetchError} on network errors, abort, a non-JSON content type of a 200
- * response, a body over {@link MAX_RESPONSE_BYTES} or unparsable JSON; its `failureCause` says which
- * (DNS, CONNECT, TLS or TIMEOUT from the Node.js error code, BAD_JSON for the body).
+ * Rejects with a {@link FetchError} on network errors, abort, a connection closed before the whole answer,
+ * an answer outside the HTTP/1.x subset read here, a non-JSON content type of a 200 response, a body over
+ * {@link MAX_RESPONSE_BYTES} or unparsable JSON; its `failureCause` says which (DNS, CONNECT or TLS from the
+ * Node.js error code, TIMEOUT for an abort, BAD_JSON for the answer).
  */
 export const httpGetJson: FetchFunction = createHttpGetJson();
 
