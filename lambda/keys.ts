@@ -328,11 +328,9 @@ export class RemoteKeySet implements KeySet {
       const discoveryIssuer = source.discoveryIssuer;
       const url = `${discoveryIssuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
       const doc = await fetchJson(url);
-      if (!isPlainObject(doc) || doc.issuer !== discoveryIssuer) {
-        throw new FetchError(TERSE ? '' : `${url} names another issuer than ${discoveryIssuer}`, { failureCause: 'BAD_JSON' });
-      }
-      if (typeof doc.jwks_uri !== 'string' || !isAcceptableUrl(doc.jwks_uri, true)) {
-        throw new FetchError(TERSE ? '' : `${url} has no acceptable jwks_uri (https required)`, { failureCause: 'BAD_JSON' });
+      const sameIssuer = isPlainObject(doc) && doc.issuer === discoveryIssuer;
+      if (!sameIssuer || typeof doc.jwks_uri !== 'string' || !isAcceptableUrl(doc.jwks_uri, true)) {
+        throw new FetchError(TERSE ? '' : `${url} ${sameIssuer ? 'has no acceptable jwks_uri (https required)' : `names another issuer than ${discoveryIssuer}`}`, { failureCause: 'BAD_JSON' });
       }
       jwksUriResolvedAt = now();
       return (jwksUri = doc.jwks_uri);
@@ -370,11 +368,8 @@ export class RemoteKeySet implements KeySet {
           const uri = await resolveJwksUri();
           step = 'jwks';
           const doc = await fetchJson(uri);
-          if (!isPlainObject(doc) || !Array.isArray(doc.keys)) {
-            throw new FetchError(TERSE ? '' : `${uri} is not a JWKS document`, { failureCause: 'BAD_JSON' });
-          }
-          if (doc.keys.length > MAX_JWKS_KEYS) {
-            throw new FetchError(TERSE ? '' : `${uri} holds ${doc.keys.length} keys, more than ${MAX_JWKS_KEYS}`, { failureCause: 'BAD_JSON' });
+          if (!isPlainObject(doc) || !Array.isArray(doc.keys) || doc.keys.length > MAX_JWKS_KEYS) {
+            throw new FetchError(TERSE ? '' : `${uri} is not a JWKS document (a keys array of no more than ${MAX_JWKS_KEYS} keys)`, { failureCause: 'BAD_JSON' });
           }
           const fresh = Object.freeze(doc.keys.filter(isPlainObject).map((jwk) => Object.freeze({ ...jwk })));
           if (!fresh.some((jwk) => algorithms.some((alg) => keyFitsAlgorithm(jwk, alg)))) {
@@ -402,8 +397,7 @@ export class RemoteKeySet implements KeySet {
       if (within(Math.max(maxAgeMs, graceMs))) {
         return keys!;
       }
-      const detail = TERSE || !(lastError instanceof Error) ? '' : `: ${lastError.message}`;
-      throw new KeysUnavailableError(TERSE ? '' : `no keys within ${options.graceSeconds} s of their fetch are at hand${detail}`, { cause: lastError });
+      throw new KeysUnavailableError(TERSE ? '' : `no keys within ${options.graceSeconds} s of their fetch are at hand${lastError instanceof Error ? `: ${lastError.message}` : ''}`, { cause: lastError });
     };
 
     // Whether the current keys hold a usable key for kid and alg; a key already selected from them needs no search.
