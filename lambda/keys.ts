@@ -290,41 +290,33 @@ export class RemoteKeySet implements KeySet {
     const mayAttempt = (): boolean => retryAt === undefined || now() >= retryAt;
 
     /** One GET, bounded by `fetchTimeoutMs` even if the transport ignores the abort signal. */
-    const fetchJson = async (url: string): Promise<unknown> => {
-      const controller = new AbortController();
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const timeout = new Promise<never>((_, fail) => {
-        timer = setTimeout(() => {
+    const fetchJson = (url: string): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        const controller = new AbortController();
+        const timer = setTimeout(() => {
           const error = new FetchTimeoutError(TERSE ? '' : `${url} did not answer within ${fetchTimeoutMs} ms`);
           controller.abort(error);
-          fail(error);
+          reject(error);
         }, fetchTimeoutMs);
+        let answered = false;
+        (async () => {
+          const response = await options.fetch(url, { signal: controller.signal, headers: { accept: 'application/json' } });
+          answered = true;
+          if (response.status !== 200) {
+            throw new FetchError(TERSE ? '' : `${url} answered HTTP ${response.status}`, { failureCause: 'HTTP_STATUS', status: response.status });
+          }
+          return response.json();
+        })()
+          .catch((error: unknown) => {
+            // An injected transport may reject with anything: classified by its error code, or as a bad body once it answered.
+            throw error instanceof FetchError
+              ? error
+              : new FetchError(TERSE ? '' : `${url} ${answered ? 'answered invalid JSON' : `failed: ${error instanceof Error ? error.message : typeof error}`}`, { cause: error, failureCause: answered ? 'BAD_JSON' : undefined });
+          })
+          // After the timeout the promise is settled already: a late answer or failure changes nothing.
+          .then(resolve, reject)
+          .finally(() => clearTimeout(timer));
       });
-      const work = (async () => {
-        let response;
-        try {
-          response = await options.fetch(url, { signal: controller.signal, headers: { accept: 'application/json' } });
-        } catch (error) {
-          // An injected transport may reject with anything: classified by its error code.
-          throw error instanceof FetchError ? error : new FetchError(TERSE ? '' : `${url} failed: ${error instanceof Error ? error.message : typeof error}`, { cause: error });
-        }
-        if (response.status !== 200) {
-          throw new FetchError(TERSE ? '' : `${url} answered HTTP ${response.status}`, { failureCause: 'HTTP_STATUS', status: response.status });
-        }
-        try {
-          return await response.json();
-        } catch (error) {
-          throw error instanceof FetchError ? error : new FetchError(TERSE ? '' : `${url} answered invalid JSON`, { cause: error, failureCause: 'BAD_JSON' });
-        }
-      })();
-      // The loser of the race must not surface as an unhandled rejection.
-      work.catch(() => undefined);
-      try {
-        return await Promise.race([work, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-    };
 
     const resolveJwksUri = async (): Promise<string> => {
       if ('jwksUri' in source) {
@@ -336,11 +328,9 @@ export class RemoteKeySet implements KeySet {
       const discoveryIssuer = source.discoveryIssuer;
       const url = `${discoveryIssuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
       const doc = await fetchJson(url);
-      if (!isPlainObject(doc) || doc.issuer !== discoveryIssuer) {
-        throw new FetchError(TERSE ? '' : `${url} names another issuer than ${discoveryIssuer}`, { failureCause: 'BAD_JSON' });
-      }
-      if (typeof doc.jwks_uri !== 'string' || !isAcceptableUrl(doc.jwks_uri, true)) {
-        throw new FetchError(TERSE ? '' : `${url} has no acceptable jwks_uri (https required)`, { failureCause: 'BAD_JSON' });
+      const sameIssuer = isPlainObject(doc) && doc.issuer === discoveryIssuer;
+      if (!sameIssuer || typeof doc.jwks_uri !== 'string' || !isAcceptableUrl(doc.jwks_uri, true)) {
+        throw new FetchError(TERSE ? '' : `${url} ${sameIssuer ? 'has no acceptable jwks_uri (https required)' : `names another issuer than ${discoveryIssuer}`}`, { failureCause: 'BAD_JSON' });
       }
       jwksUriResolvedAt = now();
       return (jwksUri = doc.jwks_uri);
@@ -378,11 +368,8 @@ export class RemoteKeySet implements KeySet {
           const uri = await resolveJwksUri();
           step = 'jwks';
           const doc = await fetchJson(uri);
-          if (!isPlainObject(doc) || !Array.isArray(doc.keys)) {
-            throw new FetchError(TERSE ? '' : `${uri} is not a JWKS document`, { failureCause: 'BAD_JSON' });
-          }
-          if (doc.keys.length > MAX_JWKS_KEYS) {
-            throw new FetchError(TERSE ? '' : `${uri} holds ${doc.keys.length} keys, more than ${MAX_JWKS_KEYS}`, { failureCause: 'BAD_JSON' });
+          if (!isPlainObject(doc) || !Array.isArray(doc.keys) || doc.keys.length > MAX_JWKS_KEYS) {
+            throw new FetchError(TERSE ? '' : `${uri} is not a JWKS document (a keys array of no more than ${MAX_JWKS_KEYS} keys)`, { failureCause: 'BAD_JSON' });
           }
           const fresh = Object.freeze(doc.keys.filter(isPlainObject).map((jwk) => Object.freeze({ ...jwk })));
           if (!fresh.some((jwk) => algorithms.some((alg) => keyFitsAlgorithm(jwk, alg)))) {
@@ -410,28 +397,12 @@ export class RemoteKeySet implements KeySet {
       if (within(Math.max(maxAgeMs, graceMs))) {
         return keys!;
       }
-      const detail = TERSE || !(lastError instanceof Error) ? '' : `: ${lastError.message}`;
-      throw new KeysUnavailableError(TERSE ? '' : `no keys within ${options.graceSeconds} s of their fetch are at hand${detail}`, { cause: lastError });
+      throw new KeysUnavailableError(TERSE ? '' : `no keys within ${options.graceSeconds} s of their fetch are at hand${lastError instanceof Error ? `: ${lastError.message}` : ''}`, { cause: lastError });
     };
 
-    // Whether the current keys hold a usable key for kid and alg, remembered per keys array.
-    let checkedKeys: readonly Jwk[] | undefined;
-    const known = new Set<string>();
-    const hasKey = (current: readonly Jwk[], kid: string, alg: JwsAlgorithm): boolean => {
-      if (current !== checkedKeys) {
-        checkedKeys = current;
-        known.clear();
-      }
-      const memo = `${alg} ${kid}`;
-      if (known.has(memo)) {
-        return true;
-      }
-      const found = current.some((jwk) => jwk.kid === kid && keyFitsAlgorithm(jwk, alg));
-      if (found && known.size < MAX_IMPORTED_KEYS) {
-        known.add(memo);
-      }
-      return found;
-    };
+    // Whether the current keys hold a usable key for kid and alg; a key already selected from them needs no search.
+    const hasKey = (current: readonly Jwk[], kid: string, alg: JwsAlgorithm): boolean =>
+      importKey.cached(current, kid, alg) !== undefined || current.some((jwk) => jwk.kid === kid && keyFitsAlgorithm(jwk, alg));
 
     const fetchingKey = async (kid: string, alg: JwsAlgorithm): Promise<KeyObject> => {
       // Stale or no keys: fetch, or join the fetch under way; after a failure, not before the next attempt

@@ -225,6 +225,24 @@ describe('discovery', () => {
     expect((await failure(keys.getKey(a.kid, 'RS256'))).message).toContain('no acceptable jwks_uri');
   });
 
+  test.each<[string, FetchFunction, string]>([
+    ['throws synchronously', () => { throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }); }, 'CONNECT'],
+    ['rejects with a plain error carrying a DNS code', async () => { throw Object.assign(new Error('no such host'), { code: 'ENOTFOUND' }); }, 'DNS'],
+    ['rejects with something that is not an error', () => Promise.reject('down'), 'CONNECT'],
+    ['answers a body that does not parse', async () => ({ status: 200, json: async () => JSON.parse('<html>') }), 'BAD_JSON'],
+    ['answers HTTP 500', async () => ({ status: 500, json: async () => ({ keys: [a.publicJwk] }) }), 'HTTP_STATUS'],
+    ['ignores the abort signal and never answers', () => new Promise(() => undefined), 'TIMEOUT'],
+  ])('error flow: an injected transport that %s fails closed, logged with its fetch failure cause', async (_what, fetch, cause) => {
+    const lines: string[] = [];
+    const started = performance.now();
+    const error = await failure(remote({ fetch, log: (line) => lines.push(line) }).getKey(a.kid, 'RS256'));
+    expect(performance.now() - started).toBeLessThan(OPTIONS.fetchTimeoutMs + 1000);
+    expect(error).toBeInstanceOf(KeysUnavailableError);
+    expect(error.code).toBe('ERR_KEYS_UNAVAILABLE');
+    expect((error as Error).cause).toBeInstanceOf(cause === 'TIMEOUT' ? FetchTimeoutError : FetchError);
+    expect(lines.map((line) => JSON.parse(line) as KeyRefreshFailureRecord)).toEqual([expect.objectContaining({ cause, step: 'jwks' })]);
+  });
+
   test("happy flow: a Cognito issuer's keys come from {issuer}/.well-known/jwks.json by default", async () => {
     const urls: string[] = [];
     const fetch: FetchFunction = async (url) => {
