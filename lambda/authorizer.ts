@@ -43,7 +43,7 @@ export type CustomCheck = (input: CustomCheckInput) => Promise<boolean | void> |
 export interface AuthorizerOptions {
   /**
    * Transport for JWKS and discovery documents.
-   * @default - a small `node:https` GET client (`httpGetJson`)
+   * @default - a small HTTP/1.1 GET client on `node:tls` (`httpGetJson`)
    */
   readonly fetch?: FetchFunction;
   /**
