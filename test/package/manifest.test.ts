@@ -11,6 +11,7 @@ const MANIFEST = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'ut
   dependencies: Record<string, string>;
   devDependencies: Record<string, string>;
   peerDependencies?: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
   exports: Record<string, string | Record<string, string>>;
   typesVersions: Record<string, Record<string, string[]>>;
 };
@@ -34,11 +35,12 @@ describe('package.json', () => {
     }
   });
 
-  test('cdk-nag is a dev dependency: no shipped source imports it', () => {
+  test('cdk-nag is a dev dependency and an optional peer: only the cdk-secure-api/nag entry point imports it', () => {
     expect([MANIFEST.dependencies['cdk-nag'], MANIFEST.devDependencies['cdk-nag']]).toEqual([undefined, installedVersion('cdk-nag')]);
+    expect([MANIFEST.peerDependencies?.['cdk-nag'], MANIFEST.peerDependenciesMeta?.['cdk-nag']]).toEqual([expect.stringMatching(/^\^3\.\d+\.\d+$/), { optional: true }]);
     const shipped = [...sources('lib'), ...sources('lambda'), path.join('bin', 'secure-api.ts')];
     const importing = shipped.filter((file) => /from 'cdk-nag'|require\('cdk-nag'\)/.test(fs.readFileSync(path.join(ROOT, file), 'utf8')));
-    expect(importing).toEqual([]);
+    expect(importing).toEqual([path.join('lib', 'nag', 'secure-api-checks.ts')]);
   });
 
   test('every entry point is built by prepare and listed in files, the operator command included', () => {
