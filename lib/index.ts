@@ -45,7 +45,7 @@ export { WAF_COUNTRY_CODES } from './waf/inputs';
 export { SecureApiStandard, checkTemplates, acknowledgementOf } from './standard/secure-api-standard';
 export type { SecureApiStandardProps, StandardRuleResult } from './standard/secure-api-standard';
 export { STANDARD_RULES } from './standard/rules';
-export { REQUIRED_ACCESS_LOG_FIELDS } from './standard/rules/stage-rules';
+export { REQUIRED_ACCESS_LOG_FIELDS } from './standard/rules/access-logging';
 export type { RuleFinding, StandardRule, StandardRuleLevel } from './standard/rule';
 export { StackTemplate, at, listAt, referencedId, refersTo } from './standard/template';
 export type { TemplateResource } from './standard/template';

@@ -191,11 +191,20 @@ function renderHttpApis(stack: StackReport): string[] {
     '',
     `### ${api.protocol === 'WEBSOCKET' ? 'WebSocket' : 'HTTP'} API ${api.name ?? api.logicalId}`,
     '',
+    `Stages: ${api.stages.map((stage) => `\`${stage.stageName}\` (${stage.accessLogDestination === undefined ? 'no access log' : `access log to ${stage.accessLogDestination}`})`).join(', ') || 'none'}. HTTP APIs take no WAF web ACL.`,
+    '',
     ...(api.routes.length === 0
       ? ['No routes.']
       : table(
-          ['Route', 'Access', 'Authorization', 'Scopes', 'Why public'],
-          api.routes.map((route) => [`\`${route.routeKey}\``, route.access, route.authorization, route.scopes.map((scope) => `\`${scope}\``).join(', ') || '—', route.publicReason ?? '—']),
+          ['Route', 'Access', 'Authorization', 'Scopes', 'Throttling', 'Why public'],
+          api.routes.map((route) => [
+            `\`${route.routeKey}\``,
+            route.access,
+            route.authorization,
+            route.scopes.map((scope) => `\`${scope}\``).join(', ') || '—',
+            route.throttling.join('; ') || '—',
+            route.publicReason ?? '—',
+          ]),
         )),
   ]);
 }

@@ -40,6 +40,15 @@ export interface HttpRouteReport {
   readonly scopes: readonly string[];
   /** Why the route is public, when it was declared so. */
   readonly publicReason?: string;
+  /** Per stage: `<stage>: <rate> rps, burst <burst>` (the route's own setting, else the stage default), or `<stage>: account limits`. */
+  readonly throttling: readonly string[];
+}
+
+/** A stage of an HTTP or WebSocket API. */
+export interface HttpStageReport {
+  readonly stageName: string;
+  /** Where access logs go (the destination's logical id or ARN), when the stage writes them. */
+  readonly accessLogDestination?: string;
 }
 
 /** An HTTP or WebSocket API (`AWS::ApiGatewayV2::Api`). */
@@ -47,6 +56,7 @@ export interface HttpApiReport {
   readonly logicalId: string;
   readonly name?: string;
   readonly protocol: string;
+  readonly stages: readonly HttpStageReport[];
   readonly routes: readonly HttpRouteReport[];
 }
 
@@ -142,29 +152,57 @@ function httpAuthorization(template: StackTemplate, route: TemplateResource): st
   return type === 'AWS_IAM' ? 'IAM' : 'none';
 }
 
-/** The HTTP and WebSocket APIs of a stack, each route with its authorization. */
+/** A route's throttle on a stage: its own `RouteSettings` entry, else the stage's `DefaultRouteSettings`. */
+function httpThrottling(stage: TemplateResource, routeKey: string): string {
+  const name = String(stage.properties.StageName ?? stage.logicalId);
+  const own = at(stage.properties, 'RouteSettings', routeKey);
+  const fallback = at(stage.properties, 'DefaultRouteSettings');
+  const rate = at(own, 'ThrottlingRateLimit') ?? at(fallback, 'ThrottlingRateLimit');
+  const burst = at(own, 'ThrottlingBurstLimit') ?? at(fallback, 'ThrottlingBurstLimit');
+  if (rate === undefined && burst === undefined) {
+    return `${name}: account limits`;
+  }
+  const parts = [rate === undefined ? undefined : `${String(rate)} rps`, burst === undefined ? undefined : `burst ${String(burst)}`].filter((part) => part !== undefined);
+  return `${name}: ${parts.join(', ')}${own !== undefined ? ' (route)' : ''}`;
+}
+
+/** The HTTP and WebSocket APIs of a stack, each route with its authorization and throttling. */
 export function buildHttpApis(stack: AssemblyStack): HttpApiReport[] {
   const template = new StackTemplate(stack.stackName, stack.template);
   const routes = template.ofType('AWS::ApiGatewayV2::Route');
-  return template.ofType('AWS::ApiGatewayV2::Api').map((api) => ({
-    logicalId: api.logicalId,
-    ...(typeof api.properties.Name === 'string' ? { name: api.properties.Name } : {}),
-    protocol: String(api.properties.ProtocolType ?? 'HTTP'),
-    routes: routes
-      .filter((route) => template.referenced(route.properties.ApiId) === api)
-      .map((route): HttpRouteReport => {
-        const authorization = httpAuthorization(template, route);
-        const publicReason = publicDeclaration(route);
+  const allStages = template.ofType('AWS::ApiGatewayV2::Stage');
+  return template.ofType('AWS::ApiGatewayV2::Api').map((api) => {
+    const stages = allStages.filter((stage) => template.referenced(stage.properties.ApiId) === api);
+    return {
+      logicalId: api.logicalId,
+      ...(typeof api.properties.Name === 'string' ? { name: api.properties.Name } : {}),
+      protocol: String(api.properties.ProtocolType ?? 'HTTP'),
+      stages: stages.map((stage): HttpStageReport => {
+        const destination = at(stage.properties, 'AccessLogSettings', 'DestinationArn');
+        const target = template.referenced(destination);
         return {
-          routeKey: String(route.properties.RouteKey),
-          access: authorization === 'none' ? 'public' : 'protected',
-          authorization,
-          scopes: listAt(route.properties.AuthorizationScopes).map(String),
-          ...(publicReason !== undefined ? { publicReason } : {}),
+          stageName: String(stage.properties.StageName ?? stage.logicalId),
+          ...(destination !== undefined ? { accessLogDestination: target?.logicalId ?? JSON.stringify(destination) } : {}),
         };
-      })
-      .sort((a, b) => compare(a.routeKey, b.routeKey)),
-  }));
+      }),
+      routes: routes
+        .filter((route) => template.referenced(route.properties.ApiId) === api)
+        .map((route): HttpRouteReport => {
+          const routeKey = String(route.properties.RouteKey);
+          const authorization = httpAuthorization(template, route);
+          const publicReason = publicDeclaration(route);
+          return {
+            routeKey,
+            access: authorization === 'none' ? 'public' : 'protected',
+            authorization,
+            scopes: listAt(route.properties.AuthorizationScopes).map(String),
+            ...(publicReason !== undefined ? { publicReason } : {}),
+            throttling: stages.map((stage) => httpThrottling(stage, routeKey)),
+          };
+        })
+        .sort((a, b) => compare(a.routeKey, b.routeKey)),
+    };
+  });
 }
 
 /** The Lambda function URLs of a stack. */

@@ -7,7 +7,10 @@ import { domainTls } from './domain-tls';
 import { functionUrlAuth } from './function-url-auth';
 import { httpApiRouteAuth } from './http-api-route-auth';
 import { logRetention } from './log-retention';
-import { accessLogging, noDataTrace, stageThrottling, stageWebAcl } from './stage-rules';
+import { accessLogging } from './access-logging';
+import { noDataTrace } from './no-data-trace';
+import { stageThrottling } from './stage-throttling';
+import { stageWebAcl } from './stage-web-acl';
 
 /** Every rule of the API standard, in report order. */
 export const STANDARD_RULES: readonly StandardRule[] = Object.freeze(

@@ -6,6 +6,7 @@ import { ExitCode } from '../../../lib/cli/errors';
 import type { StackReport } from '../../../lib/cli/report';
 import { STANDARD_RULES } from '../../../lib/standard/rules';
 import { handWired } from '../../fixtures/mixed-app';
+import { SCENARIOS } from '../scenarios';
 import { runOffline } from './fixtures/deployment';
 
 let root: string;
@@ -16,15 +17,18 @@ beforeAll(() => {
   cdkOut = join(root, 'cdk.out');
   const app = new App({ outdir: cdkOut });
   const stack = handWired(app);
+  SCENARIOS.find((scenario) => scenario.name === 'minimal secure api with an external oidc issuer')!.build(app);
   Validations.of(stack.node.findChild('Forever')).acknowledge({ id: 'SecureApi-LogRetention', reason: 'Legal hold: kept until the case closes' });
   app.synth();
 });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function jsonReport(failOn: string): Promise<{ code: number; stderr: string; report: StackReport }> {
+async function jsonReport(failOn: string): Promise<{ code: number; stderr: string; report: StackReport; secureApi: StackReport }> {
   const run = await runOffline(['report', '--cdk-out', cdkOut, '--format', 'json', '--fail-on', failOn], root);
-  return { code: run.code, stderr: run.stderr, report: (JSON.parse(run.stdout) as StackReport[])[0]! };
+  const reports = JSON.parse(run.stdout) as StackReport[];
+  expect(reports.map((stackReport) => stackReport.stackName)).toEqual(['HandWired', 'MinimalOidcApi']);
+  return { code: run.code, stderr: run.stderr, report: reports[0]!, secureApi: reports[1]! };
 }
 
 describe('secure-api report: the API standard over every API of the app', () => {
@@ -63,16 +67,24 @@ describe('secure-api report: the API standard over every API of the app', () => 
 
   test('HTTP APIs with the authorization of each route, and function URLs, next to the REST APIs', async () => {
     const { report } = await jsonReport('none');
-    expect(report.httpApis.map((api) => [api.name, api.protocol, api.routes])).toEqual([
-      [
-        'Http',
-        'HTTP',
-        [
-          { routeKey: 'GET /partners', access: 'protected', authorization: 'JWT (issuer https://login.example.com/, audience api)', scopes: [] },
-          { routeKey: 'POST /open', access: 'public', authorization: 'none', scopes: [] },
+    expect(report.httpApis).toEqual([
+      {
+        logicalId: expect.stringMatching(/^Http[0-9A-F]{8}$/),
+        name: 'Http',
+        protocol: 'HTTP',
+        stages: [{ stageName: '$default' }, { stageName: 'live', accessLogDestination: expect.stringMatching(/^HttpLogs[0-9A-F]{8}$/) }],
+        routes: [
+          {
+            routeKey: 'GET /partners',
+            access: 'protected',
+            authorization: 'JWT (issuer https://login.example.com/, audience api)',
+            scopes: [],
+            throttling: ['$default: account limits', 'live: 25 rps, burst 50'],
+          },
+          { routeKey: 'POST /open', access: 'public', authorization: 'none', scopes: [], throttling: ['$default: account limits', 'live: 25 rps, burst 50'] },
         ],
-      ],
-      ['OpenCors', 'HTTP', []],
+      },
+      { logicalId: expect.stringMatching(/^OpenCors[0-9A-F]{8}$/), name: 'OpenCors', protocol: 'HTTP', stages: [{ stageName: '$default' }], routes: [] },
     ]);
     expect(report.functionUrls.map((url) => [url.authType, url.functionLogicalId?.replace(/[0-9A-F]{8}$/, '')])).toEqual([
       ['NONE', 'Fn'],
@@ -80,6 +92,12 @@ describe('secure-api report: the API standard over every API of the app', () => 
     ]);
     const health = report.apis.flatMap((api) => api.routes).find((row) => row.path === '/health')!;
     expect(health.notes).toEqual(['declared public: Load balancer health check, returns a constant']);
+  });
+
+  test('the SecureApi next to them passes every rule that applies to it, in the same report', async () => {
+    const { secureApi } = await jsonReport('none');
+    expect(secureApi.standard.filter((rule) => rule.status !== 'pass' && rule.status !== 'not applicable')).toEqual([]);
+    expect(secureApi.apis.map((api) => api.routes.map((row) => [row.method, row.path, row.access, row.scopes]))).toEqual([[['GET', '/orders', 'protected', ['https://api.example.com/orders.read']]]]);
   });
 
   test('--fail-on error exits 1 and names each failed rule; --fail-on none exits 0', async () => {
@@ -96,7 +114,7 @@ describe('secure-api report: the API standard over every API of the app', () => 
     const run = await runOffline(['report', '--cdk-out', cdkOut], root);
     expect(run.code).toBe(ExitCode.Ok);
     expect(run.stdout).toContain('### HTTP API Http');
-    expect(run.stdout).toContain('| `POST /open` | public | none | — | — |');
+    expect(run.stdout).toContain('| `POST /open` | public | none | — | $default: account limits; live: 25 rps, burst 50 | — |');
     expect(run.stdout).toContain('### Lambda function URLs');
     expect(run.stdout).toContain('### API standard');
     expect(run.stdout).toContain('| SecureApi-LogRetention | error | acknowledged |');
