@@ -33,10 +33,14 @@ const IMPLEMENTATIONS = [
   { id: 'jsonwebtoken', label: 'jsonwebtoken+jwks-rsa', entry: 'bench/baselines/jsonwebtoken-jwks-rsa.mjs' },
   { id: 'joseRemote', label: 'jose remote JWKS', entry: 'bench/baselines/jose-remote-jwks.mjs' },
 ];
-/** References on the same tokens, warm only: the signature check alone, with a key made once. */
+/**
+ * References on the same tokens, warm only: the signature check alone, with a key made once; and ours
+ * without its decision log, which tells what the log line costs per decision.
+ */
 const RAWS = [
   { id: 'rawNode', label: 'raw crypto.verify', mode: 'raw-node' },
   { id: 'rawSubtle', label: 'raw crypto.subtle.verify', mode: 'raw-subtle' },
+  { id: 'oursNoLog', label: 'ours, log off', mode: 'warm', entry: 'bench/baselines/ours-no-log.mjs' },
 ];
 const RAW_IDS = RAWS.map(({ id }) => id);
 const modeOf = (variant) => RAWS.find(({ id }) => id === variant)?.mode ?? 'warm';
@@ -357,7 +361,7 @@ async function main() {
       ours.deterministic = readFileSync(join(rebuildDir, 'index.js')).equals(readFileSync(options.bundle));
       if (!ours.deterministic) notes.push('a fresh build of the authorizer differs from assets/authorizer/index.js: the bundle is stale or not deterministic');
     }
-    for (const { id, entry } of IMPLEMENTATIONS.filter((implementation) => implementation.entry)) {
+    for (const { id, entry } of [...IMPLEMENTATIONS, ...RAWS].filter((implementation) => implementation.entry)) {
       bundles[id] = (await bundleBaseline(root, entry, join(work, id))).path;
     }
 
