@@ -1,5 +1,6 @@
 import { PropertyInjectors, Token, type InjectionContext, type IPropertyInjector } from 'aws-cdk-lib';
 import type { Construct, IConstruct } from 'constructs';
+import { isPlainObject } from '../lambda/contract';
 import { SecureApiValidationError } from './errors';
 import type { SecureApiMonitoringProps } from './monitoring/secure-api-monitoring';
 import type { SecureApiProps } from './secure-api/secure-api';
@@ -33,14 +34,9 @@ export interface SecureApiOrgDefaultsProps {
   readonly allowedIssuers?: string[];
 }
 
-/** Whether a value is a plain object (merged key by key), not a construct, token, `Duration` or array. */
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
-}
-
 /**
- * `explicit` over `defaults`: a key the caller set (not undefined) wins; plain objects on both sides are
- * merged the same way, key by key; neither input is changed.
+ * `explicit` over `defaults`: a key the caller set (not undefined) wins; plain objects on both sides (not
+ * constructs, tokens, `Duration`s or arrays) are merged the same way, key by key; neither input is changed.
  */
 export function mergeOrgDefaults<T extends object>(defaults: Partial<T> | undefined, explicit: T): T {
   if (defaults === undefined) {

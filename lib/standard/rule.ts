@@ -39,3 +39,9 @@ export const pass = (resource: TemplateResource, detail: string): RuleFinding =>
 
 /** A failing finding at the given property paths. */
 export const fail = (resource: TemplateResource, detail: string, ...locations: string[]): RuleFinding => ({ resource, compliant: false, detail, locations });
+
+/**
+ * Whether an acknowledged rule id names this rule: the id alone (`SecureApi-LogRetention`, stored by CDK
+ * under its annotation namespace) or qualified by a plugin name (`SecureApiStandard::SecureApi-LogRetention`).
+ */
+export const acknowledges = (acknowledgedId: string, ruleId: string): boolean => acknowledgedId.split('::').at(-1) === ruleId;

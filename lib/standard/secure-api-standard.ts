@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { CfnResource, Stack, Validations, type IPolicyValidationContext, type IPolicyValidationPlugin, type PolicyValidationPluginReport, type PolicyViolation } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { SecureApiValidationError } from '../errors';
-import type { RuleFinding, StandardRule, StandardRuleLevel } from './rule';
+import { acknowledges, type RuleFinding, type StandardRule, type StandardRuleLevel } from './rule';
 import { STANDARD_RULES } from './rules';
 import { StackTemplate } from './template';
 
@@ -67,7 +67,7 @@ export function acknowledgementOf(root: IConstruct, constructPath: string | unde
         continue;
       }
       for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) {
-        if (id.split('::').at(-1) === ruleId && typeof reason === 'string') {
+        if (acknowledges(id, ruleId) && typeof reason === 'string') {
           return reason;
         }
       }

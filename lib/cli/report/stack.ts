@@ -11,6 +11,7 @@ import { buildAcknowledgements } from './acknowledgements';
 import { buildLogGroups, implicitLogGroups } from './log-groups';
 import type { StackReport } from './model';
 import { buildApi } from './routes';
+import { StackTemplate } from '../../standard/template';
 import { buildFunctionUrls, buildHttpApis, buildStandardReport } from './standard';
 import { type Resources, ofType } from './template';
 import { buildWebAcl } from './waf';
@@ -18,6 +19,7 @@ import { buildWebAcl } from './waf';
 /** Builds the report of one stack. */
 export function buildStackReport(stack: AssemblyStack): StackReport {
   const resources: Resources = stack.template.Resources ?? {};
+  const template = new StackTemplate(stack.stackName, stack.template);
   return {
     stackName: stack.stackName,
     apis: ofType(resources, 'AWS::ApiGateway::RestApi').map(([id, api]) => buildApi(stack, resources, id, api)),
@@ -25,8 +27,8 @@ export function buildStackReport(stack: AssemblyStack): StackReport {
     logGroups: buildLogGroups(resources),
     functionsWithImplicitLogGroups: implicitLogGroups(resources),
     acknowledgements: buildAcknowledgements(stack, resources),
-    httpApis: buildHttpApis(stack),
-    functionUrls: buildFunctionUrls(stack),
-    standard: buildStandardReport(stack),
+    httpApis: buildHttpApis(template),
+    functionUrls: buildFunctionUrls(template),
+    standard: buildStandardReport(stack, template),
   };
 }

@@ -4,9 +4,9 @@
  * APIs with the authorization of each route, and Lambda function URLs.
  */
 import { publicDeclaration } from '../../standard/declarations';
-import type { StandardRule, StandardRuleLevel } from '../../standard/rule';
+import { acknowledges, type StandardRule, type StandardRuleLevel } from '../../standard/rule';
 import { STANDARD_RULES } from '../../standard/rules';
-import { at, listAt, StackTemplate, type TemplateResource } from '../../standard/template';
+import { at, listAt, type StackTemplate, type TemplateResource } from '../../standard/template';
 import type { AssemblyStack } from '../cloud-assembly';
 import { compare } from './template';
 
@@ -102,7 +102,7 @@ function acknowledgement(stack: AssemblyStack, constructPath: string | undefined
       }
       for (const [id, reason] of Object.entries(entry.data as Record<string, unknown>)) {
         const depth = scope.split('/').length;
-        if (id.split('::').at(-1) === ruleId && (best === undefined || depth > best.depth)) {
+        if (acknowledges(id, ruleId) && (best === undefined || depth > best.depth)) {
           best = { depth, reason: String(reason) };
         }
       }
@@ -113,11 +113,11 @@ function acknowledgement(stack: AssemblyStack, constructPath: string | undefined
 
 /**
  * Every rule of the standard on a stack's template.
- * @param stack the stack
+ * @param stack the stack (its manifest metadata holds the construct paths and acknowledgements)
+ * @param template the stack's template
  * @param rules the rules
  */
-export function buildStandardReport(stack: AssemblyStack, rules: readonly StandardRule[] = STANDARD_RULES): StandardRuleReport[] {
-  const template = new StackTemplate(stack.stackName, stack.template);
+export function buildStandardReport(stack: AssemblyStack, template: StackTemplate, rules: readonly StandardRule[] = STANDARD_RULES): StandardRuleReport[] {
   const paths = constructPaths(stack);
   return rules.map((rule) => {
     const results = rule.evaluate(template).map((finding): StandardResultReport => {
@@ -167,8 +167,7 @@ function httpThrottling(stage: TemplateResource, routeKey: string): string {
 }
 
 /** The HTTP and WebSocket APIs of a stack, each route with its authorization and throttling. */
-export function buildHttpApis(stack: AssemblyStack): HttpApiReport[] {
-  const template = new StackTemplate(stack.stackName, stack.template);
+export function buildHttpApis(template: StackTemplate): HttpApiReport[] {
   const routes = template.ofType('AWS::ApiGatewayV2::Route');
   const allStages = template.ofType('AWS::ApiGatewayV2::Stage');
   return template.ofType('AWS::ApiGatewayV2::Api').map((api) => {
@@ -206,8 +205,7 @@ export function buildHttpApis(stack: AssemblyStack): HttpApiReport[] {
 }
 
 /** The Lambda function URLs of a stack. */
-export function buildFunctionUrls(stack: AssemblyStack): FunctionUrlReport[] {
-  const template = new StackTemplate(stack.stackName, stack.template);
+export function buildFunctionUrls(template: StackTemplate): FunctionUrlReport[] {
   return template.ofType('AWS::Lambda::Url').map((url) => {
     const fn = template.referenced(url.properties.TargetFunctionArn);
     const publicReason = publicDeclaration(url);
