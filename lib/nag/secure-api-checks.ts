@@ -4,6 +4,7 @@ import { NagMessageLevel, NagPack, NagRuleCompliance, type NagPackProps } from '
 import type { IConstruct } from 'constructs';
 import type { RuleFinding, StandardRule } from '../standard/rule';
 import { STANDARD_RULES } from '../standard/rules';
+import { stackTemplatesOf } from '../standard/secure-api-standard';
 import { StackTemplate } from '../standard/template';
 
 /** The prefix of every rule id of the standard; cdk-nag writes `<pack name>-<suffix>`. */
@@ -43,8 +44,10 @@ export class SecureApiChecks extends NagPack {
   public override validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     this.templates.clear();
     this.findings.clear();
-    for (const { templatePath, stackConstructPath } of context.stackTemplates) {
-      this.templates.set(stackConstructPath, new StackTemplate(templatePath, JSON.parse(readFileSync(templatePath, 'utf8'))));
+    for (const { templatePath, stackConstructPath } of stackTemplatesOf(context)) {
+      if (stackConstructPath !== undefined) {
+        this.templates.set(stackConstructPath, new StackTemplate(templatePath, JSON.parse(readFileSync(templatePath, 'utf8'))));
+      }
     }
     return super.validate(context);
   }

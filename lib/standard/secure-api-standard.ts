@@ -76,6 +76,14 @@ export function acknowledgementOf(root: IConstruct, constructPath: string | unde
   return undefined;
 }
 
+/**
+ * The templates to check, each with its stack's construct path. aws-cdk-lib versions before `stackTemplates`
+ * give the paths only: the construct paths then come from the templates' own metadata, when present.
+ */
+export function stackTemplatesOf(context: IPolicyValidationContext): ReadonlyArray<{ templatePath: string; stackConstructPath?: string }> {
+  return (context.stackTemplates as IPolicyValidationContext['stackTemplates'] | undefined) ?? context.templatePaths.map((templatePath) => ({ templatePath }));
+}
+
 /** The construct path of each CloudFormation resource of a stack, by logical id. */
 function constructPathsByLogicalId(root: IConstruct, stackConstructPath: string): Map<string, string> {
   const stack = root.node.findAll().find((construct) => construct.node.path === stackConstructPath);
@@ -128,10 +136,10 @@ export class SecureApiStandard implements IPolicyValidationPlugin {
   public validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     const root = context.appConstruct as IConstruct | undefined;
     const violations: PolicyViolation[] = [];
-    for (const { templatePath, stackConstructPath } of context.stackTemplates) {
+    for (const { templatePath, stackConstructPath } of stackTemplatesOf(context)) {
       const template = new StackTemplate(templatePath, JSON.parse(readFileSync(templatePath, 'utf8')));
       // Templates carry construct paths only when path metadata is on: the tree gives them in any case.
-      const paths = root === undefined ? new Map<string, string>() : constructPathsByLogicalId(root, stackConstructPath);
+      const paths = root === undefined || stackConstructPath === undefined ? new Map<string, string>() : constructPathsByLogicalId(root, stackConstructPath);
       for (const { rule, findings } of checkTemplates([template], this.rules)) {
         const failed = findings.filter((finding) => {
           const path = finding.resource.constructPath ?? paths.get(finding.resource.logicalId);

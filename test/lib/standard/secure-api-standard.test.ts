@@ -1,8 +1,9 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations, type IPolicyValidationContext } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { PUBLIC_ROUTE_DECLARATION } from '../../../lib/secure-api/acknowledgements';
 import { declarePublic, PUBLIC_DECLARATION_METADATA_KEY } from '../../../lib/standard/declarations';
+import { STANDARD_RULES } from '../../../lib/standard/rules';
 import { checkTemplates, SecureApiStandard } from '../../../lib/standard/secure-api-standard';
 import { StackTemplate } from '../../../lib/standard/template';
 import { handWired } from '../../fixtures/mixed-app';
@@ -91,6 +92,15 @@ describe('SecureApiStandard', () => {
     new logs.LogGroup(team, 'Forever', { retention: logs.RetentionDays.INFINITE });
     Validations.of(team).acknowledge({ id: 'SecureApiStandard::SecureApi-LogRetention', reason: 'Legal hold on every log of this stack' });
     expect(() => qualified.synth()).not.toThrow();
+  });
+
+  test('an aws-cdk-lib that hands plugins template paths only still gets every finding', () => {
+    const app = new App();
+    handWired(app);
+    const templatePaths = app.synth().stacks.map((stack) => stack.templateFullPath);
+    const report = new SecureApiStandard().validate({ templatePaths } as unknown as IPolicyValidationContext);
+    expect(report.success).toBe(false);
+    expect(report.violations.map((violation) => violation.ruleName)).toEqual(STANDARD_RULES.map((rule) => rule.id));
   });
 
   test('throws when two rules share an id', () => {
