@@ -23,7 +23,18 @@ export function buildApi(stack: AssemblyStack, resources: Resources, apiId: stri
   );
   const pathOf = resourcePaths(resources, apiId);
   const rows: AccessRow[] = [];
-  for (const [, method] of ofType(resources, 'AWS::ApiGateway::Method').filter(([, m]) => belongs(m))) {
+  const methods = ofType(resources, 'AWS::ApiGateway::Method').filter(([, m]) => belongs(m));
+  // The verbs each resource has a method of its own for: its ANY method serves only the others.
+  const explicitVerbs = new Map<string, Set<string>>();
+  for (const [, method] of methods) {
+    const props = method.Properties ?? {};
+    const verb = String(props.HttpMethod ?? 'ANY');
+    if (verb !== 'ANY') {
+      const path = pathOf(props.ResourceId);
+      explicitVerbs.set(path, (explicitVerbs.get(path) ?? new Set()).add(verb));
+    }
+  }
+  for (const [, method] of methods) {
     const props = method.Properties ?? {};
     const httpMethod = String(props.HttpMethod ?? 'ANY');
     const path = pathOf(props.ResourceId);
@@ -45,7 +56,7 @@ export function buildApi(stack: AssemblyStack, resources: Resources, apiId: stri
         unlisted(`scopes unknown: ${authorizer?.tableProblem ?? authorizer?.report.configSource ?? 'authorizer not found'}`);
         continue;
       }
-      const matches = declaredRoutes(authorizer.table, httpMethod, path);
+      const matches = declaredRoutes(authorizer.table, httpMethod, path, explicitVerbs.get(path));
       if (matches.length === 0) {
         unlisted("not in the authorizer's route table: every call is refused with 401 (NO_ROUTE)");
       }
@@ -116,8 +127,9 @@ function resourcePaths(resources: Resources, apiId: string): (resourceId: unknow
  * ({@link RouteTable.byResource}: the exact verb, then `ANY`; parameter names do not matter). An `ANY`
  * method receives every verb, so it gets the route of each verb, each route once.
  */
-function declaredRoutes(table: RouteTable, method: string, path: string): RouteConfig[] {
-  const verbs = method === 'ANY' ? HTTP_VERBS : [method as HttpVerb];
+function declaredRoutes(table: RouteTable, method: string, path: string, explicit: ReadonlySet<string> = new Set()): RouteConfig[] {
+  // API Gateway sends a verb to the resource's own method for it when there is one, else to ANY.
+  const verbs = method === 'ANY' ? HTTP_VERBS.filter((verb) => !explicit.has(verb)) : [method as HttpVerb];
   const routes = new Set(verbs.map((verb) => table.byResource(verb, path)?.config).filter((route) => route !== undefined));
   return [...routes];
 }

@@ -66,6 +66,13 @@ describe('access matrix route matching', () => {
     ]);
   });
 
+  test('an ANY method next to a GET method of the same resource lists GET once, under the GET method', () => {
+    expect(rowsOf(stackWith(ROUTES, [['GET', '/items'], ['ANY', '/items']]))).toEqual([
+      ['GET', '/items', 'read', []],
+      ['ANY', '/items', 'admin', ['served by the ANY method']],
+    ]);
+  });
+
   test('parameter names do not matter, as for the authorizer; a resource without a route is flagged', () => {
     expect(rowsOf(stackWith(ROUTES, [['GET', '/items/{itemId}'], ['DELETE', '/items/{itemId}']]))).toEqual([
       ['GET', '/items/{itemId}', 'read', []],
