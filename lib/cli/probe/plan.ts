@@ -1,0 +1,88 @@
+/**
+ * What `secure-api probe` sends: for every protected route of the API, every hostile token (each must get
+ * 401 with an RFC 6750 challenge); for every route that needs scopes, a valid token without them (403) and
+ * one with exactly them (neither 401 nor 403); and, for each pair of routes needing different scopes, the
+ * token of the first reused on the second right after it was accepted there (the cached-answer trap: 403).
+ */
+import { hostileTokens, validAccessToken, type ProbeIssuer } from './hostile-tokens';
+
+/** A route of the API, as the report's access matrix lists it. */
+export interface ProbeRoute {
+  readonly method: string;
+  readonly path: string;
+  readonly access: 'public' | 'protected';
+  /** The scopes the route needs, all of them. */
+  readonly scopes: readonly string[];
+}
+
+/** What an answer must be. */
+export type Expectation = 'challenge-401' | 'forbidden-403' | 'not-refused';
+
+/** One request of the probe. */
+export interface ProbeCase {
+  /** Suite and case, for reports: `authentication/alg-none`. */
+  readonly name: string;
+  readonly suite: 'authentication' | 'authorization';
+  readonly route: ProbeRoute;
+  /** The `Authorization` header, or undefined for none. */
+  readonly authorization: string | undefined;
+  readonly expect: Expectation;
+  /** What the case shows, in a sentence. */
+  readonly description: string;
+}
+
+/** A scope no route needs: a token with only this one is authenticated and may call nothing protected. */
+export const PROBE_NO_SCOPE = 'secure-api-probe/none';
+
+/**
+ * The probe's cases, in the order they are sent.
+ * @param routes the API's routes
+ * @param issuer the issuer the API trusts, whose key the probe signs with
+ * @param now epoch seconds
+ * @param publicKeyPem the issuer's public key, for the key-confusion token
+ */
+export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, now: number, publicKeyPem: string): ProbeCase[] {
+  const protectedRoutes = routes.filter((route) => route.access === 'protected');
+  const cases: ProbeCase[] = [];
+  for (const route of protectedRoutes) {
+    for (const token of hostileTokens(issuer, route.scopes, now, publicKeyPem)) {
+      cases.push({ name: `authentication/${token.id}`, suite: 'authentication', route, authorization: token.authorization, expect: 'challenge-401', description: token.description });
+    }
+  }
+  const scoped = protectedRoutes.filter((route) => route.scopes.length > 0);
+  for (const route of scoped) {
+    cases.push({
+      name: 'authorization/without-scope',
+      suite: 'authorization',
+      route,
+      authorization: `Bearer ${validAccessToken(issuer, [PROBE_NO_SCOPE], now)}`,
+      expect: 'forbidden-403',
+      description: `a valid token without ${route.scopes.join(' ')}`,
+    });
+    cases.push({
+      name: 'authorization/with-scope',
+      suite: 'authorization',
+      route,
+      authorization: `Bearer ${validAccessToken(issuer, route.scopes, now)}`,
+      expect: 'not-refused',
+      description: `a valid token with exactly ${route.scopes.join(' ')}`,
+    });
+  }
+  for (const first of scoped) {
+    const other = scoped.find((route) => route !== first && !route.scopes.every((scope) => first.scopes.includes(scope)));
+    if (other === undefined) {
+      continue;
+    }
+    const token = `Bearer ${validAccessToken(issuer, first.scopes, now)}`;
+    cases.push({ name: 'authorization/cache-trap-first', suite: 'authorization', route: first, authorization: token, expect: 'not-refused', description: `the token of ${first.method} ${first.path}, where it is allowed` });
+    cases.push({
+      name: 'authorization/cache-trap-reuse',
+      suite: 'authorization',
+      route: other,
+      authorization: token,
+      expect: 'forbidden-403',
+      description: `the same token, just accepted on ${first.method} ${first.path}, reused on a route needing ${other.scopes.join(' ')}`,
+    });
+  }
+  return cases;
+}

@@ -1,0 +1,70 @@
+/**
+ * Sends the probe's cases to a running API and judges each answer. Requests go to the API's own origin
+ * only (redirects are not followed, so no token is carried elsewhere), at most `budget` of them.
+ */
+import type { FetchLike } from '../http';
+import { routeUrl, type SmokeRoute } from '../smoke';
+import type { ProbeCase } from './plan';
+
+/** The verdict on one case. */
+export interface ProbeResult {
+  readonly case: ProbeCase;
+  /** `skipped`: the request budget ran out before it. */
+  readonly outcome: 'pass' | 'fail' | 'skipped';
+  /** The status received. */
+  readonly status?: number;
+  /** Why it failed, in a sentence. */
+  readonly problem?: string;
+}
+
+/** A challenge of the Bearer scheme (RFC 6750 section 3), case-insensitive as the scheme is. */
+const BEARER_CHALLENGE = /^\s*bearer(\s|,|$)/i;
+
+/** Markers of internals leaking into an error body: stack frames, exception names, file paths. */
+const INTERNAL_DETAIL = /\bat [\w.<>]+ \(|Error: |Exception|\/var\/task\/|node_modules/;
+
+function judge(probeCase: ProbeCase, status: number, challenge: string | null, body: string): string | undefined {
+  if (status >= 400 && INTERNAL_DETAIL.test(body)) {
+    return `the ${status} body shows internal detail`;
+  }
+  switch (probeCase.expect) {
+    case 'challenge-401':
+      if (status !== 401) return `expected 401, got ${status}`;
+      return challenge !== null && BEARER_CHALLENGE.test(challenge) ? undefined : 'the 401 has no WWW-Authenticate: Bearer challenge';
+    case 'forbidden-403':
+      return status === 403 ? undefined : `expected 403, got ${status}`;
+    case 'not-refused':
+      return status === 401 || status === 403 ? `expected the token to be accepted, got ${status}` : undefined;
+  }
+}
+
+/**
+ * Runs the cases in order.
+ * @param cases the plan
+ * @param apiUrl the stage URL (`https://<id>.execute-api.<region>.amazonaws.com/prod/`, or a local stage)
+ * @param fetch the transport
+ * @param budget the most requests to send
+ */
+export async function runProbe(cases: readonly ProbeCase[], apiUrl: URL, fetch: FetchLike, budget: number): Promise<ProbeResult[]> {
+  const results: ProbeResult[] = [];
+  let sent = 0;
+  for (const probeCase of cases) {
+    if (sent >= budget) {
+      results.push({ case: probeCase, outcome: 'skipped', problem: `the request budget of ${budget} ran out` });
+      continue;
+    }
+    sent += 1;
+    // An ANY method takes every verb: GET stands for them.
+    const method = probeCase.route.method === 'ANY' ? 'GET' : (probeCase.route.method as SmokeRoute['method']);
+    const url = routeUrl(apiUrl, { method, path: probeCase.route.path });
+    const response = await fetch(url, {
+      method,
+      redirect: 'manual',
+      headers: { accept: 'application/json', ...(probeCase.authorization === undefined ? {} : { authorization: probeCase.authorization }) },
+    });
+    const body = await response.text();
+    const problem = judge(probeCase, response.status, response.headers.get('www-authenticate'), body);
+    results.push({ case: probeCase, outcome: problem === undefined ? 'pass' : 'fail', status: response.status, ...(problem !== undefined ? { problem } : {}) });
+  }
+  return results;
+}

@@ -1,0 +1,90 @@
+import { generateKeyPairSync } from 'node:crypto';
+import type { ProbeIssuer } from '../../../../lib/cli/probe/hostile-tokens';
+import { renderProbeJUnit, renderProbeMarkdown, renderProbeTable, probeSummary } from '../../../../lib/cli/probe/output';
+import { probePlan, type ProbeRoute } from '../../../../lib/cli/probe/plan';
+import { runProbe } from '../../../../lib/cli/probe/run';
+import type { AuthorizerConfig, PublicJwk } from '../../../../lambda/contract/config-types';
+import { startProbeTarget, type ProbeTargetFaults } from './probe-target';
+
+const NOW = Math.floor(Date.now() / 1000);
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const PEM = publicKey.export({ type: 'spki', format: 'pem' }) as string;
+const ISSUER: ProbeIssuer = { issuer: 'https://login.probe.example/', kind: 'oidc', clientId: 'probeclient1', audience: 'https://api.probe.example', signingKey: { kid: 'probe-1', privateKey } };
+const ROUTES: ProbeRoute[] = [
+  { method: 'GET', path: '/items', access: 'protected', scopes: ['items/read'] },
+  { method: 'DELETE', path: '/items/{id}', access: 'protected', scopes: ['items/write'] },
+  { method: 'GET', path: '/health', access: 'public', scopes: [] },
+];
+const CONFIG: AuthorizerConfig = {
+  version: 1,
+  issuers: [{ kind: 'oidc', issuer: ISSUER.issuer, clientIds: [ISSUER.clientId], audiences: [ISSUER.audience!], keys: [{ ...(publicKey.export({ format: 'jwk' }) as PublicJwk), kid: 'probe-1', alg: 'RS256' }] }],
+  routes: ROUTES.filter((route) => route.access === 'protected').map((route) => ({ method: route.method as 'GET', path: route.path, scopes: [...route.scopes] })),
+};
+
+async function probe(faults: ProbeTargetFaults = {}, budget = 1000) {
+  const target = await startProbeTarget(CONFIG, faults);
+  try {
+    const results = await runProbe(probePlan(ROUTES, ISSUER, NOW, PEM), target.url, fetch, budget);
+    return { results, requests: target.requests(), url: target.url };
+  } finally {
+    await target.close();
+  }
+}
+
+const failures = (results: Awaited<ReturnType<typeof probe>>['results']) =>
+  results.filter((result) => result.outcome === 'fail').map((result) => `${result.case.route.method} ${result.case.route.path} ${result.case.name}: ${result.problem}`);
+
+describe('secure-api probe against a stage in front of the real authorizer runtime', () => {
+  test('a sound stage passes every case: 18 hostile tokens per protected route, scopes, and the cached-answer trap', async () => {
+    const { results, requests } = await probe();
+    expect(failures(results)).toEqual([]);
+    expect(probeSummary(results)).toEqual({ pass: 2 * 18 + 2 * 2 + 2 * 2, fail: 0, skipped: 0 });
+    expect(requests).toBe(results.length);
+    expect(results.some((result) => result.case.route.path === '/health')).toBe(false);
+  });
+
+  test('a route open to anyone fails every authentication case on that route, and only there', async () => {
+    const problems = failures((await probe({ openRoute: 'GET /items' })).results);
+    // 18 hostile tokens, the scope-less token, and DELETE's token reused here.
+    expect(problems).toHaveLength(18 + 2);
+    expect(problems.every((problem) => problem.startsWith('GET /items '))).toBe(true);
+    expect(problems).toContain('GET /items authorization/cache-trap-reuse: expected 403, got 200');
+    expect(problems).toContain('GET /items authentication/alg-none: expected 401, got 200');
+    expect(problems).toContain('GET /items authorization/without-scope: expected 403, got 200');
+  });
+
+  test('a 401 without its Bearer challenge fails, naming the missing header', async () => {
+    const problems = failures((await probe({ omitChallenge: true })).results);
+    expect(problems).toContain('DELETE /items/{id} authentication/no-token: the 401 has no WWW-Authenticate: Bearer challenge');
+    expect(problems).toHaveLength(2 * 18);
+  });
+
+  test('an error body with a stack trace fails, whatever its status', async () => {
+    const problems = failures((await probe({ leakStack: true })).results);
+    expect(problems).toContain('GET /items authentication/expired: the 500 body shows internal detail');
+  });
+
+  test('a cache that serves one route’s Allow on another is caught by the reuse case', async () => {
+    const problems = failures((await probe({ cacheWildcardAllow: true })).results);
+    expect(problems).toEqual(['DELETE /items/{id} authorization/cache-trap-reuse: expected 403, got 200', 'GET /items authorization/cache-trap-reuse: expected 403, got 200']);
+  });
+
+  test('the request budget is never exceeded: the cases beyond it are skipped and say why', async () => {
+    const { results, requests } = await probe({}, 5);
+    expect(requests).toBe(5);
+    expect(probeSummary(results)).toMatchObject({ pass: 5, skipped: results.length - 5 });
+    expect(results.at(-1)!.problem).toBe('the request budget of 5 ran out');
+  });
+
+  test('reports: a table with failures first, Markdown and JUnit XML that CI systems read', async () => {
+    const { results, url } = await probe({ openRoute: 'GET /items' });
+    const table = renderProbeTable(results);
+    expect(table.split('\n')[0]).toMatch(/^FAIL +200 +GET \/items +authentication\//);
+    expect(table).toMatch(/\d+ passed, 20 failed, 0 skipped\n$/);
+    expect(renderProbeMarkdown(results, url.href)).toContain('| fail | GET /items | authentication/alg-none | alg none, no signature (RFC 8725 section 2.1) | 200 | expected 401, got 200 |');
+    const junit = renderProbeJUnit(results);
+    expect(junit).toContain('<testsuite name="authentication" tests="36" failures="18" skipped="0">');
+    expect(junit).toContain('<testsuite name="authorization" tests="8" failures="2" skipped="0">');
+    expect(junit).toContain('<testcase classname="GET /items" name="authentication/alg-none">\n      <failure message="expected 401, got 200">alg none, no signature (RFC 8725 section 2.1)</failure>');
+  });
+});
