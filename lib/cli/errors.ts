@@ -45,7 +45,7 @@ export const EXIT_CODES_HELP = [
   ...(
     [
       [ExitCode.Ok, 'success'],
-      [ExitCode.CheckFailed, 'a smoke check failed, or (report --fail-on) a rule of the API standard failed'],
+      [ExitCode.CheckFailed, 'a smoke or probe check failed, or (report --fail-on) a rule of the API standard failed'],
       [ExitCode.Usage, 'usage error (unknown option, bad value, missing argument)'],
       [ExitCode.Config, 'configuration error (outputs file, stack, output key, region, cdk.out, token endpoint not of the user pool)'],
       [ExitCode.AwsAuth, 'AWS refused the credentials or permissions, or the token endpoint refused the client'],

@@ -8,6 +8,7 @@
  */
 import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { Command, CommanderError } from 'commander';
+import { addProbeCommand } from './commands/probe';
 import { addReportCommand } from './commands/report';
 import { addSmokeCommand } from './commands/smoke';
 import { addTokenCommand } from './commands/token';
@@ -81,5 +82,6 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
   addSmokeCommand(program, context, setExitCode);
   addUsersCommand(program, context);
   addReportCommand(program, context, setExitCode);
+  addProbeCommand(program, context, setExitCode);
   return program;
 }

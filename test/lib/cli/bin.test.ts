@@ -106,7 +106,7 @@ describe('bin/secure-api.ts', () => {
     for (const command of ['token', 'smoke', 'users', 'report']) {
       expect(result.stdout).toContain(`  ${command} `);
     }
-    expect(result.stdout).toContain('Exit codes:\n   0  success\n   1  a smoke check failed');
+    expect(result.stdout).toContain('Exit codes:\n   0  success\n   1  a smoke or probe check failed');
   });
 
   test('an unknown option exits 2 with commander’s message', async () => {

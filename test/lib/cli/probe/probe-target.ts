@@ -4,11 +4,51 @@
  * (401 with a Bearer challenge, 403 with `insufficient_scope`), 200 from a stand-in backend. Faults break
  * it the ways `secure-api probe` must catch.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import type { ProbeIssuer } from '../../../../lib/cli/probe/hostile-tokens';
+import type { ProbeRoute } from '../../../../lib/cli/probe/plan';
 import { createAuthorizer } from '../../../../lambda/authorizer';
-import type { AuthorizerConfig } from '../../../../lambda/contract/config-types';
+import type { AuthorizerConfig, PublicJwk } from '../../../../lambda/contract/config-types';
 import { arnPatternMatches, compileRouteTable } from '../../../../lambda/contract/routes';
 import { closerOf, listenLocally } from '../fixtures/servers';
+
+const keys = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+/** The test issuer's public key in PEM, and its private key in PEM (for --signing-key). */
+export const PROBE_PUBLIC_PEM = keys.publicKey.export({ type: 'spki', format: 'pem' }) as string;
+export const PROBE_PRIVATE_PEM = keys.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
+
+/** The issuer the stage trusts, with its signing key. */
+export const PROBE_ISSUER: ProbeIssuer = {
+  issuer: 'https://login.probe.example/',
+  kind: 'oidc',
+  clientId: 'probeclient1',
+  audience: 'https://api.probe.example',
+  signingKey: { kid: 'probe-1', privateKey: keys.privateKey },
+};
+
+/** The stage's routes: two protected with different scopes, one public. */
+export const PROBE_ROUTES: ProbeRoute[] = [
+  { method: 'GET', path: '/items', access: 'protected', scopes: ['items/read'] },
+  { method: 'DELETE', path: '/items/{id}', access: 'protected', scopes: ['items/write'] },
+  { method: 'GET', path: '/health', access: 'public', scopes: [] },
+];
+
+/** The authorizer configuration of the stage: the issuer's key, the protected routes. */
+export const PROBE_CONFIG: AuthorizerConfig = {
+  version: 1,
+  issuers: [
+    {
+      kind: 'oidc',
+      issuer: PROBE_ISSUER.issuer,
+      clientIds: [PROBE_ISSUER.clientId],
+      audiences: [PROBE_ISSUER.audience!],
+      keys: [{ ...(keys.publicKey.export({ format: 'jwk' }) as PublicJwk), kid: 'probe-1', alg: 'RS256' }],
+    },
+  ],
+  routes: PROBE_ROUTES.filter((route) => route.access === 'protected').map((route) => ({ method: route.method as 'GET', path: route.path, scopes: [...route.scopes] })),
+};
 
 /** Ways the stage can be broken. */
 export interface ProbeTargetFaults {
@@ -28,7 +68,7 @@ export interface ProbeTargetFaults {
 const ARN_PREFIX = 'arn:aws:execute-api:eu-west-1:123456789012:probe12345/prod';
 
 /** Starts the stage; its URL ends in `/prod/`. */
-export async function startProbeTarget(config: AuthorizerConfig, faults: ProbeTargetFaults = {}): Promise<{ url: URL; close: () => Promise<void>; requests: () => number }> {
+export async function startProbeTarget(faults: ProbeTargetFaults = {}, config: AuthorizerConfig = PROBE_CONFIG): Promise<{ url: URL; close: () => Promise<void>; requests: () => number }> {
   const authorizer = createAuthorizer(config, { log: () => {} });
   const table = compileRouteTable(config.routes);
   const cached = new Map<string, { Effect: string; Resource: string[] }[]>();

@@ -1,28 +1,15 @@
-import { generateKeyPairSync } from 'node:crypto';
-import type { ProbeIssuer } from '../../../../lib/cli/probe/hostile-tokens';
 import { renderProbeJUnit, renderProbeMarkdown, renderProbeTable, probeSummary } from '../../../../lib/cli/probe/output';
-import { probePlan, type ProbeRoute } from '../../../../lib/cli/probe/plan';
+import { probePlan } from '../../../../lib/cli/probe/plan';
 import { runProbe } from '../../../../lib/cli/probe/run';
-import type { AuthorizerConfig, PublicJwk } from '../../../../lambda/contract/config-types';
-import { startProbeTarget, type ProbeTargetFaults } from './probe-target';
+import { PROBE_ISSUER, PROBE_PUBLIC_PEM, PROBE_ROUTES, startProbeTarget, type ProbeTargetFaults } from './probe-target';
 
 const NOW = Math.floor(Date.now() / 1000);
-const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const PEM = publicKey.export({ type: 'spki', format: 'pem' }) as string;
-const ISSUER: ProbeIssuer = { issuer: 'https://login.probe.example/', kind: 'oidc', clientId: 'probeclient1', audience: 'https://api.probe.example', signingKey: { kid: 'probe-1', privateKey } };
-const ROUTES: ProbeRoute[] = [
-  { method: 'GET', path: '/items', access: 'protected', scopes: ['items/read'] },
-  { method: 'DELETE', path: '/items/{id}', access: 'protected', scopes: ['items/write'] },
-  { method: 'GET', path: '/health', access: 'public', scopes: [] },
-];
-const CONFIG: AuthorizerConfig = {
-  version: 1,
-  issuers: [{ kind: 'oidc', issuer: ISSUER.issuer, clientIds: [ISSUER.clientId], audiences: [ISSUER.audience!], keys: [{ ...(publicKey.export({ format: 'jwk' }) as PublicJwk), kid: 'probe-1', alg: 'RS256' }] }],
-  routes: ROUTES.filter((route) => route.access === 'protected').map((route) => ({ method: route.method as 'GET', path: route.path, scopes: [...route.scopes] })),
-};
+const ISSUER = PROBE_ISSUER;
+const PEM = PROBE_PUBLIC_PEM;
+const ROUTES = PROBE_ROUTES;
 
 async function probe(faults: ProbeTargetFaults = {}, budget = 1000) {
-  const target = await startProbeTarget(CONFIG, faults);
+  const target = await startProbeTarget(faults);
   try {
     const results = await runProbe(probePlan(ROUTES, ISSUER, NOW, PEM), target.url, fetch, budget);
     return { results, requests: target.requests(), url: target.url };

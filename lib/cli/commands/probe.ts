@@ -1,0 +1,132 @@
+/** `secure-api probe`: attacks a running API's authentication and authorization, route by route. */
+import { readFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import { readCloudAssembly } from '../cloud-assembly';
+import type { CliContext } from '../context';
+import { configError, ExitCode, usageError } from '../errors';
+import { writeTextFile } from '../files';
+import { parseSecureUrl } from '../http';
+import type { ProbeIssuer } from '../probe/hostile-tokens';
+import { probeSummary, renderProbeJUnit, renderProbeMarkdown, renderProbeTable } from '../probe/output';
+import { probePlan, type ProbeRoute } from '../probe/plan';
+import { runProbe } from '../probe/run';
+import { buildStackReport } from '../report';
+
+/** The most requests a probe sends unless told otherwise. */
+export const DEFAULT_PROBE_BUDGET = 1000;
+
+interface ProbeFlags {
+  url: string;
+  cdkOut: string;
+  stack?: string;
+  api?: string;
+  issuer: string;
+  kind?: 'cognito' | 'oidc';
+  clientId: string;
+  audience?: string;
+  signingKey: string;
+  kid: string;
+  budget: string;
+  dryRun?: boolean;
+  format: 'table' | 'markdown' | 'junit';
+  out?: string;
+}
+
+function rsaPrivateKey(path: string, text: string): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(text);
+  } catch {
+    throw usageError('ERR_BAD_SIGNING_KEY', `--signing-key must be a PEM private key (received: ${path}, which is not one).`);
+  }
+  if (key.asymmetricKeyType !== 'rsa') {
+    throw usageError('ERR_BAD_SIGNING_KEY', `--signing-key must be an RSA key, for RS256 (received: a key of type ${key.asymmetricKeyType ?? 'secret'} in ${path}).`);
+  }
+  return key;
+}
+
+/** The routes of the API under test, from the synthesized app. */
+function routesFromAssembly(context: CliContext, flags: ProbeFlags): ProbeRoute[] {
+  const stacks = readCloudAssembly(resolve(context.cwd, flags.cdkOut), flags.cdkOut).filter((stack) => flags.stack === undefined || [stack.stackName, stack.artifactId, stack.displayName].includes(flags.stack));
+  const apis = stacks.flatMap((stack) => buildStackReport(stack).apis).filter((api) => flags.api === undefined || api.name === flags.api || api.logicalId === flags.api);
+  if (apis.length !== 1) {
+    throw configError(
+      apis.length === 0 ? 'ERR_NO_API' : 'ERR_AMBIGUOUS_API',
+      apis.length === 0
+        ? `${flags.cdkOut} holds no REST API${flags.stack ? ` in stack ${flags.stack}` : ''}${flags.api ? ` named ${flags.api}` : ''}. Run \`npx cdk synth\` first, or check --stack and --api.`
+        : `${flags.cdkOut} holds ${apis.length} REST APIs (${apis.map((api) => api.name).join(', ')}). Pass one of them to --api.`,
+    );
+  }
+  return apis[0]!.routes.map((row) => ({ method: row.method, path: row.path, access: row.access, scopes: row.scopes }));
+}
+
+/**
+ * Adds the `probe` command to `program`.
+ * @param setExitCode records the exit code of a failed probe
+ */
+export function addProbeCommand(program: Command, context: CliContext, setExitCode: (code: number) => void): void {
+  const { stdout, stderr } = context.streams;
+  program
+    .command('probe')
+    .description(
+      'Attack a running API route by route: 18 hostile tokens on every protected route (401 with a Bearer challenge), tokens without and with each route’s scopes (403 / accepted), and a token reused across routes (the cached-answer trap).',
+    )
+    .requiredOption('--url <url>', 'the stage URL, e.g. https://<id>.execute-api.<region>.amazonaws.com/prod/')
+    .option('--cdk-out <dir>', 'the synthesized app the routes and scopes come from', 'cdk.out')
+    .option('--stack <name>', 'the stack of the API (default: every stack)')
+    .option('--api <name>', 'the REST API, when the app has several')
+    .requiredOption('--issuer <url>', 'iss of the issuer whose key --signing-key is (the API must trust it)')
+    .addOption(new Option('--kind <kind>', "the issuer's kind (default: cognito for cognito-idp hosts, else oidc)").choices(['cognito', 'oidc']))
+    .requiredOption('--client-id <id>', 'a client id the API accepts')
+    .option('--audience <aud>', 'an audience the API accepts (OIDC issuers that check audiences)')
+    .requiredOption('--signing-key <file>', "the issuer's RSA private key in PEM, for RS256 (a test issuer's, never a production one)")
+    .requiredOption('--kid <kid>', 'the kid the API knows the key by')
+    .option('--budget <n>', 'the most requests to send', String(DEFAULT_PROBE_BUDGET))
+    .option('--dry-run', 'list what would be sent, and send nothing')
+    .addOption(new Option('--format <format>', 'a table, Markdown, or JUnit XML for CI systems').choices(['table', 'markdown', 'junit']).default('table'))
+    .option('--out <file>', 'write the report to this file instead of stdout')
+    .action(async (flags: ProbeFlags) => {
+      const apiUrl = parseSecureUrl(flags.url, '--url');
+      parseSecureUrl(flags.issuer, '--issuer');
+      const budget = Number(flags.budget);
+      if (!Number.isInteger(budget) || budget < 1) {
+        throw usageError('ERR_BAD_BUDGET', `--budget must be a whole number of requests, at least 1 (received: ${JSON.stringify(flags.budget)}).`);
+      }
+      const keyPath = resolve(context.cwd, flags.signingKey);
+      let keyText: string;
+      try {
+        keyText = readFileSync(keyPath, 'utf8');
+      } catch (error) {
+        throw configError('ERR_SIGNING_KEY_UNREADABLE', `--signing-key ${keyPath} cannot be read (${(error as NodeJS.ErrnoException).code}).`, error);
+      }
+      const privateKey = rsaPrivateKey(keyPath, keyText);
+      const kind = flags.kind ?? (new URL(flags.issuer).hostname.startsWith('cognito-idp.') ? 'cognito' : 'oidc');
+      const issuer: ProbeIssuer = { issuer: flags.issuer, kind, clientId: flags.clientId, ...(flags.audience !== undefined ? { audience: flags.audience } : {}), signingKey: { kid: flags.kid, privateKey } };
+      const routes = routesFromAssembly(context, flags);
+      const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }) as string;
+      const plan = probePlan(routes, issuer, Math.floor(context.now() / 1000), publicKeyPem);
+      if (flags.dryRun) {
+        // Names and routes only: a dry run never prints a token.
+        stdout.write(`${plan.map((step, i) => `${String(i + 1).padStart(4)} ${step.route.method} ${step.route.path} ${step.name} (${step.expect})`).join('\n')}\n${plan.length} requests would be sent to ${apiUrl.origin}${budgetNote(plan.length, budget)}\n`);
+        return;
+      }
+      const results = await runProbe(plan, apiUrl, context.fetch, budget);
+      const text = flags.format === 'junit' ? renderProbeJUnit(results) : flags.format === 'markdown' ? renderProbeMarkdown(results, apiUrl.href) : renderProbeTable(results);
+      if (flags.out === undefined) {
+        stdout.write(text);
+      } else {
+        writeTextFile(resolve(context.cwd, flags.out), text, 'the probe report', 'Create the directory, or choose another --out.');
+      }
+      const { pass, fail, skipped } = probeSummary(results);
+      stderr.write(`Probe of ${apiUrl.href}: ${pass} passed, ${fail} failed, ${skipped} skipped.\n`);
+      if (fail > 0) {
+        setExitCode(ExitCode.CheckFailed);
+      }
+    });
+}
+
+function budgetNote(planned: number, budget: number): string {
+  return planned > budget ? ` (the budget of ${budget} stops after the first ${budget})` : '';
+}
