@@ -15,21 +15,32 @@ export interface ProbeRoute {
   readonly scopes: readonly string[];
 }
 
-/** What an answer must be. */
-export type Expectation = 'challenge-401' | 'forbidden-403' | 'not-refused';
+/**
+ * What an answer must be: a 401 with a Bearer challenge; a 403; neither 401 nor 403; an error answer with
+ * the security headers (`Cache-Control: no-store`, `X-Content-Type-Options: nosniff`, and HSTS over
+ * https); a CORS preflight from a foreign origin that no `Access-Control-Allow-Origin` admits.
+ */
+export type Expectation = 'challenge-401' | 'forbidden-403' | 'not-refused' | 'security-headers' | 'no-foreign-cors';
 
 /** One request of the probe. */
 export interface ProbeCase {
   /** Suite and case, for reports: `authentication/alg-none`. */
   readonly name: string;
-  readonly suite: 'authentication' | 'authorization';
+  readonly suite: 'authentication' | 'authorization' | 'protections';
   readonly route: ProbeRoute;
   /** The `Authorization` header, or undefined for none. */
   readonly authorization: string | undefined;
+  /** The HTTP method sent, when not the route's own (a CORS preflight is an OPTIONS). */
+  readonly method?: string;
+  /** Further request headers. */
+  readonly headers?: Readonly<Record<string, string>>;
   readonly expect: Expectation;
   /** What the case shows, in a sentence. */
   readonly description: string;
 }
+
+/** An origin no API allows: the probe's CORS preflights come from it. */
+export const PROBE_FOREIGN_ORIGIN = 'https://secure-api-probe.invalid';
 
 /** A scope no route needs: a token with only this one is authenticated and may call nothing protected. */
 export const PROBE_NO_SCOPE = 'secure-api-probe/none';
@@ -48,6 +59,21 @@ export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, no
     for (const token of hostileTokens(issuer, route.scopes, now, publicKeyPem)) {
       cases.push({ name: `authentication/${token.id}`, suite: 'authentication', route, authorization: token.authorization, expect: 'challenge-401', description: token.description });
     }
+  }
+  for (const route of protectedRoutes) {
+    cases.push({ name: 'protections/security-headers', suite: 'protections', route, authorization: undefined, expect: 'security-headers', description: 'the 401 of a request without a token carries the security headers' });
+  }
+  for (const route of routes) {
+    cases.push({
+      name: 'protections/foreign-origin',
+      suite: 'protections',
+      route,
+      authorization: undefined,
+      method: 'OPTIONS',
+      headers: { origin: PROBE_FOREIGN_ORIGIN, 'access-control-request-method': route.method === 'ANY' ? 'GET' : route.method, 'access-control-request-headers': 'authorization' },
+      expect: 'no-foreign-cors',
+      description: `a CORS preflight from ${PROBE_FOREIGN_ORIGIN}, which no API should admit`,
+    });
   }
   const scoped = protectedRoutes.filter((route) => route.scopes.length > 0);
   for (const route of scoped) {

@@ -23,18 +23,33 @@ const BEARER_CHALLENGE = /^\s*bearer(\s|,|$)/i;
 /** Markers of internals leaking into an error body: stack frames, exception names, file paths. */
 const INTERNAL_DETAIL = /\bat [\w.<>]+ \(|Error: |Exception|\/var\/task\/|node_modules/;
 
-function judge(probeCase: ProbeCase, status: number, challenge: string | null, body: string): string | undefined {
+function judge(probeCase: ProbeCase, status: number, headers: Headers, body: string, https: boolean): string | undefined {
   if (status >= 400 && INTERNAL_DETAIL.test(body)) {
     return `the ${status} body shows internal detail`;
   }
   switch (probeCase.expect) {
-    case 'challenge-401':
+    case 'challenge-401': {
       if (status !== 401) return `expected 401, got ${status}`;
+      const challenge = headers.get('www-authenticate');
       return challenge !== null && BEARER_CHALLENGE.test(challenge) ? undefined : 'the 401 has no WWW-Authenticate: Bearer challenge';
+    }
     case 'forbidden-403':
       return status === 403 ? undefined : `expected 403, got ${status}`;
     case 'not-refused':
       return status === 401 || status === 403 ? `expected the token to be accepted, got ${status}` : undefined;
+    case 'security-headers': {
+      if (status < 400) return `expected an error answer, got ${status}`;
+      const missing = [
+        /\bno-store\b/i.test(headers.get('cache-control') ?? '') ? undefined : 'Cache-Control: no-store',
+        /^\s*nosniff\s*$/i.test(headers.get('x-content-type-options') ?? '') ? undefined : 'X-Content-Type-Options: nosniff',
+        !https || /max-age=\d+/i.test(headers.get('strict-transport-security') ?? '') ? undefined : 'Strict-Transport-Security',
+      ].filter((header) => header !== undefined);
+      return missing.length === 0 ? undefined : `the ${status} lacks ${missing.join(', ')}`;
+    }
+    case 'no-foreign-cors': {
+      const allowed = headers.get('access-control-allow-origin');
+      return allowed !== null && (allowed.trim() === '*' || allowed.trim() === probeCase.headers?.origin) ? `the preflight admits the foreign origin (Access-Control-Allow-Origin: ${allowed})` : undefined;
+    }
   }
 }
 
@@ -55,15 +70,15 @@ export async function runProbe(cases: readonly ProbeCase[], apiUrl: URL, fetch: 
     }
     sent += 1;
     // An ANY method takes every verb: GET stands for them.
-    const method = probeCase.route.method === 'ANY' ? 'GET' : (probeCase.route.method as SmokeRoute['method']);
+    const method = (probeCase.method ?? (probeCase.route.method === 'ANY' ? 'GET' : probeCase.route.method)) as SmokeRoute['method'];
     const url = routeUrl(apiUrl, { method, path: probeCase.route.path });
     const response = await fetch(url, {
       method,
       redirect: 'manual',
-      headers: { accept: 'application/json', ...(probeCase.authorization === undefined ? {} : { authorization: probeCase.authorization }) },
+      headers: { accept: 'application/json', ...probeCase.headers, ...(probeCase.authorization === undefined ? {} : { authorization: probeCase.authorization }) },
     });
     const body = await response.text();
-    const problem = judge(probeCase, response.status, response.headers.get('www-authenticate'), body);
+    const problem = judge(probeCase, response.status, response.headers, body, apiUrl.protocol === 'https:');
     results.push({ case: probeCase, outcome: problem === undefined ? 'pass' : 'fail', status: response.status, ...(problem !== undefined ? { problem } : {}) });
   }
   return results;

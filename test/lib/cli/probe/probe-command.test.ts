@@ -60,10 +60,10 @@ async function probe(args: string[], faults: ProbeTargetFaults = {}) {
 describe('secure-api probe', () => {
   test('reads the routes from cdk.out and passes a sound stage, with JUnit XML for CI', async () => {
     const run = await probe(['--format', 'junit']);
-    expect(run.stderr).toMatch(/^Probe of http:\/\/127\.0\.0\.1:\d+\/prod\/: 44 passed, 0 failed, 0 skipped\.\n$/);
+    expect(run.stderr).toMatch(/^Probe of http:\/\/127\.0\.0\.1:\d+\/prod\/: 49 passed, 0 failed, 0 skipped\.\n$/);
     expect(run.code).toBe(ExitCode.Ok);
     expect(run.stdout).toContain('<testsuite name="authentication" tests="36" failures="0" skipped="0">');
-    expect(run.requests).toBe(44);
+    expect(run.requests).toBe(49);
   });
 
   test('exits 1 when a route lets hostile tokens through', async () => {
@@ -77,7 +77,7 @@ describe('secure-api probe', () => {
     expect(run.code).toBe(ExitCode.Ok);
     expect(run.requests).toBe(0);
     expect(run.stdout).toContain('   1 GET /items authentication/no-token (challenge-401)');
-    expect(run.stdout).toMatch(/44 requests would be sent to http:\/\/127\.0\.0\.1:\d+ \(the budget of 10 stops after the first 10\)\n$/);
+    expect(run.stdout).toMatch(/49 requests would be sent to http:\/\/127\.0\.0\.1:\d+ \(the budget of 10 stops after the first 10\)\n$/);
     expect(run.stdout).not.toMatch(/eyJ/);
   });
 

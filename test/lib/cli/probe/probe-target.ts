@@ -63,6 +63,10 @@ export interface ProbeTargetFaults {
    * Allow of the whole API (`.../*`) and served for every route.
    */
   readonly cacheWildcardAllow?: boolean;
+  /** Leaves out Cache-Control and X-Content-Type-Options on error answers. */
+  readonly omitSecurityHeaders?: boolean;
+  /** Answers every CORS preflight with `Access-Control-Allow-Origin: *`. */
+  readonly corsAnyOrigin?: boolean;
 }
 
 const ARN_PREFIX = 'arn:aws:execute-api:eu-west-1:123456789012:probe12345/prod';
@@ -80,7 +84,10 @@ export async function startProbeTarget(faults: ProbeTargetFaults = {}, config: A
       const path = url.pathname.replace(/^\/prod/, '');
       const verb = request.method ?? 'GET';
       const route = table.match(verb as never, path);
-      const send = (status: number, headers: Record<string, string>, body: unknown) => response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+      const security = faults.omitSecurityHeaders ? {} : { 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' };
+      const send = (status: number, headers: Record<string, string>, body: unknown) =>
+        response.writeHead(status, { 'content-type': 'application/json', ...(status >= 400 ? security : {}), ...headers }).end(JSON.stringify(body));
+      if (verb === 'OPTIONS' && faults.corsAnyOrigin) return send(204, { 'access-control-allow-origin': '*', 'access-control-allow-headers': 'authorization' }, {});
       if (route === undefined) return send(403, {}, { message: 'Missing Authentication Token' });
       if (faults.openRoute === `${verb} ${route.config.path}`) return send(200, {}, { ok: true });
       const methodArn = `${ARN_PREFIX}/${verb}${path}`;

@@ -22,18 +22,21 @@ const failures = (results: Awaited<ReturnType<typeof probe>>['results']) =>
   results.filter((result) => result.outcome === 'fail').map((result) => `${result.case.route.method} ${result.case.route.path} ${result.case.name}: ${result.problem}`);
 
 describe('secure-api probe against a stage in front of the real authorizer runtime', () => {
-  test('a sound stage passes every case: 18 hostile tokens per protected route, scopes, and the cached-answer trap', async () => {
+  test('a sound stage passes every case: 18 hostile tokens per protected route, scopes, the cached-answer trap, headers and CORS', async () => {
     const { results, requests } = await probe();
     expect(failures(results)).toEqual([]);
-    expect(probeSummary(results)).toEqual({ pass: 2 * 18 + 2 * 2 + 2 * 2, fail: 0, skipped: 0 });
+    // Per protected route: 18 hostile tokens, the security headers, without and with its scope, the cache trap pair; per route, a foreign preflight.
+    expect(probeSummary(results)).toEqual({ pass: 2 * 18 + 2 + 2 * 2 + 2 * 2 + 3, fail: 0, skipped: 0 });
     expect(requests).toBe(results.length);
-    expect(results.some((result) => result.case.route.path === '/health')).toBe(false);
+    // A public route gets the CORS check only.
+    expect(results.filter((result) => result.case.route.path === '/health').map((result) => result.case.name)).toEqual(['protections/foreign-origin']);
   });
 
   test('a route open to anyone fails every authentication case on that route, and only there', async () => {
     const problems = failures((await probe({ openRoute: 'GET /items' })).results);
-    // 18 hostile tokens, the scope-less token, and DELETE's token reused here.
-    expect(problems).toHaveLength(18 + 2);
+    // 18 hostile tokens, the security headers of a refusal, the scope-less token, and DELETE's token reused here.
+    expect(problems).toHaveLength(18 + 3);
+    expect(problems).toContain('GET /items protections/security-headers: expected an error answer, got 200');
     expect(problems.every((problem) => problem.startsWith('GET /items '))).toBe(true);
     expect(problems).toContain('GET /items authorization/cache-trap-reuse: expected 403, got 200');
     expect(problems).toContain('GET /items authentication/alg-none: expected 401, got 200');
@@ -56,6 +59,15 @@ describe('secure-api probe against a stage in front of the real authorizer runti
     expect(problems).toEqual(['DELETE /items/{id} authorization/cache-trap-reuse: expected 403, got 200', 'GET /items authorization/cache-trap-reuse: expected 403, got 200']);
   });
 
+  test('error answers without the security headers, and a preflight admitting any origin, fail by name', async () => {
+    expect(failures((await probe({ omitSecurityHeaders: true })).results)).toEqual([
+      'GET /items protections/security-headers: the 401 lacks Cache-Control: no-store, X-Content-Type-Options: nosniff',
+      'DELETE /items/{id} protections/security-headers: the 401 lacks Cache-Control: no-store, X-Content-Type-Options: nosniff',
+    ]);
+    const cors = failures((await probe({ corsAnyOrigin: true })).results);
+    expect(cors).toEqual(['GET /items', 'DELETE /items/{id}', 'GET /health'].map((route) => `${route} protections/foreign-origin: the preflight admits the foreign origin (Access-Control-Allow-Origin: *)`));
+  });
+
   test('the request budget is never exceeded: the cases beyond it are skipped and say why', async () => {
     const { results, requests } = await probe({}, 5);
     expect(requests).toBe(5);
@@ -67,7 +79,7 @@ describe('secure-api probe against a stage in front of the real authorizer runti
     const { results, url } = await probe({ openRoute: 'GET /items' });
     const table = renderProbeTable(results);
     expect(table.split('\n')[0]).toMatch(/^FAIL +200 +GET \/items +authentication\//);
-    expect(table).toMatch(/\d+ passed, 20 failed, 0 skipped\n$/);
+    expect(table).toMatch(/\d+ passed, 21 failed, 0 skipped\n$/);
     expect(renderProbeMarkdown(results, url.href)).toContain('| fail | GET /items | authentication/alg-none | alg none, no signature (RFC 8725 section 2.1) | 200 | expected 401, got 200 |');
     const junit = renderProbeJUnit(results);
     expect(junit).toContain('<testsuite name="authentication" tests="36" failures="18" skipped="0">');
