@@ -26,6 +26,16 @@ export interface CliContext {
   readonly createCognitoClient: CognitoClientFactory;
   /** Overrides the token cache directory. @default - `$XDG_CACHE_HOME/cdk-secure-api` or `~/.cache/cdk-secure-api` */
   readonly cacheDir?: string;
+  /** Resolves when a long-running command (`serve`) should stop. @default - on SIGINT or SIGTERM */
+  readonly untilStopped?: () => Promise<void>;
+}
+
+/** Resolves on the first SIGINT or SIGTERM. */
+export function untilSignalled(): Promise<void> {
+  return new Promise((resolveStop) => {
+    process.once('SIGINT', () => resolveStop());
+    process.once('SIGTERM', () => resolveStop());
+  });
 }
 
 /** The context of a real run: the process's streams, environment and clock, global `fetch`, the AWS SDK. */

@@ -10,6 +10,7 @@ import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-iden
 import { Command, CommanderError } from 'commander';
 import { addProbeCommand } from './commands/probe';
 import { addReportCommand } from './commands/report';
+import { addServeCommand } from './commands/serve';
 import { addSmokeCommand } from './commands/smoke';
 import { addTokenCommand } from './commands/token';
 import { addUsersCommand } from './commands/users';
@@ -83,5 +84,6 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
   addUsersCommand(program, context);
   addReportCommand(program, context, setExitCode);
   addProbeCommand(program, context, setExitCode);
+  addServeCommand(program, context);
   return program;
 }

@@ -22,12 +22,13 @@ interface ProbeFlags {
   cdkOut: string;
   stack?: string;
   api?: string;
-  issuer: string;
+  localIssuer?: string;
+  issuer?: string;
   kind?: 'cognito' | 'oidc';
-  clientId: string;
+  clientId?: string;
   audience?: string;
-  signingKey: string;
-  kid: string;
+  signingKey?: string;
+  kid?: string;
   budget: string;
   dryRun?: boolean;
   format: 'table' | 'markdown' | 'junit';
@@ -45,6 +46,53 @@ function rsaPrivateKey(path: string, text: string): KeyObject {
     throw usageError('ERR_BAD_SIGNING_KEY', `--signing-key must be an RSA key, for RS256 (received: a key of type ${key.asymmetricKeyType ?? 'secret'} in ${path}).`);
   }
   return key;
+}
+
+/** The issuer named by --issuer, --kind, --client-id, --audience, --signing-key and --kid. */
+function issuerFromFlags(context: CliContext, flags: ProbeFlags): ProbeIssuer {
+  for (const [flag, value] of [['--issuer', flags.issuer], ['--client-id', flags.clientId], ['--signing-key', flags.signingKey], ['--kid', flags.kid]] as const) {
+    if (value === undefined) {
+      throw usageError('ERR_MISSING_ISSUER', `${flag} is required unless --local-issuer names the file of a local stage.`);
+    }
+  }
+  parseSecureUrl(flags.issuer!, '--issuer');
+  const keyPath = resolve(context.cwd, flags.signingKey!);
+  let keyText: string;
+  try {
+    keyText = readFileSync(keyPath, 'utf8');
+  } catch (error) {
+    throw configError('ERR_SIGNING_KEY_UNREADABLE', `--signing-key ${keyPath} cannot be read (${(error as NodeJS.ErrnoException).code}).`, error);
+  }
+  const kind = flags.kind ?? (new URL(flags.issuer!).hostname.startsWith('cognito-idp.') ? 'cognito' : 'oidc');
+  return {
+    issuer: flags.issuer!,
+    kind,
+    clientId: flags.clientId!,
+    ...(flags.audience !== undefined ? { audience: flags.audience } : {}),
+    signingKey: { kid: flags.kid!, privateKey: rsaPrivateKey(keyPath, keyText) },
+  };
+}
+
+/** The issuer of a local stage, from the file `secure-api serve --issuer-out` wrote. */
+function localIssuer(path: string): ProbeIssuer {
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    throw configError('ERR_LOCAL_ISSUER_UNREADABLE', `--local-issuer ${path} cannot be read as JSON (${(error as NodeJS.ErrnoException).code ?? 'not JSON'}).`, error);
+  }
+  const text = (name: string): string => {
+    const value = parsed[name];
+    if (typeof value !== 'string' || value === '') throw configError('ERR_BAD_LOCAL_ISSUER', `--local-issuer ${path} has no ${name}: write it again with secure-api serve --issuer-out.`);
+    return value;
+  };
+  return {
+    issuer: text('issuer'),
+    kind: text('kind') === 'cognito' ? 'cognito' : 'oidc',
+    clientId: text('clientId'),
+    audience: text('audience'),
+    signingKey: { kid: text('kid'), privateKey: rsaPrivateKey(path, text('privateKeyPem')) },
+  };
 }
 
 /** The routes of the API under test, from the synthesized app. */
@@ -77,35 +125,26 @@ export function addProbeCommand(program: Command, context: CliContext, setExitCo
     .option('--cdk-out <dir>', 'the synthesized app the routes and scopes come from', 'cdk.out')
     .option('--stack <name>', 'the stack of the API (default: every stack)')
     .option('--api <name>', 'the REST API, when the app has several')
-    .requiredOption('--issuer <url>', 'iss of the issuer whose key --signing-key is (the API must trust it)')
+    .option('--local-issuer <file>', 'the local issuer file `secure-api serve --issuer-out` wrote (instead of the four options below)')
+    .option('--issuer <url>', 'iss of the issuer whose key --signing-key is (the API must trust it)')
     .addOption(new Option('--kind <kind>', "the issuer's kind (default: cognito for cognito-idp hosts, else oidc)").choices(['cognito', 'oidc']))
-    .requiredOption('--client-id <id>', 'a client id the API accepts')
+    .option('--client-id <id>', 'a client id the API accepts')
     .option('--audience <aud>', 'an audience the API accepts (OIDC issuers that check audiences)')
-    .requiredOption('--signing-key <file>', "the issuer's RSA private key in PEM, for RS256 (a test issuer's, never a production one)")
-    .requiredOption('--kid <kid>', 'the kid the API knows the key by')
+    .option('--signing-key <file>', "the issuer's RSA private key in PEM, for RS256 (a test issuer's, never a production one)")
+    .option('--kid <kid>', 'the kid the API knows the key by')
     .option('--budget <n>', 'the most requests to send', String(DEFAULT_PROBE_BUDGET))
     .option('--dry-run', 'list what would be sent, and send nothing')
     .addOption(new Option('--format <format>', 'a table, Markdown, or JUnit XML for CI systems').choices(['table', 'markdown', 'junit']).default('table'))
     .option('--out <file>', 'write the report to this file instead of stdout')
     .action(async (flags: ProbeFlags) => {
       const apiUrl = parseSecureUrl(flags.url, '--url');
-      parseSecureUrl(flags.issuer, '--issuer');
       const budget = Number(flags.budget);
       if (!Number.isInteger(budget) || budget < 1) {
         throw usageError('ERR_BAD_BUDGET', `--budget must be a whole number of requests, at least 1 (received: ${JSON.stringify(flags.budget)}).`);
       }
-      const keyPath = resolve(context.cwd, flags.signingKey);
-      let keyText: string;
-      try {
-        keyText = readFileSync(keyPath, 'utf8');
-      } catch (error) {
-        throw configError('ERR_SIGNING_KEY_UNREADABLE', `--signing-key ${keyPath} cannot be read (${(error as NodeJS.ErrnoException).code}).`, error);
-      }
-      const privateKey = rsaPrivateKey(keyPath, keyText);
-      const kind = flags.kind ?? (new URL(flags.issuer).hostname.startsWith('cognito-idp.') ? 'cognito' : 'oidc');
-      const issuer: ProbeIssuer = { issuer: flags.issuer, kind, clientId: flags.clientId, ...(flags.audience !== undefined ? { audience: flags.audience } : {}), signingKey: { kid: flags.kid, privateKey } };
+      const issuer = flags.localIssuer !== undefined ? localIssuer(resolve(context.cwd, flags.localIssuer)) : issuerFromFlags(context, flags);
       const routes = routesFromAssembly(context, flags);
-      const publicKeyPem = createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }) as string;
+      const publicKeyPem = createPublicKey(issuer.signingKey.privateKey).export({ type: 'spki', format: 'pem' }) as string;
       const plan = probePlan(routes, issuer, Math.floor(context.now() / 1000), publicKeyPem);
       if (flags.dryRun) {
         // Names and routes only: a dry run never prints a token.

@@ -78,11 +78,11 @@ function compileRoutes(routes: unknown): Pick<LoadedAuthorizer, 'table' | 'table
 }
 
 /**
- * Reads the authorizer configuration of a function: `config.json` from its asset folder (found through
+ * Reads the authorizer configuration of a function (and says where its asset folder is): `config.json` from its asset folder (found through
  * `Metadata['aws:asset:path']`, else the asset hash in `Code.S3Key`), then the environment variable's
  * top-level keys over it, merged by the contract's {@link mergeConfigSources} as the runtime merges them.
  */
-function readAuthorizerConfig(stack: AssemblyStack, fn: CfnResource): { config?: AnyRecord; source: string } {
+export function readAuthorizerConfig(stack: AssemblyStack, fn: CfnResource): { config?: AnyRecord; source: string; folder?: string } {
   const assetPath = fn.Metadata?.['aws:asset:path'];
   const s3Key = (fn.Properties?.Code as AnyRecord | undefined)?.S3Key;
   const hash = typeof s3Key === 'string' ? /^([0-9a-f]{64})\.zip$/.exec(s3Key)?.[1] : undefined;
@@ -114,7 +114,7 @@ function readAuthorizerConfig(stack: AssemblyStack, fn: CfnResource): { config?:
   if (fileConfig === undefined && environmentConfig === undefined) {
     return { source: folder === undefined ? 'no asset found for the authorizer function' : `no ${CONFIG_FILE_NAME} in the authorizer's asset` };
   }
-  return { config: mergeConfigSources(fileConfig, environmentConfig), source: sources.join(' + ') };
+  return { config: mergeConfigSources(fileConfig, environmentConfig), source: sources.join(' + '), ...(folder !== undefined ? { folder } : {}) };
 }
 
 /** Why a route table gets its cache key scope, or undefined when the table is not one the authorizer would accept. */

@@ -102,7 +102,7 @@ export function buildApi(stack: AssemblyStack, resources: Resources, apiId: stri
 }
 
 /** Rebuilds resource paths from `ParentId` and `PathPart`; unknown parents show as `…`. */
-function resourcePaths(resources: Resources, apiId: string): (resourceId: unknown) => string {
+export function resourcePaths(resources: Resources, apiId: string): (resourceId: unknown) => string {
   const memo = new Map<string, string>();
   const pathOf = (value: unknown, depth = 0): string => {
     if (isGetAtt(value, apiId, 'RootResourceId')) {

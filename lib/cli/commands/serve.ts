@@ -1,0 +1,54 @@
+/** `secure-api serve`: a REST API of the synthesized app on 127.0.0.1, for `probe` and local tests. */
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { readCloudAssembly } from '../cloud-assembly';
+import { type CliContext, untilSignalled } from '../context';
+import { configError, usageError } from '../errors';
+import { startLocalStage } from '../serve/local-stage';
+
+interface ServeFlags {
+  cdkOut: string;
+  stack?: string;
+  api?: string;
+  port: string;
+  issuerOut?: string;
+}
+
+/** Adds the `serve` command to `program`; it runs until `context.untilStopped` resolves (Ctrl-C by default). */
+export function addServeCommand(program: Command, context: CliContext): void {
+  const { stderr } = context.streams;
+  program
+    .command('serve')
+    .description(
+      "Serve a REST API of cdk.out on 127.0.0.1: API Gateway's method matching, the authorizer's real bundle with its configuration (its issuers replaced by a local one), identity sources, result caching, the policy against the method ARN, gateway responses, MOCK and HTTP proxy integrations.",
+    )
+    .option('--cdk-out <dir>', 'the cloud assembly directory', 'cdk.out')
+    .option('--stack <name>', 'the stack of the API (default: the only stack with a REST API)')
+    .option('--api <name>', 'the REST API, when the stack has several')
+    .option('--port <n>', 'the port on 127.0.0.1 (0: any free port)', '0')
+    .option('--issuer-out <file>', "write the local issuer (issuer, client id, audience, kid, its test signing key) to this file, for `secure-api probe --local-issuer`")
+    .action(async (flags: ServeFlags) => {
+      const port = Number(flags.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw usageError('ERR_BAD_PORT', `--port must be a port number from 0 to 65535 (received: ${JSON.stringify(flags.port)}).`);
+      }
+      const stacks = readCloudAssembly(resolve(context.cwd, flags.cdkOut), flags.cdkOut).filter(
+        (stack) => (flags.stack === undefined || [stack.stackName, stack.artifactId, stack.displayName].includes(flags.stack)) && Object.values(stack.template.Resources ?? {}).some((resource) => resource.Type === 'AWS::ApiGateway::RestApi'),
+      );
+      if (stacks.length !== 1) {
+        throw configError('ERR_NO_API', `${flags.cdkOut} has ${stacks.length === 0 ? 'no stack with a REST API' : `${stacks.length} stacks with REST APIs`}${flags.stack ? ` named ${flags.stack}` : ''}: pass one with --stack.`);
+      }
+      const stage = await startLocalStage(stacks[0]!, { api: flags.api, port });
+      try {
+        if (flags.issuerOut !== undefined) {
+          // The key signs test tokens for this stage only; still, only the user may read it.
+          writeFileSync(resolve(context.cwd, flags.issuerOut), `${JSON.stringify(stage.issuer, undefined, 2)}\n`, { mode: 0o600 });
+        }
+        stderr.write(`Serving ${stacks[0]!.stackName} at ${stage.url.href} (local issuer ${stage.issuer.issuer}). Stop with Ctrl-C.\n`);
+        await (context.untilStopped ?? untilSignalled)();
+      } finally {
+        await stage.close();
+      }
+    });
+}

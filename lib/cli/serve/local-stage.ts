@@ -1,0 +1,343 @@
+/**
+ * `secure-api serve`: a REST API of a synthesized app on 127.0.0.1, with the behaviour that decides who
+ * gets in, as API Gateway documents it: resource and method matching with API Gateway's precedence, the
+ * authorizer's real bundle from its asset with its real configuration (its issuers replaced by a local
+ * one, whose key set this server publishes), identity sources (a missing one is a 401 without calling the
+ * authorizer) and result caching (TTL, cache key), the IAM policy judged against the method ARN, the
+ * template's gateway responses, and MOCK and HTTP proxy integrations.
+ *
+ * Not emulated yet (each answers 502 saying so, or is left out): Lambda integrations, Cognito and IAM
+ * authorization, request validation, stage throttling, AWS WAF, access logs.
+ */
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { arnPatternMatches, compileValidatedRouteTable, CONFIG_ENV_VAR, CONFIG_FILE_NAME, type RouteConfig, type RouteMethod } from '../../../lambda/contract';
+import type { AssemblyStack, CfnResource } from '../cloud-assembly';
+import { configError } from '../errors';
+import { readAuthorizerConfig } from '../report/authorizer-config';
+import { resourcePaths } from '../report/routes';
+import { type AnyRecord, isRecord, ofType } from '../report/template';
+import { references } from '../report/values';
+
+/** The issuer every authorizer of a local stage trusts instead of its own: tokens for it are signed with `privateKeyPem`. */
+export interface LocalIssuer {
+  readonly issuer: string;
+  readonly kind: 'oidc';
+  readonly clientId: string;
+  readonly audience: string;
+  readonly kid: string;
+  /** The RS256 signing key, PKCS#8 PEM. A test key: it exists only while the stage runs. */
+  readonly privateKeyPem: string;
+}
+
+/** A running local stage. */
+export interface LocalStage {
+  /** The stage URL, `http://127.0.0.1:<port>/<stage>/`. */
+  readonly url: URL;
+  readonly issuer: LocalIssuer;
+  close(): Promise<void>;
+}
+
+/** Where the local issuer's key set is published on the stage's server. */
+const JWKS_PATH = '/.secure-api-local/jwks.json';
+/** The client id and audience local tokens carry. */
+const LOCAL_CLIENT = 'secure-api-local';
+/** Region, account and API id in the method ARNs of a local stage (shaped as API Gateway's, which authorizers check). */
+const LOCAL_ACCOUNT = '000000000000';
+const LOCAL_API_ID = 'local00000';
+const ARN_PREFIX = `arn:aws:execute-api:us-east-1:${LOCAL_ACCOUNT}:${LOCAL_API_ID}`;
+
+interface Method {
+  readonly verb: string;
+  readonly path: string;
+  readonly authorizationType: string;
+  readonly authorizerId?: string;
+  readonly integration: AnyRecord;
+}
+
+interface Authorizer {
+  readonly type: 'TOKEN' | 'REQUEST';
+  /** Header names (lower case) and context variables whose values key the cache. */
+  readonly identitySources: readonly string[];
+  readonly ttlSeconds: number;
+  readonly handler: (event: unknown, context: unknown) => Promise<unknown>;
+  readonly cache: Map<string, { statements: Statement[]; expiresAt: number }>;
+}
+
+interface Statement {
+  readonly Effect?: unknown;
+  readonly Action?: unknown;
+  readonly Resource?: unknown;
+}
+
+interface GatewayResponse {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly template?: string;
+}
+
+/** API Gateway's defaults for the responses a local stage gives itself. */
+const DEFAULT_RESPONSES: Readonly<Record<string, { status: number; message: string }>> = {
+  UNAUTHORIZED: { status: 401, message: 'Unauthorized' },
+  ACCESS_DENIED: { status: 403, message: 'User is not authorized to access this resource' },
+  MISSING_AUTHENTICATION_TOKEN: { status: 403, message: 'Missing Authentication Token' },
+  AUTHORIZER_CONFIGURATION_ERROR: { status: 500, message: 'Internal server error' },
+};
+
+const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+
+/**
+ * The path parameters of a request: each `{name}` segment of the resource template takes the request's
+ * segment at its place, a greedy `{name+}` the rest of the path.
+ */
+export function pathParameters(template: string, path: string): Record<string, string> {
+  const names = template.split('/');
+  const segments = path.split('/');
+  const parameters: Record<string, string> = {};
+  names.forEach((segment, i) => {
+    const match = /^\{([^}+]+)(\+?)\}$/.exec(segment);
+    if (match) parameters[match[1]!] = match[2] ? segments.slice(i).join('/') : (segments[i] ?? '');
+  });
+  return parameters;
+}
+
+/** Whether a policy lets the call through: an Allow of `execute-api:Invoke` covers the ARN and no Deny does. */
+function allows(statements: readonly Statement[], methodArn: string): boolean {
+  const covers = (statement: Statement) =>
+    asList(statement.Action).some((action) => action === '*' || action === 'execute-api:*' || action === 'execute-api:Invoke') &&
+    asList(statement.Resource).some((resource) => typeof resource === 'string' && arnPatternMatches(resource, methodArn));
+  return !statements.some((statement) => statement.Effect === 'Deny' && covers(statement)) && statements.some((statement) => statement.Effect === 'Allow' && covers(statement));
+}
+
+/** Loads the authorizer bundle of an asset folder with `config` over its configuration, in a folder of its own. */
+function loadAuthorizerBundle(folder: string, config: AnyRecord, work: string): (event: unknown, context: unknown) => Promise<unknown> {
+  const copy = mkdtempSync(join(work, 'authorizer-'));
+  copyFileSync(join(folder, 'index.js'), join(copy, 'index.js'));
+  if (existsSync(join(folder, CONFIG_FILE_NAME))) copyFileSync(join(folder, CONFIG_FILE_NAME), join(copy, CONFIG_FILE_NAME));
+  const saved = process.env[CONFIG_ENV_VAR];
+  process.env[CONFIG_ENV_VAR] = JSON.stringify(config);
+  try {
+    // The bundle reads its configuration once, when it loads.
+    return (createRequire(join(copy, 'index.js'))(join(copy, 'index.js')) as { handler: (event: unknown, context: unknown) => Promise<unknown> }).handler;
+  } finally {
+    if (saved === undefined) delete process.env[CONFIG_ENV_VAR];
+    else process.env[CONFIG_ENV_VAR] = saved;
+  }
+}
+
+/**
+ * Starts a local stage of a REST API of `stack`.
+ * @param stack the stack, from the cloud assembly
+ * @param options which API (by logical id or name, when the stack has several) and port
+ */
+export async function startLocalStage(stack: AssemblyStack, options: { api?: string; port?: number } = {}): Promise<LocalStage> {
+  const resources = stack.template.Resources ?? {};
+  const apis = ofType(resources, 'AWS::ApiGateway::RestApi').filter(([id, api]) => options.api === undefined || id === options.api || api.Properties?.Name === options.api);
+  if (apis.length !== 1) {
+    throw configError('ERR_NO_API', `Stack ${stack.stackName} has ${apis.length === 0 ? 'no REST API' : `${apis.length} REST APIs`}${options.api ? ` named ${options.api}` : ''}: serve takes exactly one (--api).`);
+  }
+  const [apiId] = apis[0]!;
+  const belongs = (resource: CfnResource) => references(resource.Properties?.RestApiId).has(apiId);
+  const stageName = String(ofType(resources, 'AWS::ApiGateway::Stage').find(([, stage]) => belongs(stage))?.[1].Properties?.StageName ?? 'prod');
+  const pathOf = resourcePaths(resources, apiId);
+  const methods: Method[] = ofType(resources, 'AWS::ApiGateway::Method')
+    .filter(([, method]) => belongs(method))
+    .map(([, method]) => {
+      const props = method.Properties ?? {};
+      return {
+        verb: String(props.HttpMethod ?? 'ANY'),
+        path: pathOf(props.ResourceId),
+        authorizationType: String(props.AuthorizationType ?? 'NONE'),
+        authorizerId: [...references(props.AuthorizerId)][0],
+        integration: isRecord(props.Integration) ? props.Integration : {},
+      };
+    });
+  const table = compileValidatedRouteTable(methods.map((method): RouteConfig => ({ method: method.verb as RouteMethod, path: method.path })));
+
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const work = mkdtempSync(join(tmpdir(), 'secure-api-serve-'));
+  const server = createServer();
+  await new Promise<void>((resolveListen) => server.listen(options.port ?? 0, '127.0.0.1', resolveListen));
+  const port = (server.address() as { port: number }).port;
+  const origin = `http://127.0.0.1:${port}`;
+  const issuer: LocalIssuer = {
+    issuer: `${origin}/.secure-api-local`,
+    kind: 'oidc',
+    clientId: LOCAL_CLIENT,
+    audience: LOCAL_CLIENT,
+    kid: `local-${randomUUID()}`,
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+  };
+  const jwks = { keys: [{ ...(publicKey.export({ format: 'jwk' }) as JsonWebKey), kid: issuer.kid, alg: 'RS256', use: 'sig' }] };
+
+  const authorizers = new Map<string, Authorizer>();
+  for (const [id, authorizer] of ofType(resources, 'AWS::ApiGateway::Authorizer').filter(([, a]) => belongs(a))) {
+    const props = authorizer.Properties ?? {};
+    const type = String(props.Type);
+    const functionId = [...references(props.AuthorizerUri)].find((ref) => resources[ref]?.Type === 'AWS::Lambda::Function');
+    if ((type !== 'TOKEN' && type !== 'REQUEST') || functionId === undefined) continue;
+    const loaded = readAuthorizerConfig(stack, resources[functionId]!);
+    if (loaded.config === undefined || loaded.folder === undefined || !existsSync(join(loaded.folder, 'index.js'))) continue;
+    const localIssuers = [{ kind: 'oidc', issuer: issuer.issuer, jwksUri: `${origin}${JWKS_PATH}`, clientIds: [LOCAL_CLIENT], audiences: [LOCAL_CLIENT], algorithms: ['RS256'] }];
+    const sources = String(props.IdentitySource ?? (type === 'TOKEN' ? 'method.request.header.Authorization' : ''))
+      .split(',')
+      .map((source) => source.trim().replace(/^method\.request\.header\./, 'header:').toLowerCase())
+      .filter((source) => source !== '');
+    authorizers.set(id, {
+      type,
+      identitySources: sources,
+      ttlSeconds: typeof props.AuthorizerResultTtlInSeconds === 'number' ? props.AuthorizerResultTtlInSeconds : 300,
+      handler: loadAuthorizerBundle(loaded.folder, { ...loaded.config, issuers: localIssuers }, work),
+      cache: new Map(),
+    });
+  }
+
+  const gatewayResponses = new Map<string, GatewayResponse>();
+  for (const [, response] of ofType(resources, 'AWS::ApiGateway::GatewayResponse').filter(([, r]) => belongs(r))) {
+    const props = response.Properties ?? {};
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(isRecord(props.ResponseParameters) ? props.ResponseParameters : {})) {
+      const literal = typeof value === 'string' ? /^'(.*)'$/s.exec(value)?.[1] : undefined;
+      if (name.startsWith('gatewayresponse.header.') && literal !== undefined) headers[name.slice('gatewayresponse.header.'.length)] = literal;
+    }
+    const template = isRecord(props.ResponseTemplates) ? props.ResponseTemplates['application/json'] : undefined;
+    gatewayResponses.set(String(props.ResponseType), {
+      status: Number(props.StatusCode ?? 0),
+      headers,
+      ...(typeof template === 'string' ? { template } : {}),
+    });
+  }
+
+  const gateway = (response: ServerResponse, type: string, requestId: string): void => {
+    const fallback = DEFAULT_RESPONSES[type] ?? { status: 500, message: 'Internal server error' };
+    const family = fallback.status >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX';
+    const own = gatewayResponses.get(type);
+    const general = gatewayResponses.get(family);
+    const headers = { ...general?.headers, ...own?.headers };
+    const template = own?.template ?? general?.template;
+    const body =
+      template === undefined
+        ? JSON.stringify({ message: fallback.message })
+        : template.replaceAll('$context.error.messageString', JSON.stringify(fallback.message)).replaceAll('$context.error.message', fallback.message).replaceAll('$context.requestId', requestId);
+    response.writeHead(own?.status || fallback.status, { 'content-type': 'application/json', ...headers }).end(body);
+  };
+
+  const integrate = async (response: ServerResponse, method: Method, request: IncomingMessage, path: string): Promise<void> => {
+    const type = String(method.integration.Type ?? '');
+    if (type === 'MOCK') {
+      const template = isRecord(method.integration.RequestTemplates) ? method.integration.RequestTemplates['application/json'] : undefined;
+      const status = typeof template === 'string' ? Number(/"statusCode"\s*:\s*(\d{3})/.exec(template)?.[1] ?? 200) : 200;
+      const integrationResponse = asList(method.integration.IntegrationResponses).find((entry) => isRecord(entry) && String(entry.StatusCode) === String(status));
+      const headers: Record<string, string> = {};
+      const parameters = isRecord(integrationResponse) && isRecord(integrationResponse.ResponseParameters) ? integrationResponse.ResponseParameters : {};
+      for (const [name, value] of Object.entries(parameters)) {
+        const literal = typeof value === 'string' ? /^'(.*)'$/s.exec(value)?.[1] : undefined;
+        if (name.startsWith('method.response.header.') && literal !== undefined) headers[name.slice('method.response.header.'.length)] = literal;
+      }
+      const body = isRecord(integrationResponse) && isRecord(integrationResponse.ResponseTemplates) ? integrationResponse.ResponseTemplates['application/json'] : undefined;
+      response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(typeof body === 'string' ? body : '');
+      return;
+    }
+    if (type === 'HTTP_PROXY' && typeof method.integration.Uri === 'string') {
+      // The backend gets the request's path parameters in the URI's places (no header, so no token, is forwarded).
+      const target = method.integration.Uri.replace(/\{([^}+]+)\+?\}/g, (_match, name: string) => pathParameters(method.path, path)[name] ?? '');
+      try {
+        const answer = await fetch(target, { method: request.method, redirect: 'manual' });
+        response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
+      } catch {
+        response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Bad Gateway: the HTTP backend did not answer' }));
+      }
+      return;
+    }
+    response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `secure-api serve does not run ${type || 'this'} integrations yet` }));
+  };
+
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    void (async () => {
+      const requestId = randomUUID();
+      const url = new URL(request.url ?? '/', origin);
+      if (request.method === 'GET' && url.pathname === JWKS_PATH) {
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
+        return;
+      }
+      const prefix = `/${stageName}`;
+      const path = url.pathname === prefix ? '/' : url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : undefined;
+      const verb = request.method ?? 'GET';
+      const route = path === undefined ? undefined : table.match(verb as never, path);
+      const method = route === undefined ? undefined : methods[route.index];
+      if (method === undefined || path === undefined) {
+        gateway(response, 'MISSING_AUTHENTICATION_TOKEN', requestId);
+        return;
+      }
+      if (method.authorizationType === 'CUSTOM') {
+        const authorizer = method.authorizerId === undefined ? undefined : authorizers.get(method.authorizerId);
+        if (authorizer === undefined) {
+          gateway(response, 'AUTHORIZER_CONFIGURATION_ERROR', requestId);
+          return;
+        }
+        const context: Record<string, string> = { 'context.httpmethod': verb, 'context.resourcepath': method.path };
+        const values = authorizer.identitySources.map((source) => (source.startsWith('header:') ? request.headers[source.slice('header:'.length)] : context[source]));
+        if (values.some((value) => typeof value !== 'string' || value === '')) {
+          // API Gateway answers 401 without calling the authorizer when an identity source is missing or empty.
+          gateway(response, 'UNAUTHORIZED', requestId);
+          return;
+        }
+        const key = JSON.stringify(values);
+        const methodArn = `${ARN_PREFIX}/${stageName}/${verb}${path}`;
+        let cached = authorizer.cache.get(key);
+        if (cached === undefined || cached.expiresAt <= Date.now()) {
+          const headers = Object.fromEntries(Object.entries(request.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+          const event =
+            authorizer.type === 'TOKEN'
+              ? { type: 'TOKEN', authorizationToken: request.headers[authorizer.identitySources[0]!.slice('header:'.length)], methodArn }
+              : {
+                  type: 'REQUEST',
+                  methodArn,
+                  resource: method.path,
+                  path,
+                  httpMethod: verb,
+                  headers,
+                  multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+                  queryStringParameters: Object.fromEntries(url.searchParams),
+                  requestContext: { accountId: LOCAL_ACCOUNT, apiId: LOCAL_API_ID, stage: stageName, httpMethod: verb, resourcePath: method.path, path: `${prefix}${path}`, requestId },
+                };
+          let answer: unknown;
+          try {
+            answer = await authorizer.handler(event, { awsRequestId: requestId });
+          } catch (error) {
+            gateway(response, error instanceof Error && error.message === 'Unauthorized' ? 'UNAUTHORIZED' : 'AUTHORIZER_CONFIGURATION_ERROR', requestId);
+            return;
+          }
+          const statements = isRecord(answer) && isRecord(answer.policyDocument) ? asList(answer.policyDocument.Statement).filter(isRecord) : [];
+          cached = { statements, expiresAt: Date.now() + authorizer.ttlSeconds * 1000 };
+          if (authorizer.ttlSeconds > 0) authorizer.cache.set(key, cached);
+        }
+        if (!allows(cached.statements, methodArn)) {
+          gateway(response, 'ACCESS_DENIED', requestId);
+          return;
+        }
+      } else if (method.authorizationType !== 'NONE') {
+        response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `secure-api serve does not emulate ${method.authorizationType} authorization yet` }));
+        return;
+      }
+      await integrate(response, method, request, path);
+    })().catch(() => {
+      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Internal server error' }));
+    });
+  });
+
+  return {
+    url: new URL(`${origin}/${stageName}/`),
+    issuer,
+    close: () =>
+      new Promise<void>((resolveClose) => {
+        server.close(() => resolveClose());
+        server.closeAllConnections();
+        rmSync(work, { recursive: true, force: true });
+      }),
+  };
+}

@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { App, Stack } from 'aws-cdk-lib';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import { buildSync } from 'esbuild';
+import { ApiScope } from '../../../lib/authorizer/api-scope';
+import { TokenIssuer } from '../../../lib/authorizer/token-issuer';
+import type { CliContext } from '../../../lib/cli/context';
+import { ExitCode } from '../../../lib/cli/errors';
+import { runCli } from '../../../lib/cli/program';
+import { pathParameters } from '../../../lib/cli/serve/local-stage';
+import { SecureApi } from '../../../lib/secure-api/secure-api';
+import { MemoryOutput, stdinWith } from './fixtures/deployment';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+let root: string;
+let bin: string;
+
+/** Synthesizes a SecureApi with MOCK backends; `breakChallenge` drops the WWW-Authenticate header of its 401 answer. */
+function synth(name: string, breakChallenge = false): string {
+  const outdir = join(root, name);
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'Orders', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const api = new SecureApi(stack, 'Api', { issuers: [TokenIssuer.oidc({ issuerUrl: 'https://login.example.com/', audiences: ['https://api.example.com'] })] });
+  const mock = () => new apigw.MockIntegration({ integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': '{"ok":true}' } }], requestTemplates: { 'application/json': '{"statusCode": 200}' } });
+  api.addRoute('GET /items', mock(), { scopes: [ApiScope.of('items', 'read', 'Read items')] });
+  api.addRoute('DELETE /items/{id}', mock(), { scopes: [ApiScope.of('items', 'write', 'Write items')] });
+  api.addRoute('GET /health', mock(), { public: true });
+  if (breakChallenge) {
+    const unauthorized = api.restApi.node.findAll().find((construct) => construct instanceof apigw.CfnGatewayResponse && construct.responseType === 'UNAUTHORIZED') as apigw.CfnGatewayResponse;
+    unauthorized.addPropertyDeletionOverride('ResponseParameters.gatewayresponse\\.header\\.WWW-Authenticate');
+  }
+  app.synth();
+  return outdir;
+}
+
+/** Starts `secure-api serve` in a child process (the authorizer bundle logs to its stdout, as in Lambda). */
+function serve(cdkOut: string, issuerFile: string): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [bin, 'serve', '--cdk-out', cdkOut, '--issuer-out', issuerFile], { cwd: root, stdio: ['ignore', process.env.SERVE_DEBUG ? 'inherit' : 'ignore', 'pipe'] });
+  return new Promise((resolveStart, reject) => {
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const url = / at (http:\/\/127\.0\.0\.1:\d+\/\w+\/) /.exec(stderr)?.[1];
+      if (url !== undefined) resolveStart({ url, child });
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+}
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new MemoryOutput();
+  const stderr = new MemoryOutput();
+  const context: CliContext = {
+    streams: { stdout, stderr, stdin: stdinWith('') },
+    env: {},
+    cwd: root,
+    homeDir: root,
+    now: Date.now,
+    fetch: (input, init) => fetch(input, init),
+    createCognitoClient: () => {
+      throw new Error('no AWS here');
+    },
+  };
+  return { code: await runCli(args, context), stdout: stdout.text, stderr: stderr.text };
+}
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'secure-api-serve-'));
+  bin = join(root, 'secure-api.js');
+  buildSync({ entryPoints: [join(ROOT, 'bin', 'secure-api.ts')], outfile: bin, bundle: true, platform: 'node', target: 'node20', logLevel: 'error' });
+});
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('secure-api serve, attacked by secure-api probe', () => {
+  test('a synthesized SecureApi, served with its real authorizer bundle, passes every probe case', async () => {
+    const cdkOut = synth('sound');
+    const { url, child } = await serve(cdkOut, 'sound-issuer.json');
+    try {
+      const run = await cli(['probe', '--url', url, '--cdk-out', cdkOut, '--local-issuer', 'sound-issuer.json']);
+      expect(run.stdout.split('\n').filter((line) => line.startsWith('FAIL'))).toEqual([]);
+      expect(run.stderr).toBe(`Probe of ${url}: 49 passed, 0 failed, 0 skipped.\n`);
+      expect(run.code).toBe(ExitCode.Ok);
+      // The template's own gateway response for an unknown route (SecureApi answers 404 there, not API Gateway's 403).
+      const unknown = await fetch(new URL('nowhere', url));
+      expect([unknown.status, await unknown.json(), unknown.headers.get('cache-control')]).toEqual([404, { message: 'Not Found', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) }, 'no-store']);
+      const health = await fetch(new URL('health', url));
+      expect([health.status, await health.json()]).toEqual([200, { ok: true }]);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  test('a 401 answer stripped of its challenge in the template fails the probe for that reason', async () => {
+    const cdkOut = synth('broken', true);
+    const { url, child } = await serve(cdkOut, 'broken-issuer.json');
+    try {
+      const run = await cli(['probe', '--url', url, '--cdk-out', cdkOut, '--local-issuer', 'broken-issuer.json']);
+      expect(run.code).toBe(ExitCode.CheckFailed);
+      const problems = new Set(run.stdout.split('\n').filter((line) => line.startsWith('FAIL')).map((line) => line.replace(/^FAIL +401 +\S+ +\S+ +authentication\/[\w-]+: /, '')));
+      expect([...problems]).toEqual(['the 401 has no WWW-Authenticate: Bearer challenge']);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('pathParameters', () => {
+  test.each([
+    ['/items/{id}', '/items/42', { id: '42' }],
+    ['/orgs/{org}/items/{id}', '/orgs/acme/items/7', { org: 'acme', id: '7' }],
+    ['/files/{proxy+}', '/files/a/b/c.txt', { proxy: 'a/b/c.txt' }],
+    ['/items', '/items', {}],
+  ])('%s on %s', (template, path, expected) => {
+    expect(pathParameters(template, path)).toEqual(expected);
+  });
+});
