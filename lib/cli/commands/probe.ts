@@ -107,7 +107,7 @@ function routesFromAssembly(context: CliContext, flags: ProbeFlags): ProbeRoute[
         : `${flags.cdkOut} holds ${apis.length} REST APIs (${apis.map((api) => api.name).join(', ')}). Pass one of them to --api.`,
     );
   }
-  return apis[0]!.routes.map((row) => ({ method: row.method, path: row.path, access: row.access, scopes: row.scopes }));
+  return apis[0]!.routes.map((row) => ({ method: row.method, path: row.path, access: row.access, scopes: row.scopes, conditions: row.conditions }));
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * What `secure-api probe` sends: for every protected route of the API, every hostile token (each must get
  * 401 with an RFC 6750 challenge); for every route that needs scopes, a valid token without them (403) and
- * one with exactly them (neither 401 nor 403); and, for each pair of routes needing different scopes, the
- * token of the first reused on the second right after it was accepted there (the cached-answer trap: 403).
+ * one with exactly them (neither 401 nor 403; not sent to routes with claim conditions, which a token with
+ * scopes alone does not meet); and, for each pair of routes needing different scopes, the token of the first
+ * reused on the second right after it was accepted there (the cached-answer trap: 403).
  */
 import { hostileTokens, validAccessToken, type ProbeIssuer } from './hostile-tokens';
 
@@ -13,6 +14,8 @@ export interface ProbeRoute {
   readonly access: 'public' | 'protected';
   /** The scopes the route needs, all of them. */
   readonly scopes: readonly string[];
+  /** The claim conditions the route needs besides its scopes, as the report words them. */
+  readonly conditions?: readonly string[];
 }
 
 /**
@@ -85,6 +88,10 @@ export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, no
       expect: 'forbidden-403',
       description: `a valid token without ${route.scopes.join(' ')}`,
     });
+    if ((route.conditions ?? []).length > 0) {
+      // A token with the scopes alone does not meet the route's claim conditions: no positive case for it.
+      continue;
+    }
     cases.push({
       name: 'authorization/with-scope',
       suite: 'authorization',
@@ -94,7 +101,8 @@ export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, no
       description: `a valid token with exactly ${route.scopes.join(' ')}`,
     });
   }
-  for (const first of scoped) {
+  const positive = scoped.filter((route) => (route.conditions ?? []).length === 0);
+  for (const first of positive) {
     const other = scoped.find((route) => route !== first && !route.scopes.every((scope) => first.scopes.includes(scope)));
     if (other === undefined) {
       continue;

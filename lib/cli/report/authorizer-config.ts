@@ -77,17 +77,21 @@ function compileRoutes(routes: unknown): Pick<LoadedAuthorizer, 'table' | 'table
   }
 }
 
+/** The asset folder of a Lambda function in the cloud assembly: `Metadata['aws:asset:path']`, else the asset hash in `Code.S3Key`. */
+export function assetFolder(stack: AssemblyStack, fn: CfnResource): string | undefined {
+  const assetPath = fn.Metadata?.['aws:asset:path'];
+  const s3Key = (fn.Properties?.Code as AnyRecord | undefined)?.S3Key;
+  const hash = typeof s3Key === 'string' ? /^([0-9a-f]{64})\.zip$/.exec(s3Key)?.[1] : undefined;
+  return typeof assetPath === 'string' ? resolve(stack.assemblyDir, assetPath) : hash !== undefined ? join(stack.assemblyDir, `asset.${hash}`) : undefined;
+}
+
 /**
  * Reads the authorizer configuration of a function (and says where its asset folder is): `config.json` from its asset folder (found through
  * `Metadata['aws:asset:path']`, else the asset hash in `Code.S3Key`), then the environment variable's
  * top-level keys over it, merged by the contract's {@link mergeConfigSources} as the runtime merges them.
  */
 export function readAuthorizerConfig(stack: AssemblyStack, fn: CfnResource): { config?: AnyRecord; source: string; folder?: string } {
-  const assetPath = fn.Metadata?.['aws:asset:path'];
-  const s3Key = (fn.Properties?.Code as AnyRecord | undefined)?.S3Key;
-  const hash = typeof s3Key === 'string' ? /^([0-9a-f]{64})\.zip$/.exec(s3Key)?.[1] : undefined;
-  const folder =
-    typeof assetPath === 'string' ? resolve(stack.assemblyDir, assetPath) : hash !== undefined ? join(stack.assemblyDir, `asset.${hash}`) : undefined;
+  const folder = assetFolder(stack, fn);
   let fileConfig: AnyRecord | undefined;
   const sources: string[] = [];
   if (folder !== undefined && existsSync(join(folder, CONFIG_FILE_NAME))) {

@@ -4,12 +4,14 @@
  * authorizer's real bundle from its asset with its real configuration (its issuers replaced by a local
  * one, whose key set this server publishes), identity sources (a missing one is a 401 without calling the
  * authorizer) and result caching (TTL, cache key), the IAM policy judged against the method ARN, the
- * template's gateway responses, and MOCK and HTTP proxy integrations.
+ * template's gateway responses, and MOCK, HTTP proxy and Lambda proxy integrations (the function's asset
+ * run in this process, one call at a time, with its literal environment variables and AWS endpoints pointed
+ * at a closed loopback port, so a backend that calls AWS fails fast instead of reaching the network).
  *
- * Not emulated yet (each answers 502 saying so, or is left out): Lambda integrations, Cognito and IAM
- * authorization, request validation, stage throttling, AWS WAF, access logs.
+ * Not emulated yet (each answers 502 saying so, or is left out): Cognito and IAM authorization, request
+ * validation, stage throttling, AWS WAF, access logs.
  */
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -18,7 +20,7 @@ import { join } from 'node:path';
 import { arnPatternMatches, compileValidatedRouteTable, CONFIG_ENV_VAR, CONFIG_FILE_NAME, type RouteConfig, type RouteMethod } from '../../../lambda/contract';
 import type { AssemblyStack, CfnResource } from '../cloud-assembly';
 import { configError } from '../errors';
-import { readAuthorizerConfig } from '../report/authorizer-config';
+import { assetFolder, readAuthorizerConfig } from '../report/authorizer-config';
 import { resourcePaths } from '../report/routes';
 import { type AnyRecord, isRecord, ofType } from '../report/template';
 import { references } from '../report/values';
@@ -65,7 +67,7 @@ interface Authorizer {
   readonly identitySources: readonly string[];
   readonly ttlSeconds: number;
   readonly handler: (event: unknown, context: unknown) => Promise<unknown>;
-  readonly cache: Map<string, { statements: Statement[]; expiresAt: number }>;
+  readonly cache: Map<string, { statements: Statement[]; principalId?: unknown; context?: unknown; expiresAt: number }>;
 }
 
 interface Statement {
@@ -103,6 +105,30 @@ export function pathParameters(template: string, path: string): Record<string, s
     if (match) parameters[match[1]!] = match[2] ? segments.slice(i).join('/') : (segments[i] ?? '');
   });
   return parameters;
+}
+
+/**
+ * What every function run by a local stage finds in its environment: a region, placeholder credentials, and
+ * every AWS endpoint on a closed loopback port, so an SDK call fails at once rather than reaching AWS.
+ */
+const LAMBDA_ENVIRONMENT: Readonly<Record<string, string>> = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'secure-api-local',
+  AWS_SECRET_ACCESS_KEY: 'secure-api-local',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+};
+
+/** The request body, whole (a local stage takes what API Gateway would: at most 10 MB). */
+async function readBody(request: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of request) {
+    size += (chunk as Buffer).length;
+    if (size > 10 * 1024 * 1024) break;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** Whether a policy lets the call through: an Allow of `execute-api:Invoke` covers the ARN and no Deny does. */
@@ -196,6 +222,40 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
     });
   }
 
+  // Lambda functions run in this process: loaded in place (so their own imports resolve as in the project),
+  // with their literal environment variables, one call at a time (they share process.env).
+  const lambdas = new Map<string, ((event: unknown, context: unknown) => Promise<unknown>) | undefined>();
+  const lambdaHandler = (functionId: string): ((event: unknown, context: unknown) => Promise<unknown>) | undefined => {
+    if (!lambdas.has(functionId)) {
+      const fn = resources[functionId]!;
+      const [file, exportName] = String(fn.Properties?.Handler ?? 'index.handler').split(/\.(?=[^.]+$)/);
+      const code = isRecord(fn.Properties?.Code) ? fn.Properties.Code : {};
+      let folder = assetFolder(stack, fn);
+      if (typeof code.ZipFile === 'string') {
+        // Inline code (lambda.Code.fromInline) is in the template itself.
+        folder = mkdtempSync(join(work, 'inline-'));
+        writeFileSync(join(folder, `${file}.js`), code.ZipFile);
+      }
+      const entry = folder === undefined ? undefined : join(folder, `${file}.js`);
+      if (entry === undefined || !existsSync(entry)) {
+        lambdas.set(functionId, undefined);
+      } else {
+        const variables = isRecord(fn.Properties?.Environment) && isRecord(fn.Properties.Environment.Variables) ? fn.Properties.Environment.Variables : {};
+        Object.assign(process.env, LAMBDA_ENVIRONMENT, Object.fromEntries(Object.entries(variables).filter((entry): entry is [string, string] => typeof entry[1] === 'string')));
+        const loaded = createRequire(entry)(entry) as Record<string, unknown>;
+        const handler = loaded[exportName ?? 'handler'];
+        lambdas.set(functionId, typeof handler === 'function' ? (event, context) => Promise.resolve((handler as (e: unknown, c: unknown) => unknown)(event, context)) : undefined);
+      }
+    }
+    return lambdas.get(functionId);
+  };
+  let queue: Promise<unknown> = Promise.resolve();
+  const invokeOneAtATime = <T>(call: () => Promise<T>): Promise<T> => {
+    const result = queue.then(call, call);
+    queue = result.catch(() => undefined);
+    return result;
+  };
+
   const gatewayResponses = new Map<string, GatewayResponse>();
   for (const [, response] of ofType(resources, 'AWS::ApiGateway::GatewayResponse').filter(([, r]) => belongs(r))) {
     const props = response.Properties ?? {};
@@ -226,8 +286,53 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
     response.writeHead(own?.status || fallback.status, { 'content-type': 'application/json', ...headers }).end(body);
   };
 
-  const integrate = async (response: ServerResponse, method: Method, request: IncomingMessage, path: string): Promise<void> => {
+  const integrate = async (
+    response: ServerResponse,
+    method: Method,
+    request: IncomingMessage,
+    path: string,
+    call: { requestId: string; authorizer?: Record<string, unknown>; prefix: string },
+  ): Promise<void> => {
     const type = String(method.integration.Type ?? '');
+    if (type === 'AWS_PROXY') {
+      const functionId = [...references(method.integration.Uri)].find((ref) => resources[ref]?.Type === 'AWS::Lambda::Function');
+      const handler = functionId === undefined ? undefined : lambdaHandler(functionId);
+      if (handler === undefined) {
+        response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'secure-api serve cannot run this function: its asset is not in cdk.out' }));
+        return;
+      }
+      const url = new URL(request.url ?? '/', origin);
+      const body = await readBody(request);
+      const headers = Object.fromEntries(Object.entries(request.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+      const event = {
+        resource: method.path,
+        path,
+        httpMethod: request.method,
+        headers,
+        multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+        queryStringParameters: url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : null,
+        pathParameters: method.path.includes('{') ? pathParameters(method.path, path) : null,
+        stageVariables: null,
+        requestContext: { accountId: LOCAL_ACCOUNT, apiId: LOCAL_API_ID, stage: stageName, resourcePath: method.path, httpMethod: request.method, path: `${call.prefix}${path}`, requestId: call.requestId, authorizer: call.authorizer ?? null, identity: { sourceIp: request.socket.remoteAddress } },
+        body: body.length > 0 ? body.toString('utf8') : null,
+        isBase64Encoded: false,
+      };
+      let result: unknown;
+      try {
+        result = await invokeOneAtATime(() => handler(event, { awsRequestId: call.requestId, functionName: functionId, getRemainingTimeInMillis: () => 29_000 }));
+      } catch {
+        response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Internal server error' }));
+        return;
+      }
+      if (!isRecord(result) || typeof result.statusCode !== 'number') {
+        response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Internal server error' }));
+        return;
+      }
+      const answerHeaders = Object.fromEntries(Object.entries(isRecord(result.headers) ? result.headers : {}).map(([name, value]) => [name, String(value)]));
+      const answerBody = typeof result.body === 'string' ? Buffer.from(result.body, result.isBase64Encoded === true ? 'base64' : 'utf8') : Buffer.alloc(0);
+      response.writeHead(result.statusCode, answerHeaders).end(answerBody);
+      return;
+    }
     if (type === 'MOCK') {
       const template = isRecord(method.integration.RequestTemplates) ? method.integration.RequestTemplates['application/json'] : undefined;
       const status = typeof template === 'string' ? Number(/"statusCode"\s*:\s*(\d{3})/.exec(template)?.[1] ?? 200) : 200;
@@ -273,6 +378,7 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
         gateway(response, 'MISSING_AUTHENTICATION_TOKEN', requestId);
         return;
       }
+      let authorizerContext: Record<string, unknown> | undefined;
       if (method.authorizationType === 'CUSTOM') {
         const authorizer = method.authorizerId === undefined ? undefined : authorizers.get(method.authorizerId);
         if (authorizer === undefined) {
@@ -313,18 +419,19 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
             return;
           }
           const statements = isRecord(answer) && isRecord(answer.policyDocument) ? asList(answer.policyDocument.Statement).filter(isRecord) : [];
-          cached = { statements, expiresAt: Date.now() + authorizer.ttlSeconds * 1000 };
+          cached = { statements, principalId: isRecord(answer) ? answer.principalId : undefined, context: isRecord(answer) ? answer.context : undefined, expiresAt: Date.now() + authorizer.ttlSeconds * 1000 };
           if (authorizer.ttlSeconds > 0) authorizer.cache.set(key, cached);
         }
         if (!allows(cached.statements, methodArn)) {
           gateway(response, 'ACCESS_DENIED', requestId);
           return;
         }
+        authorizerContext = { ...(isRecord(cached.context) ? cached.context : {}), principalId: cached.principalId };
       } else if (method.authorizationType !== 'NONE') {
         response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `secure-api serve does not emulate ${method.authorizationType} authorization yet` }));
         return;
       }
-      await integrate(response, method, request, path);
+      await integrate(response, method, request, path, { requestId, authorizer: authorizerContext, prefix });
     })().catch(() => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Internal server error' }));
     });

@@ -1,16 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
 import { ApiScope } from '../../../lib/authorizer/api-scope';
 import { TokenIssuer } from '../../../lib/authorizer/token-issuer';
 import type { CliContext } from '../../../lib/cli/context';
+import { validAccessToken } from '../../../lib/cli/probe/hostile-tokens';
 import { ExitCode } from '../../../lib/cli/errors';
 import { runCli } from '../../../lib/cli/program';
 import { pathParameters } from '../../../lib/cli/serve/local-stage';
+import { SecureApiStack } from '../../../lib/demo/secure-api-stack';
 import { SecureApi } from '../../../lib/secure-api/secure-api';
 import { MemoryOutput, stdinWith } from './fixtures/deployment';
 
@@ -104,6 +108,64 @@ describe('secure-api serve, attacked by secure-api probe', () => {
       expect([...problems]).toEqual(['the 401 has no WWW-Authenticate: Bearer challenge']);
     } finally {
       child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('secure-api serve: Lambda proxy integrations', () => {
+  test('a function gets the proxy event with the authorizer context and path parameters, and its answer goes back', async () => {
+    const outdir = join(root, 'lambda');
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Echo', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const api = new SecureApi(stack, 'Api', { issuers: [TokenIssuer.oidc({ issuerUrl: 'https://login.example.com/', audiences: ['https://api.example.com'] })] });
+    const echo = new lambda.Function(stack, 'EchoFn', {
+      runtime: lambda.Runtime.NODEJS_20_X,
+      handler: 'index.handler',
+      environment: { GREETING: 'hello' },
+      code: lambda.Code.fromInline(
+        'exports.handler = async (event) => ({ statusCode: 201, headers: { "x-echo": "yes" }, body: JSON.stringify({ greeting: process.env.GREETING, id: event.pathParameters.id, sub: event.requestContext.authorizer.sub, scopes: event.requestContext.authorizer.scopes, method: event.httpMethod, body: event.body }) });',
+      ),
+    });
+    api.addRoute('POST /items/{id}', new apigw.LambdaIntegration(echo), { scopes: [ApiScope.of('items', 'write', 'Write items')] });
+    app.synth();
+    const { url, child } = await serve(outdir, 'echo-issuer.json');
+    try {
+      const issuer = JSON.parse(readFileSync(join(root, 'echo-issuer.json'), 'utf8')) as { issuer: string; kid: string; privateKeyPem: string; clientId: string; audience: string };
+      const token = validAccessToken(
+        { issuer: issuer.issuer, kind: 'oidc', clientId: issuer.clientId, audience: issuer.audience, signingKey: { kid: issuer.kid, privateKey: createPrivateKey(issuer.privateKeyPem) } },
+        ['items/write'],
+        Math.floor(Date.now() / 1000),
+      );
+      const answer = await fetch(new URL('items/42', url), { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{"name":"x"}' });
+      const body = (await answer.json()) as Record<string, unknown>;
+      expect([answer.status, answer.headers.get('x-echo')]).toEqual([201, 'yes']);
+      expect(body).toEqual({ greeting: 'hello', id: '42', sub: expect.stringMatching(/^secure-api-probe-/), scopes: 'items/write', method: 'POST', body: '{"name":"x"}' });
+      expect((await fetch(new URL('items/42', url), { method: 'POST' })).status).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('secure-api serve: the demo app', () => {
+  test('synth the demo, serve it, and every probe case passes', async () => {
+    // Inside the project, so the demo function's own imports (the AWS SDK) resolve as they do from cdk.out.
+    const outdir = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'secure-api-serve-demo-'));
+    try {
+      const app = new App({ outdir });
+      new SecureApiStack(app, 'SecureApiDemo');
+      app.synth();
+      const { url, child } = await serve(outdir, 'demo-issuer.json');
+      try {
+        const run = await cli(['probe', '--url', url, '--cdk-out', outdir, '--local-issuer', 'demo-issuer.json']);
+        expect(run.stdout.split('\n').filter((line) => line.startsWith('FAIL'))).toEqual([]);
+        expect(run.stderr).toMatch(/^Probe of http:\/\/127\.0\.0\.1:\d+\/prod\/: \d+ passed, 0 failed, 0 skipped\.\n$/);
+        expect(run.code).toBe(ExitCode.Ok);
+      } finally {
+        child.kill('SIGTERM');
+      }
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
     }
   });
 });

@@ -87,3 +87,12 @@ describe('secure-api probe against a stage in front of the real authorizer runti
     expect(junit).toContain('<testcase classname="GET /items" name="authentication/alg-none">\n      <failure message="expected 401, got 200">alg none, no signature (RFC 8725 section 2.1)</failure>');
   });
 });
+
+test('a route with claim conditions gets the scope-less 403 case but no positive case, which scopes alone cannot meet', () => {
+  const routes = [{ method: 'GET', path: '/admin/stats', access: 'protected' as const, scopes: ['admin/read'], conditions: ['cognito:groups contains admin'] }, ...PROBE_ROUTES];
+  const names = probePlan(routes, ISSUER, NOW, PEM)
+    .filter((step) => step.route.path === '/admin/stats' && step.suite === 'authorization')
+    .map((step) => step.name);
+  expect(names).toContain('authorization/without-scope');
+  expect(names.filter((name) => name === 'authorization/with-scope' || name === 'authorization/cache-trap-first')).toEqual([]);
+});
