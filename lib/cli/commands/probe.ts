@@ -14,6 +14,9 @@ import { probePlan, type ProbeRoute } from '../probe/plan';
 import { runProbe } from '../probe/run';
 import { buildStackReport } from '../report';
 
+/** The largest burst `--rate-limit-burst` sends: enough to exceed a stage's burst, bounded so a probe stays a test. */
+export const MAX_PROBE_BURST = 1000;
+
 /** The most requests a probe sends unless told otherwise. */
 export const DEFAULT_PROBE_BUDGET = 1000;
 
@@ -30,6 +33,7 @@ interface ProbeFlags {
   signingKey?: string;
   kid?: string;
   budget: string;
+  rateLimitBurst?: string;
   dryRun?: boolean;
   format: 'table' | 'markdown' | 'junit';
   out?: string;
@@ -133,6 +137,7 @@ export function addProbeCommand(program: Command, context: CliContext, setExitCo
     .option('--signing-key <file>', "the issuer's RSA private key in PEM, for RS256 (a test issuer's, never a production one)")
     .option('--kid <kid>', 'the kid the API knows the key by')
     .option('--budget <n>', 'the most requests to send', String(DEFAULT_PROBE_BUDGET))
+    .option('--rate-limit-burst <n>', "also send n requests at once (more than the stage's burst limit) and expect 429; counts against --budget")
     .option('--dry-run', 'list what would be sent, and send nothing')
     .addOption(new Option('--format <format>', 'a table, Markdown, or JUnit XML for CI systems').choices(['table', 'markdown', 'junit']).default('table'))
     .option('--out <file>', 'write the report to this file instead of stdout')
@@ -142,10 +147,14 @@ export function addProbeCommand(program: Command, context: CliContext, setExitCo
       if (!Number.isInteger(budget) || budget < 1) {
         throw usageError('ERR_BAD_BUDGET', `--budget must be a whole number of requests, at least 1 (received: ${JSON.stringify(flags.budget)}).`);
       }
+      const burst = flags.rateLimitBurst === undefined ? undefined : Number(flags.rateLimitBurst);
+      if (burst !== undefined && (!Number.isInteger(burst) || burst < 2 || burst > MAX_PROBE_BURST)) {
+        throw usageError('ERR_BAD_BURST', `--rate-limit-burst must be a whole number from 2 to ${MAX_PROBE_BURST} (received: ${JSON.stringify(flags.rateLimitBurst)}).`);
+      }
       const issuer = flags.localIssuer !== undefined ? localIssuer(resolve(context.cwd, flags.localIssuer)) : issuerFromFlags(context, flags);
       const routes = routesFromAssembly(context, flags);
       const publicKeyPem = createPublicKey(issuer.signingKey.privateKey).export({ type: 'spki', format: 'pem' }) as string;
-      const plan = probePlan(routes, issuer, Math.floor(context.now() / 1000), publicKeyPem);
+      const plan = probePlan(routes, issuer, Math.floor(context.now() / 1000), publicKeyPem, { burst });
       if (flags.dryRun) {
         // Names and routes only: a dry run never prints a token.
         stdout.write(`${plan.map((step, i) => `${String(i + 1).padStart(4)} ${step.route.method} ${step.route.path} ${step.name} (${step.expect})`).join('\n')}\n${plan.length} requests would be sent to ${apiUrl.origin}${budgetNote(plan.length, budget)}\n`);

@@ -3,7 +3,8 @@
  * 401 with an RFC 6750 challenge); for every route that needs scopes, a valid token without them (403) and
  * one with exactly them (neither 401 nor 403; not sent to routes with claim conditions, which a token with
  * scopes alone does not meet); and, for each pair of routes needing different scopes, the token of the first
- * reused on the second right after it was accepted there (the cached-answer trap: 403).
+ * reused on the second right after it was accepted there (the cached-answer trap: 403). Opt-in, a burst of
+ * requests at once that the stage must throttle (429).
  */
 import { hostileTokens, validAccessToken, type ProbeIssuer } from './hostile-tokens';
 
@@ -23,7 +24,7 @@ export interface ProbeRoute {
  * the security headers (`Cache-Control: no-store`, `X-Content-Type-Options: nosniff`, and HSTS over
  * https); a CORS preflight from a foreign origin that no `Access-Control-Allow-Origin` admits.
  */
-export type Expectation = 'challenge-401' | 'forbidden-403' | 'not-refused' | 'security-headers' | 'no-foreign-cors';
+export type Expectation = 'challenge-401' | 'forbidden-403' | 'not-refused' | 'security-headers' | 'no-foreign-cors' | 'throttled-429';
 
 /** One request of the probe. */
 export interface ProbeCase {
@@ -37,6 +38,8 @@ export interface ProbeCase {
   readonly method?: string;
   /** Further request headers. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** For a burst: how many requests are sent at once. */
+  readonly burst?: number;
   readonly expect: Expectation;
   /** What the case shows, in a sentence. */
   readonly description: string;
@@ -55,7 +58,7 @@ export const PROBE_NO_SCOPE = 'secure-api-probe/none';
  * @param now epoch seconds
  * @param publicKeyPem the issuer's public key, for the key-confusion token
  */
-export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, now: number, publicKeyPem: string): ProbeCase[] {
+export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, now: number, publicKeyPem: string, options: { burst?: number } = {}): ProbeCase[] {
   const protectedRoutes = routes.filter((route) => route.access === 'protected');
   const cases: ProbeCase[] = [];
   for (const route of protectedRoutes) {
@@ -116,6 +119,18 @@ export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, no
       authorization: token,
       expect: 'forbidden-403',
       description: `the same token, just accepted on ${first.method} ${first.path}, reused on a route needing ${other.scopes.join(' ')}`,
+    });
+  }
+  const target = routes.find((route) => route.access === 'public') ?? routes[0];
+  if (options.burst !== undefined && target !== undefined) {
+    cases.push({
+      name: 'protections/rate-limit',
+      suite: 'protections',
+      route: target,
+      authorization: undefined,
+      burst: options.burst,
+      expect: 'throttled-429',
+      description: `${options.burst} requests at once, more than the stage's burst: some must get 429`,
     });
   }
   return cases;

@@ -46,6 +46,8 @@ function judge(probeCase: ProbeCase, status: number, headers: Headers, body: str
       ].filter((header) => header !== undefined);
       return missing.length === 0 ? undefined : `the ${status} lacks ${missing.join(', ')}`;
     }
+    case 'throttled-429':
+      return status === 429 ? undefined : `none of the ${probeCase.burst ?? 1} requests sent at once got 429 (the last got ${status})`;
     case 'no-foreign-cors': {
       const allowed = headers.get('access-control-allow-origin');
       return allowed !== null && (allowed.trim() === '*' || allowed.trim() === probeCase.headers?.origin) ? `the preflight admits the foreign origin (Access-Control-Allow-Origin: ${allowed})` : undefined;
@@ -64,19 +66,25 @@ export async function runProbe(cases: readonly ProbeCase[], apiUrl: URL, fetch: 
   const results: ProbeResult[] = [];
   let sent = 0;
   for (const probeCase of cases) {
-    if (sent >= budget) {
+    const count = probeCase.burst ?? 1;
+    if (sent + count > budget) {
       results.push({ case: probeCase, outcome: 'skipped', problem: `the request budget of ${budget} ran out` });
       continue;
     }
-    sent += 1;
+    sent += count;
     // An ANY method takes every verb: GET stands for them.
     const method = (probeCase.method ?? (probeCase.route.method === 'ANY' ? 'GET' : probeCase.route.method)) as SmokeRoute['method'];
     const url = routeUrl(apiUrl, { method, path: probeCase.route.path });
-    const response = await fetch(url, {
-      method,
-      redirect: 'manual',
-      headers: { accept: 'application/json', ...probeCase.headers, ...(probeCase.authorization === undefined ? {} : { authorization: probeCase.authorization }) },
-    });
+    const request = () =>
+      fetch(url, {
+        method,
+        redirect: 'manual',
+        headers: { accept: 'application/json', ...probeCase.headers, ...(probeCase.authorization === undefined ? {} : { authorization: probeCase.authorization }) },
+      });
+    // A burst goes out at once; its judged answer is a 429 if any got one, else the last.
+    const answers = await Promise.all(Array.from({ length: count }, request));
+    const response = answers.find((answer) => answer.status === 429) ?? answers.at(-1)!;
+    await Promise.all(answers.filter((answer) => answer !== response).map((answer) => answer.arrayBuffer()));
     const body = await response.text();
     const problem = judge(probeCase, response.status, response.headers, body, apiUrl.protocol === 'https:');
     results.push({ case: probeCase, outcome: problem === undefined ? 'pass' : 'fail', status: response.status, ...(problem !== undefined ? { problem } : {}) });

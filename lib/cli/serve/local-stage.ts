@@ -8,8 +8,11 @@
  * run in this process, one call at a time, with its literal environment variables and AWS endpoints pointed
  * at a closed loopback port, so a backend that calls AWS fails fast instead of reaching the network).
  *
+ * Stage and method throttling answer 429 as API Gateway's token buckets do (rate per second, burst), before
+ * the authorizer is called.
+ *
  * Not emulated yet (each answers 502 saying so, or is left out): Cognito and IAM authorization, request
- * validation, stage throttling, AWS WAF, access logs.
+ * validation, AWS WAF, access logs.
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -88,7 +91,34 @@ const DEFAULT_RESPONSES: Readonly<Record<string, { status: number; message: stri
   ACCESS_DENIED: { status: 403, message: 'User is not authorized to access this resource' },
   MISSING_AUTHENTICATION_TOKEN: { status: 403, message: 'Missing Authentication Token' },
   AUTHORIZER_CONFIGURATION_ERROR: { status: 500, message: 'Internal server error' },
+  THROTTLED: { status: 429, message: 'Too Many Requests' },
 };
+
+/** A token bucket: `rate` tokens a second up to `burst`, one per request. */
+class TokenBucket {
+  private tokens: number;
+  private at = Date.now();
+
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  /** Takes a token if there is one. */
+  take(): boolean {
+    const now = Date.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.rate);
+    this.at = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/** The `ResourcePath` of a stage's method setting for a resource template: `/items/{id}` is `/~1items~1{id}`. */
+const settingPath = (template: string): string => `/${template.slice(1).replaceAll('/', '~1')}`;
 
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
 
@@ -168,7 +198,21 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
   }
   const [apiId] = apis[0]!;
   const belongs = (resource: CfnResource) => references(resource.Properties?.RestApiId).has(apiId);
-  const stageName = String(ofType(resources, 'AWS::ApiGateway::Stage').find(([, stage]) => belongs(stage))?.[1].Properties?.StageName ?? 'prod');
+  const stage = ofType(resources, 'AWS::ApiGateway::Stage').find(([, candidate]) => belongs(candidate))?.[1];
+  const stageName = String(stage?.Properties?.StageName ?? 'prod');
+  // Throttling: a bucket per method setting that sets a limit, the stage-wide one (`/*`, `*`) for every other method.
+  const buckets = new Map<string, TokenBucket>();
+  for (const setting of asList(stage?.Properties?.MethodSettings).filter(isRecord)) {
+    const rate = setting.ThrottlingRateLimit;
+    const burst = setting.ThrottlingBurstLimit;
+    if (typeof rate === 'number' && typeof burst === 'number') {
+      buckets.set(`${String(setting.HttpMethod)} ${String(setting.ResourcePath)}`, new TokenBucket(rate, burst));
+    }
+  }
+  const throttled = (verb: string, template: string): boolean => {
+    const bucket = buckets.get(`${verb} ${settingPath(template)}`) ?? buckets.get('* /*');
+    return bucket !== undefined && !bucket.take();
+  };
   const pathOf = resourcePaths(resources, apiId);
   const methods: Method[] = ofType(resources, 'AWS::ApiGateway::Method')
     .filter(([, method]) => belongs(method))
@@ -376,6 +420,10 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
       const method = route === undefined ? undefined : methods[route.index];
       if (method === undefined || path === undefined) {
         gateway(response, 'MISSING_AUTHENTICATION_TOKEN', requestId);
+        return;
+      }
+      if (throttled(method.verb, method.path)) {
+        gateway(response, 'THROTTLED', requestId);
         return;
       }
       let authorizerContext: Record<string, unknown> | undefined;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App, Stack } from 'aws-cdk-lib';
@@ -27,7 +27,10 @@ function synth(name: string, breakChallenge = false): string {
   const outdir = join(root, name);
   const app = new App({ outdir });
   const stack = new Stack(app, 'Orders', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const api = new SecureApi(stack, 'Api', { issuers: [TokenIssuer.oidc({ issuerUrl: 'https://login.example.com/', audiences: ['https://api.example.com'] })] });
+  const api = new SecureApi(stack, 'Api', {
+    issuers: [TokenIssuer.oidc({ issuerUrl: 'https://login.example.com/', audiences: ['https://api.example.com'] })],
+    throttle: { rateLimit: 5, burstLimit: 60 },
+  });
   const mock = () => new apigw.MockIntegration({ integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': '{"ok":true}' } }], requestTemplates: { 'application/json': '{"statusCode": 200}' } });
   api.addRoute('GET /items', mock(), { scopes: [ApiScope.of('items', 'read', 'Read items')] });
   api.addRoute('DELETE /items/{id}', mock(), { scopes: [ApiScope.of('items', 'write', 'Write items')] });
@@ -93,6 +96,9 @@ describe('secure-api serve, attacked by secure-api probe', () => {
       expect([unknown.status, await unknown.json(), unknown.headers.get('cache-control')]).toEqual([404, { message: 'Not Found', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) }, 'no-store']);
       const health = await fetch(new URL('health', url));
       expect([health.status, await health.json()]).toEqual([200, { ok: true }]);
+      // The stage's throttle (5 a second, bursts of 60), as API Gateway's token bucket: a burst of 120 gets 429s.
+      const burst = await cli(['probe', '--url', url, '--cdk-out', cdkOut, '--local-issuer', 'sound-issuer.json', '--rate-limit-burst', '120']);
+      expect(burst.stdout).toMatch(/^PASS +429 +GET \/health +protections\/rate-limit$/m);
     } finally {
       child.kill('SIGTERM');
     }
@@ -150,6 +156,7 @@ describe('secure-api serve: Lambda proxy integrations', () => {
 describe('secure-api serve: the demo app', () => {
   test('synth the demo, serve it, and every probe case passes', async () => {
     // Inside the project, so the demo function's own imports (the AWS SDK) resolve as they do from cdk.out.
+    mkdirSync(join(ROOT, 'node_modules', '.cache'), { recursive: true });
     const outdir = mkdtempSync(join(ROOT, 'node_modules', '.cache', 'secure-api-serve-demo-'));
     try {
       const app = new App({ outdir });

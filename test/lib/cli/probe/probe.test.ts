@@ -8,10 +8,10 @@ const ISSUER = PROBE_ISSUER;
 const PEM = PROBE_PUBLIC_PEM;
 const ROUTES = PROBE_ROUTES;
 
-async function probe(faults: ProbeTargetFaults = {}, budget = 1000) {
+async function probe(faults: ProbeTargetFaults = {}, budget = 1000, burst?: number) {
   const target = await startProbeTarget(faults);
   try {
-    const results = await runProbe(probePlan(ROUTES, ISSUER, NOW, PEM), target.url, fetch, budget);
+    const results = await runProbe(probePlan(ROUTES, ISSUER, NOW, PEM, { burst }), target.url, fetch, budget);
     return { results, requests: target.requests(), url: target.url };
   } finally {
     await target.close();
@@ -66,6 +66,14 @@ describe('secure-api probe against a stage in front of the real authorizer runti
     ]);
     const cors = failures((await probe({ corsAnyOrigin: true })).results);
     expect(cors).toEqual(['GET /items', 'DELETE /items/{id}', 'GET /health'].map((route) => `${route} protections/foreign-origin: the preflight admits the foreign origin (Access-Control-Allow-Origin: *)`));
+  });
+
+  test('a stage that never throttles fails the opt-in burst, which counts against the budget', async () => {
+    const { results, requests } = await probe({}, 1000, 25);
+    expect(failures(results)).toEqual(['GET /health protections/rate-limit: none of the 25 requests sent at once got 429 (the last got 403)']);
+    expect(requests).toBe(results.length - 1 + 25);
+    const short = await probe({}, 50, 25);
+    expect(short.results.at(-1)).toMatchObject({ outcome: 'skipped', problem: 'the request budget of 50 ran out' });
   });
 
   test('the request budget is never exceeded: the cases beyond it are skipped and say why', async () => {
