@@ -9,14 +9,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
 import { ApiScope } from '../../../lib/authorizer/api-scope';
 import { TokenIssuer } from '../../../lib/authorizer/token-issuer';
-import type { CliContext } from '../../../lib/cli/context';
 import { validAccessToken } from '../../../lib/cli/probe/hostile-tokens';
 import { ExitCode } from '../../../lib/cli/errors';
-import { runCli } from '../../../lib/cli/program';
 import { pathParameters } from '../../../lib/cli/serve/local-stage';
 import { SecureApiStack } from '../../../lib/demo/secure-api-stack';
 import { SecureApi } from '../../../lib/secure-api/secure-api';
-import { MemoryOutput, stdinWith } from './fixtures/deployment';
+import { runWithLoopback } from './fixtures/deployment';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 let root: string;
@@ -57,22 +55,7 @@ function serve(cdkOut: string, issuerFile: string): Promise<{ url: string; child
   });
 }
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new MemoryOutput();
-  const stderr = new MemoryOutput();
-  const context: CliContext = {
-    streams: { stdout, stderr, stdin: stdinWith('') },
-    env: {},
-    cwd: root,
-    homeDir: root,
-    now: Date.now,
-    fetch: (input, init) => fetch(input, init),
-    createCognitoClient: () => {
-      throw new Error('no AWS here');
-    },
-  };
-  return { code: await runCli(args, context), stdout: stdout.text, stderr: stderr.text };
-}
+const cli = (args: string[]) => runWithLoopback(args, root);
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'secure-api-serve-'));

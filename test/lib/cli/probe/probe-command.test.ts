@@ -6,11 +6,9 @@ import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { generateKeyPairSync } from 'node:crypto';
 import { ApiScope } from '../../../../lib/authorizer/api-scope';
 import { TokenIssuer } from '../../../../lib/authorizer/token-issuer';
-import type { CliContext } from '../../../../lib/cli/context';
 import { ExitCode } from '../../../../lib/cli/errors';
-import { runCli } from '../../../../lib/cli/program';
 import { SecureApi } from '../../../../lib/secure-api/secure-api';
-import { MemoryOutput, stdinWith } from '../fixtures/deployment';
+import { runWithLoopback } from '../fixtures/deployment';
 import { PROBE_ISSUER, PROBE_PRIVATE_PEM, startProbeTarget, type ProbeTargetFaults } from './probe-target';
 
 let root: string;
@@ -33,25 +31,12 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function probe(args: string[], faults: ProbeTargetFaults = {}) {
   const target = await startProbeTarget(faults);
-  const stdout = new MemoryOutput();
-  const stderr = new MemoryOutput();
-  const context: CliContext = {
-    streams: { stdout, stderr, stdin: stdinWith('') },
-    env: {},
-    cwd: root,
-    homeDir: root,
-    now: Date.now,
-    fetch: (input, init) => fetch(input, init),
-    createCognitoClient: () => {
-      throw new Error('the probe must not call AWS');
-    },
-  };
   try {
-    const code = await runCli(
+    const run = await runWithLoopback(
       ['probe', '--url', target.url.href, '--issuer', PROBE_ISSUER.issuer, '--client-id', PROBE_ISSUER.clientId, '--audience', PROBE_ISSUER.audience!, '--signing-key', 'issuer.pem', '--kid', 'probe-1', ...args],
-      context,
+      root,
     );
-    return { code, stdout: stdout.text, stderr: stderr.text, requests: target.requests() };
+    return { ...run, requests: target.requests() };
   } finally {
     await target.close();
   }
