@@ -118,7 +118,7 @@ class TokenBucket {
 }
 
 /** The `ResourcePath` of a stage's method setting for a resource template: `/items/{id}` is `/~1items~1{id}`. */
-const settingPath = (template: string): string => `/${template.slice(1).replaceAll('/', '~1')}`;
+const settingPath = (template: string): string => `/${template.replaceAll('/', '~1')}`;
 
 const asList = (value: unknown): unknown[] => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
 
