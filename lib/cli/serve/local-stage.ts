@@ -9,10 +9,12 @@
  * at a closed loopback port, so a backend that calls AWS fails fast instead of reaching the network).
  *
  * Stage and method throttling answer 429 as API Gateway's token buckets do (rate per second, burst), before
- * the authorizer is called.
+ * the authorizer is called. Request validation, after it: required request parameters present and not
+ * blank, and a JSON body against the method's model (the JSON Schema draft-4 checks of `json-schema.ts`),
+ * each failure answered with the template's BAD_REQUEST_PARAMETERS or BAD_REQUEST_BODY response.
  *
- * Not emulated yet (each answers 502 saying so, or is left out): Cognito and IAM authorization, request
- * validation, AWS WAF, access logs.
+ * Not emulated yet (each answers 502 saying so, or is left out): Cognito and IAM authorization, AWS WAF,
+ * access logs.
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -23,6 +25,7 @@ import { join } from 'node:path';
 import { arnPatternMatches, compileValidatedRouteTable, CONFIG_ENV_VAR, CONFIG_FILE_NAME, type RouteConfig, type RouteMethod } from '../../../lambda/contract';
 import type { AssemblyStack, CfnResource } from '../cloud-assembly';
 import { configError } from '../errors';
+import { schemaProblem } from './json-schema';
 import { assetFolder, readAuthorizerConfig } from '../report/authorizer-config';
 import { resourcePaths } from '../report/routes';
 import { type AnyRecord, isRecord, ofType } from '../report/template';
@@ -62,6 +65,10 @@ interface Method {
   readonly authorizationType: string;
   readonly authorizerId?: string;
   readonly integration: AnyRecord;
+  /** The required request parameters (`method.request.querystring.q`...), when the validator checks them. */
+  readonly requiredParameters: readonly string[];
+  /** The JSON schema of the body, when the validator checks it. */
+  readonly bodySchema?: unknown;
 }
 
 interface Authorizer {
@@ -92,6 +99,8 @@ const DEFAULT_RESPONSES: Readonly<Record<string, { status: number; message: stri
   MISSING_AUTHENTICATION_TOKEN: { status: 403, message: 'Missing Authentication Token' },
   AUTHORIZER_CONFIGURATION_ERROR: { status: 500, message: 'Internal server error' },
   THROTTLED: { status: 429, message: 'Too Many Requests' },
+  BAD_REQUEST_PARAMETERS: { status: 400, message: 'Missing required request parameters' },
+  BAD_REQUEST_BODY: { status: 400, message: 'Invalid request body' },
 };
 
 /** A token bucket: `rate` tokens a second up to `burst`, one per request. */
@@ -218,12 +227,18 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
     .filter(([, method]) => belongs(method))
     .map(([, method]) => {
       const props = method.Properties ?? {};
+      const validatorId = [...references(props.RequestValidatorId)][0];
+      const validator = validatorId === undefined ? undefined : resources[validatorId]?.Properties;
+      const modelId = isRecord(props.RequestModels) ? [...references(props.RequestModels['application/json'] ?? props.RequestModels.$default)][0] : undefined;
+      const parameters = isRecord(props.RequestParameters) ? props.RequestParameters : {};
       return {
         verb: String(props.HttpMethod ?? 'ANY'),
         path: pathOf(props.ResourceId),
         authorizationType: String(props.AuthorizationType ?? 'NONE'),
         authorizerId: [...references(props.AuthorizerId)][0],
         integration: isRecord(props.Integration) ? props.Integration : {},
+        requiredParameters: validator?.ValidateRequestParameters === true ? Object.keys(parameters).filter((name) => parameters[name] === true) : [],
+        ...(validator?.ValidateRequestBody === true && modelId !== undefined ? { bodySchema: resources[modelId]?.Properties?.Schema } : {}),
       };
     });
   const table = compileValidatedRouteTable(methods.map((method): RouteConfig => ({ method: method.verb as RouteMethod, path: method.path })));
@@ -335,7 +350,7 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
     method: Method,
     request: IncomingMessage,
     path: string,
-    call: { requestId: string; authorizer?: Record<string, unknown>; prefix: string },
+    call: { requestId: string; authorizer?: Record<string, unknown>; prefix: string; body: Buffer },
   ): Promise<void> => {
     const type = String(method.integration.Type ?? '');
     if (type === 'AWS_PROXY') {
@@ -346,7 +361,7 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
         return;
       }
       const url = new URL(request.url ?? '/', origin);
-      const body = await readBody(request);
+      const body = call.body;
       const headers = Object.fromEntries(Object.entries(request.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
       const event = {
         resource: method.path,
@@ -479,7 +494,30 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
         response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `secure-api serve does not emulate ${method.authorizationType} authorization yet` }));
         return;
       }
-      await integrate(response, method, request, path, { requestId, authorizer: authorizerContext, prefix });
+      const missing = method.requiredParameters.filter((parameter) => {
+        const [, , where, name] = parameter.split('.');
+        const value = where === 'querystring' ? url.searchParams.get(name ?? '') : where === 'header' ? request.headers[(name ?? '').toLowerCase()] : where === 'path' ? pathParameters(method.path, path)[name ?? ''] : undefined;
+        return typeof value !== 'string' || value.trim() === '';
+      });
+      if (missing.length > 0) {
+        gateway(response, 'BAD_REQUEST_PARAMETERS', requestId);
+        return;
+      }
+      const body = await readBody(request);
+      if (method.bodySchema !== undefined) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(body.toString('utf8'));
+        } catch {
+          gateway(response, 'BAD_REQUEST_BODY', requestId);
+          return;
+        }
+        if (schemaProblem(method.bodySchema, parsed) !== undefined) {
+          gateway(response, 'BAD_REQUEST_BODY', requestId);
+          return;
+        }
+      }
+      await integrate(response, method, request, path, { requestId, authorizer: authorizerContext, prefix, body });
     })().catch(() => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Internal server error' }));
     });

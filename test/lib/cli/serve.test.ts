@@ -34,6 +34,10 @@ function synth(name: string, breakChallenge = false): string {
   api.addRoute('DELETE /items/{id}', mock(), { scopes: [ApiScope.of('items', 'write', 'Write items')] });
   api.addRoute('GET /health', mock(), { public: true });
   api.addRoute('POST /ping', mock(), { public: true, throttle: { rateLimit: 1, burstLimit: 2 } });
+  api.addRoute('PUT /orders', mock(), {
+    public: true,
+    requestModel: { type: apigw.JsonSchemaType.OBJECT, required: ['sku'], properties: { sku: { type: apigw.JsonSchemaType.STRING } } },
+  });
   if (breakChallenge) {
     const unauthorized = api.restApi.node.findAll().find((construct) => construct instanceof apigw.CfnGatewayResponse && construct.responseType === 'UNAUTHORIZED') as apigw.CfnGatewayResponse;
     unauthorized.addPropertyDeletionOverride('ResponseParameters.gatewayresponse\\.header\\.WWW-Authenticate');
@@ -73,13 +77,19 @@ describe('secure-api serve, attacked by secure-api probe', () => {
     try {
       const run = await cli(['probe', '--url', url, '--cdk-out', cdkOut, '--local-issuer', 'sound-issuer.json']);
       expect(run.stdout.split('\n').filter((line) => line.startsWith('FAIL'))).toEqual([]);
-      expect(run.stderr).toBe(`Probe of ${url}: 50 passed, 0 failed, 0 skipped.\n`);
+      expect(run.stderr).toBe(`Probe of ${url}: 51 passed, 0 failed, 0 skipped.\n`);
       expect(run.code).toBe(ExitCode.Ok);
       // The template's own gateway response for an unknown route (SecureApi answers 404 there, not API Gateway's 403).
       const unknown = await fetch(new URL('nowhere', url));
       expect([unknown.status, await unknown.json(), unknown.headers.get('cache-control')]).toEqual([404, { message: 'Not Found', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) }, 'no-store']);
       const health = await fetch(new URL('health', url));
       expect([health.status, await health.json()]).toEqual([200, { ok: true }]);
+      // Request validation against the route's model, with the template's 400 answer.
+      const put = (body: string) => fetch(new URL('orders', url), { method: 'PUT', headers: { 'content-type': 'application/json' }, body });
+      expect((await put('{"sku":"ABC-1"}')).status).toBe(200);
+      const invalid = await put('{"name":"no sku"}');
+      expect([invalid.status, ((await invalid.json()) as { message: string }).message]).toEqual([400, 'Invalid request body']);
+      expect((await put('not json')).status).toBe(400);
       // A route's own throttle (1 a second, bursts of 2) applies to it alone.
       const statuses = await Promise.all(Array.from({ length: 6 }, () => fetch(new URL('ping', url), { method: 'POST' }).then((answer) => answer.status)));
       expect([statuses.filter((status) => status === 200).length, statuses.filter((status) => status === 429).length]).toEqual([2, 4]);
