@@ -170,6 +170,19 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/**
+ * The headers a response-parameter map sets to literal values (`'no-store'`, quoted as API Gateway writes
+ * them): `prefix` is `gatewayresponse.header.` or `method.response.header.`. Mapped values are left out.
+ */
+function literalHeaders(parameters: unknown, prefix: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(isRecord(parameters) ? parameters : {})) {
+    const literal = typeof value === 'string' ? /^'(.*)'$/s.exec(value)?.[1] : undefined;
+    if (name.startsWith(prefix) && literal !== undefined) headers[name.slice(prefix.length)] = literal;
+  }
+  return headers;
+}
+
 /** Whether a policy lets the call through: an Allow of `execute-api:Invoke` covers the ARN and no Deny does. */
 function allows(statements: readonly Statement[], methodArn: string): boolean {
   const covers = (statement: Statement) =>
@@ -318,11 +331,7 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
   const gatewayResponses = new Map<string, GatewayResponse>();
   for (const [, response] of ofType(resources, 'AWS::ApiGateway::GatewayResponse').filter(([, r]) => belongs(r))) {
     const props = response.Properties ?? {};
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(isRecord(props.ResponseParameters) ? props.ResponseParameters : {})) {
-      const literal = typeof value === 'string' ? /^'(.*)'$/s.exec(value)?.[1] : undefined;
-      if (name.startsWith('gatewayresponse.header.') && literal !== undefined) headers[name.slice('gatewayresponse.header.'.length)] = literal;
-    }
+    const headers = literalHeaders(props.ResponseParameters, 'gatewayresponse.header.');
     const template = isRecord(props.ResponseTemplates) ? props.ResponseTemplates['application/json'] : undefined;
     gatewayResponses.set(String(props.ResponseType), {
       status: Number(props.StatusCode ?? 0),
@@ -396,12 +405,7 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
       const template = isRecord(method.integration.RequestTemplates) ? method.integration.RequestTemplates['application/json'] : undefined;
       const status = typeof template === 'string' ? Number(/"statusCode"\s*:\s*(\d{3})/.exec(template)?.[1] ?? 200) : 200;
       const integrationResponse = asList(method.integration.IntegrationResponses).find((entry) => isRecord(entry) && String(entry.StatusCode) === String(status));
-      const headers: Record<string, string> = {};
-      const parameters = isRecord(integrationResponse) && isRecord(integrationResponse.ResponseParameters) ? integrationResponse.ResponseParameters : {};
-      for (const [name, value] of Object.entries(parameters)) {
-        const literal = typeof value === 'string' ? /^'(.*)'$/s.exec(value)?.[1] : undefined;
-        if (name.startsWith('method.response.header.') && literal !== undefined) headers[name.slice('method.response.header.'.length)] = literal;
-      }
+      const headers = literalHeaders(isRecord(integrationResponse) ? integrationResponse.ResponseParameters : undefined, 'method.response.header.');
       const body = isRecord(integrationResponse) && isRecord(integrationResponse.ResponseTemplates) ? integrationResponse.ResponseTemplates['application/json'] : undefined;
       response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(typeof body === 'string' ? body : '');
       return;
