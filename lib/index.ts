@@ -18,6 +18,7 @@ export * from './authorizer/token-issuer';
 export * from './authorizer/jwt-authorizer';
 export * from './api-gateway-account';
 export * from './secure-api/secure-api';
+export * from './secure-api/invoke-permissions';
 export type { RouteOptions, SecureApiRoute } from './secure-api/routes';
 export type { ExecutionLogLevel, SecureApiCorsOptions } from './secure-api/stage-options';
 export type {
@@ -40,6 +41,7 @@ export * from './waf/options';
 export * from './monitoring/secure-api-monitoring';
 export * from './monitoring/audit-queries';
 export * from './log-encryption-key';
+export * from './key-policies';
 export { estimateRuleCapacity, estimateStatementCapacity, MANAGED_RULE_GROUP_CAPACITY } from './waf/capacity';
 export { WAF_COUNTRY_CODES } from './waf/inputs';
 export { SecureApiStandard, checkTemplates, acknowledgementOf } from './standard/secure-api-standard';

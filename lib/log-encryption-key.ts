@@ -2,6 +2,7 @@ import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type { Construct } from 'constructs';
+import { restrictGrantsToAwsServices } from './key-policies';
 
 /** Properties of a {@link LogEncryptionKey}. */
 export interface LogEncryptionKeyProps {
@@ -35,7 +36,7 @@ export interface LogEncryptionKeyProps {
  * Automatic yearly rotation is on. Besides the account's own access (CDK's default key policy), the key
  * policy lets the CloudWatch Logs service of this account and region use the key, and only for log groups
  * of this account and region: the `kms:EncryptionContext:aws:logs:arn` condition carries the ARN of the
- * log group that asks.
+ * log group that asks. Only AWS services may create grants on it ({@link restrictGrantsToAwsServices}).
  *
  * It is a `kms.Key`, so it goes wherever a key does: `new logs.LogGroup(this, 'Logs', { encryptionKey })`.
  *
@@ -56,6 +57,7 @@ export class LogEncryptionKey extends kms.Key {
       pendingWindow: props.pendingWindow,
     });
     allowCloudWatchLogsToUseKey(this);
+    restrictGrantsToAwsServices(this);
   }
 }
 

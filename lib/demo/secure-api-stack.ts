@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ApiScope } from '../authorizer/api-scope';
 import { CognitoOAuth } from '../cognito-oauth';
+import { restrictGrantsToAwsServices } from '../key-policies';
 import { SECURE_API_STACK_DEFAULTS } from '../defaults';
 import { DemoItemsService } from './demo-items-service';
 import { SecureApiValidationError, describeValue, validateLogRetention } from '../errors';
@@ -177,6 +178,7 @@ export class SecureApiStack extends Stack {
         description: `Encrypts the log groups of ${id}`,
         enableKeyRotation: true,
       });
+      restrictGrantsToAwsServices(this.logEncryptionKey);
     } else if (props.logEncryptionKeyArn !== undefined) {
       this.logEncryptionKey = kms.Key.fromKeyArn(this, 'LogEncryptionKey', props.logEncryptionKeyArn);
     }

@@ -19,6 +19,7 @@ import {
   ReasonCode,
 } from '../../lambda/contract';
 import { AuditQueries } from './audit-queries';
+import { restrictGrantsToAwsServices } from '../key-policies';
 import { MONITORING_DEFAULTS } from '../defaults';
 import { describeValue, SecureApiValidationError } from '../errors';
 import type { SecureApiWebAcl } from '../waf/secure-api-web-acl';
@@ -289,6 +290,7 @@ export class SecureApiMonitoring extends Construct {
         // The key protects notifications in transit through SNS only, so nothing is lost with it.
         removalPolicy: RemovalPolicy.DESTROY,
       });
+      restrictGrantsToAwsServices(this.topicKey);
       this.topic = new sns.Topic(this, 'AlarmTopic', { masterKey: this.topicKey, enforceSSL: true });
     } else if (topicSetting !== false) {
       this.topic = topicSetting;

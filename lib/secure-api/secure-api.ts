@@ -8,6 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { ApiGatewayAccount } from '../api-gateway-account';
 import { SECURE_API_DEFAULTS, createAuditLogGroup, renderAccessLogFormat } from '../defaults';
+import { ServiceInvokeSourceAccount } from './invoke-permissions';
 import { SecureApiValidationError, describeValue, validateDuration, validateLogRetention } from '../errors';
 import { JwtAuthorizer, JwtAuthorizerOptions } from '../authorizer/jwt-authorizer';
 import { SecureApiWebAcl, SecureApiWebAclProps } from '../waf/secure-api-web-acl';
@@ -355,6 +356,7 @@ export class SecureApi extends Construct {
 
     // Once every method exists (routes and methods added on restApi directly alike).
     Aspects.of(this).add({ visit: (node: IConstruct) => (node === this ? this.completeMethods() : undefined) });
+    Aspects.of(this).add(new ServiceInvokeSourceAccount());
     this.node.addValidation({ validate: () => this.findOpenMethods() });
   }
 

@@ -4,6 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { createAuditLogGroup } from '../../lib/defaults';
 import { LogEncryptionKey } from '../../lib/log-encryption-key';
 import { cloudWatchLogsKeyStatement } from '../fixtures/key-policy';
+import { GRANTS_FOR_AWS_SERVICES_ONLY } from '../fixtures/key-policy';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
@@ -34,6 +35,7 @@ describe('LogEncryptionKey', () => {
     expect(statements).toEqual([
       expect.objectContaining({ Effect: 'Allow', Principal: { AWS: expect.anything() }, Action: 'kms:*' }),
       LOGS_STATEMENT,
+      GRANTS_FOR_AWS_SERVICES_ONLY,
     ]);
   });
 

@@ -11,6 +11,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { ApiScope } from '../../lib/authorizer/api-scope';
 import { CognitoOAuth } from '../../lib/cognito-oauth';
+import { restrictGrantsToAwsServices } from '../../lib/key-policies';
 import { SecureApi } from '../../lib/secure-api/secure-api';
 import { SecureApiStack } from '../../lib/demo/secure-api-stack';
 import { TokenIssuer } from '../../lib/authorizer/token-issuer';
@@ -70,6 +71,7 @@ export const SCENARIOS: Scenario[] = [
       const read = ApiScope.of('orders', 'read', 'Read orders');
       const write = ApiScope.of('orders', 'write', 'Write orders');
       const logKey = new kms.Key(stack, 'LogKey', { enableKeyRotation: true, description: 'Audit logs' });
+      restrictGrantsToAwsServices(logKey);
       const certificate = acm.Certificate.fromCertificateArn(stack, 'Certificate', 'arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555');
       const auth = new CognitoOAuth(stack, 'Auth', {
         scopes: [read, write],
