@@ -7,7 +7,7 @@ import { CONFIG_DEFAULTS, CONFIG_LIMITS, type ConfigRange, type JwsAlgorithm } f
 import { describeValue, SecureApiValidationError, validateLogRetention } from './errors';
 import { newestNodeRuntime } from './authorizer/authorizer-runtime';
 import { allowCloudWatchLogsToUseKey } from './log-encryption-key';
-import { NAG_REASONS, acknowledge } from './nag-acknowledgements';
+import { CONTROL_TOWER, NAG_REASONS, acknowledge } from './nag-acknowledgements';
 
 /**
  * Every secure default of `SecureApi`, `JwtAuthorizer` and `ApiGatewayAccount`, in one place.
@@ -238,7 +238,7 @@ export function createAuditLogGroup(scope: Construct, id: string, options: Audit
     encryptionKey: options.encryptionKey,
   });
   if (options.encryptionKey === undefined) {
-    acknowledge(logGroup, { 'NIST.800.53.R5-CloudWatchLogGroupEncrypted': NAG_REASONS.logGroupServiceKey });
+    acknowledge(logGroup, { 'NIST.800.53.R5-CloudWatchLogGroupEncrypted': NAG_REASONS.logGroupServiceKey, [CONTROL_TOWER.logGroupEncrypted]: NAG_REASONS.logGroupServiceKey });
   }
   return logGroup;
 }

@@ -37,6 +37,17 @@ export const NAG_REASONS = {
 } as const;
 
 /**
+ * The ids under which CDK policy validation reports AWS Control Tower's proactive controls, as the cfn-guard
+ * plugin (`@cdklabs/cdk-validator-cfnguard`) names them: `<plugin>::<guard rule>`.
+ */
+export const CONTROL_TOWER = {
+  /** CT.LAMBDA.PR.3: a function in a customer-managed VPC. */
+  lambdaInsideVpc: 'cdk-validator-cfnguard::lambda_inside_vpc_check',
+  /** CT.CLOUDWATCH.PR.3: a log group encrypted with a customer-managed KMS key. */
+  logGroupEncrypted: 'cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check',
+} as const;
+
+/**
  * Records cdk-nag acknowledgements on a construct, one per rule id, with the given reasons.
  *
  * @param construct the construct the findings are reported on
@@ -53,12 +64,13 @@ export function acknowledge(construct: IConstruct, acknowledgements: Readonly<Re
  * @param fn the function
  * @param role the function's role (its generated default policy is a child of it)
  * @param reservedConcurrency the function's reserved concurrency, if set
+ * @param inVpc whether the function runs in a VPC (then nothing about the VPC is acknowledged)
  */
-export function acknowledgeSynchronousFunction(fn: IConstruct, role: IConstruct, reservedConcurrency?: number): void {
+export function acknowledgeSynchronousFunction(fn: IConstruct, role: IConstruct, reservedConcurrency?: number, inVpc = false): void {
   acknowledge(fn, {
     'Serverless-LambdaDLQ': NAG_REASONS.synchronousLambdaDlq,
     'NIST.800.53.R5-LambdaDLQ': NAG_REASONS.synchronousLambdaDlq,
-    'NIST.800.53.R5-LambdaInsideVPC': NAG_REASONS.lambdaOutsideVpc,
+    ...(inVpc ? {} : { 'NIST.800.53.R5-LambdaInsideVPC': NAG_REASONS.lambdaOutsideVpc, [CONTROL_TOWER.lambdaInsideVpc]: NAG_REASONS.lambdaOutsideVpc }),
     ...(reservedConcurrency === undefined ? { 'NIST.800.53.R5-LambdaConcurrency': NAG_REASONS.lambdaConcurrency } : {}),
   });
   acknowledge(role, { 'NIST.800.53.R5-IAMNoInlinePolicy': NAG_REASONS.inlinePolicy });

@@ -1,5 +1,6 @@
 import { Annotations, Aspects, Duration, Lazy, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -94,6 +95,25 @@ export interface JwtAuthorizerOptions {
    * cdk-nag's latest-runtime rules expect
    */
   readonly runtime?: lambda.Runtime;
+  /**
+   * A VPC to run the authorizer function in, for accounts whose policy (for example AWS Control Tower's
+   * CT.LAMBDA.PR.3) requires every function in a customer-managed VPC. The function then needs a path to
+   * each issuer's keys: subnets with egress (a NAT gateway) for remote JWKS endpoints, or issuers with
+   * static `keys`, which need no network at all. Isolated subnets with an issuer whose keys are fetched fail
+   * at synth.
+   * @default - no VPC: the function reaches the issuers' public HTTPS key endpoints directly
+   */
+  readonly vpc?: ec2.IVpc;
+  /**
+   * The subnets of `vpc` the function runs in; only with `vpc`.
+   * @default - the VPC's private subnets with egress, else its isolated subnets (aws-cdk-lib's default)
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /**
+   * Security groups of the function; only with `vpc`.
+   * @default - one security group allowing outbound HTTPS (TCP 443) only, and no inbound traffic
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
 }
 
 /** Properties of a {@link JwtAuthorizer}. */
@@ -181,6 +201,7 @@ export class JwtAuthorizer extends Construct {
   public readonly environmentConfig: string;
 
   private readonly issuers: TokenIssuer[] = [];
+  private readonly vpcProps: Pick<JwtAuthorizerOptions, 'vpc' | 'vpcSubnets'>;
   private readonly routeTable = new Map<string, RouteConfig>();
   private readonly code = new LateBoundAssetCode();
   private readonly verification: Pick<AuthorizerConfig, 'clockSkewSeconds' | 'maxTokenAgeSeconds' | 'maxTokenLifetimeSeconds' | 'keys'>;
@@ -259,6 +280,7 @@ export class JwtAuthorizer extends Construct {
       throw new SecureApiValidationError(`'reservedConcurrentExecutions' must be a whole number of at least 1 (received: ${reserved})`, this);
     }
 
+    this.vpcProps = { vpc: props.vpc, vpcSubnets: props.vpcSubnets };
     this.logGroup = createAuditLogGroup(this, 'LogGroup', {
       retention: validateLogRetention(this, 'logRetention', props.logRetention) ?? SECURE_API_DEFAULTS.logRetention,
       removalPolicy: props.logRemovalPolicy ?? SECURE_API_DEFAULTS.logRemovalPolicy,
@@ -283,9 +305,10 @@ export class JwtAuthorizer extends Construct {
       logGroup: this.logGroup,
       tracing: props.tracing ?? defaults.tracing ? lambda.Tracing.ACTIVE : undefined,
       reservedConcurrentExecutions: reserved,
+      ...this.vpcSettings(props),
     });
 
-    acknowledgeSynchronousFunction(this.function, this.role, reserved);
+    acknowledgeSynchronousFunction(this.function, this.role, reserved, props.vpc !== undefined);
     if (props.tracing ?? defaults.tracing) {
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
@@ -498,8 +521,53 @@ export class JwtAuthorizer extends Construct {
       .sort();
   }
 
+  /** The function's VPC settings: none without `vpc`; with it, the subnets and an HTTPS-only security group unless given. */
+  private vpcSettings(props: JwtAuthorizerProps): Pick<lambda.FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'> {
+    if (props.vpc === undefined) {
+      const stray = props.vpcSubnets !== undefined ? 'vpcSubnets' : props.securityGroups !== undefined ? 'securityGroups' : undefined;
+      if (stray !== undefined) {
+        throw new SecureApiValidationError(`'${stray}' applies only with 'vpc' (received: '${stray}' without 'vpc')`, this);
+      }
+      return {};
+    }
+    if (props.securityGroups !== undefined && props.securityGroups.length === 0) {
+      throw new SecureApiValidationError("'securityGroups' must hold at least one security group, or be left out for the HTTPS-only default (received: [])", this);
+    }
+    const securityGroups = props.securityGroups ?? [this.httpsOnlySecurityGroup(props.vpc)];
+    return { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups };
+  }
+
+  private httpsOnlySecurityGroup(vpc: ec2.IVpc): ec2.SecurityGroup {
+    const group = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc,
+      description: 'JWT authorizer: outbound HTTPS only (issuer keys, AWS APIs), no inbound',
+      allowAllOutbound: false,
+    });
+    group.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to the issuers and AWS endpoints');
+    return group;
+  }
+
+  /** Isolated subnets reach no JWKS endpoint: only issuers with static keys can work there. */
+  private isolatedWithRemoteKeys(): string[] {
+    const { vpc, vpcSubnets } = this.vpcProps;
+    if (vpc === undefined) {
+      return [];
+    }
+    const selected = vpc.selectSubnets(vpcSubnets);
+    const isolated = new Set(vpc.isolatedSubnets.map((subnet) => subnet.subnetId));
+    if (selected.subnets.length === 0 || !selected.subnets.every((subnet) => isolated.has(subnet.subnetId))) {
+      return [];
+    }
+    const remote = this.issuers.map((issuer) => issuer.bind(this)).filter((issuer) => issuer.keys === undefined).map((issuer) => issuer.issuer);
+    return remote.length === 0
+      ? []
+      : [
+          `'vpcSubnets' must reach the issuers' key endpoints: isolated subnets have no egress, so give these issuers static 'keys' or use subnets with egress (received: isolated subnets and ${describeValue(remote)})`,
+        ];
+  }
+
   private validateAtSynth(): string[] {
-    const errors: string[] = [...this.undeclaredMethods()];
+    const errors: string[] = [...this.undeclaredMethods(), ...this.isolatedWithRemoteKeys()];
     if (this.issuers.length === 0) {
       errors.push("'issuers' must contain at least one token issuer (received: 0)");
     }

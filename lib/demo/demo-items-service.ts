@@ -7,8 +7,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { restrictGrantsToAwsServices } from '../key-policies';
 import { Construct } from 'constructs';
-import { NAG_REASONS, acknowledge, acknowledgeSynchronousFunction } from '../nag-acknowledgements';
+import { CONTROL_TOWER, NAG_REASONS, acknowledge, acknowledgeSynchronousFunction } from '../nag-acknowledgements';
 import { DEMO_ITEMS_DEFAULTS } from '../defaults';
 import { SecureApiValidationError, validateLogRetention } from '../errors';
 
@@ -71,13 +72,8 @@ export class DemoItemsService extends Construct {
     // default key policy lets the account's IAM policies grant it: administrators keep control through
     // IAM, the deploying role lets DynamoDB create its grants on the key, and the function's role uses it
     // through the statement below.
-    this.tableEncryptionKey =
-      props.tableEncryptionKey ??
-      new kms.Key(this, 'TableKey', {
-        description: `Encrypts the items table of ${this.node.path}`,
-        enableKeyRotation: true,
-        removalPolicy,
-      });
+    // Only AWS services create grants on it: DynamoDB does, for the table, on the deploying role's behalf.
+    this.tableEncryptionKey = props.tableEncryptionKey ?? createTableKey(this, removalPolicy);
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
       billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -148,7 +144,7 @@ export class DemoItemsService extends Construct {
         'policy applied outside this stack.',
     });
     if (props.encryptionKey === undefined) {
-      acknowledge(this.logGroup, { 'NIST.800.53.R5-CloudWatchLogGroupEncrypted': NAG_REASONS.logGroupServiceKey });
+      acknowledge(this.logGroup, { 'NIST.800.53.R5-CloudWatchLogGroupEncrypted': NAG_REASONS.logGroupServiceKey, [CONTROL_TOWER.logGroupEncrypted]: NAG_REASONS.logGroupServiceKey });
     }
 
     this.integration = new apigw.LambdaIntegration(this.function, { proxy: true, allowTestInvoke: false });
@@ -188,4 +184,15 @@ export function locateDemoItemsBundle(): string {
     );
   }
   return found;
+}
+
+/** The items table's own key; only AWS services may create grants on it. */
+function createTableKey(scope: Construct, removalPolicy: RemovalPolicy): kms.Key {
+  const key = new kms.Key(scope, 'TableKey', {
+    description: `Encrypts the items table of ${scope.node.path}`,
+    enableKeyRotation: true,
+    removalPolicy,
+  });
+  restrictGrantsToAwsServices(key);
+  return key;
 }

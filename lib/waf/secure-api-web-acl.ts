@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { WEB_ACL_DEFAULTS } from '../defaults';
 import { describeValue, SecureApiValidationError, validateLogRetention } from '../errors';
 import { allowCloudWatchLogsToUseKey } from '../log-encryption-key';
-import { NAG_REASONS, acknowledge } from '../nag-acknowledgements';
+import { CONTROL_TOWER, NAG_REASONS, acknowledge } from '../nag-acknowledgements';
 import { estimateRuleCapacity } from './capacity';
 import {
   checkIntegerRange,
@@ -385,7 +385,7 @@ export class SecureApiWebAcl extends Construct {
       encryptionKey: options.encryptionKey,
     });
     if (!options.encryptionKey) {
-      acknowledge(logGroup, { 'NIST.800.53.R5-CloudWatchLogGroupEncrypted': NAG_REASONS.logGroupServiceKey });
+      acknowledge(logGroup, { 'NIST.800.53.R5-CloudWatchLogGroupEncrypted': NAG_REASONS.logGroupServiceKey, [CONTROL_TOWER.logGroupEncrypted]: NAG_REASONS.logGroupServiceKey });
     }
     return logGroup;
   }

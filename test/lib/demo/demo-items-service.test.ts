@@ -2,6 +2,7 @@ import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { DemoItemsService } from '../../../lib/demo/demo-items-service';
+import { GRANTS_FOR_AWS_SERVICES_ONLY } from '../../fixtures/key-policy';
 
 const KEY_ACTIONS = [
   'kms:Decrypt',
@@ -49,7 +50,8 @@ describe('DemoItemsService', () => {
     });
 
     // The key policy lets the account's IAM policies govern the key (administrators, the deploying role
-    // that lets DynamoDB create its grants, the function's role) and names no one outside the account.
+    // that lets DynamoDB create its grants, the function's role), names no one outside the account, and
+    // lets only AWS services (DynamoDB, for the table) create grants on it.
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: [
@@ -59,6 +61,7 @@ describe('DemoItemsService', () => {
             Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:root']] } },
             Resource: '*',
           },
+          GRANTS_FOR_AWS_SERVICES_ONLY,
         ],
       },
     });
