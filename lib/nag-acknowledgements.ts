@@ -13,7 +13,8 @@ export const NAG_REASONS = {
   /** The functions call only public AWS and issuer endpoints; a VPC would need a NAT gateway and adds no control. */
   lambdaOutsideVpc:
     'The function reaches only AWS service endpoints and the token issuers’ public HTTPS key endpoints, no resource inside a VPC; ' +
-    'a VPC would add a NAT gateway to the key-fetch path without adding a control. Static keys (no egress) are supported for isolated setups.',
+    'a VPC would add a NAT gateway to the key-fetch path without adding a control. Where policy requires one, the authorizer takes a vpc ' +
+    '(authorizerOptions.vpc), and static keys need no egress at all.',
   /** Reserved concurrency would turn a spike into errors; WAF and stage throttling bound the rate upstream. */
   lambdaConcurrency:
     'Request rates are bounded before the function by the WAF per-IP rate rule and stage throttling; a reserved-concurrency cap would turn a ' +
