@@ -23,6 +23,7 @@ import { newestNodeRuntime, validateAuthorizerRuntime } from './authorizer-runti
 import { LateBoundAssetCode, locateAuthorizerBundle, stageAuthorizerAsset, stableStringify } from './authorizer-asset';
 import { SECURE_API_DEFAULTS, createAuditLogGroup } from '../defaults';
 import { acknowledgeSynchronousFunction } from '../nag-acknowledgements';
+import { ServiceInvokeSourceAccount } from '../secure-api/invoke-permissions';
 import { SecureApiValidationError, describeValue, validateDuration, validateLogRetention } from '../errors';
 import type { TokenIssuer } from './token-issuer';
 
@@ -331,6 +332,7 @@ export class JwtAuthorizer extends Construct {
 
     // The asset is created in the prepare phase, once every route and issuer has been added.
     Aspects.of(this).add({ visit: (node) => (node === this ? this.materialize() : undefined) });
+    Aspects.of(this).add(new ServiceInvokeSourceAccount());
     this.node.addValidation({ validate: () => this.validateAtSynth() });
   }
 

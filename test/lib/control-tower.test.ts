@@ -59,7 +59,7 @@ function reported(app: App): string[] {
 function raw(stack: Stack): string[] {
   const assembly = (stack.node.root as App).synth();
   const templateFile = path.join(assembly.directory, stack.templateFile);
-  const result = new CfnGuardValidator().validate({ templatePaths: [templateFile] });
+  const result = new CfnGuardValidator().validate({ templatePaths: [templateFile], appConstruct: stack.node.root as App });
   return result.violations.flatMap((violation) => violation.violatingResources.map((resource) => `${violation.ruleName} ${resource.resourceLogicalId}`)).sort();
 }
 
@@ -150,7 +150,7 @@ describe('AWS Control Tower proactive controls', () => {
     const handler = new lambda.Function(stack, 'Backend', { runtime: lambda.Runtime.NODEJS_22_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})') });
     api.addRoute('GET /orders', new apigw.LambdaIntegration(handler), { authenticatedOnly: true });
     api.restApi.root.addResource('direct').addMethod('GET', new apigw.LambdaIntegration(handler), { authorizer: api.authorizer.requestAuthorizer, authorizationType: apigw.AuthorizationType.CUSTOM });
-    api.authorizer.addRoute({ method: 'GET', path: '/direct', authenticatedOnly: true });
+    api.authorizer.addRoute({ method: 'GET', path: '/direct', scopes: ['orders.read'] });
     const permissions = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Permission')).map((resource) => (resource as { Properties: Record<string, unknown> }).Properties);
     // The authorizer's, and per method the stage's and the test-invoke's.
     expect(permissions.length).toBeGreaterThanOrEqual(3);

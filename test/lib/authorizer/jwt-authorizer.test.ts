@@ -1,7 +1,8 @@
-import { App, Duration, Size, Stack } from 'aws-cdk-lib';
+import { App, Duration, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { JwtAuthorizer, JwtAuthorizerProps, TokenIssuer } from '../../../lib';
 
 const OIDC = () => TokenIssuer.oidc({ issuerUrl: 'https://login.example.com', audiences: ['api://items'] });
@@ -255,5 +256,65 @@ describe('JwtAuthorizer', () => {
     expect(() => stack.resolve(authorizer.assetHash)).toThrow(
       'The authorizer asset hash is known once the app synthesizes (received: not yet synthesized)',
     );
+  });
+});
+
+describe('JwtAuthorizer in a VPC', () => {
+  const ENV = { account: '123456789012', region: 'eu-west-1' };
+  function inVpc(subnetType: ec2.SubnetType, authorizerProps: (vpc: ec2.IVpc) => JwtAuthorizerProps) {
+    const app = new App();
+    const stack = new Stack(app, 'Stack', { env: ENV });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: subnetType === ec2.SubnetType.PRIVATE_ISOLATED ? 0 : 1, subnetConfiguration: [{ name: 'app', subnetType }, ...(subnetType === ec2.SubnetType.PRIVATE_WITH_EGRESS ? [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] : [])] });
+    const authorizer = new JwtAuthorizer(stack, 'Jwt', authorizerProps(vpc));
+    const api = new apigw.RestApi(stack, 'Api', { cloudWatchRole: false });
+    api.root.addResource('items').addMethod('GET', new apigw.MockIntegration(), { authorizer: authorizer.requestAuthorizer });
+    authorizer.addRoute({ method: 'GET', path: '/items', scopes: ['items.read'] });
+    return { app, stack, authorizer };
+  }
+
+  test('runs in the VPC with an outbound-HTTPS-only security group, and no VPC acknowledgement', () => {
+    const { stack, authorizer } = inVpc(ec2.SubnetType.PRIVATE_WITH_EGRESS, (vpc) => ({ issuers: [OIDC()], vpc }));
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.handler',
+      VpcConfig: { SubnetIds: [Match.anyValue(), Match.anyValue()], SecurityGroupIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^JwtSecurityGroup'), 'GroupId'] }] },
+    });
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: 'JWT authorizer: outbound HTTPS only (issuer keys, AWS APIs), no inbound',
+      SecurityGroupEgress: [{ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443, IpProtocol: 'tcp', Description: 'HTTPS to the issuers and AWS endpoints' }],
+      SecurityGroupIngress: Match.absent(),
+    });
+    const acks = authorizer.function.node.metadata.filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).flatMap((entry) => Object.keys(entry.data as object));
+    expect(acks.filter((rule) => /VPC|vpc/.test(rule))).toEqual([]);
+  });
+
+  test('given security groups replace the default one', () => {
+    const { stack } = inVpc(ec2.SubnetType.PRIVATE_WITH_EGRESS, (vpc) => ({
+      issuers: [OIDC()],
+      vpc,
+      securityGroups: [new ec2.SecurityGroup(vpc.stack, 'Own', { vpc, description: 'own' })],
+    }));
+    Template.fromStack(stack).resourcePropertiesCountIs('AWS::EC2::SecurityGroup', { GroupDescription: 'JWT authorizer: outbound HTTPS only (issuer keys, AWS APIs), no inbound' }, 0);
+  });
+
+  test('isolated subnets fail at synth for an issuer whose keys are fetched, and work with static keys', () => {
+    const fetched = inVpc(ec2.SubnetType.PRIVATE_ISOLATED, (vpc) => ({ issuers: [OIDC()], vpc }));
+    expect(() => fetched.app.synth()).toThrow(
+      "'vpcSubnets' must reach the issuers' key endpoints: isolated subnets have no egress, so give these issuers static 'keys' or use subnets with egress (received: isolated subnets and [\"https://login.example.com\"])",
+    );
+    const jwk = { kty: 'EC', crv: 'P-256', kid: 'k1', x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU', y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0', alg: 'ES256', use: 'sig' } as const;
+    const fixed = inVpc(ec2.SubnetType.PRIVATE_ISOLATED, (vpc) => ({ issuers: [TokenIssuer.oidc({ issuerUrl: 'https://login.example.com', audiences: ['api://items'], keys: [jwk], algorithms: ['ES256'] })], vpc }));
+    expect(() => fixed.app.synth()).not.toThrow();
+  });
+
+  test('vpcSubnets and securityGroups need a vpc; an empty security group list is refused', () => {
+    expect(() => standalone({ vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } })).toThrow("'vpcSubnets' applies only with 'vpc' (received: 'vpcSubnets' without 'vpc')");
+    expect(() => inVpc(ec2.SubnetType.PRIVATE_WITH_EGRESS, (vpc) => ({ issuers: [OIDC()], vpc, securityGroups: [] }))).toThrow(
+      "'securityGroups' must hold at least one security group, or be left out for the HTTPS-only default (received: [])",
+    );
+  });
+
+  test('the authorizer invoke permission carries the account, also on a plain RestApi', () => {
+    standalone().template().hasResourceProperties('AWS::Lambda::Permission', { Principal: 'apigateway.amazonaws.com', SourceAccount: '123456789012' });
   });
 });
