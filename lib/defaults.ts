@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CONFIG_DEFAULTS, CONFIG_LIMITS, type ConfigRange, type JwsAlgorithm } from '../lambda/contract';
 import { describeValue, SecureApiValidationError, validateLogRetention } from './errors';
+import type { LogProfile } from './data-protection';
 import { newestNodeRuntime } from './authorizer/authorizer-runtime';
 import { allowCloudWatchLogsToUseKey } from './log-encryption-key';
 import { NAG_REASONS, acknowledge } from './nag-acknowledgements';
@@ -23,10 +24,18 @@ export const SECURE_API_DEFAULTS = deepFreeze({
   throttle: { rateLimit: 100, burstLimit: 200 },
   /** How long API Gateway caches the authorizer's answer per identity source. */
   authorizerCacheTtl: Duration.minutes(5),
-  /** Retention of the access, execution and authorizer log groups: long enough for an audit, bounded for data protection. */
+  /**
+   * Retention of the access, execution and authorizer (decision) log groups: long enough for an audit (a year
+   * covers the yearly review and most incident discoveries), bounded for data protection.
+   */
   logRetention: logs.RetentionDays.ONE_YEAR,
-  /** Log groups outlive the stack so that an audit trail survives a `cdk destroy`. */
+  /**
+   * Log groups outlive the stack so that an audit trail survives a `cdk destroy`; their retention still ends.
+   * `RemovalPolicy.DESTROY` is an explicit choice.
+   */
   logRemovalPolicy: RemovalPolicy.RETAIN,
+  /** The audit logs keep what an investigation needs about callers: IP address, principal, `sub` and client id. */
+  logProfile: 'full' as LogProfile,
   /** Execution logging level: errors only, never request or response bodies. */
   executionLogLevel: 'ERROR' as 'ERROR' | 'INFO' | 'OFF',
   /** X-Ray tracing on the stage. */

@@ -1,4 +1,4 @@
-import { Aspects, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Aspects, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -8,7 +8,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { ApiGatewayAccount } from '../api-gateway-account';
 import { SECURE_API_DEFAULTS, createAuditLogGroup, renderAccessLogFormat } from '../defaults';
-import { SecureApiValidationError, describeValue, validateDuration, validateLogRetention } from '../errors';
+import { SecureApiValidationError, describeValue, validateDuration } from '../errors';
+import { type LogProfile, type LogRetentionByKind, accessLogFieldsFor, resolveLogRetention, validateLogProfile } from '../data-protection';
 import { JwtAuthorizer, JwtAuthorizerOptions } from '../authorizer/jwt-authorizer';
 import { SecureApiWebAcl, SecureApiWebAclProps } from '../waf/secure-api-web-acl';
 import type { TokenIssuer } from '../authorizer/token-issuer';
@@ -81,10 +82,30 @@ export interface SecureApiProps {
    */
   readonly authorizerOptions?: JwtAuthorizerOptions;
   /**
-   * Retention of the access log and authorizer log groups; always bounded (`RetentionDays.INFINITE` is refused).
-   * @default - SECURE_API_DEFAULTS.logRetention (one year)
+   * What the audit logs keep about callers (see docs/data-protection.md):
+   * - `'full'`: the access log holds the caller's IP address, the principal, `sub` and client id; the decision
+   *   log `sub`, the client id, and the concrete path of a request that matches no route.
+   * - `'minimal'`: no IP address, no user agent, no concrete path in the access log (the resource template
+   *   stays); the decision log keeps `sub` and the client id.
+   * - `'pseudonymous'`: minimal, and the decision log writes keyed pseudonyms of `sub` and the client id; the
+   *   principal the access log records is the pseudonym of `sub`, and the access log leaves out the `sub` and
+   *   client id the authorizer passes to the backend in clear.
+   *
+   * A profile other than `'full'` leaves the caller's IP address out of the access log on purpose, so the API
+   * standard's `SecureApi-AccessLogging` rule (which asks for it) is acknowledged on the stage with that reason;
+   * and it cannot be combined with `unsafeLogFullRequestsAndResponses`, which logs every header and body.
+   * @default - SECURE_API_DEFAULTS.logProfile ('full')
    */
-  readonly logRetention?: logs.RetentionDays;
+  readonly logProfile?: LogProfile;
+  /**
+   * Retention of the audit logs: one value for the access, decision (authorizer), WAF and execution logs, or one
+   * per kind (`{ access, decision, waf, execution }`, each defaulting as below). Always bounded
+   * (`RetentionDays.INFINITE` is refused). `waf` applies to the web ACL this API creates; the web ACL's own
+   * `webAclOptions.logging.retention` is the alternative to it.
+   * @default - SECURE_API_DEFAULTS.logRetention (one year) for the access, decision and execution logs,
+   * WEB_ACL_DEFAULTS.logging.retention (one year) for the WAF log
+   */
+  readonly logRetention?: logs.RetentionDays | LogRetentionByKind;
   /**
    * Customer-managed KMS key for the access log and authorizer log groups. A key created in this app
    * gets a key policy statement letting CloudWatch Logs of this account and region use it.
@@ -92,7 +113,10 @@ export interface SecureApiProps {
    */
   readonly logEncryptionKey?: kms.IKey;
   /**
-   * Removal policy of the access log and authorizer log groups.
+   * Removal policy of the access, decision (authorizer), WAF and execution log groups. By default the groups
+   * outlive the stack, so that the audit trail survives a `cdk destroy` until their retention ends (and is then
+   * billed for storage, and must be deleted by hand when no longer needed). `RemovalPolicy.DESTROY` deletes them,
+   * and every log event in them, with the stack: an explicit choice, for stacks whose logs need not outlive them.
    * @default - SECURE_API_DEFAULTS.logRemovalPolicy (RemovalPolicy.RETAIN)
    */
   readonly logRemovalPolicy?: RemovalPolicy;
@@ -210,6 +234,8 @@ export class SecureApi extends Construct {
   public readonly authorizerLogGroup: logs.LogGroup;
   /** The stage's access log group (audit JSON records). */
   public readonly accessLogGroup: logs.LogGroup;
+  /** What the audit logs keep about callers: the access log's fields follow it, and the authorizer's decision log is to. */
+  public readonly logProfile: LogProfile;
   /**
    * The stage's execution log group (`API-Gateway-Execution-Logs_<api-id>/<stage>`), owned by the stack so
    * that it has the same retention, key and removal policy as the other audit logs; API Gateway would
@@ -257,7 +283,8 @@ export class SecureApi extends Construct {
     // Explicit props, over the organization's defaults (SecureApiOrgDefaults), over SECURE_API_DEFAULTS.
     props = injectedProps(SecureApi.PROPERTY_INJECTION_ID, scope, id, props);
     const stageName = validateStageName(this, props.stageName ?? SECURE_API_DEFAULTS.stageName);
-    validateLogRetention(this, 'logRetention', props.logRetention);
+    const retention = resolveLogRetention(this, 'logRetention', props.logRetention);
+    this.logProfile = validateLogProfile(this, 'logProfile', props.logProfile ?? SECURE_API_DEFAULTS.logProfile);
     const cacheTtl = props.authorizerCacheTtl ?? SECURE_API_DEFAULTS.authorizerCacheTtl;
     validateDuration(this, 'authorizerCacheTtl', cacheTtl, {
       unit: 'seconds',
@@ -269,6 +296,13 @@ export class SecureApi extends Construct {
       dataTraceEnabled: props.unsafeLogFullRequestsAndResponses === true,
       metricsEnabled: props.metricsEnabled ?? SECURE_API_DEFAULTS.metricsEnabled,
     };
+    if (this.logProfile !== 'full' && this.stageLogging.dataTraceEnabled) {
+      throw new SecureApiValidationError(
+        `'unsafeLogFullRequestsAndResponses' logs every header and body, which 'logProfile' ${describeValue(this.logProfile)} keeps out of the logs: ` +
+          `set at most one (received: unsafeLogFullRequestsAndResponses true)`,
+        this,
+      );
+    }
     const cors = props.cors !== undefined ? validateCors(this, props.cors) : undefined;
     const policy = props.allowedSourceIps !== undefined ? sourceIpPolicy(this, props.allowedSourceIps) : undefined;
 
@@ -276,7 +310,7 @@ export class SecureApi extends Construct {
       ...props.authorizerOptions,
       issuers: props.issuers,
       resultsCacheTtl: cacheTtl,
-      logRetention: props.logRetention,
+      logRetention: retention.decision,
       logEncryptionKey: props.logEncryptionKey,
       logRemovalPolicy: props.logRemovalPolicy,
     });
@@ -284,7 +318,7 @@ export class SecureApi extends Construct {
     this.authorizerLogGroup = this.authorizer.logGroup;
 
     this.accessLogGroup = createAuditLogGroup(this, 'AccessLogs', {
-      retention: props.logRetention ?? SECURE_API_DEFAULTS.logRetention,
+      retention: retention.access ?? SECURE_API_DEFAULTS.logRetention,
       removalPolicy: props.logRemovalPolicy ?? SECURE_API_DEFAULTS.logRemovalPolicy,
       encryptionKey: props.logEncryptionKey,
     });
@@ -305,7 +339,7 @@ export class SecureApi extends Construct {
         throttlingRateLimit: throttle.rateLimit,
         throttlingBurstLimit: throttle.burstLimit,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: apigw.AccessLogFormat.custom(renderAccessLogFormat(SECURE_API_DEFAULTS.accessLogFields)),
+        accessLogFormat: apigw.AccessLogFormat.custom(renderAccessLogFormat(accessLogFieldsFor(this.logProfile, SECURE_API_DEFAULTS.accessLogFields))),
       },
       defaultMethodOptions: { authorizer: this.authorizer.requestAuthorizer, authorizationType: apigw.AuthorizationType.CUSTOM },
       defaultCorsPreflightOptions: cors,
@@ -313,9 +347,16 @@ export class SecureApi extends Construct {
       disableExecuteApiEndpoint: props.disableExecuteApiEndpoint,
     });
     this.stage = this.restApi.deploymentStage;
+    if (this.logProfile !== 'full') {
+      Validations.of(this.stage).acknowledge({
+        id: 'SecureApi-AccessLogging',
+        reason: `The API owner chose logProfile '${this.logProfile}': the access log leaves the caller's IP address out on purpose (data minimisation); ` +
+          'the principal, status, authorizer and WAF fields stay.',
+      });
+    }
     if (this.stageLogging.executionLogLevel !== 'OFF') {
       const executionLogs = createAuditLogGroup(this, 'ExecutionLogs', {
-        retention: props.logRetention ?? SECURE_API_DEFAULTS.logRetention,
+        retention: retention.execution ?? SECURE_API_DEFAULTS.logRetention,
         removalPolicy: props.logRemovalPolicy ?? SECURE_API_DEFAULTS.logRemovalPolicy,
         encryptionKey: props.logEncryptionKey,
       });
@@ -338,7 +379,7 @@ export class SecureApi extends Construct {
     }
 
     addGatewayResponses(this.restApi, cors);
-    this.webAcl = this.protectWithWebAcl(props);
+    this.webAcl = this.protectWithWebAcl(props, retention.waf);
 
     if (props.domain !== undefined) {
       this.domainName = this.addDomain(props.domain);
@@ -359,7 +400,7 @@ export class SecureApi extends Construct {
   }
 
   /** Associates the given web ACL, or a new one, with the stage; WAF is switched off only by `disableWebAcl: true`. */
-  private protectWithWebAcl(props: SecureApiProps): SecureApiWebAcl | undefined {
+  private protectWithWebAcl(props: SecureApiProps, wafRetention: logs.RetentionDays | undefined): SecureApiWebAcl | undefined {
     const given = [
       ['webAcl', props.webAcl],
       ['webAclOptions', props.webAclOptions],
@@ -371,17 +412,32 @@ export class SecureApi extends Construct {
         this,
       );
     }
+    const wafRetentionGiven = typeof props.logRetention === 'object' && props.logRetention.waf !== undefined;
+    const logging = props.webAclOptions?.logging;
+    if (wafRetentionGiven && (props.webAcl !== undefined || props.disableWebAcl === true || logging === false)) {
+      const without = props.webAcl !== undefined ? "'webAcl'" : props.disableWebAcl === true ? "'disableWebAcl'" : "'webAclOptions.logging: false'";
+      throw new SecureApiValidationError(
+        `'logRetention.waf' applies to the log of the web ACL this API creates, and there is none with ${without} set: leave it out (received: ${describeValue(props.logRetention)})`,
+        this,
+      );
+    }
+    if (wafRetentionGiven && logging !== undefined && logging !== false && logging.retention !== undefined) {
+      throw new SecureApiValidationError(
+        `'logRetention.waf' and 'webAclOptions.logging.retention' are alternatives: set at most one (received: ${wafRetention} and ${logging.retention})`,
+        this,
+      );
+    }
     if (props.disableWebAcl === true) {
       acknowledgeDisabledWebAcl(this.stage);
       return undefined;
     }
-    const webAcl = props.webAcl ?? new SecureApiWebAcl(this, 'WebAcl', this.webAclDefaults(props));
+    const webAcl = props.webAcl ?? new SecureApiWebAcl(this, 'WebAcl', this.webAclDefaults(props, wafRetention));
     webAcl.associate(this.stage);
     return webAcl;
   }
 
   /** The API's log settings flow into the web ACL's logging unless its options set their own. */
-  private webAclDefaults(props: SecureApiProps): SecureApiWebAclProps {
+  private webAclDefaults(props: SecureApiProps, wafRetention: logs.RetentionDays | undefined): SecureApiWebAclProps {
     const options = props.webAclOptions ?? {};
     if (options.logging === false) {
       return options;
@@ -389,7 +445,7 @@ export class SecureApi extends Construct {
     return {
       ...options,
       logging: {
-        retention: props.logRetention,
+        retention: wafRetention,
         encryptionKey: props.logEncryptionKey,
         removalPolicy: props.logRemovalPolicy,
         ...options.logging,
