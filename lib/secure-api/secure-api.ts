@@ -2,12 +2,14 @@ import { Aspects, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-li
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { ApiGatewayAccount } from '../api-gateway-account';
-import { SECURE_API_DEFAULTS, createAuditLogGroup, renderAccessLogFormat } from '../defaults';
+import { REVOCATION_DEFAULTS, SECURE_API_DEFAULTS, createAuditLogGroup, renderAccessLogFormat } from '../defaults';
+import { DenyList } from '../revocation/deny-list';
 import { SecureApiValidationError, describeValue, validateDuration } from '../errors';
 import { type LogProfile, type LogRetentionByKind, accessLogFieldsFor, resolveLogRetention, validateLogProfile } from '../data-protection';
 import { JwtAuthorizer, JwtAuthorizerOptions } from '../authorizer/jwt-authorizer';
@@ -43,6 +45,40 @@ export interface SecureApiDomainOptions {
    * @default - the API is mapped at the root of the domain
    */
   readonly basePath?: string;
+}
+
+/** Emergency revocation of a {@link SecureApi}: the deny list its authorizer reads. */
+export interface SecureApiRevocationOptions {
+  /**
+   * How old the authorizer's snapshot of the deny list may grow before it reads the table again; whole seconds,
+   * 1 to 300. A revocation takes effect within the authorizer cache TTL, plus this, plus one read of the table.
+   * @default - REVOCATION_DEFAULTS.refresh (30 seconds)
+   */
+  readonly refresh?: Duration;
+  /**
+   * What the authorizer does with a verified token when it has never been able to read the deny list (a snapshot
+   * once read stays in force while later reads fail): `'allow'` lets the token through and logs
+   * `deny list unavailable` (which `SecureApiMonitoring` alarms on); `'deny'` refuses every token until the table
+   * can be read (401, reason `DENY_LIST_UNAVAILABLE`), trading availability for the certainty that no revoked
+   * token passes.
+   * @default - REVOCATION_DEFAULTS.whenUnavailable ('allow')
+   */
+  readonly whenUnavailable?: 'allow' | 'deny';
+  /**
+   * An existing deny-list table, e.g. one several APIs share (its key schema must be the {@link DenyList}'s).
+   * @default - a new {@link DenyList} with its defaults
+   */
+  readonly table?: dynamodb.ITable;
+}
+
+/** The deny list a {@link SecureApi}'s authorizer reads, and how. */
+export interface SecureApiRevocation {
+  /** The deny-list table. */
+  readonly table: dynamodb.ITable;
+  /** How old the authorizer's snapshot of the table may grow. */
+  readonly refresh: Duration;
+  /** What the authorizer does when it has never read the table. */
+  readonly whenUnavailable: 'allow' | 'deny';
 }
 
 /** Properties of a {@link SecureApi}. */
@@ -192,6 +228,13 @@ export interface SecureApiProps {
    * @default false
    */
   readonly disableWebAcl?: boolean;
+  /**
+   * Emergency revocation: a deny list (DynamoDB) of subjects, clients, token ids and "issued before" times that
+   * the authorizer refuses with 401 even while their tokens verify. `true` creates a {@link DenyList} with the
+   * defaults; the operator CLI's `secure-api revoke` writes to it.
+   * @default false
+   */
+  readonly revocation?: boolean | SecureApiRevocationOptions;
 }
 
 /** Options of {@link SecureApi.addUsagePlan}. */
@@ -236,6 +279,10 @@ export class SecureApi extends Construct {
   public readonly accessLogGroup: logs.LogGroup;
   /** What the audit logs keep about callers: the access log's fields follow it, and the authorizer's decision log is to. */
   public readonly logProfile: LogProfile;
+  /** The deny list this API created, when `revocation` is on without a `table` of its own. */
+  public readonly denyList?: DenyList;
+  /** The deny list the authorizer reads and how, when `revocation` is on. */
+  public readonly revocation?: SecureApiRevocation;
   /**
    * The stage's execution log group (`API-Gateway-Execution-Logs_<api-id>/<stage>`), owned by the stack so
    * that it has the same retention, key and removal policy as the other audit logs; API Gateway would
@@ -305,6 +352,12 @@ export class SecureApi extends Construct {
     }
     const cors = props.cors !== undefined ? validateCors(this, props.cors) : undefined;
     const policy = props.allowedSourceIps !== undefined ? sourceIpPolicy(this, props.allowedSourceIps) : undefined;
+
+    const revocation = this.resolveRevocation(props.revocation);
+    if (revocation !== undefined) {
+      this.denyList = revocation.table === undefined ? new DenyList(this, 'DenyList') : undefined;
+      this.revocation = { ...revocation, table: revocation.table ?? this.denyList!.table };
+    }
 
     this.authorizer = new JwtAuthorizer(this, 'JwtAuthorizer', {
       ...props.authorizerOptions,
@@ -397,6 +450,25 @@ export class SecureApi extends Construct {
     // Once every method exists (routes and methods added on restApi directly alike).
     Aspects.of(this).add({ visit: (node: IConstruct) => (node === this ? this.completeMethods() : undefined) });
     this.node.addValidation({ validate: () => this.findOpenMethods() });
+  }
+
+  /** Checks the revocation settings; undefined when revocation is off. */
+  private resolveRevocation(given: SecureApiProps['revocation']): (Omit<SecureApiRevocation, 'table'> & { table?: dynamodb.ITable }) | undefined {
+    if (given === undefined || given === false) {
+      return undefined;
+    }
+    if (given !== true && (typeof given !== 'object' || given === null || Array.isArray(given))) {
+      throw new SecureApiValidationError(`'revocation' must be true, false or an object of revocation options (received: ${describeValue(given)})`, this);
+    }
+    const options: SecureApiRevocationOptions = given === true ? {} : given;
+    const refresh = options.refresh ?? REVOCATION_DEFAULTS.refresh;
+    const limits = REVOCATION_DEFAULTS.limits.refresh;
+    validateDuration(this, 'revocation.refresh', refresh, { unit: 'seconds', min: limits.min.toSeconds(), max: limits.max.toSeconds() });
+    const whenUnavailable = options.whenUnavailable ?? REVOCATION_DEFAULTS.whenUnavailable;
+    if (whenUnavailable !== 'allow' && whenUnavailable !== 'deny') {
+      throw new SecureApiValidationError(`'revocation.whenUnavailable' must be 'allow' or 'deny' (received: ${describeValue(whenUnavailable)})`, this);
+    }
+    return { refresh, whenUnavailable, table: options.table };
   }
 
   /** Associates the given web ACL, or a new one, with the stage; WAF is switched off only by `disableWebAcl: true`. */
