@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CONFIG_DEFAULTS, CONFIG_LIMITS, type ConfigRange, type JwsAlgorithm } from '../lambda/contract';
 import { describeValue, SecureApiValidationError, validateLogRetention } from './errors';
+import type { LogProfile } from './data-protection';
 import { newestNodeRuntime } from './authorizer/authorizer-runtime';
 import { allowCloudWatchLogsToUseKey } from './log-encryption-key';
 import { CONTROL_TOWER, NAG_REASONS, acknowledge } from './nag-acknowledgements';
@@ -23,10 +24,18 @@ export const SECURE_API_DEFAULTS = deepFreeze({
   throttle: { rateLimit: 100, burstLimit: 200 },
   /** How long API Gateway caches the authorizer's answer per identity source. */
   authorizerCacheTtl: Duration.minutes(5),
-  /** Retention of the access, execution and authorizer log groups: long enough for an audit, bounded for data protection. */
+  /**
+   * Retention of the access, execution and authorizer (decision) log groups: long enough for an audit (a year
+   * covers the yearly review and most incident discoveries), bounded for data protection.
+   */
   logRetention: logs.RetentionDays.ONE_YEAR,
-  /** Log groups outlive the stack so that an audit trail survives a `cdk destroy`. */
+  /**
+   * Log groups outlive the stack so that an audit trail survives a `cdk destroy`; their retention still ends.
+   * `RemovalPolicy.DESTROY` is an explicit choice.
+   */
   logRemovalPolicy: RemovalPolicy.RETAIN,
+  /** The audit logs keep what an investigation needs about callers: IP address, principal, `sub` and client id. */
+  logProfile: 'full' as LogProfile,
   /** Execution logging level: errors only, never request or response bodies. */
   executionLogLevel: 'ERROR' as 'ERROR' | 'INFO' | 'OFF',
   /** X-Ray tracing on the stage. */
@@ -327,6 +336,26 @@ export const WEB_ACL_DEFAULTS = deepFreeze({
 } as const);
 
 /**
+ * Every default of `DenyList` and of `SecureApiProps.revocation`: each `@default` in their props names its entry here.
+ */
+export const REVOCATION_DEFAULTS = deepFreeze({
+  /** Revocation entries are an audit record of their own: the table outlives the stack. */
+  removalPolicy: RemovalPolicy.RETAIN,
+  /** How old the authorizer's snapshot of the deny list may grow before it reads the table again. */
+  refresh: Duration.seconds(30),
+  /**
+   * With no snapshot of the deny list ever read (a cold start while DynamoDB is unreachable), verified tokens
+   * pass and every failed read is logged and alarmed: an outage of the deny list must not take the API down.
+   * A snapshot once read stays in force while later reads fail, so revocations already seen are never forgotten.
+   */
+  whenUnavailable: 'allow' as 'allow' | 'deny',
+  limits: {
+    /** The authorizer accepts a refresh interval of 1 to 300 seconds. */
+    refresh: { min: Duration.seconds(1), max: Duration.seconds(300) },
+  },
+} as const);
+
+/**
  * Every default of `SecureApiMonitoring` and `AuditQueries`, in one place: each `@default` in their
  * props names its entry here. Rates are percentages of the requests in one period.
  */
@@ -361,11 +390,15 @@ export const MONITORING_DEFAULTS = deepFreeze({
     keyRefreshFailures: 2,
     /** Requests answered 429, by the web ACL's rate limits or the stage's throttling. */
     throttledRequests: 100,
+    /** Failed reads of the deny list with no snapshot: one is enough, as revocations may not apply meanwhile. */
+    denyListUnavailable: 1,
   },
   /** Alarms notify an SNS topic the construct creates (KMS-encrypted, TLS only) unless told otherwise. */
   alarmTopic: true,
   /** Name of the metric the access-log metric filter publishes for 429 responses. */
   throttledMetricName: 'ThrottledRequests',
+  /** Name of the metric the decision-log metric filter publishes for `deny list unavailable` lines. */
+  denyListUnavailableMetricName: 'DenyListUnavailable',
   /** Folder of the saved Logs Insights queries in the CloudWatch console. */
   queryFolder: 'secure-api',
 } as const);

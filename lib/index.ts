@@ -6,6 +6,7 @@ export {
   ACCESS_LOG_VARIABLES,
   COGNITO_OAUTH_DEFAULTS,
   MONITORING_DEFAULTS,
+  REVOCATION_DEFAULTS,
   SECURE_API_DEFAULTS,
   WEB_ACL_DEFAULTS,
   createAuditLogGroup,
@@ -19,6 +20,8 @@ export * from './authorizer/jwt-authorizer';
 export * from './api-gateway-account';
 export * from './secure-api/secure-api';
 export * from './secure-api/invoke-permissions';
+export * from './revocation/deny-list';
+export * from './data-protection';
 export type { RouteOptions, SecureApiRoute } from './secure-api/routes';
 export type { ExecutionLogLevel, SecureApiCorsOptions } from './secure-api/stage-options';
 export type {

@@ -2,6 +2,7 @@ import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } 
 import type * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -21,6 +22,7 @@ import {
 import { AuditQueries } from './audit-queries';
 import { restrictGrantsToAwsServices } from '../key-policies';
 import { MONITORING_DEFAULTS } from '../defaults';
+import { DENY_LIST_UNAVAILABLE_MSG } from '../revocation/deny-list';
 import { describeValue, SecureApiValidationError } from '../errors';
 import type { SecureApiWebAcl } from '../waf/secure-api-web-acl';
 import { injectedProps, SECURE_API_MONITORING_INJECTION_ID } from '../org-defaults';
@@ -75,6 +77,12 @@ export interface MonitoringThresholds {
    */
   readonly keyRefreshFailures?: number;
   /**
+   * Failed reads of the deny list while the authorizer had no snapshot of it (`deny list unavailable` lines of
+   * the authorizer log, one per attempt): with `whenUnavailable: 'allow'`, revoked tokens may pass meanwhile.
+   * @default - MONITORING_DEFAULTS.thresholds.denyListUnavailable
+   */
+  readonly denyListUnavailable?: number;
+  /**
    * Requests the web ACL blocked.
    * @default - MONITORING_DEFAULTS.thresholds.wafBlockedRequests
    */
@@ -103,6 +111,12 @@ export interface SecureApiMonitoringProps {
    * @default - no WAF alarm, widgets or queries
    */
   readonly webAcl?: SecureApiWebAcl;
+  /**
+   * The deny list the authorizer reads (`SecureApi.revocation.table`): adds the `DenyListUnavailable` metric
+   * filter and alarm.
+   * @default - no deny-list metric or alarm
+   */
+  readonly denyListTable?: dynamodb.ITable;
   /**
    * Backend functions behind the API: each gets an errors alarm and dashboard widgets.
    * @default - none
@@ -153,13 +167,14 @@ export interface SecureApiMonitoringProps {
  * `Reason`, from `$.decision` and `$.reason`: one custom metric per pair seen, about 30 at most),
  * `DeniedRequests` and `KeyFetchFailures`; on the key-refresh failure lines of the same log,
  * `KeyRefreshFailures` (in all, and by `Cause`: one line per failed attempt, never one per request); on the
- * access log, `ThrottledRequests` (status 429). The authorizer log must hold one JSON object per log event,
+ * access log, `ThrottledRequests` (status 429); with a deny list, `DenyListUnavailable` (the authorizer's
+ * `deny list unavailable` lines). The authorizer log must hold one JSON object per log event,
  * as the authorizer writes it to stdout.
  *
  * Alarms (all with `treatMissingData: NOT_BREACHING`, because every watched metric is only published
  * when there is traffic or a failure, and no traffic is not an incident): 5XX rate, 4XX rate, p99
  * latency, authorizer errors, backend errors, denied requests, key-fetch failures, key-refresh failures,
- * WAF blocked requests, 429 responses.
+ * WAF blocked requests, 429 responses, and, with a deny list, failed reads of it.
  */
 export class SecureApiMonitoring extends Construct {
   /** The id under which `PropertyInjectors` (and `SecureApiOrgDefaults`) reach this construct's props. */
@@ -187,6 +202,8 @@ export class SecureApiMonitoring extends Construct {
   public readonly keyRefreshFailuresAlarm: cloudwatch.Alarm;
   /** Requests answered 429. */
   public readonly throttledRequestsAlarm: cloudwatch.Alarm;
+  /** Failed reads of the deny list without a snapshot, when a deny list is given. */
+  public readonly denyListUnavailableAlarm?: cloudwatch.Alarm;
   /** Requests the web ACL blocked, when a web ACL is given. */
   public readonly wafBlockedRequestsAlarm?: cloudwatch.Alarm;
   /** Errors of each backend function, in the order given. */
@@ -226,7 +243,7 @@ export class SecureApiMonitoring extends Construct {
     const thresholds = resolveThresholds(this, props.thresholds ?? {});
 
     this.metricNamespace = props.metricNamespace ?? `SecureApi/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
-    this.metricFilters = this.createMetricFilters(props.authorizerLogGroup, props.accessLogGroup);
+    this.metricFilters = this.createMetricFilters(props.authorizerLogGroup, props.accessLogGroup, props.denyListTable !== undefined);
 
     const stage = props.stage;
     const requests = stage.metricCount({ statistic: 'Sum', period: this.period });
@@ -273,6 +290,11 @@ export class SecureApiMonitoring extends Construct {
       this.metricKeyRefreshFailures(), thresholds.keyRefreshFailures);
     this.throttledRequestsAlarm = alarm('ThrottledRequests', `At least ${thresholds.throttledRequests} requests answered 429`,
       this.metricThrottledRequests(), thresholds.throttledRequests);
+    if (props.denyListTable !== undefined) {
+      this.denyListUnavailableAlarm = alarm('DenyListUnavailable',
+        `At least ${thresholds.denyListUnavailable} failed reads of the deny list with no snapshot of it: revocations may not apply (authorizer log, msg "${DENY_LIST_UNAVAILABLE_MSG}")`,
+        this.metricDenyListUnavailable(), thresholds.denyListUnavailable);
+    }
     if (props.webAcl) {
       this.wafBlockedRequestsAlarm = alarm('WafBlockedRequests', `At least ${thresholds.wafBlockedRequests} requests blocked by the web ACL`,
         props.webAcl.metricBlockedRequests({ period: this.period }), thresholds.wafBlockedRequests);
@@ -316,7 +338,7 @@ export class SecureApiMonitoring extends Construct {
   /**
    * A metric published by this construct's metric filters.
    *
-   * @param metricName `AuthorizerDecisions`, `DeniedRequests`, `KeyFetchFailures`, `KeyRefreshFailures` or `ThrottledRequests`
+   * @param metricName `AuthorizerDecisions`, `DeniedRequests`, `KeyFetchFailures`, `KeyRefreshFailures`, `ThrottledRequests` or `DenyListUnavailable`
    * @param props overrides; statistic `Sum` over the construct's period unless set
    * @returns the metric
    */
@@ -364,6 +386,16 @@ export class SecureApiMonitoring extends Construct {
   }
 
   /**
+   * Failed reads of the deny list while the authorizer had no snapshot of it (one `deny list unavailable` line
+   * per attempt): sum per period. Published only when the monitoring is given a deny list.
+   * @param props overrides
+   * @returns the metric
+   */
+  public metricDenyListUnavailable(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(MONITORING_DEFAULTS.denyListUnavailableMetricName, props);
+  }
+
+  /**
    * Requests answered 429 (WAF rate limits and stage throttling), from the access log: sum per period.
    * @param props overrides
    * @returns the metric
@@ -383,7 +415,7 @@ export class SecureApiMonitoring extends Construct {
     return this.metric('AuthorizerDecisions', { ...props, dimensionsMap: { Decision: decision, Reason: reason } });
   }
 
-  private createMetricFilters(authorizerLogGroup: logs.ILogGroup, accessLogGroup: logs.ILogGroup): logs.MetricFilter[] {
+  private createMetricFilters(authorizerLogGroup: logs.ILogGroup, accessLogGroup: logs.ILogGroup, denyList: boolean): logs.MetricFilter[] {
     const decision = `$.${DECISION_LOG_FIELDS.decision}`;
     const reason = `$.${DECISION_LOG_FIELDS.reason}`;
     const decisionLine = logs.FilterPattern.stringValue(`$.${DECISION_LOG_FIELDS.msg}`, '=', DECISION_LOG_MSG);
@@ -410,6 +442,10 @@ export class SecureApiMonitoring extends Construct {
       // The access log writes `status` as a string; a number matches too, should the format change.
       filter('ThrottledFilter', accessLogGroup, MONITORING_DEFAULTS.throttledMetricName,
         logs.FilterPattern.any(logs.FilterPattern.stringValue('$.status', '=', '429'), logs.FilterPattern.numberValue('$.status', '=', 429))),
+      ...(denyList
+        ? [filter('DenyListUnavailableFilter', authorizerLogGroup, MONITORING_DEFAULTS.denyListUnavailableMetricName,
+          logs.FilterPattern.stringValue(`$.${DECISION_LOG_FIELDS.msg}`, '=', DENY_LIST_UNAVAILABLE_MSG))]
+        : []),
     ];
   }
 
@@ -452,6 +488,7 @@ export class SecureApiMonitoring extends Construct {
         props.authorizerFunction.metricInvocations({ statistic: 'Sum', ...p }),
         props.authorizerFunction.metricErrors({ statistic: 'Sum', ...p }),
         this.metricKeyFetchFailures(),
+        ...(props.denyListTable !== undefined ? [this.metricDenyListUnavailable()] : []),
       ], { right: [props.authorizerFunction.metricDuration({ statistic: 'p99', ...p })] }),
     );
     dashboard.addWidgets(
@@ -496,6 +533,7 @@ interface ResolvedThresholds {
   readonly keyRefreshFailures: number;
   readonly wafBlockedRequests: number;
   readonly throttledRequests: number;
+  readonly denyListUnavailable: number;
 }
 
 function resolveThresholds(scope: IConstruct, given: MonitoringThresholds): ResolvedThresholds {
@@ -529,6 +567,7 @@ function resolveThresholds(scope: IConstruct, given: MonitoringThresholds): Reso
     keyRefreshFailures: count('keyRefreshFailures', given.keyRefreshFailures ?? d.keyRefreshFailures),
     wafBlockedRequests: count('wafBlockedRequests', given.wafBlockedRequests ?? d.wafBlockedRequests),
     throttledRequests: count('throttledRequests', given.throttledRequests ?? d.throttledRequests),
+    denyListUnavailable: count('denyListUnavailable', given.denyListUnavailable ?? d.denyListUnavailable),
   };
 }
 

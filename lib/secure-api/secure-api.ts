@@ -1,15 +1,18 @@
-import { Aspects, Duration, RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Aspects, Duration, RemovalPolicy, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
 import { ApiGatewayAccount } from '../api-gateway-account';
-import { SECURE_API_DEFAULTS, createAuditLogGroup, renderAccessLogFormat } from '../defaults';
+import { REVOCATION_DEFAULTS, SECURE_API_DEFAULTS, createAuditLogGroup, renderAccessLogFormat } from '../defaults';
+import { DenyList } from '../revocation/deny-list';
+import { SecureApiValidationError, describeValue, validateDuration } from '../errors';
+import { type LogProfile, type LogRetentionByKind, accessLogFieldsFor, resolveLogRetention, validateLogProfile } from '../data-protection';
 import { ServiceInvokeSourceAccount } from './invoke-permissions';
-import { SecureApiValidationError, describeValue, validateDuration, validateLogRetention } from '../errors';
 import { JwtAuthorizer, JwtAuthorizerOptions } from '../authorizer/jwt-authorizer';
 import { SecureApiWebAcl, SecureApiWebAclProps } from '../waf/secure-api-web-acl';
 import type { TokenIssuer } from '../authorizer/token-issuer';
@@ -43,6 +46,40 @@ export interface SecureApiDomainOptions {
    * @default - the API is mapped at the root of the domain
    */
   readonly basePath?: string;
+}
+
+/** Emergency revocation of a {@link SecureApi}: the deny list its authorizer reads. */
+export interface SecureApiRevocationOptions {
+  /**
+   * How old the authorizer's snapshot of the deny list may grow before it reads the table again; whole seconds,
+   * 1 to 300. A revocation takes effect within the authorizer cache TTL, plus this, plus one read of the table.
+   * @default - REVOCATION_DEFAULTS.refresh (30 seconds)
+   */
+  readonly refresh?: Duration;
+  /**
+   * What the authorizer does with a verified token when it has never been able to read the deny list (a snapshot
+   * once read stays in force while later reads fail): `'allow'` lets the token through and logs
+   * `deny list unavailable` (which `SecureApiMonitoring` alarms on); `'deny'` refuses every token until the table
+   * can be read (401, reason `DENY_LIST_UNAVAILABLE`), trading availability for the certainty that no revoked
+   * token passes.
+   * @default - REVOCATION_DEFAULTS.whenUnavailable ('allow')
+   */
+  readonly whenUnavailable?: 'allow' | 'deny';
+  /**
+   * An existing deny-list table, e.g. one several APIs share (its key schema must be the {@link DenyList}'s).
+   * @default - a new {@link DenyList} with its defaults
+   */
+  readonly table?: dynamodb.ITable;
+}
+
+/** The deny list a {@link SecureApi}'s authorizer reads, and how. */
+export interface SecureApiRevocation {
+  /** The deny-list table. */
+  readonly table: dynamodb.ITable;
+  /** How old the authorizer's snapshot of the table may grow. */
+  readonly refresh: Duration;
+  /** What the authorizer does when it has never read the table. */
+  readonly whenUnavailable: 'allow' | 'deny';
 }
 
 /** Properties of a {@link SecureApi}. */
@@ -82,10 +119,30 @@ export interface SecureApiProps {
    */
   readonly authorizerOptions?: JwtAuthorizerOptions;
   /**
-   * Retention of the access log and authorizer log groups; always bounded (`RetentionDays.INFINITE` is refused).
-   * @default - SECURE_API_DEFAULTS.logRetention (one year)
+   * What the audit logs keep about callers (see docs/data-protection.md):
+   * - `'full'`: the access log holds the caller's IP address, the principal, `sub` and client id; the decision
+   *   log `sub`, the client id, and the concrete path of a request that matches no route.
+   * - `'minimal'`: no IP address, no user agent, no concrete path in the access log (the resource template
+   *   stays); the decision log keeps `sub` and the client id.
+   * - `'pseudonymous'`: minimal, and the decision log writes keyed pseudonyms of `sub` and the client id; the
+   *   principal the access log records is the pseudonym of `sub`, and the access log leaves out the `sub` and
+   *   client id the authorizer passes to the backend in clear.
+   *
+   * A profile other than `'full'` leaves the caller's IP address out of the access log on purpose, so the API
+   * standard's `SecureApi-AccessLogging` rule (which asks for it) is acknowledged on the stage with that reason;
+   * and it cannot be combined with `unsafeLogFullRequestsAndResponses`, which logs every header and body.
+   * @default - SECURE_API_DEFAULTS.logProfile ('full')
    */
-  readonly logRetention?: logs.RetentionDays;
+  readonly logProfile?: LogProfile;
+  /**
+   * Retention of the audit logs: one value for the access, decision (authorizer), WAF and execution logs, or one
+   * per kind (`{ access, decision, waf, execution }`, each defaulting as below). Always bounded
+   * (`RetentionDays.INFINITE` is refused). `waf` applies to the web ACL this API creates; the web ACL's own
+   * `webAclOptions.logging.retention` is the alternative to it.
+   * @default - SECURE_API_DEFAULTS.logRetention (one year) for the access, decision and execution logs,
+   * WEB_ACL_DEFAULTS.logging.retention (one year) for the WAF log
+   */
+  readonly logRetention?: logs.RetentionDays | LogRetentionByKind;
   /**
    * Customer-managed KMS key for the access log and authorizer log groups. A key created in this app
    * gets a key policy statement letting CloudWatch Logs of this account and region use it.
@@ -93,7 +150,10 @@ export interface SecureApiProps {
    */
   readonly logEncryptionKey?: kms.IKey;
   /**
-   * Removal policy of the access log and authorizer log groups.
+   * Removal policy of the access, decision (authorizer), WAF and execution log groups. By default the groups
+   * outlive the stack, so that the audit trail survives a `cdk destroy` until their retention ends (and is then
+   * billed for storage, and must be deleted by hand when no longer needed). `RemovalPolicy.DESTROY` deletes them,
+   * and every log event in them, with the stack: an explicit choice, for stacks whose logs need not outlive them.
    * @default - SECURE_API_DEFAULTS.logRemovalPolicy (RemovalPolicy.RETAIN)
    */
   readonly logRemovalPolicy?: RemovalPolicy;
@@ -169,6 +229,13 @@ export interface SecureApiProps {
    * @default false
    */
   readonly disableWebAcl?: boolean;
+  /**
+   * Emergency revocation: a deny list (DynamoDB) of subjects, clients, token ids and "issued before" times that
+   * the authorizer refuses with 401 even while their tokens verify. `true` creates a {@link DenyList} with the
+   * defaults; the operator CLI's `secure-api revoke` writes to it.
+   * @default false
+   */
+  readonly revocation?: boolean | SecureApiRevocationOptions;
 }
 
 /** Options of {@link SecureApi.addUsagePlan}. */
@@ -211,6 +278,12 @@ export class SecureApi extends Construct {
   public readonly authorizerLogGroup: logs.LogGroup;
   /** The stage's access log group (audit JSON records). */
   public readonly accessLogGroup: logs.LogGroup;
+  /** What the audit logs keep about callers: the access log's fields follow it, and the authorizer's decision log is to. */
+  public readonly logProfile: LogProfile;
+  /** The deny list this API created, when `revocation` is on without a `table` of its own. */
+  public readonly denyList?: DenyList;
+  /** The deny list the authorizer reads and how, when `revocation` is on. */
+  public readonly revocation?: SecureApiRevocation;
   /**
    * The stage's execution log group (`API-Gateway-Execution-Logs_<api-id>/<stage>`), owned by the stack so
    * that it has the same retention, key and removal policy as the other audit logs; API Gateway would
@@ -258,7 +331,8 @@ export class SecureApi extends Construct {
     // Explicit props, over the organization's defaults (SecureApiOrgDefaults), over SECURE_API_DEFAULTS.
     props = injectedProps(SecureApi.PROPERTY_INJECTION_ID, scope, id, props);
     const stageName = validateStageName(this, props.stageName ?? SECURE_API_DEFAULTS.stageName);
-    validateLogRetention(this, 'logRetention', props.logRetention);
+    const retention = resolveLogRetention(this, 'logRetention', props.logRetention);
+    this.logProfile = validateLogProfile(this, 'logProfile', props.logProfile ?? SECURE_API_DEFAULTS.logProfile);
     const cacheTtl = props.authorizerCacheTtl ?? SECURE_API_DEFAULTS.authorizerCacheTtl;
     validateDuration(this, 'authorizerCacheTtl', cacheTtl, {
       unit: 'seconds',
@@ -270,14 +344,27 @@ export class SecureApi extends Construct {
       dataTraceEnabled: props.unsafeLogFullRequestsAndResponses === true,
       metricsEnabled: props.metricsEnabled ?? SECURE_API_DEFAULTS.metricsEnabled,
     };
+    if (this.logProfile !== 'full' && this.stageLogging.dataTraceEnabled) {
+      throw new SecureApiValidationError(
+        `'unsafeLogFullRequestsAndResponses' logs every header and body, which 'logProfile' ${describeValue(this.logProfile)} keeps out of the logs: ` +
+          `set at most one (received: unsafeLogFullRequestsAndResponses true)`,
+        this,
+      );
+    }
     const cors = props.cors !== undefined ? validateCors(this, props.cors) : undefined;
     const policy = props.allowedSourceIps !== undefined ? sourceIpPolicy(this, props.allowedSourceIps) : undefined;
+
+    const revocation = this.resolveRevocation(props.revocation);
+    if (revocation !== undefined) {
+      this.denyList = revocation.table === undefined ? new DenyList(this, 'DenyList') : undefined;
+      this.revocation = { ...revocation, table: revocation.table ?? this.denyList!.table };
+    }
 
     this.authorizer = new JwtAuthorizer(this, 'JwtAuthorizer', {
       ...props.authorizerOptions,
       issuers: props.issuers,
       resultsCacheTtl: cacheTtl,
-      logRetention: props.logRetention,
+      logRetention: retention.decision,
       logEncryptionKey: props.logEncryptionKey,
       logRemovalPolicy: props.logRemovalPolicy,
     });
@@ -285,7 +372,7 @@ export class SecureApi extends Construct {
     this.authorizerLogGroup = this.authorizer.logGroup;
 
     this.accessLogGroup = createAuditLogGroup(this, 'AccessLogs', {
-      retention: props.logRetention ?? SECURE_API_DEFAULTS.logRetention,
+      retention: retention.access ?? SECURE_API_DEFAULTS.logRetention,
       removalPolicy: props.logRemovalPolicy ?? SECURE_API_DEFAULTS.logRemovalPolicy,
       encryptionKey: props.logEncryptionKey,
     });
@@ -306,7 +393,7 @@ export class SecureApi extends Construct {
         throttlingRateLimit: throttle.rateLimit,
         throttlingBurstLimit: throttle.burstLimit,
         accessLogDestination: new apigw.LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: apigw.AccessLogFormat.custom(renderAccessLogFormat(SECURE_API_DEFAULTS.accessLogFields)),
+        accessLogFormat: apigw.AccessLogFormat.custom(renderAccessLogFormat(accessLogFieldsFor(this.logProfile, SECURE_API_DEFAULTS.accessLogFields))),
       },
       defaultMethodOptions: { authorizer: this.authorizer.requestAuthorizer, authorizationType: apigw.AuthorizationType.CUSTOM },
       defaultCorsPreflightOptions: cors,
@@ -314,9 +401,16 @@ export class SecureApi extends Construct {
       disableExecuteApiEndpoint: props.disableExecuteApiEndpoint,
     });
     this.stage = this.restApi.deploymentStage;
+    if (this.logProfile !== 'full') {
+      Validations.of(this.stage).acknowledge({
+        id: 'SecureApi-AccessLogging',
+        reason: `The API owner chose logProfile '${this.logProfile}': the access log leaves the caller's IP address out on purpose (data minimisation); ` +
+          'the principal, status, authorizer and WAF fields stay.',
+      });
+    }
     if (this.stageLogging.executionLogLevel !== 'OFF') {
       const executionLogs = createAuditLogGroup(this, 'ExecutionLogs', {
-        retention: props.logRetention ?? SECURE_API_DEFAULTS.logRetention,
+        retention: retention.execution ?? SECURE_API_DEFAULTS.logRetention,
         removalPolicy: props.logRemovalPolicy ?? SECURE_API_DEFAULTS.logRemovalPolicy,
         encryptionKey: props.logEncryptionKey,
       });
@@ -339,7 +433,7 @@ export class SecureApi extends Construct {
     }
 
     addGatewayResponses(this.restApi, cors);
-    this.webAcl = this.protectWithWebAcl(props);
+    this.webAcl = this.protectWithWebAcl(props, retention.waf);
 
     if (props.domain !== undefined) {
       this.domainName = this.addDomain(props.domain);
@@ -360,8 +454,27 @@ export class SecureApi extends Construct {
     this.node.addValidation({ validate: () => this.findOpenMethods() });
   }
 
+  /** Checks the revocation settings; undefined when revocation is off. */
+  private resolveRevocation(given: SecureApiProps['revocation']): (Omit<SecureApiRevocation, 'table'> & { table?: dynamodb.ITable }) | undefined {
+    if (given === undefined || given === false) {
+      return undefined;
+    }
+    if (given !== true && (typeof given !== 'object' || given === null || Array.isArray(given))) {
+      throw new SecureApiValidationError(`'revocation' must be true, false or an object of revocation options (received: ${describeValue(given)})`, this);
+    }
+    const options: SecureApiRevocationOptions = given === true ? {} : given;
+    const refresh = options.refresh ?? REVOCATION_DEFAULTS.refresh;
+    const limits = REVOCATION_DEFAULTS.limits.refresh;
+    validateDuration(this, 'revocation.refresh', refresh, { unit: 'seconds', min: limits.min.toSeconds(), max: limits.max.toSeconds() });
+    const whenUnavailable = options.whenUnavailable ?? REVOCATION_DEFAULTS.whenUnavailable;
+    if (whenUnavailable !== 'allow' && whenUnavailable !== 'deny') {
+      throw new SecureApiValidationError(`'revocation.whenUnavailable' must be 'allow' or 'deny' (received: ${describeValue(whenUnavailable)})`, this);
+    }
+    return { refresh, whenUnavailable, table: options.table };
+  }
+
   /** Associates the given web ACL, or a new one, with the stage; WAF is switched off only by `disableWebAcl: true`. */
-  private protectWithWebAcl(props: SecureApiProps): SecureApiWebAcl | undefined {
+  private protectWithWebAcl(props: SecureApiProps, wafRetention: logs.RetentionDays | undefined): SecureApiWebAcl | undefined {
     const given = [
       ['webAcl', props.webAcl],
       ['webAclOptions', props.webAclOptions],
@@ -373,17 +486,32 @@ export class SecureApi extends Construct {
         this,
       );
     }
+    const wafRetentionGiven = typeof props.logRetention === 'object' && props.logRetention.waf !== undefined;
+    const logging = props.webAclOptions?.logging;
+    if (wafRetentionGiven && (props.webAcl !== undefined || props.disableWebAcl === true || logging === false)) {
+      const without = props.webAcl !== undefined ? "'webAcl'" : props.disableWebAcl === true ? "'disableWebAcl'" : "'webAclOptions.logging: false'";
+      throw new SecureApiValidationError(
+        `'logRetention.waf' applies to the log of the web ACL this API creates, and there is none with ${without} set: leave it out (received: ${describeValue(props.logRetention)})`,
+        this,
+      );
+    }
+    if (wafRetentionGiven && logging !== undefined && logging !== false && logging.retention !== undefined) {
+      throw new SecureApiValidationError(
+        `'logRetention.waf' and 'webAclOptions.logging.retention' are alternatives: set at most one (received: ${wafRetention} and ${logging.retention})`,
+        this,
+      );
+    }
     if (props.disableWebAcl === true) {
       acknowledgeDisabledWebAcl(this.stage);
       return undefined;
     }
-    const webAcl = props.webAcl ?? new SecureApiWebAcl(this, 'WebAcl', this.webAclDefaults(props));
+    const webAcl = props.webAcl ?? new SecureApiWebAcl(this, 'WebAcl', this.webAclDefaults(props, wafRetention));
     webAcl.associate(this.stage);
     return webAcl;
   }
 
   /** The API's log settings flow into the web ACL's logging unless its options set their own. */
-  private webAclDefaults(props: SecureApiProps): SecureApiWebAclProps {
+  private webAclDefaults(props: SecureApiProps, wafRetention: logs.RetentionDays | undefined): SecureApiWebAclProps {
     const options = props.webAclOptions ?? {};
     if (options.logging === false) {
       return options;
@@ -391,7 +519,7 @@ export class SecureApi extends Construct {
     return {
       ...options,
       logging: {
-        retention: props.logRetention,
+        retention: wafRetention,
         encryptionKey: props.logEncryptionKey,
         removalPolicy: props.logRemovalPolicy,
         ...options.logging,

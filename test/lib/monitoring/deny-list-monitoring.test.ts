@@ -1,0 +1,65 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { MONITORING_DEFAULTS } from '../../../lib/defaults';
+import { SecureApiMonitoring, type SecureApiMonitoringProps } from '../../../lib/monitoring/secure-api-monitoring';
+import { DENY_LIST_UNAVAILABLE_MSG, DenyList } from '../../../lib/revocation/deny-list';
+
+function build(withDenyList: boolean, props: Partial<SecureApiMonitoringProps> = {}) {
+  const stack = new Stack(new App(), 'MonitoringStack', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const accessLogGroup = new logs.LogGroup(stack, 'AccessLogs', { retention: logs.RetentionDays.ONE_YEAR });
+  const restApi = new apigw.RestApi(stack, 'Api', { cloudWatchRole: false, deployOptions: { accessLogDestination: new apigw.LogGroupLogDestination(accessLogGroup) } });
+  restApi.root.addMethod('GET', new apigw.MockIntegration());
+  const authorizerFunction = new lambda.Function(stack, 'Authorizer', {
+    runtime: lambda.Runtime.NODEJS_24_X,
+    handler: 'index.handler',
+    code: lambda.Code.fromInline('exports.handler = async () => { throw new Error("Unauthorized"); };'),
+  });
+  const authorizerLogGroup = new logs.LogGroup(stack, 'AuthorizerLogs', { retention: logs.RetentionDays.ONE_YEAR });
+  const denyList = withDenyList ? new DenyList(stack, 'DenyList') : undefined;
+  const monitoring = new SecureApiMonitoring(stack, 'Monitoring', {
+    restApi, stage: restApi.deploymentStage, authorizerFunction, authorizerLogGroup, accessLogGroup,
+    denyListTable: denyList?.table,
+    ...props,
+  });
+  return { stack, monitoring, authorizerLogGroup, template: Template.fromStack(stack) };
+}
+
+describe('SecureApiMonitoring with a deny list', () => {
+  test('a metric filter counts the deny list unavailable lines of the authorizer log, and an alarm watches it', () => {
+    const { stack, monitoring, authorizerLogGroup, template } = build(true);
+
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: { Ref: stack.getLogicalId(authorizerLogGroup.node.defaultChild as logs.CfnLogGroup) },
+      FilterPattern: `{ $.msg = "${DENY_LIST_UNAVAILABLE_MSG}" }`,
+      MetricTransformations: [{ MetricNamespace: monitoring.metricNamespace, MetricName: 'DenyListUnavailable', MetricValue: '1', Unit: 'Count' }],
+    });
+    expect(DENY_LIST_UNAVAILABLE_MSG).toBe('deny list unavailable');
+    expect(monitoring.denyListUnavailableAlarm).toBeDefined();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: MONITORING_DEFAULTS.denyListUnavailableMetricName,
+      Namespace: monitoring.metricNamespace,
+      Threshold: MONITORING_DEFAULTS.thresholds.denyListUnavailable,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(monitoring.metricDenyListUnavailable().metricName).toBe('DenyListUnavailable');
+  });
+
+  test('without a deny list there is no deny-list filter or alarm', () => {
+    const without = build(false);
+    const withList = build(true);
+
+    expect(without.monitoring.denyListUnavailableAlarm).toBeUndefined();
+    expect(withList.monitoring.metricFilters).toHaveLength(without.monitoring.metricFilters.length + 1);
+    expect(withList.monitoring.alarms).toHaveLength(without.monitoring.alarms.length + 1);
+  });
+
+  test('throws when the deny-list threshold is not a whole number of at least 1', () => {
+    expect(() => build(true, { thresholds: { denyListUnavailable: 0 } })).toThrow(
+      "MonitoringStack/Monitoring: 'thresholds.denyListUnavailable' must be a whole number of at least 1 (received: 0)",
+    );
+  });
+});
