@@ -21,7 +21,7 @@ export function addServeCommand(program: Command, context: CliContext): void {
   program
     .command('serve')
     .description(
-      "Serve a REST API of cdk.out on 127.0.0.1: API Gateway's method matching, the authorizer's real bundle with its configuration (its issuers replaced by a local one), identity sources, result caching, the policy against the method ARN, gateway responses, MOCK, HTTP proxy and Lambda proxy integrations.",
+      "Serve a REST API of cdk.out on 127.0.0.1: API Gateway's method matching, the authorizer's real bundle with its configuration (its issuers replaced by a local one), identity sources, result caching, the policy against the method ARN, gateway responses, the web ACL's rules that can be evaluated locally (IP sets, rate-based rules, size constraints, byte matches; the others are listed at startup), MOCK, HTTP proxy and Lambda proxy integrations.",
     )
     .option('--cdk-out <dir>', 'the cloud assembly directory', 'cdk.out')
     .option('--stack <name>', 'the stack of the API (default: the only stack with a REST API)')
@@ -44,6 +44,9 @@ export function addServeCommand(program: Command, context: CliContext): void {
         if (flags.issuerOut !== undefined) {
           // The key signs test tokens for this stage only; still, only the user may read it.
           writeFileSync(resolve(context.cwd, flags.issuerOut), `${JSON.stringify(stage.issuer, undefined, 2)}\n`, { mode: 0o600 });
+        }
+        if (stage.notEmulated.length > 0) {
+          stderr.write(`not emulated: ${stage.notEmulated.join(', ')}\n`);
         }
         stderr.write(`Serving ${stacks[0]!.stackName} at ${stage.url.href} (local issuer ${stage.issuer.issuer}). Stop with Ctrl-C.\n`);
         await (context.untilStopped ?? untilSignalled)();

@@ -13,8 +13,11 @@
  * blank, and a JSON body against the method's model (the JSON Schema draft-4 checks of `json-schema.ts`),
  * each failure answered with the template's BAD_REQUEST_PARAMETERS or BAD_REQUEST_BODY response.
  *
- * Not emulated yet (each answers 502 saying so, or is left out): Cognito and IAM authorization, AWS WAF,
- * access logs.
+ * The web ACL associated with the stage judges every request first, with the rules `waf.ts` can evaluate
+ * (the others are listed in `notEmulated`): a block answers with the rule's custom response, or with the
+ * template's WAF_FILTERED response.
+ *
+ * Not emulated yet (each answers 502 saying so, or is left out): Cognito and IAM authorization, access logs.
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -26,6 +29,7 @@ import { arnPatternMatches, compileValidatedRouteTable, CONFIG_ENV_VAR, CONFIG_F
 import type { AssemblyStack, CfnResource } from '../cloud-assembly';
 import { configError } from '../errors';
 import { schemaProblem } from './json-schema';
+import { stageWebAcl } from './waf';
 import { assetFolder, readAuthorizerConfig } from '../report/authorizer-config';
 import { resourcePaths } from '../report/routes';
 import { type AnyRecord, isRecord, ofType } from '../report/template';
@@ -47,6 +51,8 @@ export interface LocalStage {
   /** The stage URL, `http://127.0.0.1:<port>/<stage>/`. */
   readonly url: URL;
   readonly issuer: LocalIssuer;
+  /** What the stage does not emulate of its template, one item a line: `AWS-AWSManagedRulesCommonRuleSet (managed rule group)`. */
+  readonly notEmulated: readonly string[];
   close(): Promise<void>;
 }
 
@@ -101,6 +107,7 @@ const DEFAULT_RESPONSES: Readonly<Record<string, { status: number; message: stri
   THROTTLED: { status: 429, message: 'Too Many Requests' },
   BAD_REQUEST_PARAMETERS: { status: 400, message: 'Missing required request parameters' },
   BAD_REQUEST_BODY: { status: 400, message: 'Invalid request body' },
+  WAF_FILTERED: { status: 403, message: 'Forbidden' },
 };
 
 /** A token bucket: `rate` tokens a second up to `burst`, one per request. */
@@ -220,7 +227,7 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
   }
   const [apiId] = apis[0]!;
   const belongs = (resource: CfnResource) => references(resource.Properties?.RestApiId).has(apiId);
-  const stage = ofType(resources, 'AWS::ApiGateway::Stage').find(([, candidate]) => belongs(candidate))?.[1];
+  const [stageId, stage] = ofType(resources, 'AWS::ApiGateway::Stage').find(([, candidate]) => belongs(candidate)) ?? [];
   const stageName = String(stage?.Properties?.StageName ?? 'prod');
   // Throttling: a bucket per method setting that sets a limit, the stage-wide one (`/*`, `*`) for every other method.
   const buckets = new Map<string, TokenBucket>();
@@ -235,6 +242,11 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
     const bucket = buckets.get(`${verb} ${settingPath(template)}`) ?? buckets.get('* /*');
     return bucket !== undefined && !bucket.take();
   };
+  const waf = stageId === undefined ? {} : stageWebAcl(resources, stageId);
+  const notEmulated = [
+    ...(waf.outside !== undefined ? [`web ACL ${waf.outside} (not in this template)`] : []),
+    ...(waf.acl?.notEmulated ?? []).map((rule) => `${rule.rule} (${rule.reason})`),
+  ];
   const pathOf = resourcePaths(resources, apiId);
   const methods: Method[] = ofType(resources, 'AWS::ApiGateway::Method')
     .filter(([, method]) => belongs(method))
@@ -432,6 +444,26 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
         return;
       }
+      const body = await readBody(request);
+      // AWS WAF sees the request line as sent, before any normalisation.
+      const [rawPath = '/', ...rawQuery] = (request.url ?? '/').split('?');
+      const verdict = waf.acl?.evaluate({
+        sourceIp: request.socket.remoteAddress ?? '',
+        method: request.method ?? 'GET',
+        uriPath: rawPath,
+        queryString: rawQuery.join('?'),
+        headers: request.headers,
+        body,
+      });
+      if (verdict?.action === 'BLOCK') {
+        const custom = verdict.response;
+        if (custom === undefined) {
+          gateway(response, 'WAF_FILTERED', requestId);
+        } else {
+          response.writeHead(custom.status, { ...(custom.body !== undefined ? { 'content-type': custom.body.contentType } : {}), ...custom.headers }).end(custom.body?.content ?? '');
+        }
+        return;
+      }
       const prefix = `/${stageName}`;
       const path = url.pathname === prefix ? '/' : url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : undefined;
       const verb = request.method ?? 'GET';
@@ -507,7 +539,6 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
         gateway(response, 'BAD_REQUEST_PARAMETERS', requestId);
         return;
       }
-      const body = await readBody(request);
       if (method.bodySchema !== undefined) {
         let parsed: unknown;
         try {
@@ -530,6 +561,7 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
   return {
     url: new URL(`${origin}/${stageName}/`),
     issuer,
+    notEmulated,
     close: () =>
       new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());

@@ -3,7 +3,7 @@ import { createPrivateKey } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
@@ -47,14 +47,14 @@ function synth(name: string, breakChallenge = false): string {
 }
 
 /** Starts `secure-api serve` in a child process (the authorizer bundle logs to its stdout, as in Lambda). */
-function serve(cdkOut: string, issuerFile: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [bin, 'serve', '--cdk-out', cdkOut, '--issuer-out', issuerFile], { cwd: root, stdio: ['ignore', process.env.SERVE_DEBUG ? 'inherit' : 'ignore', 'pipe'] });
+function serve(cdkOut: string, issuerFile: string, extra: string[] = []): Promise<{ url: string; child: ChildProcess; stderr: string }> {
+  const child = spawn(process.execPath, [bin, 'serve', '--cdk-out', cdkOut, '--issuer-out', issuerFile, ...extra], { cwd: root, stdio: ['ignore', process.env.SERVE_DEBUG ? 'inherit' : 'ignore', 'pipe'] });
   return new Promise((resolveStart, reject) => {
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       const url = / at (http:\/\/127\.0\.0\.1:\d+\/\w+\/) /.exec(stderr)?.[1];
-      if (url !== undefined) resolveStart({ url, child });
+      if (url !== undefined) resolveStart({ url, child, stderr });
     });
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
   });
@@ -109,6 +109,72 @@ describe('secure-api serve, attacked by secure-api probe', () => {
       expect(run.code).toBe(ExitCode.CheckFailed);
       const problems = new Set(run.stdout.split('\n').filter((line) => line.startsWith('FAIL')).map((line) => line.replace(/^FAIL +401 +\S+ +\S+ +authentication\/[\w-]+: /, '')));
       expect([...problems]).toEqual(['the 401 has no WWW-Authenticate: Bearer challenge']);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('secure-api serve: the web ACL', () => {
+  test("a SecureApi's web ACL: its rate limit, body size limit, IP deny list and a custom byte match apply in priority order; managed groups are listed", async () => {
+    const outdir = join(root, 'waf');
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Guarded', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const api = new SecureApi(stack, 'Api', {
+      issuers: [TokenIssuer.oidc({ issuerUrl: 'https://login.example.com/', audiences: ['https://api.example.com'] })],
+      webAclOptions: { rateLimit: { limit: 10, window: Duration.minutes(1) }, maxBodySize: Size.bytes(100), blockedIps: ['192.0.2.0/24', '2001:db8::/32'] },
+    });
+    api.webAcl!.addRule({
+      name: 'NoAdmin',
+      priority: 5,
+      action: { block: {} },
+      statement: { byteMatchStatement: { fieldToMatch: { uriPath: {} }, searchString: '/admin', positionalConstraint: 'CONTAINS', textTransformations: [{ priority: 0, type: 'URL_DECODE' }, { priority: 1, type: 'LOWERCASE' }] } },
+      visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: 'NoAdmin' },
+    });
+    const mock = () => new apigw.MockIntegration({ integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': '{"ok":true}' } }], requestTemplates: { 'application/json': '{"statusCode": 200}' } });
+    api.addRoute('GET /items', mock(), { scopes: [ApiScope.of('items', 'read', 'Read items')] });
+    api.addRoute('POST /notes', mock(), { public: true });
+    api.addRoute('GET /health', mock(), { public: true });
+    app.synth();
+    const { url, child, stderr } = await serve(outdir, 'waf-issuer.json');
+    try {
+      expect(stderr).toContain(
+        'not emulated: AWS-AWSManagedRulesAmazonIpReputationList (managed rule group), AWS-AWSManagedRulesKnownBadInputsRuleSet (managed rule group), AWS-AWSManagedRulesCommonRuleSet (managed rule group)\n',
+      );
+      // Priority 5, before the rate limit (40): its blocks are not counted there. Decoded and lower-cased, %2FAdmin is /admin.
+      const admin = await fetch(new URL('%2FAdmin', url));
+      expect([admin.status, await admin.json(), admin.headers.get('cache-control')]).toEqual([403, { message: 'Forbidden', requestId: expect.any(String) }, 'no-store']);
+      // Body size (priority 60): one byte over answers the web ACL's own 413 body; both requests count for the rate limit.
+      const post = (bytes: number) => fetch(new URL('notes', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(bytes) });
+      const over = await post(101);
+      expect([over.status, over.headers.get('content-type'), await over.text()]).toEqual([413, 'application/json', '{"message":"Request Entity Too Large"}']);
+      expect((await post(100)).status).toBe(200);
+      // The rate limit: 10 a minute per IP, two used above; the eleventh request gets the rule's 429.
+      const statuses: number[] = [];
+      for (let i = 0; i < 9; i += 1) statuses.push((await fetch(new URL('health', url))).status);
+      expect(statuses).toEqual([...Array.from({ length: 8 }, () => 200), 429]);
+      const limited = await fetch(new URL('health', url));
+      expect([limited.status, await limited.text()]).toEqual([429, '{"message":"Too Many Requests"}']);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  test('an IP deny list that holds the caller blocks every request with the WAF_FILTERED answer', async () => {
+    const outdir = join(root, 'waf-deny');
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Denied', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const api = new SecureApi(stack, 'Api', {
+      issuers: [TokenIssuer.oidc({ issuerUrl: 'https://login.example.com/', audiences: ['https://api.example.com'] })],
+      webAclOptions: { blockedIps: ['127.0.0.0/8'] },
+    });
+    api.addRoute('GET /items', new apigw.MockIntegration(), { scopes: [ApiScope.of('items', 'read', 'Read items')] });
+    api.addRoute('GET /health', new apigw.MockIntegration(), { public: true });
+    app.synth();
+    const { url, child } = await serve(outdir, 'waf-deny-issuer.json');
+    try {
+      const answers = await Promise.all(['health', 'items', 'nowhere'].map((path) => fetch(new URL(path, url)).then((answer) => answer.status)));
+      expect(answers).toEqual([403, 403, 403]);
     } finally {
       child.kill('SIGTERM');
     }
