@@ -115,6 +115,61 @@ describe('secure-api serve, attacked by secure-api probe', () => {
   });
 });
 
+describe('secure-api serve: access logs', () => {
+  test("each request writes a line in the stage's own format: a SecureApi's parses as JSON with the request's fields and holds no token", async () => {
+    const cdkOut = synth('logged');
+    const { url, child } = await serve(cdkOut, 'logged-issuer.json', ['--access-log', 'access.log']);
+    try {
+      const issuer = JSON.parse(readFileSync(join(root, 'logged-issuer.json'), 'utf8')) as { issuer: string; kid: string; privateKeyPem: string; clientId: string; audience: string };
+      const token = validAccessToken(
+        { issuer: issuer.issuer, kind: 'oidc', clientId: issuer.clientId, audience: issuer.audience, signingKey: { kid: issuer.kid, privateKey: createPrivateKey(issuer.privateKeyPem) } },
+        ['items/read'],
+        Math.floor(Date.now() / 1000),
+      );
+      const allowed = await fetch(new URL('items', url), { headers: { authorization: `Bearer ${token}`, 'user-agent': 'probe "quoted" agent' } });
+      const refused = await fetch(new URL('items', url), { headers: { authorization: `Bearer ${token.slice(0, -4)}AAAA` } });
+      const unknown = await fetch(new URL('nowhere', url));
+      expect([allowed.status, refused.status, unknown.status]).toEqual([200, 401, 404]);
+      const logFile = join(root, 'access.log');
+      let text = '';
+      for (let i = 0; i < 50 && text.split('\n').length < 4; i += 1) {
+        await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+        text = readFileSync(logFile, 'utf8');
+      }
+      expect(text).not.toContain(token.split('.')[1]);
+      expect(text).not.toContain(token.split('.')[2]!.slice(0, 20));
+      const [ok, unauthorized, missing] = text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, string>);
+      expect(ok).toMatchObject({
+        requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        requestTime: expect.stringMatching(/^\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/),
+        requestTimeEpoch: expect.stringMatching(/^\d{13}$/),
+        ip: '127.0.0.1',
+        httpMethod: 'GET',
+        resourcePath: '/items',
+        protocol: 'HTTP/1.1',
+        stage: 'prod',
+        status: '200',
+        responseLength: '11',
+        principalId: expect.stringMatching(/^secure-api-probe-/),
+        scopes: 'items/read',
+        authorizerStatus: '200',
+        authorizerError: '-',
+        wafResponseCode: 'WAF_ALLOW',
+        wafStatus: '200',
+        integrationStatus: '200',
+        errorResponseType: '-',
+      });
+      expect(ok!.principalId).toBe(ok!.sub);
+      expect(Number(ok!.authorizerLatency)).toBeGreaterThanOrEqual(0);
+      expect(unauthorized).toMatchObject({ status: '401', resourcePath: '/items', authorizerStatus: '401', authorizerError: 'Unauthorized', errorResponseType: 'UNAUTHORIZED', principalId: '-', integrationStatus: '-' });
+      expect(missing).toMatchObject({ status: '404', resourcePath: '-', authorizerStatus: '-', errorResponseType: 'MISSING_AUTHENTICATION_TOKEN' });
+      expect(missing!.responseLength).toBe(String((await unknown.arrayBuffer()).byteLength));
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
 describe('secure-api serve: the web ACL', () => {
   test("a SecureApi's web ACL: its rate limit, body size limit, IP deny list and a custom byte match apply in priority order; managed groups are listed", async () => {
     const outdir = join(root, 'waf');
