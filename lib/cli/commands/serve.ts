@@ -22,7 +22,7 @@ export function addServeCommand(program: Command, context: CliContext): void {
   program
     .command('serve')
     .description(
-      "Serve a REST API of cdk.out on 127.0.0.1: API Gateway's method matching, the authorizer's real bundle with its configuration (its issuers replaced by a local one), identity sources, result caching, the policy against the method ARN, gateway responses, the web ACL's rules that can be evaluated locally (IP sets, rate-based rules, size constraints, byte matches; the others are listed at startup), MOCK, HTTP proxy and Lambda proxy integrations.",
+      "Serve a REST API of cdk.out on 127.0.0.1: API Gateway's method matching, the authorizer's real bundle with its configuration (its issuers replaced by a local one), identity sources, result caching, the policy against the method ARN, Cognito user pool authorizers (against the local issuer; AWS_IAM is not emulated), gateway responses, the web ACL's rules that can be evaluated locally (IP sets, rate-based rules, size constraints, byte matches; the others are listed at startup), MOCK, HTTP proxy and Lambda proxy integrations.",
     )
     .option('--cdk-out <dir>', 'the cloud assembly directory', 'cdk.out')
     .option('--stack <name>', 'the stack of the API (default: the only stack with a REST API)')

@@ -19,7 +19,8 @@
  *
  * With `accessLog`, every request gives a line in the stage's own access-log format (`access-log.ts`).
  *
- * Not emulated yet (each answers 502 saying so, or is left out): Cognito and IAM authorization.
+ * Cognito user pool authorizers verify tokens of the local issuer as API Gateway verifies those of the
+ * user pool (`cognito-authorizer.ts`). Not emulated: IAM authorization (each such method answers 502 saying so).
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -32,6 +33,7 @@ import type { AssemblyStack, CfnResource } from '../cloud-assembly';
 import { configError } from '../errors';
 import { type AccessLogValues, clfTime, renderAccessLogLine } from './access-log';
 import { schemaProblem } from './json-schema';
+import { verifyCognitoToken } from './cognito-authorizer';
 import { stageWebAcl } from './waf';
 import { assetFolder, readAuthorizerConfig } from '../report/authorizer-config';
 import { resourcePaths } from '../report/routes';
@@ -41,7 +43,8 @@ import { references } from '../report/values';
 /** The issuer every authorizer of a local stage trusts instead of its own: tokens for it are signed with `privateKeyPem`. */
 export interface LocalIssuer {
   readonly issuer: string;
-  readonly kind: 'oidc';
+  /** `cognito` when every authorizer of the API is a Cognito user pool authorizer (its tokens carry `token_use`). */
+  readonly kind: 'oidc' | 'cognito';
   readonly clientId: string;
   readonly audience: string;
   readonly kid: string;
@@ -88,6 +91,8 @@ interface Method {
   readonly path: string;
   readonly authorizationType: string;
   readonly authorizerId?: string;
+  /** The method's authorization scopes (Cognito user pool authorizers). */
+  readonly scopes: readonly string[];
   readonly integration: AnyRecord;
   /** The required request parameters (`method.request.querystring.q`...), when the validator checks them. */
   readonly requiredParameters: readonly string[];
@@ -294,11 +299,13 @@ export async function startLocalStage(stack: AssemblyStack, options: LocalStageO
         path: pathOf(props.ResourceId),
         authorizationType: String(props.AuthorizationType ?? 'NONE'),
         authorizerId: [...references(props.AuthorizerId)][0],
+        scopes: asList(props.AuthorizationScopes).map(String),
         integration: isRecord(props.Integration) ? props.Integration : {},
         requiredParameters: validator?.ValidateRequestParameters === true ? Object.keys(parameters).filter((name) => parameters[name] === true) : [],
         ...(validator?.ValidateRequestBody === true && modelId !== undefined ? { bodySchema: resources[modelId]?.Properties?.Schema } : {}),
       };
     });
+  notEmulated.push(...methods.filter((method) => method.authorizationType === 'AWS_IAM').map((method) => `AWS_IAM authorization of ${method.verb} ${method.path} (answers 502)`));
   const table = compileValidatedRouteTable(methods.map((method): RouteConfig => ({ method: method.verb as RouteMethod, path: method.path })));
 
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -307,20 +314,29 @@ export async function startLocalStage(stack: AssemblyStack, options: LocalStageO
   await new Promise<void>((resolveListen) => server.listen(options.port ?? 0, '127.0.0.1', resolveListen));
   const port = (server.address() as { port: number }).port;
   const origin = `http://127.0.0.1:${port}`;
+  const apiAuthorizers = ofType(resources, 'AWS::ApiGateway::Authorizer').filter(([, a]) => belongs(a));
+  const onlyCognito = apiAuthorizers.length > 0 && apiAuthorizers.every(([, a]) => a.Properties?.Type === 'COGNITO_USER_POOLS');
   const issuer: LocalIssuer = {
     issuer: `${origin}/.secure-api-local`,
-    kind: 'oidc',
+    kind: onlyCognito ? 'cognito' : 'oidc',
     clientId: LOCAL_CLIENT,
     audience: LOCAL_CLIENT,
     kid: `local-${randomUUID()}`,
     privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
   };
+  const userPool = { issuer: issuer.issuer, kid: issuer.kid, publicKey };
   const jwks = { keys: [{ ...(publicKey.export({ format: 'jwk' }) as JsonWebKey), kid: issuer.kid, alg: 'RS256', use: 'sig' }] };
 
   const authorizers = new Map<string, Authorizer>();
-  for (const [id, authorizer] of ofType(resources, 'AWS::ApiGateway::Authorizer').filter(([, a]) => belongs(a))) {
+  // Cognito user pool authorizers: the header their token comes in (lower case), by logical id.
+  const cognitoAuthorizers = new Map<string, string>();
+  for (const [id, authorizer] of apiAuthorizers) {
     const props = authorizer.Properties ?? {};
     const type = String(props.Type);
+    if (type === 'COGNITO_USER_POOLS') {
+      cognitoAuthorizers.set(id, String(props.IdentitySource ?? 'method.request.header.Authorization').replace(/^method\.request\.header\./, '').toLowerCase());
+      continue;
+    }
     const functionId = [...references(props.AuthorizerUri)].find((ref) => resources[ref]?.Type === 'AWS::Lambda::Function');
     if ((type !== 'TOKEN' && type !== 'REQUEST') || functionId === undefined) continue;
     const loaded = readAuthorizerConfig(stack, resources[functionId]!);
@@ -639,8 +655,29 @@ export async function startLocalStage(stack: AssemblyStack, options: LocalStageO
           return;
         }
         authorizerContext = verdict.context;
+      } else if (method.authorizationType === 'COGNITO_USER_POOLS') {
+        const header = method.authorizerId === undefined ? undefined : cognitoAuthorizers.get(method.authorizerId);
+        if (header === undefined) {
+          gateway(response, 'AUTHORIZER_CONFIGURATION_ERROR', log);
+          return;
+        }
+        const value = request.headers[header];
+        const verdict = typeof value === 'string' && value !== '' ? verifyCognitoToken(value, userPool, method.scopes, Math.floor(Date.now() / 1000)) : { refusal: 'missing' };
+        if ('refusal' in verdict) {
+          log.set('authorizer.status', 401);
+          log.set('authorizer.error', `Unauthorized (${verdict.refusal})`);
+          gateway(response, 'UNAUTHORIZED', log);
+          return;
+        }
+        log.set('authorizer.status', 200);
+        for (const [name, claim] of Object.entries(verdict.claims)) {
+          if (typeof claim === 'string' || typeof claim === 'number' || typeof claim === 'boolean') log.set(`authorizer.claims.${name}`, String(claim));
+        }
+        // API Gateway hands the integration every claim as a string.
+        authorizerContext = { claims: Object.fromEntries(Object.entries(verdict.claims).map(([name, claim]) => [name, typeof claim === 'string' ? claim : JSON.stringify(claim)])) };
       } else if (method.authorizationType !== 'NONE') {
-        sendMessage(response, 502, `secure-api serve does not emulate ${method.authorizationType} authorization yet`);
+        // SigV4 needs AWS credentials and IAM policies, which a local stage has neither of.
+        sendMessage(response, 502, `secure-api serve does not emulate ${method.authorizationType} authorization: call this method on a deployed stage`);
         return;
       }
       const missing = method.requiredParameters.filter((parameter) => {

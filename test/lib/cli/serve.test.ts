@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
 import { ApiScope } from '../../../lib/authorizer/api-scope';
@@ -230,6 +231,55 @@ describe('secure-api serve: the web ACL', () => {
     try {
       const answers = await Promise.all(['health', 'items', 'nowhere'].map((path) => fetch(new URL(path, url)).then((answer) => answer.status)));
       expect(answers).toEqual([403, 403, 403]);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('secure-api serve: Cognito user pool and IAM authorization', () => {
+  test('a hand-wired RestApi with a Cognito user pool authorizer: signature, expiry, token_use and scopes are checked against the local issuer; AWS_IAM answers 502 saying so', async () => {
+    const outdir = join(root, 'cognito');
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Pooled', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const pool = new cognito.UserPool(stack, 'Pool');
+    const authorizer = new apigw.CognitoUserPoolsAuthorizer(stack, 'PoolAuthorizer', { cognitoUserPools: [pool] });
+    const api = new apigw.RestApi(stack, 'Api');
+    const mock = () => new apigw.MockIntegration({ integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': '{"ok":true}' } }], requestTemplates: { 'application/json': '{"statusCode": 200}' } });
+    const ok = { methodResponses: [{ statusCode: '200' }] };
+    api.root.addResource('profile').addMethod('GET', mock(), { ...ok, authorizer, authorizationType: apigw.AuthorizationType.COGNITO });
+    api.root.addResource('orders').addMethod('GET', mock(), { ...ok, authorizer, authorizationType: apigw.AuthorizationType.COGNITO, authorizationScopes: ['orders/read'] });
+    api.root.addResource('admin').addMethod('GET', mock(), { ...ok, authorizationType: apigw.AuthorizationType.IAM });
+    app.synth();
+    const { url, child, stderr } = await serve(outdir, 'cognito-issuer.json');
+    try {
+      expect(stderr).toContain('not emulated: AWS_IAM authorization of GET /admin (answers 502)\n');
+      const issuer = JSON.parse(readFileSync(join(root, 'cognito-issuer.json'), 'utf8')) as { issuer: string; kind: string; kid: string; privateKeyPem: string };
+      expect(issuer.kind).toBe('cognito');
+      const key = createPrivateKey(issuer.privateKeyPem);
+      const now = Math.floor(Date.now() / 1000);
+      const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const token = (claims: Record<string, unknown>): string => {
+        const input = `${b64({ alg: 'RS256', kid: issuer.kid })}.${b64({ iss: issuer.issuer, sub: 'alice', exp: now + 300, ...claims })}`;
+        return `${input}.${sign('sha256', Buffer.from(input), key).toString('base64url')}`;
+      };
+      const accessToken = token({ token_use: 'access', client_id: 'web', scope: 'orders/read' });
+      const idToken = token({ token_use: 'id', aud: 'web' });
+      const status = (path: string, authorization?: string) => fetch(new URL(path, url), { headers: authorization === undefined ? {} : { authorization } }).then((answer) => answer.status);
+      expect([
+        await status('profile', idToken),
+        await status('profile', accessToken),
+        await status('orders', accessToken),
+        await status('orders', `Bearer ${accessToken}`),
+        await status('orders', idToken),
+        await status('orders', token({ token_use: 'access', scope: 'orders/write' })),
+        await status('orders', token({ token_use: 'access', scope: 'orders/read', exp: now - 60 })),
+        await status('orders', token({ token_use: 'access', scope: 'orders/read', iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_other' })),
+        await status('orders', `${accessToken.slice(0, -4)}AAAA`),
+        await status('orders'),
+      ]).toEqual([200, 200, 200, 200, 401, 401, 401, 401, 401, 401]);
+      const admin = await fetch(new URL('admin', url));
+      expect([admin.status, await admin.json()]).toEqual([502, { message: 'secure-api serve does not emulate AWS_IAM authorization: call this method on a deployed stage' }]);
     } finally {
       child.kill('SIGTERM');
     }
