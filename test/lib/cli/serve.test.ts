@@ -78,8 +78,11 @@ describe('secure-api serve, attacked by secure-api probe', () => {
     try {
       const run = await cli(['probe', '--url', url, '--cdk-out', cdkOut, '--local-issuer', 'sound-issuer.json']);
       expect(run.stdout.split('\n').filter((line) => line.startsWith('FAIL'))).toEqual([]);
-      expect(run.stderr).toBe(`Probe of ${url}: 51 passed, 0 failed, 0 skipped.\n`);
+      expect(run.stderr).toBe(`Probe of ${url}: 53 passed, 0 failed, 0 skipped.\n`);
       expect(run.code).toBe(ExitCode.Ok);
+      // The web ACL's body limit (8 KB by default) and the route's model, each with a valid token.
+      expect(run.stdout).toMatch(/^PASS +413 +DELETE \/items\/\{id\} +protections\/body-too-large$/m);
+      expect(run.stdout).toMatch(/^PASS +400 +PUT \/orders +protections\/request-validation$/m);
       // The template's own gateway response for an unknown route (SecureApi answers 404 there, not API Gateway's 403).
       const unknown = await fetch(new URL('nowhere', url));
       expect([unknown.status, await unknown.json(), unknown.headers.get('cache-control')]).toEqual([404, { message: 'Not Found', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) }, 'no-store']);
