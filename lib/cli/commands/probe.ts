@@ -99,19 +99,28 @@ function localIssuer(path: string): ProbeIssuer {
   };
 }
 
-/** The routes of the API under test, from the synthesized app. */
-function routesFromAssembly(context: CliContext, flags: ProbeFlags): ProbeRoute[] {
+/** The routes of the API under test, and the body limit of its stage's web ACL, from the synthesized app. */
+function apiFromAssembly(context: CliContext, flags: ProbeFlags): { routes: ProbeRoute[]; maxBodySize?: number } {
   const stacks = readCloudAssembly(resolve(context.cwd, flags.cdkOut), flags.cdkOut).filter((stack) => flags.stack === undefined || [stack.stackName, stack.artifactId, stack.displayName].includes(flags.stack));
-  const apis = stacks.flatMap((stack) => buildStackReport(stack).apis).filter((api) => flags.api === undefined || api.name === flags.api || api.logicalId === flags.api);
+  const apis = stacks
+    .map((stack) => buildStackReport(stack))
+    .flatMap((report) => report.apis.map((api) => ({ api, webAcls: report.webAcls })))
+    .filter(({ api }) => flags.api === undefined || api.name === flags.api || api.logicalId === flags.api);
   if (apis.length !== 1) {
     throw configError(
       apis.length === 0 ? 'ERR_NO_API' : 'ERR_AMBIGUOUS_API',
       apis.length === 0
         ? `${flags.cdkOut} holds no REST API${flags.stack ? ` in stack ${flags.stack}` : ''}${flags.api ? ` named ${flags.api}` : ''}. Run \`npx cdk synth\` first, or check --stack and --api.`
-        : `${flags.cdkOut} holds ${apis.length} REST APIs (${apis.map((api) => api.name).join(', ')}). Pass one of them to --api.`,
+        : `${flags.cdkOut} holds ${apis.length} REST APIs (${apis.map(({ api }) => api.name).join(', ')}). Pass one of them to --api.`,
     );
   }
-  return apis[0]!.routes.map((row) => ({ method: row.method, path: row.path, access: row.access, scopes: row.scopes, conditions: row.conditions }));
+  const { api, webAcls } = apis[0]!;
+  const aclIds = new Set(api.stages.flatMap((stage) => stage.webAcls));
+  const limits = webAcls.filter((acl) => aclIds.has(acl.logicalId)).flatMap((acl) => (acl.maxBodySize === undefined ? [] : [acl.maxBodySize]));
+  return {
+    routes: api.routes.map((row) => ({ method: row.method, path: row.path, access: row.access, scopes: row.scopes, conditions: row.conditions, ...(row.requestBodySchema !== undefined ? { requestBodySchema: row.requestBodySchema } : {}) })),
+    ...(limits.length > 0 ? { maxBodySize: Math.min(...limits) } : {}),
+  };
 }
 
 /**
@@ -123,7 +132,7 @@ export function addProbeCommand(program: Command, context: CliContext, setExitCo
   program
     .command('probe')
     .description(
-      'Attack a running API route by route: 18 hostile tokens on every protected route (401 with a Bearer challenge), tokens without and with each route’s scopes (403 / accepted), and a token reused across routes (the cached-answer trap).',
+      'Attack a running API route by route: 18 hostile tokens on every protected route (401 with a Bearer challenge), tokens without and with each route’s scopes (403 / accepted), a token reused across routes (the cached-answer trap), a body one byte over the web ACL’s limit (413) and bodies breaking each validated route’s model (400).',
     )
     .requiredOption('--url <url>', 'the stage URL, e.g. https://<id>.execute-api.<region>.amazonaws.com/prod/')
     .option('--cdk-out <dir>', 'the synthesized app the routes and scopes come from', 'cdk.out')
@@ -152,9 +161,9 @@ export function addProbeCommand(program: Command, context: CliContext, setExitCo
         throw usageError('ERR_BAD_BURST', `--rate-limit-burst must be a whole number from 2 to ${MAX_PROBE_BURST} (received: ${JSON.stringify(flags.rateLimitBurst)}).`);
       }
       const issuer = flags.localIssuer !== undefined ? localIssuer(resolve(context.cwd, flags.localIssuer)) : issuerFromFlags(context, flags);
-      const routes = routesFromAssembly(context, flags);
+      const { routes, maxBodySize } = apiFromAssembly(context, flags);
       const publicKeyPem = createPublicKey(issuer.signingKey.privateKey).export({ type: 'spki', format: 'pem' }) as string;
-      const plan = probePlan(routes, issuer, Math.floor(context.now() / 1000), publicKeyPem, { burst });
+      const plan = probePlan(routes, issuer, Math.floor(context.now() / 1000), publicKeyPem, { burst, maxBodySize });
       if (flags.dryRun) {
         // Names and routes only: a dry run never prints a token.
         stdout.write(`${plan.map((step, i) => `${String(i + 1).padStart(4)} ${step.route.method} ${step.route.path} ${step.name} (${step.expect})`).join('\n')}\n${plan.length} requests would be sent to ${apiUrl.origin}${budgetNote(plan.length, budget)}\n`);

@@ -1,5 +1,5 @@
 /** `secure-api serve`: a REST API of the synthesized app on 127.0.0.1, for `probe` and local tests. */
-import { writeFileSync } from 'node:fs';
+import { createWriteStream, writeFileSync, type WriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { readCloudAssembly } from '../cloud-assembly';
@@ -13,6 +13,7 @@ interface ServeFlags {
   api?: string;
   port: string;
   issuerOut?: string;
+  accessLog?: string;
 }
 
 /** Adds the `serve` command to `program`; it runs until `context.untilStopped` resolves (Ctrl-C by default). */
@@ -21,13 +22,14 @@ export function addServeCommand(program: Command, context: CliContext): void {
   program
     .command('serve')
     .description(
-      "Serve a REST API of cdk.out on 127.0.0.1: API Gateway's method matching, the authorizer's real bundle with its configuration (its issuers replaced by a local one), identity sources, result caching, the policy against the method ARN, gateway responses, MOCK, HTTP proxy and Lambda proxy integrations.",
+      "Serve a REST API of cdk.out on 127.0.0.1: API Gateway's method matching, the authorizer's real bundle with its configuration (its issuers replaced by a local one), identity sources, result caching, the policy against the method ARN, Cognito user pool authorizers (against the local issuer; AWS_IAM is not emulated), gateway responses, the web ACL's rules that can be evaluated locally (IP sets, rate-based rules, size constraints, byte matches; the others are listed at startup), MOCK, HTTP proxy and Lambda proxy integrations.",
     )
     .option('--cdk-out <dir>', 'the cloud assembly directory', 'cdk.out')
     .option('--stack <name>', 'the stack of the API (default: the only stack with a REST API)')
     .option('--api <name>', 'the REST API, when the stack has several')
     .option('--port <n>', 'the port on 127.0.0.1 (0: any free port)', '0')
     .option('--issuer-out <file>', "write the local issuer (issuer, client id, audience, kid, its test signing key) to this file, for `secure-api probe --local-issuer`")
+    .option('--access-log <file>', "append an access-log line per request to this file, in the stage's own AccessLogSetting format (default: off; lines never go to stderr)")
     .action(async (flags: ServeFlags) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -39,16 +41,33 @@ export function addServeCommand(program: Command, context: CliContext): void {
       if (stacks.length !== 1) {
         throw configError('ERR_NO_API', `${flags.cdkOut} has ${stacks.length === 0 ? 'no stack with a REST API' : `${stacks.length} stacks with REST APIs`}${flags.stack ? ` named ${flags.stack}` : ''}: pass one with --stack.`);
       }
-      const stage = await startLocalStage(stacks[0]!, { api: flags.api, port });
+      let accessLog: WriteStream | undefined;
+      if (flags.accessLog !== undefined) {
+        const path = resolve(context.cwd, flags.accessLog);
+        accessLog = createWriteStream(path, { flags: 'a', mode: 0o600 });
+        await new Promise<void>((resolveOpen, reject) => {
+          accessLog!.once('open', () => resolveOpen());
+          accessLog!.once('error', (error: NodeJS.ErrnoException) => reject(configError('ERR_ACCESS_LOG_UNWRITABLE', `--access-log ${path} cannot be opened (${error.code}).`, error)));
+        });
+        accessLog.on('error', (error: NodeJS.ErrnoException) => stderr.write(`--access-log ${path} cannot be written (${error.code}).\n`));
+      }
+      const stage = await startLocalStage(stacks[0]!, { api: flags.api, port, ...(accessLog !== undefined ? { accessLog: (line: string) => accessLog.write(`${line}\n`) } : {}) });
       try {
+        if (accessLog !== undefined && !stage.hasAccessLogFormat) {
+          stderr.write('The stage has no access-log format (AccessLogSetting.Format): --access-log stays empty.\n');
+        }
         if (flags.issuerOut !== undefined) {
           // The key signs test tokens for this stage only; still, only the user may read it.
           writeFileSync(resolve(context.cwd, flags.issuerOut), `${JSON.stringify(stage.issuer, undefined, 2)}\n`, { mode: 0o600 });
+        }
+        if (stage.notEmulated.length > 0) {
+          stderr.write(`not emulated: ${stage.notEmulated.join(', ')}\n`);
         }
         stderr.write(`Serving ${stacks[0]!.stackName} at ${stage.url.href} (local issuer ${stage.issuer.issuer}). Stop with Ctrl-C.\n`);
         await (context.untilStopped ?? untilSignalled)();
       } finally {
         await stage.close();
+        await new Promise<void>((resolveEnd) => (accessLog === undefined ? resolveEnd() : accessLog.end(() => resolveEnd())));
       }
     });
 }

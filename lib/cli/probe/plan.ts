@@ -3,9 +3,12 @@
  * 401 with an RFC 6750 challenge); for every route that needs scopes, a valid token without them (403) and
  * one with exactly them (neither 401 nor 403; not sent to routes with claim conditions, which a token with
  * scopes alone does not meet); and, for each pair of routes needing different scopes, the token of the first
- * reused on the second right after it was accepted there (the cached-answer trap: 403). Opt-in, a burst of
- * requests at once that the stage must throttle (429).
+ * reused on the second right after it was accepted there (the cached-answer trap: 403). When the stage's web
+ * ACL limits the body, a body one byte over the limit (413); for each method whose request validator checks
+ * the body against a model, a body that breaks the model (400). Opt-in, a burst of requests at once that
+ * the stage must throttle (429).
  */
+import { schemaProblem } from '../serve/json-schema';
 import { hostileTokens, validAccessToken, type ProbeIssuer } from './hostile-tokens';
 
 /** A route of the API, as the report's access matrix lists it. */
@@ -17,6 +20,8 @@ export interface ProbeRoute {
   readonly scopes: readonly string[];
   /** The claim conditions the route needs besides its scopes, as the report words them. */
   readonly conditions?: readonly string[];
+  /** The JSON schema the route's request validator checks bodies against, when it does. */
+  readonly requestBodySchema?: unknown;
 }
 
 /**
@@ -24,7 +29,7 @@ export interface ProbeRoute {
  * the security headers (`Cache-Control: no-store`, `X-Content-Type-Options: nosniff`, and HSTS over
  * https); a CORS preflight from a foreign origin that no `Access-Control-Allow-Origin` admits.
  */
-export type Expectation = 'challenge-401' | 'forbidden-403' | 'not-refused' | 'security-headers' | 'no-foreign-cors' | 'throttled-429';
+export type Expectation = 'challenge-401' | 'forbidden-403' | 'not-refused' | 'security-headers' | 'no-foreign-cors' | 'throttled-429' | 'too-large-413' | 'invalid-400';
 
 /** One request of the probe. */
 export interface ProbeCase {
@@ -38,6 +43,8 @@ export interface ProbeCase {
   readonly method?: string;
   /** Further request headers. */
   readonly headers?: Readonly<Record<string, string>>;
+  /** The request body. */
+  readonly body?: string;
   /** For a burst: how many requests are sent at once. */
   readonly burst?: number;
   readonly expect: Expectation;
@@ -51,6 +58,68 @@ export const PROBE_FOREIGN_ORIGIN = 'https://secure-api-probe.invalid';
 /** A scope no route needs: a token with only this one is authenticated and may call nothing protected. */
 export const PROBE_NO_SCOPE = 'secure-api-probe/none';
 
+/** What the plan needs to know besides the routes. */
+export interface ProbePlanOptions {
+  /** Send this many requests at once and expect 429. */
+  readonly burst?: number;
+  /** The largest body the stage's web ACL lets through, in bytes, when it limits the body. */
+  readonly maxBodySize?: number;
+}
+
+/** Methods whose requests carry a body (the probe cannot send one with GET or HEAD). */
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE', 'ANY']);
+
+/** JSON values tried in turn as a body that breaks a route's model; the first the model refuses is sent. */
+const MODEL_BREAKERS: readonly unknown[] = [[], {}, 'secure-api-probe', 0, null];
+
+/**
+ * The cases of the body protections: one body a byte over the web ACL's limit, and a body breaking each
+ * validated route's model. Each is sent with a valid token for the route, so that only the body can be the
+ * reason for a refusal; routes with claim conditions, which such a token does not meet, are left out.
+ */
+function bodyCases(routes: readonly ProbeRoute[], issuer: ProbeIssuer, now: number, maxBodySize: number | undefined): ProbeCase[] {
+  const reachable = routes.filter((route) => (route.conditions ?? []).length === 0);
+  const authorization = (route: ProbeRoute): string | undefined => (route.access === 'protected' ? `Bearer ${validAccessToken(issuer, route.scopes, now)}` : undefined);
+  const sentAs = (route: ProbeRoute): string => (route.method === 'ANY' ? 'POST' : route.method);
+  const cases: ProbeCase[] = [];
+  const byPreference = [...reachable.filter((route) => route.access === 'protected'), ...reachable.filter((route) => route.access === 'public')];
+  // The web ACL judges the body before API Gateway matches a route, so a route without a body method still
+  // shows the limit when POSTed to.
+  const target = byPreference.find((route) => BODY_METHODS.has(route.method)) ?? byPreference[0];
+  if (maxBodySize !== undefined && target !== undefined) {
+    const size = maxBodySize + 1;
+    const wrapper = '{"x":""}';
+    cases.push({
+      name: 'protections/body-too-large',
+      suite: 'protections',
+      route: target,
+      authorization: authorization(target),
+      method: BODY_METHODS.has(target.method) ? sentAs(target) : 'POST',
+      headers: { 'content-type': 'application/json' },
+      // JSON where it fits, so that nothing but its size sets it apart.
+      body: size < wrapper.length ? 'x'.repeat(size) : `{"x":"${'x'.repeat(size - wrapper.length)}"}`,
+      expect: 'too-large-413',
+      description: `a body of ${size} bytes, one over the web ACL's limit of ${maxBodySize}`,
+    });
+  }
+  for (const route of reachable.filter((candidate) => candidate.requestBodySchema !== undefined && BODY_METHODS.has(candidate.method))) {
+    const breaker = MODEL_BREAKERS.find((value) => schemaProblem(route.requestBodySchema, value) !== undefined);
+    if (breaker === undefined) continue;
+    cases.push({
+      name: 'protections/request-validation',
+      suite: 'protections',
+      route,
+      authorization: authorization(route),
+      method: sentAs(route),
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(breaker),
+      expect: 'invalid-400',
+      description: `a body the route's model refuses (${schemaProblem(route.requestBodySchema, breaker)})`,
+    });
+  }
+  return cases;
+}
+
 /**
  * The probe's cases, in the order they are sent.
  * @param routes the API's routes
@@ -58,7 +127,7 @@ export const PROBE_NO_SCOPE = 'secure-api-probe/none';
  * @param now epoch seconds
  * @param publicKeyPem the issuer's public key, for the key-confusion token
  */
-export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, now: number, publicKeyPem: string, options: { burst?: number } = {}): ProbeCase[] {
+export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, now: number, publicKeyPem: string, options: ProbePlanOptions = {}): ProbeCase[] {
   const protectedRoutes = routes.filter((route) => route.access === 'protected');
   const cases: ProbeCase[] = [];
   for (const route of protectedRoutes) {
@@ -121,6 +190,7 @@ export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, no
       description: `the same token, just accepted on ${first.method} ${first.path}, reused on a route needing ${other.scopes.join(' ')}`,
     });
   }
+  cases.push(...bodyCases(routes, issuer, now, options.maxBodySize));
   const target = routes.find((route) => route.access === 'public') ?? routes[0];
   if (options.burst !== undefined && target !== undefined) {
     cases.push({

@@ -46,6 +46,10 @@ function judge(probeCase: ProbeCase, status: number, headers: Headers, body: str
       ].filter((header) => header !== undefined);
       return missing.length === 0 ? undefined : `the ${status} lacks ${missing.join(', ')}`;
     }
+    case 'too-large-413':
+      return status === 413 ? undefined : `expected 413 for a body over the limit, got ${status}`;
+    case 'invalid-400':
+      return status === 400 ? undefined : `expected 400 for a body the model refuses, got ${status}`;
     case 'throttled-429':
       return status === 429 ? undefined : `none of the ${probeCase.burst ?? 1} requests sent at once got 429 (the last got ${status})`;
     case 'no-foreign-cors': {
@@ -79,6 +83,7 @@ export async function runProbe(cases: readonly ProbeCase[], apiUrl: URL, fetch: 
       fetch(url, {
         method,
         redirect: 'manual',
+        ...(probeCase.body !== undefined ? { body: probeCase.body } : {}),
         headers: { accept: 'application/json', ...probeCase.headers, ...(probeCase.authorization === undefined ? {} : { authorization: probeCase.authorization }) },
       });
     // A burst goes out at once; its judged answer is a 429 if any got one, else the last.

@@ -40,6 +40,8 @@ export interface AccessRow {
   readonly backend: string;
   /** What a reviewer should know, e.g. that the authorizer's route table lacks the route. */
   readonly notes: readonly string[];
+  /** The JSON schema the method's request validator checks a JSON body against, when it validates bodies. */
+  readonly requestBodySchema?: unknown;
 }
 
 /** An API Gateway authorizer. */
@@ -126,6 +128,8 @@ export interface WebAclReport {
   readonly logDestinations: readonly string[];
   /** Fields redacted from its logs, e.g. `header authorization`. */
   readonly redactedFields: readonly string[];
+  /** The largest body in bytes its rules let through (a Block of a body size constraint), when one limits it. */
+  readonly maxBodySize?: number;
 }
 
 /** A log group. */

@@ -41,7 +41,8 @@ export function buildApi(stack: AssemblyStack, resources: Resources, apiId: stri
     const authorizationType = String(props.AuthorizationType ?? 'NONE');
     const apiKeyRequired = props.ApiKeyRequired === true;
     const backend = describeIntegration(resources, props.Integration);
-    const base = { path, apiKeyRequired, backend };
+    const requestBodySchema = validatedBodySchema(resources, props);
+    const base = { path, apiKeyRequired, backend, ...(requestBodySchema !== undefined ? { requestBodySchema } : {}) };
     const publicReason = method.Metadata?.[PUBLIC_DECLARATION_METADATA_KEY];
     const throttlingFor = (verb: string): RouteThrottling[] => stages.map(([, stage]) => throttling(stage, verb, path));
 
@@ -99,6 +100,15 @@ export function buildApi(stack: AssemblyStack, resources: Resources, apiId: stri
     authorizers: [...authorizers.values()].map((authorizer) => authorizer.report),
     routes: rows,
   };
+}
+
+/** The schema of a method's JSON body model, when its request validator validates bodies. */
+function validatedBodySchema(resources: Resources, props: Record<string, unknown>): unknown {
+  const validatorId = [...references(props.RequestValidatorId)][0];
+  const validator = validatorId === undefined ? undefined : resources[validatorId]?.Properties;
+  const models = isRecord(props.RequestModels) ? props.RequestModels : {};
+  const modelId = [...references(models['application/json'] ?? models.$default)][0];
+  return validator?.ValidateRequestBody === true && modelId !== undefined ? resources[modelId]?.Properties?.Schema : undefined;
 }
 
 /** Rebuilds resource paths from `ParentId` and `PathPart`; unknown parents show as `…`. */

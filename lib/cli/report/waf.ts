@@ -35,6 +35,7 @@ export function buildWebAcl(resources: Resources, id: string, acl: CfnResource):
   const redactedFields = logging.flatMap(([, config]) =>
     (Array.isArray(config.Properties?.RedactedFields) ? config.Properties.RedactedFields : []).map(describeField),
   );
+  const maxBodySize = bodySizeLimit(props.Rules);
   return {
     logicalId: id,
     name: typeof props.Name === 'string' ? props.Name : undefined,
@@ -44,7 +45,23 @@ export function buildWebAcl(resources: Resources, id: string, acl: CfnResource):
     associatedWith,
     logDestinations,
     redactedFields,
+    ...(maxBodySize !== undefined ? { maxBodySize } : {}),
   };
+}
+
+/**
+ * The largest body in bytes that the rules let through: the smallest limit of a rule that blocks a body
+ * larger than a size (`SizeConstraintStatement` on `Body`, `GT` or `GE`, as a rule's own statement).
+ */
+function bodySizeLimit(rules: unknown): number | undefined {
+  const limits = (Array.isArray(rules) ? rules : []).filter(isRecord).flatMap((rule) => {
+    const size = isRecord(rule.Statement) && isRecord(rule.Statement.SizeConstraintStatement) ? rule.Statement.SizeConstraintStatement : undefined;
+    const onBody = size !== undefined && isRecord(size.FieldToMatch) && 'Body' in size.FieldToMatch;
+    const blocks = isRecord(rule.Action) && 'Block' in rule.Action;
+    if (!onBody || !blocks || typeof size.Size !== 'number') return [];
+    return size.ComparisonOperator === 'GT' ? [size.Size] : size.ComparisonOperator === 'GE' ? [size.Size - 1] : [];
+  });
+  return limits.length === 0 ? undefined : Math.min(...limits);
 }
 
 function describeStatement(statement: unknown): string {

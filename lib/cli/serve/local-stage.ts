@@ -13,8 +13,14 @@
  * blank, and a JSON body against the method's model (the JSON Schema draft-4 checks of `json-schema.ts`),
  * each failure answered with the template's BAD_REQUEST_PARAMETERS or BAD_REQUEST_BODY response.
  *
- * Not emulated yet (each answers 502 saying so, or is left out): Cognito and IAM authorization, AWS WAF,
- * access logs.
+ * The web ACL associated with the stage judges every request first, with the rules `waf.ts` can evaluate
+ * (the others are listed in `notEmulated`): a block answers with the rule's custom response, or with the
+ * template's WAF_FILTERED response.
+ *
+ * With `accessLog`, every request gives a line in the stage's own access-log format (`access-log.ts`).
+ *
+ * Cognito user pool authorizers verify tokens of the local issuer as API Gateway verifies those of the
+ * user pool (`cognito-authorizer.ts`). Not emulated: IAM authorization (each such method answers 502 saying so).
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -25,7 +31,10 @@ import { join } from 'node:path';
 import { arnPatternMatches, compileValidatedRouteTable, CONFIG_ENV_VAR, CONFIG_FILE_NAME, type RouteConfig, type RouteMethod } from '../../../lambda/contract';
 import type { AssemblyStack, CfnResource } from '../cloud-assembly';
 import { configError } from '../errors';
+import { type AccessLogValues, clfTime, renderAccessLogLine } from './access-log';
 import { schemaProblem } from './json-schema';
+import { verifyCognitoToken } from './cognito-authorizer';
+import { stageWebAcl } from './waf';
 import { assetFolder, readAuthorizerConfig } from '../report/authorizer-config';
 import { resourcePaths } from '../report/routes';
 import { type AnyRecord, isRecord, ofType } from '../report/template';
@@ -34,7 +43,8 @@ import { references } from '../report/values';
 /** The issuer every authorizer of a local stage trusts instead of its own: tokens for it are signed with `privateKeyPem`. */
 export interface LocalIssuer {
   readonly issuer: string;
-  readonly kind: 'oidc';
+  /** `cognito` when every authorizer of the API is a Cognito user pool authorizer (its tokens carry `token_use`). */
+  readonly kind: 'oidc' | 'cognito';
   readonly clientId: string;
   readonly audience: string;
   readonly kid: string;
@@ -47,7 +57,24 @@ export interface LocalStage {
   /** The stage URL, `http://127.0.0.1:<port>/<stage>/`. */
   readonly url: URL;
   readonly issuer: LocalIssuer;
+  /** What the stage does not emulate of its template, one item a line: `AWS-AWSManagedRulesCommonRuleSet (managed rule group)`. */
+  readonly notEmulated: readonly string[];
+  /** Whether the stage's template sets an access-log format (`accessLog` gets lines only then). */
+  readonly hasAccessLogFormat: boolean;
   close(): Promise<void>;
+}
+
+/** How a local stage is started. */
+export interface LocalStageOptions {
+  /** The REST API, by logical id or name, when the stack has several. */
+  readonly api?: string;
+  /** The port on 127.0.0.1; 0 or none for any free port. */
+  readonly port?: number;
+  /**
+   * Receives an access-log line per request, in the format of the stage's `AccessLogSetting`; a stage
+   * without one writes none.
+   */
+  readonly accessLog?: (line: string) => void;
 }
 
 /** Where the local issuer's key set is published on the stage's server. */
@@ -64,6 +91,8 @@ interface Method {
   readonly path: string;
   readonly authorizationType: string;
   readonly authorizerId?: string;
+  /** The method's authorization scopes (Cognito user pool authorizers). */
+  readonly scopes: readonly string[];
   readonly integration: AnyRecord;
   /** The required request parameters (`method.request.querystring.q`...), when the validator checks them. */
   readonly requiredParameters: readonly string[];
@@ -101,6 +130,7 @@ const DEFAULT_RESPONSES: Readonly<Record<string, { status: number; message: stri
   THROTTLED: { status: 429, message: 'Too Many Requests' },
   BAD_REQUEST_PARAMETERS: { status: 400, message: 'Missing required request parameters' },
   BAD_REQUEST_BODY: { status: 400, message: 'Invalid request body' },
+  WAF_FILTERED: { status: 403, message: 'Forbidden' },
 };
 
 /** A token bucket: `rate` tokens a second up to `burst`, one per request. */
@@ -170,6 +200,19 @@ async function readBody(request: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** The body length of each answer sent, for `$context.responseLength`. */
+const responseLengths = new WeakMap<ServerResponse, number>();
+
+/** Sends a whole answer. */
+function send(response: ServerResponse, status: number, headers: Readonly<Record<string, string>>, body: string | Buffer = ''): void {
+  const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+  responseLengths.set(response, bytes.length);
+  response.writeHead(status, headers).end(bytes);
+}
+
+/** An answer of the local stage itself (not API Gateway's): a JSON `message`. */
+const sendMessage = (response: ServerResponse, status: number, message: string): void => send(response, status, { 'content-type': 'application/json' }, JSON.stringify({ message }));
+
 /**
  * The headers a response-parameter map sets to literal values (`'no-store'`, quoted as API Gateway writes
  * them): `prefix` is `gatewayresponse.header.` or `method.response.header.`. Mapped values are left out.
@@ -212,7 +255,7 @@ function loadAuthorizerBundle(folder: string, config: AnyRecord, work: string): 
  * @param stack the stack, from the cloud assembly
  * @param options which API (by logical id or name, when the stack has several) and port
  */
-export async function startLocalStage(stack: AssemblyStack, options: { api?: string; port?: number } = {}): Promise<LocalStage> {
+export async function startLocalStage(stack: AssemblyStack, options: LocalStageOptions = {}): Promise<LocalStage> {
   const resources = stack.template.Resources ?? {};
   const apis = ofType(resources, 'AWS::ApiGateway::RestApi').filter(([id, api]) => options.api === undefined || id === options.api || api.Properties?.Name === options.api);
   if (apis.length !== 1) {
@@ -220,8 +263,10 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
   }
   const [apiId] = apis[0]!;
   const belongs = (resource: CfnResource) => references(resource.Properties?.RestApiId).has(apiId);
-  const stage = ofType(resources, 'AWS::ApiGateway::Stage').find(([, candidate]) => belongs(candidate))?.[1];
+  const [stageId, stage] = ofType(resources, 'AWS::ApiGateway::Stage').find(([, candidate]) => belongs(candidate)) ?? [];
   const stageName = String(stage?.Properties?.StageName ?? 'prod');
+  const accessLogSetting = stage?.Properties?.AccessLogSetting;
+  const accessLogFormat = isRecord(accessLogSetting) && typeof accessLogSetting.Format === 'string' ? accessLogSetting.Format : undefined;
   // Throttling: a bucket per method setting that sets a limit, the stage-wide one (`/*`, `*`) for every other method.
   const buckets = new Map<string, TokenBucket>();
   for (const setting of asList(stage?.Properties?.MethodSettings).filter(isRecord)) {
@@ -235,6 +280,11 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
     const bucket = buckets.get(`${verb} ${settingPath(template)}`) ?? buckets.get('* /*');
     return bucket !== undefined && !bucket.take();
   };
+  const waf = stageId === undefined ? {} : stageWebAcl(resources, stageId);
+  const notEmulated = [
+    ...(waf.outside !== undefined ? [`web ACL ${waf.outside} (not in this template)`] : []),
+    ...(waf.acl?.notEmulated ?? []).map((rule) => `${rule.rule} (${rule.reason})`),
+  ];
   const pathOf = resourcePaths(resources, apiId);
   const methods: Method[] = ofType(resources, 'AWS::ApiGateway::Method')
     .filter(([, method]) => belongs(method))
@@ -249,11 +299,13 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
         path: pathOf(props.ResourceId),
         authorizationType: String(props.AuthorizationType ?? 'NONE'),
         authorizerId: [...references(props.AuthorizerId)][0],
+        scopes: asList(props.AuthorizationScopes).map(String),
         integration: isRecord(props.Integration) ? props.Integration : {},
         requiredParameters: validator?.ValidateRequestParameters === true ? Object.keys(parameters).filter((name) => parameters[name] === true) : [],
         ...(validator?.ValidateRequestBody === true && modelId !== undefined ? { bodySchema: resources[modelId]?.Properties?.Schema } : {}),
       };
     });
+  notEmulated.push(...methods.filter((method) => method.authorizationType === 'AWS_IAM').map((method) => `AWS_IAM authorization of ${method.verb} ${method.path} (answers 502)`));
   const table = compileValidatedRouteTable(methods.map((method): RouteConfig => ({ method: method.verb as RouteMethod, path: method.path })));
 
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -262,20 +314,29 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
   await new Promise<void>((resolveListen) => server.listen(options.port ?? 0, '127.0.0.1', resolveListen));
   const port = (server.address() as { port: number }).port;
   const origin = `http://127.0.0.1:${port}`;
+  const apiAuthorizers = ofType(resources, 'AWS::ApiGateway::Authorizer').filter(([, a]) => belongs(a));
+  const onlyCognito = apiAuthorizers.length > 0 && apiAuthorizers.every(([, a]) => a.Properties?.Type === 'COGNITO_USER_POOLS');
   const issuer: LocalIssuer = {
     issuer: `${origin}/.secure-api-local`,
-    kind: 'oidc',
+    kind: onlyCognito ? 'cognito' : 'oidc',
     clientId: LOCAL_CLIENT,
     audience: LOCAL_CLIENT,
     kid: `local-${randomUUID()}`,
     privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
   };
+  const userPool = { issuer: issuer.issuer, kid: issuer.kid, publicKey };
   const jwks = { keys: [{ ...(publicKey.export({ format: 'jwk' }) as JsonWebKey), kid: issuer.kid, alg: 'RS256', use: 'sig' }] };
 
   const authorizers = new Map<string, Authorizer>();
-  for (const [id, authorizer] of ofType(resources, 'AWS::ApiGateway::Authorizer').filter(([, a]) => belongs(a))) {
+  // Cognito user pool authorizers: the header their token comes in (lower case), by logical id.
+  const cognitoAuthorizers = new Map<string, string>();
+  for (const [id, authorizer] of apiAuthorizers) {
     const props = authorizer.Properties ?? {};
     const type = String(props.Type);
+    if (type === 'COGNITO_USER_POOLS') {
+      cognitoAuthorizers.set(id, String(props.IdentitySource ?? 'method.request.header.Authorization').replace(/^method\.request\.header\./, '').toLowerCase());
+      continue;
+    }
     const functionId = [...references(props.AuthorizerUri)].find((ref) => resources[ref]?.Type === 'AWS::Lambda::Function');
     if ((type !== 'TOKEN' && type !== 'REQUEST') || functionId === undefined) continue;
     const loaded = readAuthorizerConfig(stack, resources[functionId]!);
@@ -340,7 +401,8 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
     });
   }
 
-  const gateway = (response: ServerResponse, type: string, requestId: string): void => {
+  const gateway = (response: ServerResponse, type: string, log: Map<string, string | number | undefined>): void => {
+    const requestId = String(log.get('requestId'));
     const fallback = DEFAULT_RESPONSES[type] ?? { status: 500, message: 'Internal server error' };
     const family = fallback.status >= 500 ? 'DEFAULT_5XX' : 'DEFAULT_4XX';
     const own = gatewayResponses.get(type);
@@ -351,7 +413,10 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
       template === undefined
         ? JSON.stringify({ message: fallback.message })
         : template.replaceAll('$context.error.messageString', JSON.stringify(fallback.message)).replaceAll('$context.error.message', fallback.message).replaceAll('$context.requestId', requestId);
-    response.writeHead(own?.status || fallback.status, { 'content-type': 'application/json', ...headers }).end(body);
+    log.set('error.responseType', type);
+    log.set('error.message', fallback.message);
+    log.set('error.messageString', JSON.stringify(fallback.message));
+    send(response, own?.status || fallback.status, { 'content-type': 'application/json', ...headers }, body);
   };
 
   const integrate = async (
@@ -359,14 +424,24 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
     method: Method,
     request: IncomingMessage,
     path: string,
-    call: { requestId: string; authorizer?: Record<string, unknown>; prefix: string; body: Buffer },
+    call: { log: Map<string, string | number | undefined>; authorizer?: Record<string, unknown>; prefix: string; body: Buffer },
   ): Promise<void> => {
+    const { log } = call;
+    const requestId = String(log.get('requestId'));
     const type = String(method.integration.Type ?? '');
+    const started = Date.now();
+    const integrated = (status: number | undefined, error?: string): void => {
+      log.set('integration.status', status);
+      log.set('integrationStatus', status);
+      log.set('integration.latency', Date.now() - started);
+      log.set('integrationLatency', Date.now() - started);
+      log.set('integration.error', error);
+    };
     if (type === 'AWS_PROXY') {
       const functionId = [...references(method.integration.Uri)].find((ref) => resources[ref]?.Type === 'AWS::Lambda::Function');
       const handler = functionId === undefined ? undefined : lambdaHandler(functionId);
       if (handler === undefined) {
-        response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'secure-api serve cannot run this function: its asset is not in cdk.out' }));
+        sendMessage(response, 502, 'secure-api serve cannot run this function: its asset is not in cdk.out');
         return;
       }
       const url = new URL(request.url ?? '/', origin);
@@ -381,24 +456,30 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
         queryStringParameters: url.searchParams.size > 0 ? Object.fromEntries(url.searchParams) : null,
         pathParameters: method.path.includes('{') ? pathParameters(method.path, path) : null,
         stageVariables: null,
-        requestContext: { accountId: LOCAL_ACCOUNT, apiId: LOCAL_API_ID, stage: stageName, resourcePath: method.path, httpMethod: request.method, path: `${call.prefix}${path}`, requestId: call.requestId, authorizer: call.authorizer ?? null, identity: { sourceIp: request.socket.remoteAddress } },
+        requestContext: { accountId: LOCAL_ACCOUNT, apiId: LOCAL_API_ID, stage: stageName, resourcePath: method.path, httpMethod: request.method, path: `${call.prefix}${path}`, requestId, authorizer: call.authorizer ?? null, identity: { sourceIp: request.socket.remoteAddress } },
         body: body.length > 0 ? body.toString('utf8') : null,
         isBase64Encoded: false,
       };
+      const invocationId = randomUUID();
+      log.set('integration.requestId', invocationId);
       let result: unknown;
       try {
-        result = await invokeOneAtATime(() => handler(event, { awsRequestId: call.requestId, functionName: functionId, getRemainingTimeInMillis: () => 29_000 }));
+        result = await invokeOneAtATime(() => handler(event, { awsRequestId: invocationId, functionName: functionId, getRemainingTimeInMillis: () => 29_000 }));
       } catch {
-        response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Internal server error' }));
+        // Lambda itself answers 200 for a function that throws; API Gateway turns it into a 502.
+        integrated(200, 'The function threw');
+        sendMessage(response, 502, 'Internal server error');
         return;
       }
+      integrated(200);
       if (!isRecord(result) || typeof result.statusCode !== 'number') {
-        response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Internal server error' }));
+        log.set('integration.error', 'Malformed Lambda proxy response');
+        sendMessage(response, 502, 'Internal server error');
         return;
       }
       const answerHeaders = Object.fromEntries(Object.entries(isRecord(result.headers) ? result.headers : {}).map(([name, value]) => [name, String(value)]));
       const answerBody = typeof result.body === 'string' ? Buffer.from(result.body, result.isBase64Encoded === true ? 'base64' : 'utf8') : Buffer.alloc(0);
-      response.writeHead(result.statusCode, answerHeaders).end(answerBody);
+      send(response, result.statusCode, answerHeaders, answerBody);
       return;
     }
     if (type === 'MOCK') {
@@ -407,7 +488,8 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
       const integrationResponse = asList(method.integration.IntegrationResponses).find((entry) => isRecord(entry) && String(entry.StatusCode) === String(status));
       const headers = literalHeaders(isRecord(integrationResponse) ? integrationResponse.ResponseParameters : undefined, 'method.response.header.');
       const body = isRecord(integrationResponse) && isRecord(integrationResponse.ResponseTemplates) ? integrationResponse.ResponseTemplates['application/json'] : undefined;
-      response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(typeof body === 'string' ? body : '');
+      integrated(status);
+      send(response, status, { 'content-type': 'application/json', ...headers }, typeof body === 'string' ? body : '');
       return;
     }
     if (type === 'HTTP_PROXY' && typeof method.integration.Uri === 'string') {
@@ -415,87 +497,187 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
       const target = method.integration.Uri.replace(/\{([^}+]+)\+?\}/g, (_match, name: string) => pathParameters(method.path, path)[name] ?? '');
       try {
         const answer = await fetch(target, { method: request.method, redirect: 'manual' });
-        response.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
+        const answerBody = Buffer.from(await answer.arrayBuffer());
+        integrated(answer.status);
+        send(response, answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }, answerBody);
       } catch {
-        response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Bad Gateway: the HTTP backend did not answer' }));
+        integrated(undefined, 'The HTTP backend did not answer');
+        sendMessage(response, 502, 'Bad Gateway: the HTTP backend did not answer');
       }
       return;
     }
-    response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `secure-api serve does not run ${type || 'this'} integrations yet` }));
+    sendMessage(response, 502, `secure-api serve does not run ${type || 'this'} integrations yet`);
+  };
+
+  /**
+   * A Lambda authorizer's verdict on a request (from its cache when it holds one): the authorizer context
+   * for the integration, or the gateway response refusing it.
+   */
+  const authorizeCustom = async (
+    method: Method,
+    request: IncomingMessage,
+    exchange: { url: URL; path: string; prefix: string; log: Map<string, string | number | undefined> },
+  ): Promise<{ context: Record<string, unknown> } | { refusal: string }> => {
+    const { url, path, prefix, log } = exchange;
+    const requestId = String(log.get('requestId'));
+    const verb = request.method ?? 'GET';
+    const authorizer = method.authorizerId === undefined ? undefined : authorizers.get(method.authorizerId);
+    if (authorizer === undefined) return { refusal: 'AUTHORIZER_CONFIGURATION_ERROR' };
+    const context: Record<string, string> = { 'context.httpmethod': verb, 'context.resourcepath': method.path };
+    const values = authorizer.identitySources.map((source) => (source.startsWith('header:') ? request.headers[source.slice('header:'.length)] : context[source]));
+    if (values.some((value) => typeof value !== 'string' || value === '')) {
+      // API Gateway answers 401 without calling the authorizer when an identity source is missing or empty.
+      return { refusal: 'UNAUTHORIZED' };
+    }
+    const started = Date.now();
+    const key = JSON.stringify(values);
+    const methodArn = `${ARN_PREFIX}/${stageName}/${verb}${path}`;
+    let cached = authorizer.cache.get(key);
+    if (cached === undefined || cached.expiresAt <= Date.now()) {
+      const headers = Object.fromEntries(Object.entries(request.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+      const event =
+        authorizer.type === 'TOKEN'
+          ? { type: 'TOKEN', authorizationToken: request.headers[authorizer.identitySources[0]!.slice('header:'.length)], methodArn }
+          : {
+              type: 'REQUEST',
+              methodArn,
+              resource: method.path,
+              path,
+              httpMethod: verb,
+              headers,
+              multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+              queryStringParameters: Object.fromEntries(url.searchParams),
+              requestContext: { accountId: LOCAL_ACCOUNT, apiId: LOCAL_API_ID, stage: stageName, httpMethod: verb, resourcePath: method.path, path: `${prefix}${path}`, requestId },
+            };
+      const invocationId = randomUUID();
+      log.set('authorizer.requestId', invocationId);
+      let answer: unknown;
+      try {
+        answer = await authorizer.handler(event, { awsRequestId: invocationId });
+      } catch (error) {
+        const unauthorized = error instanceof Error && error.message === 'Unauthorized';
+        log.set('authorizer.integrationLatency', Date.now() - started);
+        log.set('authorizer.latency', Date.now() - started);
+        log.set('authorizer.status', unauthorized ? 401 : 500);
+        log.set('authorizer.error', unauthorized ? 'Unauthorized' : 'The authorizer failed');
+        return { refusal: unauthorized ? 'UNAUTHORIZED' : 'AUTHORIZER_CONFIGURATION_ERROR' };
+      }
+      log.set('authorizer.integrationLatency', Date.now() - started);
+      const statements = isRecord(answer) && isRecord(answer.policyDocument) ? asList(answer.policyDocument.Statement).filter(isRecord) : [];
+      cached = { statements, principalId: isRecord(answer) ? answer.principalId : undefined, context: isRecord(answer) ? answer.context : undefined, expiresAt: Date.now() + authorizer.ttlSeconds * 1000 };
+      if (authorizer.ttlSeconds > 0) authorizer.cache.set(key, cached);
+    }
+    log.set('authorizer.latency', Date.now() - started);
+    const authorizerContext = { ...(isRecord(cached.context) ? cached.context : {}), principalId: cached.principalId };
+    for (const [name, value] of Object.entries(authorizerContext)) {
+      if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') log.set(`authorizer.${name}`, String(value));
+    }
+    if (!allows(cached.statements, methodArn)) {
+      log.set('authorizer.status', 403);
+      return { refusal: 'ACCESS_DENIED' };
+    }
+    log.set('authorizer.status', 200);
+    return { context: authorizerContext };
   };
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const receivedAt = Date.now();
+    const requestId = randomUUID();
+    const url = new URL(request.url ?? '/', origin);
+    if (request.method === 'GET' && url.pathname === JWKS_PATH) {
+      send(response, 200, { 'content-type': 'application/json' }, JSON.stringify(jwks));
+      return;
+    }
+    const verb = request.method ?? 'GET';
+    // What the access-log line knows of the request: never a header beyond the User-Agent, so never a token.
+    const log = new Map<string, string | number | undefined>([
+      ['requestId', requestId],
+      ['extendedRequestId', requestId],
+      ['requestTime', clfTime(receivedAt)],
+      ['requestTimeEpoch', receivedAt],
+      ['identity.sourceIp', request.socket.remoteAddress],
+      ['identity.userAgent', request.headers['user-agent']],
+      ['httpMethod', verb],
+      ['path', url.pathname],
+      ['protocol', `HTTP/${request.httpVersion}`],
+      ['stage', stageName],
+      ['apiId', LOCAL_API_ID],
+      ['accountId', LOCAL_ACCOUNT],
+      ['domainName', request.headers.host],
+    ]);
+    if (accessLogFormat !== undefined && options.accessLog !== undefined) {
+      const write = options.accessLog;
+      response.on('finish', () => {
+        log.set('status', response.statusCode);
+        log.set('responseLength', responseLengths.get(response) ?? 0);
+        log.set('responseLatency', Date.now() - receivedAt);
+        write(renderAccessLogLine(accessLogFormat, log as AccessLogValues));
+      });
+    }
     void (async () => {
-      const requestId = randomUUID();
-      const url = new URL(request.url ?? '/', origin);
-      if (request.method === 'GET' && url.pathname === JWKS_PATH) {
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks));
-        return;
+      const body = await readBody(request);
+      if (waf.acl !== undefined) {
+        // AWS WAF sees the request line as sent, before any normalisation.
+        const [rawPath = '/', ...rawQuery] = (request.url ?? '/').split('?');
+        const wafStarted = Date.now();
+        const verdict = waf.acl.evaluate({ sourceIp: request.socket.remoteAddress ?? '', method: verb, uriPath: rawPath, queryString: rawQuery.join('?'), headers: request.headers, body });
+        log.set('waf.latency', Date.now() - wafStarted);
+        log.set('wafResponseCode', `WAF_${verdict.action}`);
+        log.set('waf.status', verdict.action === 'ALLOW' ? 200 : (verdict.response?.status ?? 403));
+        if (verdict.action === 'BLOCK') {
+          const custom = verdict.response;
+          if (custom === undefined) {
+            gateway(response, 'WAF_FILTERED', log);
+          } else {
+            send(response, custom.status, { ...(custom.body !== undefined ? { 'content-type': custom.body.contentType } : {}), ...custom.headers }, custom.body?.content ?? '');
+          }
+          return;
+        }
       }
       const prefix = `/${stageName}`;
       const path = url.pathname === prefix ? '/' : url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : undefined;
-      const verb = request.method ?? 'GET';
       const route = path === undefined ? undefined : table.match(verb as never, path);
       const method = route === undefined ? undefined : methods[route.index];
       if (method === undefined || path === undefined) {
-        gateway(response, 'MISSING_AUTHENTICATION_TOKEN', requestId);
+        gateway(response, 'MISSING_AUTHENTICATION_TOKEN', log);
         return;
       }
+      log.set('resourcePath', method.path);
       if (throttled(method.verb, method.path)) {
-        gateway(response, 'THROTTLED', requestId);
+        gateway(response, 'THROTTLED', log);
         return;
       }
       let authorizerContext: Record<string, unknown> | undefined;
       if (method.authorizationType === 'CUSTOM') {
-        const authorizer = method.authorizerId === undefined ? undefined : authorizers.get(method.authorizerId);
-        if (authorizer === undefined) {
-          gateway(response, 'AUTHORIZER_CONFIGURATION_ERROR', requestId);
+        const verdict = await authorizeCustom(method, request, { url, path, prefix, log });
+        if ('refusal' in verdict) {
+          gateway(response, verdict.refusal, log);
           return;
         }
-        const context: Record<string, string> = { 'context.httpmethod': verb, 'context.resourcepath': method.path };
-        const values = authorizer.identitySources.map((source) => (source.startsWith('header:') ? request.headers[source.slice('header:'.length)] : context[source]));
-        if (values.some((value) => typeof value !== 'string' || value === '')) {
-          // API Gateway answers 401 without calling the authorizer when an identity source is missing or empty.
-          gateway(response, 'UNAUTHORIZED', requestId);
+        authorizerContext = verdict.context;
+      } else if (method.authorizationType === 'COGNITO_USER_POOLS') {
+        const header = method.authorizerId === undefined ? undefined : cognitoAuthorizers.get(method.authorizerId);
+        if (header === undefined) {
+          gateway(response, 'AUTHORIZER_CONFIGURATION_ERROR', log);
           return;
         }
-        const key = JSON.stringify(values);
-        const methodArn = `${ARN_PREFIX}/${stageName}/${verb}${path}`;
-        let cached = authorizer.cache.get(key);
-        if (cached === undefined || cached.expiresAt <= Date.now()) {
-          const headers = Object.fromEntries(Object.entries(request.headers).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
-          const event =
-            authorizer.type === 'TOKEN'
-              ? { type: 'TOKEN', authorizationToken: request.headers[authorizer.identitySources[0]!.slice('header:'.length)], methodArn }
-              : {
-                  type: 'REQUEST',
-                  methodArn,
-                  resource: method.path,
-                  path,
-                  httpMethod: verb,
-                  headers,
-                  multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
-                  queryStringParameters: Object.fromEntries(url.searchParams),
-                  requestContext: { accountId: LOCAL_ACCOUNT, apiId: LOCAL_API_ID, stage: stageName, httpMethod: verb, resourcePath: method.path, path: `${prefix}${path}`, requestId },
-                };
-          let answer: unknown;
-          try {
-            answer = await authorizer.handler(event, { awsRequestId: requestId });
-          } catch (error) {
-            gateway(response, error instanceof Error && error.message === 'Unauthorized' ? 'UNAUTHORIZED' : 'AUTHORIZER_CONFIGURATION_ERROR', requestId);
-            return;
-          }
-          const statements = isRecord(answer) && isRecord(answer.policyDocument) ? asList(answer.policyDocument.Statement).filter(isRecord) : [];
-          cached = { statements, principalId: isRecord(answer) ? answer.principalId : undefined, context: isRecord(answer) ? answer.context : undefined, expiresAt: Date.now() + authorizer.ttlSeconds * 1000 };
-          if (authorizer.ttlSeconds > 0) authorizer.cache.set(key, cached);
-        }
-        if (!allows(cached.statements, methodArn)) {
-          gateway(response, 'ACCESS_DENIED', requestId);
+        const value = request.headers[header];
+        const verdict = typeof value === 'string' && value !== '' ? verifyCognitoToken(value, userPool, method.scopes, Math.floor(Date.now() / 1000)) : { refusal: 'missing' };
+        if ('refusal' in verdict) {
+          log.set('authorizer.status', 401);
+          log.set('authorizer.error', `Unauthorized (${verdict.refusal})`);
+          gateway(response, 'UNAUTHORIZED', log);
           return;
         }
-        authorizerContext = { ...(isRecord(cached.context) ? cached.context : {}), principalId: cached.principalId };
+        log.set('authorizer.status', 200);
+        for (const [name, claim] of Object.entries(verdict.claims)) {
+          if (typeof claim === 'string' || typeof claim === 'number' || typeof claim === 'boolean') log.set(`authorizer.claims.${name}`, String(claim));
+        }
+        // API Gateway hands the integration every claim as a string.
+        authorizerContext = { claims: Object.fromEntries(Object.entries(verdict.claims).map(([name, claim]) => [name, typeof claim === 'string' ? claim : JSON.stringify(claim)])) };
       } else if (method.authorizationType !== 'NONE') {
-        response.writeHead(502, { 'content-type': 'application/json' }).end(JSON.stringify({ message: `secure-api serve does not emulate ${method.authorizationType} authorization yet` }));
+        // SigV4 needs AWS credentials and IAM policies, which a local stage has neither of.
+        sendMessage(response, 502, `secure-api serve does not emulate ${method.authorizationType} authorization: call this method on a deployed stage`);
         return;
       }
       const missing = method.requiredParameters.filter((parameter) => {
@@ -504,32 +686,33 @@ export async function startLocalStage(stack: AssemblyStack, options: { api?: str
         return typeof value !== 'string' || value.trim() === '';
       });
       if (missing.length > 0) {
-        gateway(response, 'BAD_REQUEST_PARAMETERS', requestId);
+        gateway(response, 'BAD_REQUEST_PARAMETERS', log);
         return;
       }
-      const body = await readBody(request);
       if (method.bodySchema !== undefined) {
         let parsed: unknown;
         try {
           parsed = JSON.parse(body.toString('utf8'));
         } catch {
-          gateway(response, 'BAD_REQUEST_BODY', requestId);
+          gateway(response, 'BAD_REQUEST_BODY', log);
           return;
         }
         if (schemaProblem(method.bodySchema, parsed) !== undefined) {
-          gateway(response, 'BAD_REQUEST_BODY', requestId);
+          gateway(response, 'BAD_REQUEST_BODY', log);
           return;
         }
       }
-      await integrate(response, method, request, path, { requestId, authorizer: authorizerContext, prefix, body });
+      await integrate(response, method, request, path, { log, authorizer: authorizerContext, prefix, body });
     })().catch(() => {
-      if (!response.headersSent) response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Internal server error' }));
+      if (!response.headersSent) sendMessage(response, 500, 'Internal server error');
     });
   });
 
   return {
     url: new URL(`${origin}/${stageName}/`),
     issuer,
+    notEmulated,
+    hasAccessLogFormat: accessLogFormat !== undefined,
     close: () =>
       new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());

@@ -10,7 +10,7 @@ import { App } from 'aws-cdk-lib';
 import { readCloudAssembly } from '../../../lib/cli/cloud-assembly';
 import { ExitCode } from '../../../lib/cli/errors';
 import { StackReport, buildStackReport } from '../../../lib/cli/report';
-import { SECURE_API_DEFAULTS } from '../../../lib/defaults';
+import { SECURE_API_DEFAULTS, WEB_ACL_DEFAULTS } from '../../../lib/defaults';
 import { SecureApiStack } from '../../../lib/demo/secure-api-stack';
 import { runOffline } from './fixtures/deployment';
 
@@ -64,6 +64,9 @@ describe('report over the demo stack', () => {
   test('the stage sits behind the web ACL, every log group has a retention, and COG4 is acknowledged with a reason', () => {
     expect(report.apis[0]!.stages[0]!.webAcls).toEqual([report.webAcls[0]!.logicalId]);
     expect(report.webAcls[0]!.redactedFields).toEqual(expect.arrayContaining(['header authorization']));
+    // What the probe's body cases need: the web ACL's body limit, and the model of the validated route.
+    expect(report.webAcls[0]!.maxBodySize).toBe(WEB_ACL_DEFAULTS.maxBodySize.toBytes());
+    expect(report.apis[0]!.routes.filter((row) => row.requestBodySchema !== undefined).map((row) => `${row.method} ${row.path}`)).toEqual(['POST /items']);
     expect(report.logGroups.length).toBeGreaterThan(0);
     expect(report.logGroups.filter((group) => group.retentionDays === undefined)).toEqual([]);
     expect(report.functionsWithImplicitLogGroups).toEqual([]);

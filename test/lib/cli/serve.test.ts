@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, sign } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { App, Stack } from 'aws-cdk-lib';
+import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { buildSync } from 'esbuild';
 import { ApiScope } from '../../../lib/authorizer/api-scope';
@@ -47,14 +48,14 @@ function synth(name: string, breakChallenge = false): string {
 }
 
 /** Starts `secure-api serve` in a child process (the authorizer bundle logs to its stdout, as in Lambda). */
-function serve(cdkOut: string, issuerFile: string): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [bin, 'serve', '--cdk-out', cdkOut, '--issuer-out', issuerFile], { cwd: root, stdio: ['ignore', process.env.SERVE_DEBUG ? 'inherit' : 'ignore', 'pipe'] });
+function serve(cdkOut: string, issuerFile: string, extra: string[] = []): Promise<{ url: string; child: ChildProcess; stderr: string }> {
+  const child = spawn(process.execPath, [bin, 'serve', '--cdk-out', cdkOut, '--issuer-out', issuerFile, ...extra], { cwd: root, stdio: ['ignore', process.env.SERVE_DEBUG ? 'inherit' : 'ignore', 'pipe'] });
   return new Promise((resolveStart, reject) => {
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       const url = / at (http:\/\/127\.0\.0\.1:\d+\/\w+\/) /.exec(stderr)?.[1];
-      if (url !== undefined) resolveStart({ url, child });
+      if (url !== undefined) resolveStart({ url, child, stderr });
     });
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
   });
@@ -77,8 +78,11 @@ describe('secure-api serve, attacked by secure-api probe', () => {
     try {
       const run = await cli(['probe', '--url', url, '--cdk-out', cdkOut, '--local-issuer', 'sound-issuer.json']);
       expect(run.stdout.split('\n').filter((line) => line.startsWith('FAIL'))).toEqual([]);
-      expect(run.stderr).toBe(`Probe of ${url}: 51 passed, 0 failed, 0 skipped.\n`);
+      expect(run.stderr).toBe(`Probe of ${url}: 53 passed, 0 failed, 0 skipped.\n`);
       expect(run.code).toBe(ExitCode.Ok);
+      // The web ACL's body limit (8 KB by default) and the route's model, each with a valid token.
+      expect(run.stdout).toMatch(/^PASS +413 +DELETE \/items\/\{id\} +protections\/body-too-large$/m);
+      expect(run.stdout).toMatch(/^PASS +400 +PUT \/orders +protections\/request-validation$/m);
       // The template's own gateway response for an unknown route (SecureApi answers 404 there, not API Gateway's 403).
       const unknown = await fetch(new URL('nowhere', url));
       expect([unknown.status, await unknown.json(), unknown.headers.get('cache-control')]).toEqual([404, { message: 'Not Found', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) }, 'no-store']);
@@ -109,6 +113,176 @@ describe('secure-api serve, attacked by secure-api probe', () => {
       expect(run.code).toBe(ExitCode.CheckFailed);
       const problems = new Set(run.stdout.split('\n').filter((line) => line.startsWith('FAIL')).map((line) => line.replace(/^FAIL +401 +\S+ +\S+ +authentication\/[\w-]+: /, '')));
       expect([...problems]).toEqual(['the 401 has no WWW-Authenticate: Bearer challenge']);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('secure-api serve: access logs', () => {
+  test("each request writes a line in the stage's own format: a SecureApi's parses as JSON with the request's fields and holds no token", async () => {
+    const cdkOut = synth('logged');
+    const { url, child } = await serve(cdkOut, 'logged-issuer.json', ['--access-log', 'access.log']);
+    try {
+      const issuer = JSON.parse(readFileSync(join(root, 'logged-issuer.json'), 'utf8')) as { issuer: string; kid: string; privateKeyPem: string; clientId: string; audience: string };
+      const token = validAccessToken(
+        { issuer: issuer.issuer, kind: 'oidc', clientId: issuer.clientId, audience: issuer.audience, signingKey: { kid: issuer.kid, privateKey: createPrivateKey(issuer.privateKeyPem) } },
+        ['items/read'],
+        Math.floor(Date.now() / 1000),
+      );
+      const allowed = await fetch(new URL('items', url), { headers: { authorization: `Bearer ${token}`, 'user-agent': 'probe "quoted" agent' } });
+      const refused = await fetch(new URL('items', url), { headers: { authorization: `Bearer ${token.slice(0, -4)}AAAA` } });
+      const unknown = await fetch(new URL('nowhere', url));
+      expect([allowed.status, refused.status, unknown.status]).toEqual([200, 401, 404]);
+      const logFile = join(root, 'access.log');
+      let text = '';
+      for (let i = 0; i < 50 && text.split('\n').length < 4; i += 1) {
+        await new Promise((resolveWait) => setTimeout(resolveWait, 50));
+        text = readFileSync(logFile, 'utf8');
+      }
+      expect(text).not.toContain(token.split('.')[1]);
+      expect(text).not.toContain(token.split('.')[2]!.slice(0, 20));
+      const [ok, unauthorized, missing] = text.trim().split('\n').map((line) => JSON.parse(line) as Record<string, string>);
+      expect(ok).toMatchObject({
+        requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+        requestTime: expect.stringMatching(/^\d{2}\/\w{3}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/),
+        requestTimeEpoch: expect.stringMatching(/^\d{13}$/),
+        ip: '127.0.0.1',
+        httpMethod: 'GET',
+        resourcePath: '/items',
+        protocol: 'HTTP/1.1',
+        stage: 'prod',
+        status: '200',
+        responseLength: '11',
+        principalId: expect.stringMatching(/^secure-api-probe-/),
+        scopes: 'items/read',
+        authorizerStatus: '200',
+        authorizerError: '-',
+        wafResponseCode: 'WAF_ALLOW',
+        wafStatus: '200',
+        integrationStatus: '200',
+        errorResponseType: '-',
+      });
+      expect(ok!.principalId).toBe(ok!.sub);
+      expect(Number(ok!.authorizerLatency)).toBeGreaterThanOrEqual(0);
+      expect(unauthorized).toMatchObject({ status: '401', resourcePath: '/items', authorizerStatus: '401', authorizerError: 'Unauthorized', errorResponseType: 'UNAUTHORIZED', principalId: '-', integrationStatus: '-' });
+      expect(missing).toMatchObject({ status: '404', resourcePath: '-', authorizerStatus: '-', errorResponseType: 'MISSING_AUTHENTICATION_TOKEN' });
+      expect(missing!.responseLength).toBe(String((await unknown.arrayBuffer()).byteLength));
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('secure-api serve: the web ACL', () => {
+  test("a SecureApi's web ACL: its rate limit, body size limit, IP deny list and a custom byte match apply in priority order; managed groups are listed", async () => {
+    const outdir = join(root, 'waf');
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Guarded', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const api = new SecureApi(stack, 'Api', {
+      issuers: [TokenIssuer.oidc({ issuerUrl: 'https://login.example.com/', audiences: ['https://api.example.com'] })],
+      webAclOptions: { rateLimit: { limit: 10, window: Duration.minutes(1) }, maxBodySize: Size.bytes(100), blockedIps: ['192.0.2.0/24', '2001:db8::/32'] },
+    });
+    api.webAcl!.addRule({
+      name: 'NoAdmin',
+      priority: 5,
+      action: { block: {} },
+      statement: { byteMatchStatement: { fieldToMatch: { uriPath: {} }, searchString: '/admin', positionalConstraint: 'CONTAINS', textTransformations: [{ priority: 0, type: 'URL_DECODE' }, { priority: 1, type: 'LOWERCASE' }] } },
+      visibilityConfig: { cloudWatchMetricsEnabled: true, sampledRequestsEnabled: true, metricName: 'NoAdmin' },
+    });
+    const mock = () => new apigw.MockIntegration({ integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': '{"ok":true}' } }], requestTemplates: { 'application/json': '{"statusCode": 200}' } });
+    api.addRoute('GET /items', mock(), { scopes: [ApiScope.of('items', 'read', 'Read items')] });
+    api.addRoute('POST /notes', mock(), { public: true });
+    api.addRoute('GET /health', mock(), { public: true });
+    app.synth();
+    const { url, child, stderr } = await serve(outdir, 'waf-issuer.json');
+    try {
+      expect(stderr).toContain(
+        'not emulated: AWS-AWSManagedRulesAmazonIpReputationList (managed rule group), AWS-AWSManagedRulesKnownBadInputsRuleSet (managed rule group), AWS-AWSManagedRulesCommonRuleSet (managed rule group)\n',
+      );
+      // Priority 5, before the rate limit (40): its blocks are not counted there. Decoded and lower-cased, %2FAdmin is /admin.
+      const admin = await fetch(new URL('%2FAdmin', url));
+      expect([admin.status, await admin.json(), admin.headers.get('cache-control')]).toEqual([403, { message: 'Forbidden', requestId: expect.any(String) }, 'no-store']);
+      // Body size (priority 60): one byte over answers the web ACL's own 413 body; both requests count for the rate limit.
+      const post = (bytes: number) => fetch(new URL('notes', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(bytes) });
+      const over = await post(101);
+      expect([over.status, over.headers.get('content-type'), await over.text()]).toEqual([413, 'application/json', '{"message":"Request Entity Too Large"}']);
+      expect((await post(100)).status).toBe(200);
+      // The rate limit: 10 a minute per IP, two used above; the eleventh request gets the rule's 429.
+      const statuses: number[] = [];
+      for (let i = 0; i < 9; i += 1) statuses.push((await fetch(new URL('health', url))).status);
+      expect(statuses).toEqual([...Array.from({ length: 8 }, () => 200), 429]);
+      const limited = await fetch(new URL('health', url));
+      expect([limited.status, await limited.text()]).toEqual([429, '{"message":"Too Many Requests"}']);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  test('an IP deny list that holds the caller blocks every request with the WAF_FILTERED answer', async () => {
+    const outdir = join(root, 'waf-deny');
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Denied', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const api = new SecureApi(stack, 'Api', {
+      issuers: [TokenIssuer.oidc({ issuerUrl: 'https://login.example.com/', audiences: ['https://api.example.com'] })],
+      webAclOptions: { blockedIps: ['127.0.0.0/8'] },
+    });
+    api.addRoute('GET /items', new apigw.MockIntegration(), { scopes: [ApiScope.of('items', 'read', 'Read items')] });
+    api.addRoute('GET /health', new apigw.MockIntegration(), { public: true });
+    app.synth();
+    const { url, child } = await serve(outdir, 'waf-deny-issuer.json');
+    try {
+      const answers = await Promise.all(['health', 'items', 'nowhere'].map((path) => fetch(new URL(path, url)).then((answer) => answer.status)));
+      expect(answers).toEqual([403, 403, 403]);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});
+
+describe('secure-api serve: Cognito user pool and IAM authorization', () => {
+  test('a hand-wired RestApi with a Cognito user pool authorizer: signature, expiry, token_use and scopes are checked against the local issuer; AWS_IAM answers 502 saying so', async () => {
+    const outdir = join(root, 'cognito');
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Pooled', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const pool = new cognito.UserPool(stack, 'Pool');
+    const authorizer = new apigw.CognitoUserPoolsAuthorizer(stack, 'PoolAuthorizer', { cognitoUserPools: [pool] });
+    const api = new apigw.RestApi(stack, 'Api');
+    const mock = () => new apigw.MockIntegration({ integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': '{"ok":true}' } }], requestTemplates: { 'application/json': '{"statusCode": 200}' } });
+    const ok = { methodResponses: [{ statusCode: '200' }] };
+    api.root.addResource('profile').addMethod('GET', mock(), { ...ok, authorizer, authorizationType: apigw.AuthorizationType.COGNITO });
+    api.root.addResource('orders').addMethod('GET', mock(), { ...ok, authorizer, authorizationType: apigw.AuthorizationType.COGNITO, authorizationScopes: ['orders/read'] });
+    api.root.addResource('admin').addMethod('GET', mock(), { ...ok, authorizationType: apigw.AuthorizationType.IAM });
+    app.synth();
+    const { url, child, stderr } = await serve(outdir, 'cognito-issuer.json');
+    try {
+      expect(stderr).toContain('not emulated: AWS_IAM authorization of GET /admin (answers 502)\n');
+      const issuer = JSON.parse(readFileSync(join(root, 'cognito-issuer.json'), 'utf8')) as { issuer: string; kind: string; kid: string; privateKeyPem: string };
+      expect(issuer.kind).toBe('cognito');
+      const key = createPrivateKey(issuer.privateKeyPem);
+      const now = Math.floor(Date.now() / 1000);
+      const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const token = (claims: Record<string, unknown>): string => {
+        const input = `${b64({ alg: 'RS256', kid: issuer.kid })}.${b64({ iss: issuer.issuer, sub: 'alice', exp: now + 300, ...claims })}`;
+        return `${input}.${sign('sha256', Buffer.from(input), key).toString('base64url')}`;
+      };
+      const accessToken = token({ token_use: 'access', client_id: 'web', scope: 'orders/read' });
+      const idToken = token({ token_use: 'id', aud: 'web' });
+      const status = (path: string, authorization?: string) => fetch(new URL(path, url), { headers: authorization === undefined ? {} : { authorization } }).then((answer) => answer.status);
+      expect([
+        await status('profile', idToken),
+        await status('profile', accessToken),
+        await status('orders', accessToken),
+        await status('orders', `Bearer ${accessToken}`),
+        await status('orders', idToken),
+        await status('orders', token({ token_use: 'access', scope: 'orders/write' })),
+        await status('orders', token({ token_use: 'access', scope: 'orders/read', exp: now - 60 })),
+        await status('orders', token({ token_use: 'access', scope: 'orders/read', iss: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_other' })),
+        await status('orders', `${accessToken.slice(0, -4)}AAAA`),
+        await status('orders'),
+      ]).toEqual([200, 200, 200, 200, 401, 401, 401, 401, 401, 401]);
+      const admin = await fetch(new URL('admin', url));
+      expect([admin.status, await admin.json()]).toEqual([502, { message: 'secure-api serve does not emulate AWS_IAM authorization: call this method on a deployed stage' }]);
     } finally {
       child.kill('SIGTERM');
     }

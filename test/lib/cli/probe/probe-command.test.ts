@@ -18,7 +18,8 @@ beforeAll(() => {
   // The synthesized app the probe reads its routes from: the same routes as the stage under test.
   const app = new App({ outdir: join(root, 'cdk.out') });
   const stack = new Stack(app, 'Orders', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const api = new SecureApi(stack, 'Api', { issuers: [TokenIssuer.oidc({ issuerUrl: PROBE_ISSUER.issuer, audiences: [PROBE_ISSUER.audience!] })] });
+  // The stage under test has no web ACL, so the app declares no body limit (the probe would expect its 413).
+  const api = new SecureApi(stack, 'Api', { issuers: [TokenIssuer.oidc({ issuerUrl: PROBE_ISSUER.issuer, audiences: [PROBE_ISSUER.audience!] })], webAclOptions: { maxBodySize: false } });
   const mock = () => new apigw.MockIntegration({ integrationResponses: [{ statusCode: '200' }], requestTemplates: { 'application/json': '{"statusCode": 200}' } });
   api.addRoute('GET /items', mock(), { scopes: [ApiScope.of('items', 'read', 'Read items')] });
   api.addRoute('DELETE /items/{id}', mock(), { scopes: [ApiScope.of('items', 'write', 'Write items')] });

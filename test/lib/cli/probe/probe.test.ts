@@ -104,3 +104,35 @@ test('a route with claim conditions gets the scope-less 403 case but no positive
   expect(names).toContain('authorization/without-scope');
   expect(names.filter((name) => name === 'authorization/with-scope' || name === 'authorization/cache-trap-first')).toEqual([]);
 });
+
+describe('the body protections', () => {
+  const VALIDATED = { type: 'object', required: ['reason'], properties: { reason: { type: 'string' } } };
+  const routes = ROUTES.map((route) => (route.method === 'DELETE' ? { ...route, requestBodySchema: VALIDATED } : route));
+
+  test('a body one byte over the limit goes, with a valid token, to a protected route that takes a body; a model-breaking body to each validated route', () => {
+    const cases = probePlan(routes, ISSUER, NOW, PEM, { maxBodySize: 100 }).filter((step) => step.name === 'protections/body-too-large' || step.name === 'protections/request-validation');
+    expect(cases.map((step) => [step.name, step.method, step.route.path, step.body?.length, step.expect])).toEqual([
+      ['protections/body-too-large', 'DELETE', '/items/{id}', 101, 'too-large-413'],
+      ['protections/request-validation', 'DELETE', '/items/{id}', 2, 'invalid-400'],
+    ]);
+    expect(JSON.parse(cases[0]!.body!)).toEqual({ x: 'x'.repeat(93) });
+    expect(cases[1]!.body).toBe('[]');
+    expect(cases[1]!.description).toBe("a body the route's model refuses ($: must be object)");
+    expect(cases.every((step) => step.authorization?.startsWith('Bearer ') === true)).toBe(true);
+    // Without a limit in the report and without a validated route, neither is sent.
+    expect(probePlan(ROUTES, ISSUER, NOW, PEM).filter((step) => step.suite === 'protections' && step.body !== undefined)).toEqual([]);
+  });
+
+  test('a stage without a body limit or request validation fails both cases for that reason', async () => {
+    const target = await startProbeTarget();
+    try {
+      const results = await runProbe(probePlan(routes, ISSUER, NOW, PEM, { maxBodySize: 100 }), target.url, fetch, 1000);
+      expect(failures(results)).toEqual([
+        'DELETE /items/{id} protections/body-too-large: expected 413 for a body over the limit, got 200',
+        'DELETE /items/{id} protections/request-validation: expected 400 for a body the model refuses, got 200',
+      ]);
+    } finally {
+      await target.close();
+    }
+  });
+});
