@@ -85,3 +85,21 @@ export async function withProgress<T>(stream: OutputStream, text: string, task: 
     progress.stop();
   }
 }
+
+/**
+ * A value from outside (a `sub`, a user name, a reason) as a JSON string, with every character that could
+ * rewrite the terminal or hide text (controls, bidi overrides, zero-width characters, line separators,
+ * lone surrogates) escaped, so it prints as one visible line.
+ */
+export function quoted(value: string): string {
+  return JSON.stringify(value).replace(/[\p{Cf}\p{Cs}\u2028\u2029]/gu, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Reads the whole of standard input as UTF-8. */
+export async function readStdin(streams: CliStreams): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of streams.stdin) {
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
