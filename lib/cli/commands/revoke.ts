@@ -30,19 +30,21 @@ export interface DenyListFlags extends AwsFlags {
 }
 
 /** Flags of `revoke`. */
-interface RevokeFlags extends DenyListFlags {
+export interface RevokeFlags extends DenyListFlags {
   readonly reason: string;
   readonly expiresIn?: string;
   readonly by?: string;
 }
 
 /**
- * How long a `revoke token` entry lasts unless `--expires-in` says otherwise: one day, Cognito's longest
- * access-token lifetime, so every access token carrying the jti has expired when the entry goes.
+ * Cognito's longest access-token lifetime, one day: how long a `revoke token` entry (and the sub entry of
+ * `users delete --revoke`) lasts unless `--expires-in` says otherwise, so every access token it covers
+ * has expired when the entry goes, and the table does not grow without end.
  */
-export const TOKEN_ENTRY_DEFAULT_TTL_SECONDS = 86_400;
+export const ACCESS_TOKEN_MAX_LIFETIME_SECONDS = 86_400;
 
-const DELAY_NOTE =
+/** What every revoke prints last: the bound on the delay before the authorizer refuses the tokens. */
+export const DELAY_NOTE =
   'The authorizer refuses the tokens it covers once its results cache for them expires and its deny-list snapshot renews: ' +
   "at most the authorizer's cache TTL plus the deny list's refresh interval plus one read of the table (`secure-api report` shows this stack's cache TTL).";
 
@@ -98,7 +100,7 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
     });
 
   revokeCommand('token <jti>', "Refuse one token: its jti, or the origin_jti that every access token of one sign-in shares.")
-    .option('--expires-in <duration>', `remove the entry after this long (default: ${formatSeconds(TOKEN_ENTRY_DEFAULT_TTL_SECONDS)}, the longest access-token lifetime Cognito allows)`)
+    .option('--expires-in <duration>', `remove the entry after this long (default: ${formatSeconds(ACCESS_TOKEN_MAX_LIFETIME_SECONDS)}, the longest access-token lifetime Cognito allows)`)
     .option('--refresh-token-stdin', "also revoke the sign-in's refresh token with Cognito's RevokeToken, read from standard input")
     .option('--client-id <id>', 'the app client that issued the refresh token (default: output WebClientId)')
     .action(async (jti: string, flags: RevokeFlags & { refreshTokenStdin?: boolean; clientId?: string }) => {
@@ -112,7 +114,7 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
         throw usageError('ERR_EMPTY_TOKEN', 'Standard input held no refresh token. Pipe it in, e.g. `... --refresh-token-stdin < refresh-token.txt`.');
       }
       const lines = await withProgress(stderr, `Revoking token ${quoted(jti)}`, async () => {
-        const entry = await revokeEntry(context, target, 'token', jti, flags, TOKEN_ENTRY_DEFAULT_TTL_SECONDS);
+        const entry = await revokeEntry(context, target, 'token', jti, flags, ACCESS_TOKEN_MAX_LIFETIME_SECONDS);
         if (refreshToken === undefined) {
           return [entry];
         }
@@ -197,12 +199,13 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
     });
 }
 
-function addDenyListOptions(command: Command): Command {
+/** Adds the AWS options and `--table`. */
+export function addDenyListOptions(command: Command): Command {
   return addAwsOptions(command).option('--table <name>', 'the deny-list table (default: output DenyListTableName)');
 }
 
 /** Resolves the table and its region; `region` is the user pool's when the command also calls Cognito. */
-function denyListTarget(context: CliContext, flags: DenyListFlags, trail: SettingTrail, region?: string): DenyListTarget {
+export function denyListTarget(context: CliContext, flags: DenyListFlags, trail: SettingTrail, region?: string): DenyListTarget {
   const tableName = trail.require({ value: flags.table, flag: '--table', outputKey: OutputKey.DenyListTableName });
   const settings: AwsClientSettings = region === undefined ? resolveStackRegion(context, flags, trail) : { region, profile: flags.profile };
   let client: DenyListTarget['client'] | undefined;
@@ -216,7 +219,7 @@ function denyListTarget(context: CliContext, flags: DenyListFlags, trail: Settin
 }
 
 /** Writes one entry and returns the sentence that says what happened. */
-async function revokeEntry(
+export async function revokeEntry(
   context: CliContext,
   target: DenyListTarget,
   kind: RevocationKind,
