@@ -92,8 +92,17 @@ export async function withProgress<T>(stream: OutputStream, text: string, task: 
  * lone surrogates) escaped, so it prints as one visible line.
  */
 export function quoted(value: string): string {
-  return JSON.stringify(value).replace(/[\p{Cf}\p{Cs}\u2028\u2029]/gu, (character) => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value).replace(UNPRINTABLE, escapeCharacter);
 }
+
+/** A text from outside with every character {@link quoted} escapes written as `\uXXXX`, without quotes around it. */
+export function printable(value: string): string {
+  return value.replace(UNPRINTABLE_OR_CONTROL, escapeCharacter);
+}
+
+const UNPRINTABLE = /[\p{Cf}\p{Cs}\u2028\u2029]/gu;
+const UNPRINTABLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu;
+const escapeCharacter = (character: string): string => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
 /** Reads the whole of standard input as UTF-8. */
 export async function readStdin(streams: CliStreams): Promise<string> {

@@ -13,6 +13,7 @@ import { addReportCommand } from './commands/report';
 import { addRevokeCommands } from './commands/revoke';
 import { addServeCommand } from './commands/serve';
 import { addSmokeCommand } from './commands/smoke';
+import { addSubjectRecordsCommand } from './commands/subject-records';
 import { addTokenCommand } from './commands/token';
 import { addUsersCommand } from './commands/users';
 import type { CliContext } from './context';
@@ -85,6 +86,7 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
   addSmokeCommand(program, context, setExitCode);
   addUsersCommand(program, context);
   addRevokeCommands(program, context);
+  addSubjectRecordsCommand(program, context);
   addReportCommand(program, context, setExitCode);
   addProbeCommand(program, context, setExitCode);
   addServeCommand(program, context);
