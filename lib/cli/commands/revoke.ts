@@ -10,6 +10,7 @@ import { formatSeconds, parseDuration, parseInstant } from '../durations';
 import { usageError } from '../errors';
 import { quoted, readStdin, withProgress } from '../io';
 import { OutputKey, SettingTrail } from '../outputs';
+import { describeRevocationDelay, readRevocationDelay } from '../revocation-delay';
 import {
   DenyListTarget,
   EVERY_CLIENT,
@@ -27,7 +28,10 @@ import { announce, connectTo, loadOutputs, resolveStackRegion } from './settings
 /** Flags of every deny-list command. */
 export interface DenyListFlags extends AwsFlags {
   readonly table?: string;
+  readonly cdkOut?: string;
 }
+
+const DEFAULT_CDK_OUT = 'cdk.out';
 
 /** Flags of `revoke`. */
 export interface RevokeFlags extends DenyListFlags {
@@ -44,9 +48,9 @@ export interface RevokeFlags extends DenyListFlags {
 export const ACCESS_TOKEN_MAX_LIFETIME_SECONDS = 86_400;
 
 /** What every revoke prints last: the bound on the delay before the authorizer refuses the tokens. */
-export const DELAY_NOTE =
-  'The authorizer refuses the tokens it covers once its results cache for them expires and its deny-list snapshot renews: ' +
-  "at most the authorizer's cache TTL plus the deny list's refresh interval plus one read of the table (`secure-api report` shows this stack's cache TTL).";
+export function delayNote(context: CliContext, flags: DenyListFlags, trail: SettingTrail): string {
+  return describeRevocationDelay(readRevocationDelay(context.cwd, flags.cdkOut ?? DEFAULT_CDK_OUT, trail.outputs?.stackName ?? flags.stack));
+}
 
 /** Adds `revoke`, `unrevoke` and `revocations` to `program`. */
 export function addRevokeCommands(program: Command, context: CliContext): void {
@@ -65,7 +69,8 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
         '  $ secure-api revoke token <origin_jti> --refresh-token-stdin --reason "session hijack" < refresh-token.txt',
         '  $ secure-api revoke before now --reason "signing key rotated after an incident"',
         '',
-        DELAY_NOTE,
+        'The delay until the authorizer refuses the tokens is at most its results-cache TTL plus the deny list\'s refresh',
+        'interval plus one read of the table; with cdk.out at hand (--cdk-out), revoke prints this stack\'s numbers.',
         'A second revoke never narrows an entry already there (earlier time, shorter expiry): unrevoke it first.',
       ].join('\n'),
     );
@@ -86,7 +91,7 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
         await revokeEntry(context, target, 'sub', sub, flags),
         ...(flags.username === undefined ? [] : [await signOutUser(cognito!.connect(), flags.username)]),
       ]);
-      stdout.write([...lines, DELAY_NOTE, ''].join('\n'));
+      stdout.write([...lines, delayNote(context, flags, trail), ''].join('\n'));
     });
 
   revokeCommand('client <client-id>', "Refuse every token of an app client (the token's client id).")
@@ -96,7 +101,7 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
       const target = denyListTarget(context, flags, trail);
       announce(context, flags, trail);
       const line = await withProgress(stderr, `Revoking client ${quoted(clientId)}`, () => revokeEntry(context, target, 'client', clientId, flags));
-      stdout.write([line, DELAY_NOTE, ''].join('\n'));
+      stdout.write([line, delayNote(context, flags, trail), ''].join('\n'));
     });
 
   revokeCommand('token <jti>', "Refuse one token: its jti, or the origin_jti that every access token of one sign-in shares.")
@@ -125,7 +130,7 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
             'Access tokens it minted before still verify at the API until they expire, unless the deny list covers their jti or origin_jti.',
         ];
       });
-      stdout.write([...lines, DELAY_NOTE, ''].join('\n'));
+      stdout.write([...lines, delayNote(context, flags, trail), ''].join('\n'));
     });
 
   revokeCommand('before <time>', 'Refuse every token issued before a time (ISO 8601 with a zone, or `now`), of every client or of one.')
@@ -149,7 +154,7 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
       const line = await withProgress(stderr, 'Revoking tokens by issue time', () =>
         revokeEntry(context, target, 'before', flags.client ?? EVERY_CLIENT, flags, undefined, issuedBefore),
       );
-      stdout.write([line, DELAY_NOTE, ''].join('\n'));
+      stdout.write([line, delayNote(context, flags, trail), ''].join('\n'));
     });
 
   const unrevoke = program
@@ -201,7 +206,9 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
 
 /** Adds the AWS options and `--table`. */
 export function addDenyListOptions(command: Command): Command {
-  return addAwsOptions(command).option('--table <name>', 'the deny-list table (default: output DenyListTableName)');
+  return addAwsOptions(command)
+    .option('--table <name>', 'the deny-list table (default: output DenyListTableName)')
+    .option('--cdk-out <dir>', `the cloud assembly to read the authorizer's cache TTL and deny-list refresh from, if present (default: ${DEFAULT_CDK_OUT})`);
 }
 
 /** Resolves the table and its region; `region` is the user pool's when the command also calls Cognito. */

@@ -17,7 +17,7 @@ import {
   signOutUser,
 } from '../users';
 import { AwsFlags, addAwsOptions } from './options';
-import { ACCESS_TOKEN_MAX_LIFETIME_SECONDS, DELAY_NOTE, RevokeFlags, addDenyListOptions, denyListTarget, revokeEntry } from './revoke';
+import { ACCESS_TOKEN_MAX_LIFETIME_SECONDS, RevokeFlags, addDenyListOptions, delayNote, denyListTarget, revokeEntry } from './revoke';
 import { announce, connectTo, loadOutputs } from './settings';
 
 /** Adds the `users` command and its subcommands to `program`. */
@@ -108,7 +108,7 @@ export function addUsersCommand(program: Command, context: CliContext): void {
         // The sub goes on the deny list before the user goes: afterwards Cognito can no longer say what it was.
         const sub = await getUserSub(connect(), username);
         const revoked = await revokeEntry(context, table, 'sub', sub, flags, ACCESS_TOKEN_MAX_LIFETIME_SECONDS);
-        return [revoked, await deleteUser(connect(), username, sub), DELAY_NOTE];
+        return [revoked, await deleteUser(connect(), username, sub), delayNote(context, flags, trail)];
       });
       stdout.write(`${lines.join('\n')}\n`);
     });

@@ -1,4 +1,7 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import { CONFIG_ENV_VAR } from '../../../lambda/contract';
 import { ExitCode } from '../../../lib/cli/errors';
 import { DENY_LIST_TABLE, TestDeployment, WEB_CLIENT_ID, startTestDeployment, stdinWith } from './fixtures/deployment';
 import { FakeItem } from './fixtures/fake-dynamodb';
@@ -17,7 +20,26 @@ const table = (): Map<string, FakeItem> => deployment.dynamoDb.tables.get(DENY_L
 const now = (): number => Math.floor(deployment.clock / 1000);
 const DELAY_NOTE =
   'The authorizer refuses the tokens it covers once its results cache for them expires and its deny-list snapshot renews: ' +
-  "at most the authorizer's cache TTL plus the deny list's refresh interval plus one read of the table (`secure-api report` shows this stack's cache TTL).\n";
+  "at most the authorizer's cache TTL plus the deny list's refresh interval plus one read of the table (run it where `cdk.out` is, or pass --cdk-out, to see this stack's numbers).\n";
+
+/** Writes a cloud assembly holding stack Demo with one authorizer of the given cache TTL and deny-list refresh. */
+function writeAssembly(dir: string, ttl: number, refreshSeconds: number): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ artifacts: { Demo: { type: 'aws:cloudformation:stack', properties: { templateFile: 'Demo.template.json' } } } }));
+  const config = { denyList: { tableName: DENY_LIST_TABLE, region: 'eu-west-1', refreshSeconds, whenUnavailable: 'allow' } };
+  writeFileSync(
+    join(dir, 'Demo.template.json'),
+    JSON.stringify({
+      Resources: {
+        Authorizer: {
+          Type: 'AWS::ApiGateway::Authorizer',
+          Properties: { Type: 'TOKEN', AuthorizerResultTtlInSeconds: ttl, AuthorizerUri: { 'Fn::Join': ['', ['arn:aws:apigateway:', { 'Fn::GetAtt': ['AuthorizerFn', 'Arn'] }, '/invocations']] } },
+        },
+        AuthorizerFn: { Type: 'AWS::Lambda::Function', Properties: { Environment: { Variables: { [CONFIG_ENV_VAR]: JSON.stringify(config) } } } },
+      },
+    }),
+  );
+}
 
 describe('secure-api revoke', () => {
   test('happy flow: revoke sub writes a signed PutItem with the entry the authorizer reads, and says when it takes effect', async () => {
@@ -37,6 +59,20 @@ describe('secure-api revoke', () => {
     expect(deployment.dynamoDb.requests).toHaveLength(1);
     expect(deployment.dynamoDb.requests[0]).toMatchObject({ action: 'PutItem', signatureValid: true });
     expect(deployment.dynamoDb.requests[0]!.credentialScope).toMatch(/\/eu-west-1\/dynamodb\/aws4_request$/);
+  });
+
+  test("happy flow: with cdk.out at hand, the delay names the stack's cache TTL and deny-list refresh", async () => {
+    writeAssembly(join(deployment.dir, 'cdk.out'), 60, 30);
+    writeAssembly(join(deployment.dir, 'elsewhere'), 300, 10);
+
+    const here = await deployment.run(['revoke', 'client', 'c1', '--reason', 'r']);
+    const there = await deployment.run(['revoke', 'client', 'c2', '--reason', 'r', '--cdk-out', 'elsewhere']);
+
+    expect(here.stdout.split('\n')[1]).toBe(
+      'The authorizer refuses the tokens it covers within about 90 s: its results-cache TTL (1 min) plus the deny list\'s refresh interval (30 s) ' +
+        'plus one read of the table (from stack Demo in cdk.out, as synthesized).',
+    );
+    expect(there.stdout).toContain('within about 310 s: its results-cache TTL (5 min) plus the deny list\'s refresh interval (10 s)');
   });
 
   test('happy flow: revoke sub --username also signs the user out everywhere', async () => {
