@@ -21,7 +21,7 @@ import {
   listRevocations,
   putRevocation,
 } from '../revocations';
-import { revokeRefreshToken, signOutUser } from '../users';
+import { getUserSub, revokeRefreshToken, signOutUser } from '../users';
 import { AwsFlags, addAwsOptions } from './options';
 import { announce, connectTo, loadOutputs, resolveStackRegion } from './settings';
 
@@ -81,17 +81,24 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
 
   revokeCommand('sub <sub>', "Refuse every token of a subject (the token's sub).")
     .option('--expires-in <duration>', 'remove the entry after this long, e.g. 30d (default: never)')
-    .option('--username <name>', 'also sign the user out everywhere in the user pool (AdminUserGlobalSignOut: revokes their refresh tokens)')
+    .option('--username <name>', 'also sign the user out everywhere in the user pool (AdminUserGlobalSignOut: revokes their refresh tokens); their sub must be <sub>')
     .action(async (sub: string, flags: RevokeFlags & { username?: string }) => {
       const trail = loadOutputs(context, flags);
       const cognito = flags.username === undefined ? undefined : connectTo(context, flags, trail);
       const target = denyListTarget(context, flags, trail, cognito?.region);
       announce(context, flags, trail);
-      const lines = await withProgress(stderr, `Revoking sub ${quoted(sub)}`, async () => [
-        await revokeEntry(context, target, 'sub', sub, flags),
-        ...(flags.username === undefined ? [] : [await signOutUser(cognito!.connect(), flags.username)]),
-      ]);
-      stdout.write([...lines, delayNote(context, flags, trail), ''].join('\n'));
+      if (cognito !== undefined) {
+        // Before anything changes: a user name of another subject would sign out the wrong person.
+        const actual = await withProgress(stderr, `Reading user ${flags.username}`, () => getUserSub(cognito.connect(), flags.username!));
+        if (actual !== sub) {
+          throw usageError('ERR_SUB_MISMATCH', `User ${flags.username} has sub ${quoted(actual)}, not ${quoted(sub)}; nothing was changed. Check both values.`);
+        }
+      }
+      stdout.write(`${await withProgress(stderr, `Revoking sub ${quoted(sub)}`, () => revokeEntry(context, target, 'sub', sub, flags))}\n`);
+      if (cognito !== undefined) {
+        stdout.write(`${await withProgress(stderr, `Signing out ${flags.username}`, () => signOutUser(cognito.connect(), flags.username!))}\n`);
+      }
+      stdout.write(`${delayNote(context, flags, trail)}\n`);
     });
 
   revokeCommand('client <client-id>', "Refuse every token of an app client (the token's client id).")
@@ -118,19 +125,19 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
       if (refreshToken === '') {
         throw usageError('ERR_EMPTY_TOKEN', 'Standard input held no refresh token. Pipe it in, e.g. `... --refresh-token-stdin < refresh-token.txt`.');
       }
-      const lines = await withProgress(stderr, `Revoking token ${quoted(jti)}`, async () => {
-        const entry = await revokeEntry(context, target, 'token', jti, flags, ACCESS_TOKEN_MAX_LIFETIME_SECONDS);
-        if (refreshToken === undefined) {
-          return [entry];
-        }
-        await revokeRefreshToken(cognito!.connect(), clientId!, refreshToken);
-        return [
-          entry,
+      // The deny-list entry first: it stops the access tokens, and is printed even if Cognito then fails.
+      const entry = await withProgress(stderr, `Revoking token ${quoted(jti)}`, () =>
+        revokeEntry(context, target, 'token', jti, flags, ACCESS_TOKEN_MAX_LIFETIME_SECONDS),
+      );
+      stdout.write(`${entry}\n`);
+      if (refreshToken !== undefined) {
+        await withProgress(stderr, 'Revoking the refresh token', () => revokeRefreshToken(cognito!.connect(), clientId!, refreshToken));
+        stdout.write(
           `Revoked the refresh token with Cognito (RevokeToken, client ${clientId}): it can mint no more access tokens. ` +
-            'Access tokens it minted before still verify at the API until they expire, unless the deny list covers their jti or origin_jti.',
-        ];
-      });
-      stdout.write([...lines, delayNote(context, flags, trail), ''].join('\n'));
+            'Access tokens it minted before still verify at the API until they expire, unless the deny list covers their jti or origin_jti.\n',
+        );
+      }
+      stdout.write(`${delayNote(context, flags, trail)}\n`);
     });
 
   revokeCommand('before <time>', 'Refuse every token issued before a time (ISO 8601 with a zone, or `now`), of every client or of one.')

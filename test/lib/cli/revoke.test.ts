@@ -75,15 +75,40 @@ describe('secure-api revoke', () => {
     expect(there.stdout).toContain('within about 310 s: its results-cache TTL (5 min) plus the deny list\'s refresh interval (10 s)');
   });
 
-  test('happy flow: revoke sub --username also signs the user out everywhere', async () => {
+  test('happy flow: revoke sub --username checks that the user has that sub, then also signs them out everywhere', async () => {
     await deployment.run(['users', 'create', 'alice', '--email', 'alice@example.com']);
+    const sub = deployment.cognito.users.get('alice')!.attributes.sub!;
 
-    const result = await deployment.run(['revoke', 'sub', 'user-123', '--username', 'alice', '--reason', 'stolen laptop', '--by', 'oncall']);
+    const result = await deployment.run(['revoke', 'sub', sub, '--username', 'alice', '--reason', 'stolen laptop', '--by', 'oncall']);
 
     expect(result.code).toBe(ExitCode.Ok);
     expect(result.stdout).toContain('Signed out user alice everywhere: their refresh tokens are revoked.');
+    expect(deployment.cognito.requests.map((request) => request.action)).toEqual(['AdminCreateUser', 'AdminGetUser', 'AdminUserGlobalSignOut']);
     expect(deployment.cognito.users.get('alice')!.globalSignOuts).toBe(1);
-    expect(table().get('sub#user-123')!.createdBy).toEqual({ S: 'oncall' });
+    expect(table().get(`sub#${sub}`)!.createdBy).toEqual({ S: 'oncall' });
+  });
+
+  test('error flow: revoke sub --username of a user with another sub changes nothing (exit 2)', async () => {
+    await deployment.run(['users', 'create', 'alice', '--email', 'alice@example.com']);
+    const sub = deployment.cognito.users.get('alice')!.attributes.sub!;
+
+    const result = await deployment.run(['revoke', 'sub', 'someone-else', '--username', 'alice', '--reason', 'typo']);
+
+    expect(result.code).toBe(ExitCode.Usage);
+    expect(result.stderr).toContain(`secure-api: User alice has sub "${sub}", not "someone-else"; nothing was changed. Check both values.\n`);
+    expect(table().size).toBe(0);
+    expect(deployment.cognito.users.get('alice')!.globalSignOuts).toBe(0);
+  });
+
+  test('error flow: when RevokeToken fails, the deny-list entry written before is still reported', async () => {
+    deployment.cognito.failNext('RevokeToken', { status: 400, type: 'UnsupportedTokenTypeException', message: 'Unsupported token type' });
+
+    const result = await deployment.run(['revoke', 'token', 'jti-2', '--reason', 'r', '--refresh-token-stdin'], { stdin: stdinWith('not-a-refresh-token') });
+
+    expect(result.code).toBe(ExitCode.AwsOther);
+    expect(result.stdout).toContain(`Revoked token id (jti) "jti-2" in the deny list ${DENY_LIST_TABLE}`);
+    expect(result.stderr).toContain('UnsupportedTokenTypeException');
+    expect(table().has('jti#jti-2')).toBe(true);
   });
 
   test('happy flow: revoke client with --expires-in writes the TTL attribute', async () => {
