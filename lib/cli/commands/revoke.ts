@@ -258,10 +258,18 @@ export async function revokeEntry(
   };
   const outcome = await putRevocation(target, entry, nowSeconds);
   if (!outcome.written) {
-    return (
-      `The deny list ${target.tableName} already holds an entry that covers at least as much: ${describeRevocation(outcome.existing)}, ` +
-      `${describeExpiry(outcome.existing)}, revoked by ${quoted(outcome.existing.createdBy)} for ${quoted(outcome.existing.reason)}. It stays; nothing changed ` +
-      '(to narrow it, unrevoke it first).'
+    const existing = outcome.existing;
+    const described = `${describeRevocation(existing)}, ${describeExpiry(existing)}, revoked by ${quoted(existing.createdBy)} for ${quoted(existing.reason)}`;
+    const coversTime = kind !== 'before' || (existing.issuedBefore ?? 0) >= (entry.issuedBefore ?? 0);
+    const coversDuration = existing.expiresAt === undefined || (entry.expiresAt !== undefined && existing.expiresAt >= entry.expiresAt);
+    if (coversTime && coversDuration) {
+      return `The deny list ${target.tableName} already holds an entry that covers at least as much: ${described}. It stays; nothing changed.`;
+    }
+    // Later in time but shorter, or longer but earlier: neither entry covers the other, so the operator decides.
+    throw usageError(
+      'ERR_REVOCATION_CONFLICT',
+      `The deny list ${target.tableName} already holds ${described}, which this entry would narrow (an earlier time or a sooner expiry); nothing changed. ` +
+        'Unrevoke it, then revoke with the values you want.',
     );
   }
   return `Revoked ${describeRevocation(entry)} in the deny list ${target.tableName} (${describeExpiry(entry)}; reason ${quoted(entry.reason)}).`;

@@ -170,6 +170,21 @@ describe('secure-api revoke', () => {
     expect(table().get('before#*')!.expiresAt).toBeUndefined();
   });
 
+  test('error flow: an entry that is later but expires sooner than the one asked for is a conflict the operator resolves (exit 2)', async () => {
+    deployment.clock = Date.parse('2026-03-01T12:00:00Z');
+    await deployment.run(['revoke', 'before', 'now', '--reason', 'first', '--expires-in', '1h']);
+
+    const result = await deployment.run(['revoke', 'before', '2026-03-01T11:00:00Z', '--reason', 'longer but earlier']);
+
+    expect(result.code).toBe(ExitCode.Usage);
+    expect(result.stderr).toContain(
+      `secure-api: The deny list ${DENY_LIST_TABLE} already holds every token issued before 2026-03-01T12:00:00.000Z, expires 2026-03-01T13:00:00.000Z, ` +
+        'revoked by',
+    );
+    expect(result.stderr).toContain('which this entry would narrow (an earlier time or a sooner expiry); nothing changed. Unrevoke it, then revoke with the values you want.\n');
+    expect(table().get('before#*')!.reason).toEqual({ S: 'first' });
+  });
+
   test('hostile values: a sub with quotes, a newline and a bidi override is stored exactly and printed escaped', async () => {
     const sub = 'evil"\nsub\u202e';
 
