@@ -90,7 +90,8 @@ export interface AwsCallContext {
   readonly clientId?: string;
 }
 
-const CREDENTIAL_ERRORS = new Set([
+/** Error names of AWS services that mean the credentials themselves were refused. */
+export const CREDENTIAL_ERRORS: ReadonlySet<string> = new Set([
   'UnrecognizedClientException',
   'InvalidSignatureException',
   'InvalidClientTokenId',
@@ -98,7 +99,15 @@ const CREDENTIAL_ERRORS = new Set([
   'IncompleteSignature',
   'MissingAuthenticationToken',
 ]);
-const THROTTLING_ERRORS = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling', 'LimitExceededException', 'RequestLimitExceeded']);
+/** Error names of AWS services that mean the caller is throttled (the SDK has retried them already). */
+export const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
+  'TooManyRequestsException',
+  'ThrottlingException',
+  'Throttling',
+  'LimitExceededException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+]);
 
 /**
  * Maps an error from the SDK (service exceptions by their `name`, credential-chain and network

@@ -1,9 +1,10 @@
 /**
  * What a CLI run reaches outside the process. Everything the commands touch outside the process comes
- * through a {@link CliContext} (streams, environment, clock, `fetch`, the Cognito client factory), so
+ * through a {@link CliContext} (streams, environment, clock, `fetch`, the AWS client factories), so
  * tests run the real program against local servers, and `bin/secure-api.ts` only passes the real ones.
  */
 import { homedir } from 'node:os';
+import { AwsClientFactories, defaultAwsClientFactories } from './aws-clients';
 import { CognitoClientFactory, defaultCognitoClientFactory } from './cognito';
 import { FetchLike } from './http';
 import { CliStreams } from './io';
@@ -24,6 +25,8 @@ export interface CliContext {
   readonly fetch: FetchLike;
   /** Creates Cognito clients. */
   readonly createCognitoClient: CognitoClientFactory;
+  /** Creates the DynamoDB, CloudWatch Logs and Secrets Manager clients. */
+  readonly awsClients: AwsClientFactories;
   /** Overrides the token cache directory. @default - `$XDG_CACHE_HOME/cdk-secure-api` or `~/.cache/cdk-secure-api` */
   readonly cacheDir?: string;
   /** Resolves when a long-running command (`serve`) should stop. @default - on SIGINT or SIGTERM */
@@ -48,5 +51,6 @@ export function nodeCliContext(): CliContext {
     now: Date.now,
     fetch: (input, init) => fetch(input, init),
     createCognitoClient: defaultCognitoClientFactory,
+    awsClients: defaultAwsClientFactories,
   };
 }

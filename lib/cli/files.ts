@@ -2,7 +2,7 @@
  * File writes of the CLI: every failure becomes a sentence that names the path and the cause, with exit
  * code 73 ({@link ExitCode.CannotWrite}), never a stack trace.
  */
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { CliError, ExitCode } from './errors';
 
@@ -50,10 +50,16 @@ export function cannotWrite(what: string, path: string, error: unknown, hint: st
  *
  * @param what what the file holds, for the message, e.g. `the report`
  * @param hint what the operator can do, e.g. `Choose another --out.`
+ * @param mode file mode bits, e.g. `0o600` for personal data, also set on a file that exists already
  * @throws CliError (exit 73) naming the path and the cause when the write fails
  */
-export function writeTextFile(path: string, text: string, what: string, hint: string): void {
+export function writeTextFile(path: string, text: string, what: string, hint: string, mode?: number): void {
   try {
+    if (mode !== undefined) {
+      // Narrowed before the content goes in, when the file exists already with wider permissions.
+      writeFileSync(path, '', { mode });
+      chmodSync(path, mode);
+    }
     writeFileSync(path, text);
   } catch (error) {
     throw cannotWrite(what, path, error, hint);

@@ -85,3 +85,30 @@ export async function withProgress<T>(stream: OutputStream, text: string, task: 
     progress.stop();
   }
 }
+
+/**
+ * A value from outside (a `sub`, a user name, a reason) as a JSON string, with every character that could
+ * rewrite the terminal or hide text (controls, bidi overrides, zero-width characters, line separators,
+ * lone surrogates) escaped, so it prints as one visible line.
+ */
+export function quoted(value: string): string {
+  return JSON.stringify(value).replace(UNPRINTABLE, escapeCharacter);
+}
+
+/** A text from outside with every character {@link quoted} escapes written as `\uXXXX`, without quotes around it. */
+export function printable(value: string): string {
+  return value.replace(UNPRINTABLE_OR_CONTROL, escapeCharacter);
+}
+
+const UNPRINTABLE = /[\p{Cf}\p{Cs}\u2028\u2029]/gu;
+const UNPRINTABLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu;
+const escapeCharacter = (character: string): string => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** Reads the whole of standard input as UTF-8. */
+export async function readStdin(streams: CliStreams): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of streams.stdin) {
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}

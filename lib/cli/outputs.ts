@@ -10,7 +10,7 @@ import { Stats, closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { configError } from './errors';
 
-/** Names of the stack outputs the CLI reads. The demo stack exports all of them. */
+/** Names of the stack outputs the CLI reads. The demo stack exports them (the optional ones when the feature is on). */
 export const OutputKey = {
   /** Invoke URL of the API stage, ending in `/`. */
   ApiUrl: 'ApiUrl',
@@ -26,6 +26,20 @@ export const OutputKey = {
   ItemsReadScope: 'ItemsReadScope',
   /** The scope the write routes require. */
   ItemsWriteScope: 'ItemsWriteScope',
+  /** The API Gateway access log group. */
+  AccessLogGroupName: 'AccessLogGroupName',
+  /** The JWT authorizer's decision log group. */
+  AuthorizerLogGroupName: 'AuthorizerLogGroupName',
+  /** The web ACL's log group, when the API has one. */
+  WafLogGroupName: 'WafLogGroupName',
+  /** API Gateway's execution log group, when execution logs are on. */
+  ExecutionLogGroupName: 'ExecutionLogGroupName',
+  /** The deny-list table, when revocation is on. */
+  DenyListTableName: 'DenyListTableName',
+  /** The Secrets Manager secret holding the pseudonym key, when the log profile is `pseudonymous`. */
+  PseudonymKeySecretArn: 'PseudonymKeySecretArn',
+  /** The log profile's name: `full`, `minimal` or `pseudonymous`. */
+  LogProfile: 'LogProfile',
 } as const;
 
 /** The file `--outputs` defaults to, when it exists in the working directory. */

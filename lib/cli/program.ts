@@ -1,17 +1,19 @@
 /**
- * The `secure-api` command line: `token`, `smoke`, `users` and `report`, wired with commander. Each
+ * The `secure-api` command line: `token`, `smoke`, `users`, `revoke`, `report` and the rest, wired with commander. Each
  * command lives in `commands/`; this file builds the program and runs it.
  *
  * Everything the commands touch outside the process comes through a {@link CliContext} (streams,
- * environment, clock, `fetch`, the Cognito client factory), so tests run the real program against
+ * environment, clock, `fetch`, the AWS client factories), so tests run the real program against
  * local servers, and `bin/secure-api.ts` only passes the real ones.
  */
-import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { Command, CommanderError } from 'commander';
+import { trackAwsClients } from './aws-clients';
 import { addProbeCommand } from './commands/probe';
 import { addReportCommand } from './commands/report';
+import { addRevokeCommands } from './commands/revoke';
 import { addServeCommand } from './commands/serve';
 import { addSmokeCommand } from './commands/smoke';
+import { addSubjectRecordsCommand } from './commands/subject-records';
 import { addTokenCommand } from './commands/token';
 import { addUsersCommand } from './commands/users';
 import type { CliContext } from './context';
@@ -25,7 +27,7 @@ export { type CliContext, nodeCliContext } from './context';
  * throws and never calls `process.exit`: errors are printed to stderr as one sentence.
  */
 export async function runCli(args: readonly string[], context: CliContext): Promise<number> {
-  const clients: CognitoIdentityProviderClient[] = [];
+  const clients: Array<{ destroy(): void }> = [];
   const tracked: CliContext = {
     ...context,
     createCognitoClient: (settings) => {
@@ -33,6 +35,7 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
       clients.push(client);
       return client;
     },
+    awsClients: trackAwsClients(context.awsClients, (client) => clients.push(client)),
   };
   let exitCode: number = ExitCode.Ok;
   try {
@@ -63,7 +66,7 @@ export async function runCli(args: readonly string[], context: CliContext): Prom
 export function createProgram(context: CliContext, setExitCode: (code: number) => void): Command {
   const { stdout, stderr } = context.streams;
   const program = new Command('secure-api')
-    .description('Operate a secure API deployed with cdk-secure-api: get tokens, smoke-test it, manage users, report its security.')
+    .description('Operate a secure API deployed with cdk-secure-api: get tokens, smoke-test it, manage users, revoke tokens, report its security.')
     .version(packageVersion(), '-V, --version', 'Print the version of cdk-secure-api.')
     .configureOutput({ writeOut: (text) => stdout.write(text), writeErr: (text) => stderr.write(text) })
     .exitOverride()
@@ -82,6 +85,8 @@ export function createProgram(context: CliContext, setExitCode: (code: number) =
   addTokenCommand(program, context);
   addSmokeCommand(program, context, setExitCode);
   addUsersCommand(program, context);
+  addRevokeCommands(program, context);
+  addSubjectRecordsCommand(program, context);
   addReportCommand(program, context, setExitCode);
   addProbeCommand(program, context, setExitCode);
   addServeCommand(program, context);

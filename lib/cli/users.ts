@@ -7,16 +7,20 @@
 import {
   AdminAddUserToGroupCommand,
   AdminCreateUserCommand,
+  AdminDeleteUserCommand,
   AdminDisableUserCommand,
   AdminEnableUserCommand,
+  AdminGetUserCommand,
   AdminRemoveUserFromGroupCommand,
   AdminSetUserPasswordCommand,
   AdminUserGlobalSignOutCommand,
   AttributeType,
+  DescribeUserPoolClientCommand,
+  RevokeTokenCommand,
 } from '@aws-sdk/client-cognito-identity-provider';
 import { AwsCallContext, CognitoTarget, callAws } from './cognito';
 import { CliError, ExitCode, usageError } from './errors';
-import { CliStreams } from './io';
+import { CliStreams, quoted, readStdin } from './io';
 
 /** What `users create` needs. */
 export interface CreateUserOptions {
@@ -122,6 +126,63 @@ export async function signOutUser(target: CognitoTarget, username: string): Prom
   );
 }
 
+/**
+ * Returns a user's `sub` (AdminGetUser): the subject their tokens carry, which outlives the user in
+ * tokens already issued and in the logs.
+ *
+ * @throws CliError (exit 5) when the user has no `sub` attribute, or the mapped AWS error
+ */
+export async function getUserSub(target: CognitoTarget, username: string): Promise<string> {
+  const response = await callAws(context(target, 'AdminGetUser', username), () =>
+    target.client.send(new AdminGetUserCommand({ UserPoolId: target.userPoolId, Username: username })),
+  );
+  const sub = response.UserAttributes?.find((attribute) => attribute.Name === 'sub')?.Value;
+  if (sub === undefined || sub === '') {
+    throw new CliError('ERR_USER_HAS_NO_SUB', `Cognito returned no sub for user ${username}; nothing was changed.`, { exitCode: ExitCode.AwsOther });
+  }
+  return sub;
+}
+
+/**
+ * Deletes a user: AdminUserGlobalSignOut first (so no refresh token outlives the user, even if the
+ * delete fails), then AdminDeleteUser. Returns the sentence to print, which says what stays.
+ *
+ * @param revokedSub the user's `sub`, when the caller has also put it on the deny list
+ */
+export async function deleteUser(target: CognitoTarget, username: string, revokedSub?: string): Promise<string> {
+  await callAws(context(target, 'AdminUserGlobalSignOut', username), () =>
+    target.client.send(new AdminUserGlobalSignOutCommand({ UserPoolId: target.userPoolId, Username: username })),
+  );
+  await callAws(context(target, 'AdminDeleteUser', username), () =>
+    target.client.send(new AdminDeleteUserCommand({ UserPoolId: target.userPoolId, Username: username })),
+  );
+  const tokens =
+    revokedSub === undefined
+      ? 'Access and ID tokens already issued stay valid at the API until they expire, because it verifies them locally; ' +
+        'pass --revoke to also put the user\'s sub on the deny list.'
+      : `Their sub ${quoted(revokedSub)} is on the deny list, so the API refuses their access tokens already issued once the authorizer's cache and deny-list snapshot renew.`;
+  return (
+    `Deleted user ${username} from user pool ${target.userPoolId}, after signing them out everywhere (refresh tokens revoked). ${tokens} ` +
+    'Log lines about them stay in CloudWatch Logs until each log group\'s retention ends: CloudWatch cannot delete single events ' +
+    '(find them with `secure-api subject-records`).'
+  );
+}
+
+/**
+ * Revokes a refresh token with Cognito's RevokeToken, authenticating as its app client (with the client
+ * secret, read with DescribeUserPoolClient, when the client has one). Cognito then refuses to refresh
+ * with it; access tokens it already minted still verify locally until they expire.
+ */
+export async function revokeRefreshToken(target: CognitoTarget, clientId: string, refreshToken: string): Promise<void> {
+  const described = await callAws({ action: 'DescribeUserPoolClient', region: target.region, userPoolId: target.userPoolId, clientId }, () =>
+    target.client.send(new DescribeUserPoolClientCommand({ UserPoolId: target.userPoolId, ClientId: clientId })),
+  );
+  const clientSecret = described.UserPoolClient?.ClientSecret;
+  await callAws({ action: 'RevokeToken', region: target.region, userPoolId: target.userPoolId, clientId }, () =>
+    target.client.send(new RevokeTokenCommand({ Token: refreshToken, ClientId: clientId, ...(clientSecret ? { ClientSecret: clientSecret } : {}) })),
+  );
+}
+
 /** How to read a password. */
 export interface ReadPasswordOptions {
   /** `--password-stdin`: read the whole of standard input (one trailing newline is dropped). */
@@ -140,11 +201,7 @@ export interface ReadPasswordOptions {
  */
 export async function readPassword(streams: CliStreams, options: ReadPasswordOptions): Promise<string> {
   if (options.fromStdin) {
-    const chunks: Buffer[] = [];
-    for await (const chunk of streams.stdin) {
-      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    }
-    const password = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+    const password = (await readStdin(streams)).replace(/\r?\n$/, '');
     if (password === '') {
       throw usageError('ERR_EMPTY_PASSWORD', 'Standard input held no password. Pipe it in, e.g. `secure-api users set-password alice --password-stdin < file`.');
     }

@@ -18,6 +18,21 @@ export const REQUEST_ID_PLACEHOLDERS = {
   authorizerRequestId: 'AUTHORIZER_REQUEST_ID',
 } as const;
 
+/**
+ * Placeholders of the saved `subject-records` query: replace them in the console before running it
+ * (`secure-api subject-records` fills them in, and joins the WAF lines by request id for you).
+ */
+export const SUBJECT_PLACEHOLDERS = {
+  /** The subject's `sub`, as the logs hold it (under the pseudonymous profile: its pseudonym). */
+  subject: 'SUBJECT',
+  /** The user name (decision log). */
+  username: 'USERNAME',
+  /** The subject's own app client, if any. */
+  clientId: 'CLIENT_ID',
+  /** An `extendedRequestId` of the subject's access-log lines, to find the WAF log line of that request. */
+  extendedRequestId: 'EXTENDED_REQUEST_ID',
+} as const;
+
 /** Properties of {@link AuditQueries}. */
 export interface AuditQueriesProps {
   /** The API's access log group: one JSON record per request, in the `SECURE_API_DEFAULTS.accessLogFields` format. */
@@ -34,6 +49,11 @@ export interface AuditQueriesProps {
    * @default - `MONITORING_DEFAULTS.queryFolder` followed by a name unique to this construct's path
    */
   readonly folder?: string;
+  /**
+   * Also save the `subject-records` query, which finds one data subject's lines (for an access request).
+   * @default false
+   */
+  readonly subjectRecords?: boolean;
 }
 
 /**
@@ -65,6 +85,13 @@ export class AuditQueries extends Construct {
    * authorizer cache, the decision shown is the one cached for the token, made for an earlier request.
    */
   public readonly requestTrail: logs.QueryDefinition;
+  /**
+   * One data subject's lines across the access, decision and WAF logs (replace the
+   * `SUBJECT_PLACEHOLDERS`): by `sub`, `principalId`, `username` and `clientId`, and WAF lines by the
+   * `extendedRequestId` of the subject's access-log lines, as WAF lines name no identity. Present with
+   * `subjectRecords: true`.
+   */
+  public readonly subjectRecords?: logs.QueryDefinition;
   /** Every query above. */
   public readonly queries: logs.QueryDefinition[];
   /** Folder of the queries in the CloudWatch console. */
@@ -145,7 +172,20 @@ export class AuditQueries extends Construct {
       limit: 100,
     }), trailGroups);
 
+    if (props.subjectRecords) {
+      const { subject, username, clientId, extendedRequestId: wafRequestId } = SUBJECT_PLACEHOLDERS;
+      this.subjectRecords = define('subject-records', new logs.QueryString({
+        fields: ['@timestamp', '@log', '@message', 'requestId', 'extendedRequestId'],
+        filterStatements: [
+          `sub in ["${subject}"] or principalId in ["${subject}"] or username in ["${username}"] or clientId in ["${clientId}"]` +
+            ` or httpRequest.requestId in ["${wafRequestId}"]`,
+        ],
+        sort: '@timestamp asc',
+        limit: 10000,
+      }), trailGroups);
+    }
+
     this.queries = [this.whoCalledWhat, this.deniedRequests, this.throttledRequests, ...(this.wafBlocks ? [this.wafBlocks] : []),
-      this.findRequest, this.requestTrail];
+      this.findRequest, this.requestTrail, ...(this.subjectRecords ? [this.subjectRecords] : [])];
   }
 }

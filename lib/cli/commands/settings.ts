@@ -2,10 +2,12 @@
  * Where the commands' settings come from (flags, else the stack outputs file) and how they reach AWS:
  * the outputs trail, the note saying where values came from, the Cognito target, the HTTP seams.
  */
-import { CognitoTarget, resolveRegion } from '../cognito';
+import type { AwsClientSettings } from '../aws-clients';
+import { CognitoTarget, regionOfUserPool, resolveRegion } from '../cognito';
 import type { CliContext } from '../context';
+import { configError } from '../errors';
 import { HttpSeams } from '../http';
-import { OutputKey, SettingTrail, loadStackOutputs } from '../outputs';
+import { OutputKey, SettingTrail, loadStackOutputs, optionalSetting, resolveSetting } from '../outputs';
 import { AwsFlags, OutputsFlags, parseTimeout } from './options';
 
 /** Reads the stack outputs file the flags name (or the default one) into a trail of settings. */
@@ -23,7 +25,7 @@ export function announce(context: CliContext, flags: OutputsFlags, trail: Settin
 }
 
 /** Resolves the user pool, region and profile, recording each on the trail; `connect` creates the client once, on first use. */
-export function connectTo(context: CliContext, flags: AwsFlags, trail: SettingTrail): { userPoolId: string; connect: () => CognitoTarget } {
+export function connectTo(context: CliContext, flags: AwsFlags, trail: SettingTrail): { userPoolId: string; region: string; connect: () => CognitoTarget } {
   const userPoolId = trail.require({ value: flags.userPoolId, flag: '--user-pool-id', outputKey: OutputKey.UserPoolId });
   const region = resolveRegion(userPoolId, flags.region);
   trail.record({ name: 'Region', value: region, source: flags.region === undefined ? 'the user pool id' : '--region, which matches the user pool id', fromOutputs: false });
@@ -43,10 +45,46 @@ export function connectTo(context: CliContext, flags: AwsFlags, trail: SettingTr
   }
   let target: CognitoTarget | undefined;
   const connect = (): CognitoTarget => (target ??= { client: context.createCognitoClient({ region, profile: flags.profile }), region, userPoolId });
-  return { userPoolId, connect };
+  return { userPoolId, region, connect };
 }
 
 /** The HTTP seams of a command: the context's `fetch` and clock, and the `--timeout`. */
 export function httpSeams(context: CliContext, flags: { timeout?: string }): HttpSeams {
   return { fetch: context.fetch, now: context.now, timeoutMs: parseTimeout(flags.timeout) };
+}
+
+/**
+ * The region of a resource other than the user pool (the deny-list table, the log groups, the pseudonym
+ * key): `--region`, else the user pool id's region (flag or output), else `AWS_REGION` or
+ * `AWS_DEFAULT_REGION`. Recorded on the trail with the profile.
+ *
+ * @throws CliError (exit 3) when none of them names a region
+ */
+export function resolveStackRegion(context: CliContext, flags: AwsFlags, trail: SettingTrail): AwsClientSettings {
+  const record = (value: string, source: string): void => void trail.record({ name: 'Region', value, source, fromOutputs: false });
+  let region: string | undefined = flags.region;
+  if (region !== undefined) {
+    record(region, '--region');
+  } else {
+    const poolSource = { value: flags.userPoolId, flag: '--user-pool-id', outputKey: OutputKey.UserPoolId };
+    if (optionalSetting(trail.outputs, poolSource) !== undefined) {
+      region = regionOfUserPool(trail.record(resolveSetting(trail.outputs, poolSource)).value);
+      record(region, 'the user pool id');
+    } else {
+      const variable = ['AWS_REGION', 'AWS_DEFAULT_REGION'].find((name) => context.env[name]);
+      if (variable === undefined) {
+        throw configError('ERR_NO_REGION', 'No region is known. Pass --region, or --user-pool-id or an outputs file with UserPoolId, or set AWS_REGION.');
+      }
+      region = context.env[variable]!;
+      record(region, `environment variable ${variable}`);
+    }
+  }
+  const profile = flags.profile ?? context.env.AWS_PROFILE;
+  trail.record({
+    name: 'AWS profile',
+    value: profile ?? '(none)',
+    source: flags.profile !== undefined ? '--profile' : profile !== undefined ? 'environment variable AWS_PROFILE' : 'the standard AWS credential chain',
+    fromOutputs: false,
+  });
+  return { region, profile: flags.profile };
 }

@@ -2,9 +2,22 @@
 import { Command } from 'commander';
 import type { CognitoTarget } from '../cognito';
 import type { CliContext } from '../context';
+import { formatSeconds } from '../durations';
 import { withProgress } from '../io';
-import { addUserToGroup, createUser, disableUser, enableUser, readPassword, removeUserFromGroup, setUserPassword, signOutUser } from '../users';
+import {
+  addUserToGroup,
+  createUser,
+  deleteUser,
+  disableUser,
+  enableUser,
+  getUserSub,
+  readPassword,
+  removeUserFromGroup,
+  setUserPassword,
+  signOutUser,
+} from '../users';
 import { AwsFlags, addAwsOptions } from './options';
+import { ACCESS_TOKEN_MAX_LIFETIME_SECONDS, RevokeFlags, addDenyListOptions, delayNote, denyListTarget, revokeEntry } from './revoke';
 import { announce, connectTo, loadOutputs } from './settings';
 
 /** Adds the `users` command and its subcommands to `program`. */
@@ -63,4 +76,40 @@ export function addUsersCommand(program: Command, context: CliContext): void {
     'sign-out <username>',
     'Sign a user out everywhere (AdminUserGlobalSignOut): revokes refresh tokens; access tokens stay valid until they expire.',
   ).action((username: string, flags: AwsFlags) => runUserAction(flags, `Signing out ${username}`, (target) => signOutUser(target, username)));
+
+  addDenyListOptions(users.command('delete <username>'))
+    .description(
+      'Delete a user (AdminUserGlobalSignOut, then AdminDeleteUser). Access tokens already issued stay valid until they expire unless --revoke puts their sub on the deny list.',
+    )
+    .option('--revoke', "also put the user's sub on the deny list (read with AdminGetUser first), so their access tokens are refused too")
+    .option('--reason <text>', 'with --revoke: why, stored in the deny-list entry', 'user deleted')
+    .option('--by <name>', 'with --revoke: who, stored in the entry (default: your operating-system user name)')
+    .option(
+      '--expires-in <duration>',
+      `with --revoke: remove the entry after this long (default: ${formatSeconds(ACCESS_TOKEN_MAX_LIFETIME_SECONDS)}, the longest access-token lifetime, as the sign-out revoked the refresh tokens)`,
+    )
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Log lines about the user stay in CloudWatch Logs until each log group\'s retention ends (CloudWatch cannot delete single',
+        'events); find them with `secure-api subject-records --sub <sub>` before deleting the user, as the sub is gone afterwards.',
+      ].join('\n'),
+    )
+    .action(async (username: string, flags: RevokeFlags & { revoke?: boolean }) => {
+      const trail = loadOutputs(context, flags);
+      const { connect, region } = connectTo(context, flags, trail);
+      const table = flags.revoke ? denyListTarget(context, flags, trail, region) : undefined;
+      announce(context, flags, trail);
+      const lines = await withProgress(stderr, `Deleting ${username}`, async () => {
+        if (table === undefined) {
+          return [await deleteUser(connect(), username)];
+        }
+        // The sub goes on the deny list before the user goes: afterwards Cognito can no longer say what it was.
+        const sub = await getUserSub(connect(), username);
+        const revoked = await revokeEntry(context, table, 'sub', sub, flags, ACCESS_TOKEN_MAX_LIFETIME_SECONDS);
+        return [revoked, await deleteUser(connect(), username, sub), delayNote(context, flags, trail)];
+      });
+      stdout.write(`${lines.join('\n')}\n`);
+    });
 }
