@@ -11,7 +11,10 @@ import { CONFIG_DEFAULTS, deepFreeze, parseConfig } from './contract/config';
 import { DECISION_LOG_MSG, encodeList, encodeSingle, encodeText, formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './contract/decision-log';
 import { AuthorizerError, MalformedEventError, NoRouteError, PolicyInvariantError, TokenRejectedError } from './errors';
 import { parseAuthorizerEvent } from './event';
-import { httpGetJson, type FetchFunction } from './http';
+import { createAwsJsonClient, credentialsFromEnvironment, DYNAMODB } from './aws';
+import { DENY_LIST_LIMITS } from './contract/deny-list';
+import { httpGetJson, httpPost, type FetchFunction, type HttpPost } from './http';
+import { createDenyList } from './revocation';
 import { createKeySet } from './keys';
 import { evaluateStatements, routeScopedStatements, tokenScopedStatements, type AuthorizerResult, type PolicyDocument } from './policy';
 import { arnPatternMatches, arnPatternMatchesWithinSegments, compileValidatedRouteTable, parseMethodArn, type CompiledRoute, type MethodArn } from './contract/routes';
@@ -63,6 +66,17 @@ export interface AuthorizerOptions {
   readonly random?: () => number;
   /** Extra authorization rule; see {@link CustomCheck}. */
   readonly customCheck?: CustomCheck;
+  /**
+   * Transport of the AWS calls (the deny list's Scan, the pseudonym key's GetSecretValue).
+   * @default - the strict HTTP/1.1 client on `node:tls` (`httpPost`)
+   */
+  readonly awsTransport?: HttpPost;
+  /**
+   * The environment the AWS credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`)
+   * and endpoint overrides are read from, at each call.
+   * @default process.env
+   */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A configured authorizer. */
@@ -325,6 +339,18 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
     },
   );
 
+  const environment = options.environment ?? process.env;
+  const awsTransport = options.awsTransport ?? httpPost;
+  const credentials = () => credentialsFromEnvironment(environment);
+  const denyList =
+    config.denyList &&
+    createDenyList({
+      config: config.denyList,
+      dynamodb: createAwsJsonClient({ service: DYNAMODB, region: config.denyList.region, endpoint: config.denyList.endpoint, timeoutMs: DENY_LIST_LIMITS.requestTimeoutMs, credentials, transport: awsTransport, now }),
+      now,
+      log,
+    });
+
   // The parsed method ARN and its route, per method ARN: a bounded map, so a flood of distinct ARNs
   // costs a bounded amount of memory. Everything in a target derives from the ARN text alone.
   const targets = new Map<string, Target>();
@@ -441,8 +467,13 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
     trace.route = called?.key ?? target.route;
 
     const verified = verifier.verifyBearer(request.authorization, trace);
+    // Revocation after the signature and claims, before the route's scopes; synchronous while the deny list's snapshot is fresh.
+    const proceed = (token: VerifiedToken): Outcome | Promise<Outcome> => {
+      const checked = denyList?.check(token);
+      return checked ? checked.then(() => conclude(token, target, called, trace)) : conclude(token, target, called, trace);
+    };
     // A key set may answer with any thenable: it is adopted into a native promise, which `handle` awaits.
-    return 'then' in verified ? Promise.resolve(verified).then((token) => conclude(token, target, called, trace)) : conclude(verified, target, called, trace);
+    return 'then' in verified ? Promise.resolve(verified).then(proceed) : proceed(verified);
   };
 
   return {
