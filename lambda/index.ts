@@ -67,6 +67,7 @@ export { createHttpGetJson, createHttpPost, httpGetJson, httpPost, MAX_POST_RESP
 export type { FetchFunction, FetchInit, FetchResponse, HttpGetJsonOptions, HttpPost, PostInit, PostResponse } from './http';
 export { AwsRequestError } from './aws';
 export { DenyListUnavailableError } from './revocation';
+export { PseudonymKeyUnavailableError } from './pseudonym-key';
 export { formatKeyRefreshFailure, KEY_REFRESH_FAILED_MSG, KeyRefreshCause, OUTAGE_CAUSES } from './contract/key-refresh-log';
 export type { KeyRefreshFailureRecord } from './contract/key-refresh-log';
 export { extractBearerToken, MAX_TOKEN_LENGTH, TokenVerifier } from './verify';

@@ -14,6 +14,9 @@
 /** The prefix of every pseudonym: the scheme's version, so a later scheme can be told apart. */
 export const PSEUDONYM_PREFIX = 'ps1_';
 
+/** The `msg` of the line the authorizer writes when it cannot read the key (its requests then fail closed). */
+export const PSEUDONYM_KEY_UNAVAILABLE_MSG = 'pseudonym key unavailable';
+
 /** Characters of a pseudonym: the prefix and 43 base64url characters (256 bits, no padding). */
 export const PSEUDONYM_LENGTH = PSEUDONYM_PREFIX.length + 43;
 
