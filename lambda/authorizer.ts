@@ -7,11 +7,15 @@
  */
 import { writeSync } from 'node:fs';
 import type { AuthorizerConfig, ClaimCondition, IssuerConfig, RouteConfig } from './contract/config-types';
-import { CONFIG_DEFAULTS, deepFreeze, parseConfig } from './contract/config';
+import { CONFIG_DEFAULTS, deepFreeze, isAwsEndpoint, parseConfig, secretArnRegion } from './contract/config';
 import { DECISION_LOG_MSG, encodeList, encodeSingle, encodeText, formatDecision, levelFor, MAX_LENGTH, sanitizeText, type Decision, type DecisionRecord, type ReasonCode } from './contract/decision-log';
-import { AuthorizerError, MalformedEventError, NoRouteError, PolicyInvariantError, TokenRejectedError } from './errors';
+import { AuthorizerError, ConfigError, MalformedEventError, NoRouteError, PolicyInvariantError, TokenRejectedError } from './errors';
 import { parseAuthorizerEvent } from './event';
-import { httpGetJson, type FetchFunction } from './http';
+import { createAwsJsonClient, credentialsFromEnvironment, DYNAMODB, SECRETS_MANAGER } from './aws';
+import { DENY_LIST_LIMITS } from './contract/deny-list';
+import { httpGetJson, httpPost, type FetchFunction, type HttpPost } from './http';
+import { createPseudonymizer, PSEUDONYM_KEY_LIMITS, type Pseudonymizer } from './pseudonym-key';
+import { createDenyList } from './revocation';
 import { createKeySet } from './keys';
 import { evaluateStatements, routeScopedStatements, tokenScopedStatements, type AuthorizerResult, type PolicyDocument } from './policy';
 import { arnPatternMatches, arnPatternMatchesWithinSegments, compileValidatedRouteTable, parseMethodArn, type CompiledRoute, type MethodArn } from './contract/routes';
@@ -63,6 +67,17 @@ export interface AuthorizerOptions {
   readonly random?: () => number;
   /** Extra authorization rule; see {@link CustomCheck}. */
   readonly customCheck?: CustomCheck;
+  /**
+   * Transport of the AWS calls (the deny list's Scan, the pseudonym key's GetSecretValue).
+   * @default - the strict HTTP/1.1 client on `node:tls` (`httpPost`)
+   */
+  readonly awsTransport?: HttpPost;
+  /**
+   * The environment the AWS credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`)
+   * and endpoint overrides are read from, at each call.
+   * @default process.env
+   */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
 }
 
 /** A configured authorizer. */
@@ -85,6 +100,8 @@ interface Outcome {
 /** What is known about a request so far, for its decision line. */
 interface Trace extends VerifyTrace {
   route: string | null;
+  /** The template of the matched route (`GET /items/{id}`), once known: what the `minimal` profiles log. */
+  template?: string;
   /** The encoded identity of the verified token, once known. */
   identity?: Identity;
   verifiedClaims?: Readonly<Record<string, unknown>>;
@@ -148,6 +165,9 @@ interface Identity {
   readonly scopes: string | null;
   /** Whether whole scopes were left out of `scopes` to keep it under its cap. */
   readonly scopesTruncated: boolean;
+  /** `sub` and the client id as the verified token holds them (for pseudonyms), when strings. */
+  readonly rawSub?: string;
+  readonly rawClientId?: string;
 }
 
 /** The identity of a verified token: every field present. */
@@ -180,6 +200,8 @@ function identityOfToken(token: VerifiedToken): TokenIdentity {
     clientId: exactValue(token, clientIdClaimOf(token.issuer.config), token.clientId),
     scopes: scopes.value,
     scopesTruncated: scopes.truncated,
+    rawSub: token.sub,
+    rawClientId: token.clientId,
   };
 }
 
@@ -194,12 +216,16 @@ function identityOfFailure(trace: Trace): Identity {
   }
   const scope = ownClaim(claims, 'scope');
   const scopes = typeof scope === 'string' ? encodeList(scope.split(' '), ' ', MAX_LENGTH.scopes) : undefined;
+  const sub = ownClaim(claims, 'sub');
+  const clientId = ownClaim(claims, clientIdClaimOf(trace.issuer));
   return {
     issuer: trace.issuer.issuer,
-    sub: encodeSingle(ownClaim(claims, 'sub')),
-    clientId: encodeSingle(ownClaim(claims, clientIdClaimOf(trace.issuer))),
+    sub: encodeSingle(sub),
+    clientId: encodeSingle(clientId),
     scopes: scopes?.value ?? null,
     scopesTruncated: scopes?.truncated ?? false,
+    ...(typeof sub === 'string' ? { rawSub: sub } : {}),
+    ...(typeof clientId === 'string' ? { rawClientId: clientId } : {}),
   };
 }
 
@@ -207,7 +233,7 @@ function identityOfFailure(trace: Trace): Identity {
  * The principal and the context passed to the integration: string values only, each exact and encoded
  * (see `encodeText`); lists over their cap lose whole items and say so (`scopesTruncated`, `groupsTruncated`).
  */
-function principalAndContext(token: VerifiedToken, identity: TokenIdentity): { principalId: string; context: Record<string, string> } {
+function principalAndContext(token: VerifiedToken, identity: TokenIdentity, pseudonymizer: Pseudonymizer | undefined): { principalId: string; context: Record<string, string> } {
   const context: Record<string, string> = {
     sub: identity.sub,
     clientId: identity.clientId,
@@ -228,7 +254,8 @@ function principalAndContext(token: VerifiedToken, identity: TokenIdentity): { p
       context.groupsTruncated = 'true';
     }
   }
-  return { principalId: identity.sub, context };
+  // The access log records the principal: under the pseudonymous profile it is the pseudonym of `sub`.
+  return { principalId: pseudonymizer ? pseudonymizer.of(token.sub) : identity.sub, context };
 }
 
 function conditionHolds(claims: Readonly<Record<string, unknown>>, condition: ClaimCondition): boolean {
@@ -325,6 +352,48 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
     },
   );
 
+  const environment = options.environment ?? process.env;
+  const awsTransport = options.awsTransport ?? httpPost;
+  const credentials = () => credentialsFromEnvironment(environment);
+  const denyList =
+    config.denyList &&
+    createDenyList({
+      config: config.denyList,
+      dynamodb: createAwsJsonClient({ service: DYNAMODB, region: config.denyList.region, endpoint: config.denyList.endpoint, timeoutMs: DENY_LIST_LIMITS.requestTimeoutMs, credentials, transport: awsTransport, now }),
+      now,
+      log,
+    });
+
+  const profile = config.logProfile ?? CONFIG_DEFAULTS.logProfile;
+  let pseudonymizer: Pseudonymizer | undefined;
+  if (config.pseudonymKey) {
+    // The SDK's service-specific endpoint variable, for VPC endpoints and tests: https only, as `denyList.endpoint`.
+    const endpoint = environment.AWS_ENDPOINT_URL_SECRETS_MANAGER || undefined;
+    if (endpoint !== undefined && !isAwsEndpoint(endpoint)) {
+      throw new ConfigError('AWS_ENDPOINT_URL_SECRETS_MANAGER: invalid setting');
+    }
+    const { secretArn } = config.pseudonymKey;
+    pseudonymizer = createPseudonymizer({
+      secretArn,
+      secretsManager: createAwsJsonClient({ service: SECRETS_MANAGER, region: secretArnRegion(secretArn), endpoint, timeoutMs: PSEUDONYM_KEY_LIMITS.requestTimeoutMs, credentials, transport: awsTransport, now }),
+      now,
+      log,
+    });
+  }
+  /** What the decision line keeps of the route and the identity, by log profile. */
+  const logged = (trace: Trace, identity: Identity): [string | null, Identity] => {
+    if (profile === 'full') {
+      return [trace.route, identity];
+    }
+    const route = trace.template ?? null;
+    if (!pseudonymizer) {
+      return [route, identity];
+    }
+    const { rawSub, rawClientId } = identity;
+    const ready = pseudonymizer.loaded;
+    return [route, { ...identity, sub: ready && rawSub !== undefined ? pseudonymizer.of(rawSub) : null, clientId: ready && rawClientId !== undefined ? pseudonymizer.of(rawClientId) : null }];
+  };
+
   // The parsed method ARN and its route, per method ARN: a bounded map, so a flood of distinct ARNs
   // costs a bounded amount of memory. Everything in a target derives from the ARN text alone.
   const targets = new Map<string, Target>();
@@ -384,7 +453,7 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
       // path could be: it may hold `*` or `?`, which IAM reads as wildcards.
       throw new NoRouteError(TERSE ? '' : `no route of the table takes ${trace.route}`);
     }
-    const { principalId, context } = principalAndContext(token, identity);
+    const { principalId, context } = principalAndContext(token, identity, pseudonymizer);
     const answered = (reason: ReasonCode | undefined, answer: Answer): Outcome => {
       const decision = reason ? 'deny' : 'allow';
       // The answer API Gateway will derive from the policy must be the decision logged here, under both
@@ -439,10 +508,16 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
     trace.route = target.route;
     const called = calledRoute(target, request.resource);
     trace.route = called?.key ?? target.route;
+    trace.template = called?.key;
 
     const verified = verifier.verifyBearer(request.authorization, trace);
+    // Revocation after the signature and claims, before the route's scopes; synchronous while the deny list's snapshot is fresh.
+    const proceed = (token: VerifiedToken): Outcome | Promise<Outcome> => {
+      const checked = denyList?.check(token);
+      return checked ? checked.then(() => conclude(token, target, called, trace)) : conclude(token, target, called, trace);
+    };
     // A key set may answer with any thenable: it is adopted into a native promise, which `handle` awaits.
-    return 'then' in verified ? Promise.resolve(verified).then((token) => conclude(token, target, called, trace)) : conclude(verified, target, called, trace);
+    return 'then' in verified ? Promise.resolve(verified).then(proceed) : proceed(verified);
   };
 
   return {
@@ -451,10 +526,13 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
       const started = process.hrtime.bigint();
       const trace: Trace = { route: null };
       try {
+        if (pseudonymizer && !pseudonymizer.loaded) {
+          await pseudonymizer.ready();
+        }
         const pending = decide(event, trace);
         // No await (and so no extra turn of the event loop) when the decision was made at once.
         const outcome = pending instanceof Promise ? await pending : pending;
-        safeLog(log, decisionRecord(context, trace, outcome.decision, outcome.reason, started, trace.identity ?? NO_IDENTITY));
+        safeLog(log, decisionRecord(context, ...logged(trace, trace.identity ?? NO_IDENTITY), outcome.decision, outcome.reason, started));
         return outcome.result;
       } catch (error) {
         try {
@@ -462,7 +540,7 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
             trace.verifiedClaims = error.verifiedClaims;
           }
           const reason = error instanceof AuthorizerError ? error.reason : 'INTERNAL_ERROR';
-          safeLog(log, decisionRecord(context, trace, 'unauthorized', reason, started, identityOfFailure(trace), error));
+          safeLog(log, decisionRecord(context, ...logged(trace, identityOfFailure(trace)), 'unauthorized', reason, started, error));
         } catch {
           // Even a failure to describe the failure must end in the 401 below.
         }
@@ -480,12 +558,12 @@ async function passes(customCheck: CustomCheck, token: VerifiedToken, route: Com
 }
 
 /** The decision line of a request: every field always present, in the documented order. */
-function decisionRecord(context: unknown, trace: Trace, decision: Decision, reason: ReasonCode, started: bigint, identity: Identity, error?: unknown): DecisionRecord {
+function decisionRecord(context: unknown, route: string | null, identity: Identity, decision: Decision, reason: ReasonCode, started: bigint, error?: unknown): DecisionRecord {
   const record: DecisionRecord = {
     level: levelFor(decision, reason),
     msg: DECISION_LOG_MSG,
     requestId: requestIdOf(context),
-    route: sanitizeText(trace.route, MAX_LENGTH.route),
+    route: sanitizeText(route, MAX_LENGTH.route),
     decision,
     reason,
     issuer: identity.issuer,

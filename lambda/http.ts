@@ -1,6 +1,6 @@
 /**
  * The default key-source transport: a small HTTP/1.1 GET client on `node:tls` (or `node:net`, for loopback
- * test servers only).
+ * test servers only), which also makes the POSTs of the AWS JSON-protocol client (`aws.ts`).
  *
  * Chosen for cold start. On Node 20 the first `fetch` loads undici (~29-41 ms to a first response on
  * 127.0.0.1), and `node:https` loads the whole HTTP stack (agent, client request, server, parser, message
@@ -14,7 +14,8 @@
  * body framed by one Content-Length (answered as soon as it is whole), by chunked transfer coding or by the
  * close (answered when the server closes, as it must after such a request), no content coding, at most
  * {@link MAX_RESPONSE_BYTES}. Anything else is refused; a 3xx is returned as its status (no redirects),
- * which the key set refuses; JSON bodies only; abort through the signal.
+ * which the key set refuses; JSON bodies only; abort through the signal. A POST is the same exchange with a
+ * body; its answer is read whole whatever its status (AWS names an error in the body), up to its own cap.
  */
 import type * as Net from 'node:net';
 import type * as Tls from 'node:tls';
@@ -69,6 +70,11 @@ export interface HttpGetJsonOptions {
    * @default - dns.lookup (the operating system's resolver)
    */
   readonly lookup?: Net.LookupFunction;
+  /**
+   * Certificate authorities trusted instead of the default store (a private endpoint, a test server).
+   * @default - Node.js's CA store (with `NODE_EXTRA_CA_CERTS`)
+   */
+  readonly ca?: string | Buffer;
 }
 
 /**
@@ -86,7 +92,7 @@ export const httpGetJson: FetchFunction = createHttpGetJson();
  * @returns the transport
  */
 export function createHttpGetJson(options: HttpGetJsonOptions = {}): FetchFunction {
-  return (url, init) => getJson(url, init, options.lookup);
+  return (url, init) => getJson(url, init, options);
 }
 
 /** The head of an answer: its status, content type, and where and how its body is framed. */
@@ -109,9 +115,10 @@ const MAX_INFORMATIONAL = 8;
 /**
  * Parses the head of a raw HTTP/1.x answer strictly, skipping informational (1xx) answers.
  * @param raw the bytes read so far
+ * @param everyStatus whether the body framing of every final status is checked (its body is read), not only a 200's
  * @returns the head, a refusal (a string), or undefined while the head is incomplete
  */
-export function parseHttpHead(raw: Buffer): HttpHead | string | undefined {
+export function parseHttpHead(raw: Buffer, everyStatus = false): HttpHead | string | undefined {
   let at = 0;
   for (let informational = 0; informational <= MAX_INFORMATIONAL; informational++) {
     const headEnd = raw.indexOf(CRLF + CRLF, at);
@@ -138,7 +145,7 @@ export function parseHttpHead(raw: Buffer): HttpHead | string | undefined {
       const lengths = new Set(fields.get('content-length'));
       const codings = fields.get('transfer-encoding');
       const [length] = lengths;
-      if (status === 200 && (lengths.size > 1 || (length !== undefined && !/^\d{1,9}$/.test(length)) || (codings && (lengths.size || codings.join().toLowerCase() !== 'chunked')) || (fields.get('content-encoding') ?? []).some((coding) => coding.toLowerCase() !== 'identity'))) {
+      if ((status === 200 || everyStatus) && (lengths.size > 1 || (length !== undefined && !/^\d{1,9}$/.test(length)) || (codings && (lengths.size || codings.join().toLowerCase() !== 'chunked')) || (fields.get('content-encoding') ?? []).some((coding) => coding.toLowerCase() !== 'identity'))) {
         return TERSE ? '' : 'answered a body framing or coding not supported';
       }
       return { status, contentType: fields.get('content-type')?.[0] ?? '', bodyAt: at, chunked: codings !== undefined, ...(length === undefined ? {} : { length: Number(length) }) };
@@ -189,7 +196,84 @@ function dechunk(raw: Buffer): Buffer | string | undefined {
   }
 }
 
-function getJson(url: string, init: FetchInit, lookup: Net.LookupFunction | undefined): Promise<FetchResponse> {
+function getJson(url: string, init: FetchInit, options: HttpGetJsonOptions): Promise<FetchResponse> {
+  return exchange(url, init, options, { method: 'GET', mediaType: JSON_MEDIA_TYPE, maxBytes: MAX_RESPONSE_BYTES, errorBodies: false }).then(({ status, text }) =>
+    status !== 200
+      ? { status, json: () => Promise.reject(new FetchError(TERSE ? '' : `${url} answered HTTP ${status}`, { failureCause: 'HTTP_STATUS', status })) }
+      : {
+          status,
+          json: async () => {
+            try {
+              return JSON.parse(text as string) as unknown;
+            } catch (cause) {
+              throw new FetchError(TERSE ? '' : `${url} answered invalid JSON`, { cause, failureCause: 'BAD_JSON' });
+            }
+          },
+        },
+  );
+}
+
+/** Options of one POST (see {@link HttpPost}). */
+export interface PostInit extends FetchInit {
+  /** The request body, sent as UTF-8 with its Content-Length. */
+  readonly body: string;
+}
+
+/** The answer to a POST: its status and its body (for any final status), read whole within the cap. */
+export interface PostResponse {
+  /** HTTP status. */
+  readonly status: number;
+  /** The body as UTF-8 text; '' when there is none. */
+  readonly text: string;
+}
+
+/**
+ * A transport for AWS JSON-protocol calls: one POST, its answer read whole (the body of an error status
+ * too, where AWS names the error), with the strictness and caps of {@link httpGetJson} and a cap of
+ * {@link MAX_POST_RESPONSE_BYTES}. A 200 answer must have a JSON media type (`application/json` or
+ * `application/x-amz-json-1.0` / `1.1`).
+ */
+export type HttpPost = (url: string, init: PostInit) => Promise<PostResponse>;
+
+/**
+ * Largest answer to a POST accepted, in bytes: a DynamoDB Scan page (at most 1 MB of data read, fewer
+ * items asked for) with its JSON type descriptors fits.
+ */
+export const MAX_POST_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+const AWS_JSON_MEDIA_TYPE = /^application\/(?:x-amz-json-1\.[01]|(?:[a-z0-9.+-]*\+)?json)\s*(?:;|$)/i;
+
+/**
+ * POSTs over `node:tls` (or `node:net`, for loopback test servers only); refusals as {@link httpGetJson}'s.
+ */
+export const httpPost: HttpPost = createHttpPost();
+
+/**
+ * A {@link httpPost} with its own host name resolution.
+ * @param options the resolver
+ * @returns the transport
+ */
+export function createHttpPost(options: HttpGetJsonOptions = {}): HttpPost {
+  return (url, init) =>
+    exchange(url, init, options, { method: 'POST', body: init.body, mediaType: AWS_JSON_MEDIA_TYPE, maxBytes: MAX_POST_RESPONSE_BYTES, errorBodies: true }).then(({ status, text }) => ({
+      status,
+      text: text ?? '',
+    }));
+}
+
+/** How one exchange is made and read. */
+interface ExchangeSpec {
+  readonly method: 'GET' | 'POST';
+  readonly body?: string;
+  /** The media type a 200 answer must have. */
+  readonly mediaType: RegExp;
+  /** Largest body read. */
+  readonly maxBytes: number;
+  /** Whether the body of a final status other than 200 is read too (else the head alone answers). */
+  readonly errorBodies: boolean;
+}
+
+function exchange(url: string, init: FetchInit, { lookup, ca }: HttpGetJsonOptions, spec: ExchangeSpec): Promise<{ status: number; text?: string }> {
   return new Promise((resolve, reject) => {
     let socket: Net.Socket | undefined = undefined;
     const chunks: Buffer[] = [];
@@ -223,9 +307,10 @@ function getJson(url: string, init: FetchInit, lookup: Net.LookupFunction | unde
     const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
     const port = Number(target.port) || (secure ? 443 : 80);
     const options = { host, port, ...(lookup ? { lookup } : {}) };
-    socket = secure ? tls().connect({ ...options, ...(net().isIP(host) ? {} : { servername: host }) }) : net().connect(options);
+    socket = secure ? tls().connect({ ...options, ...(net().isIP(host) ? {} : { servername: host }), ...(ca ? { ca } : {}) }) : net().connect(options);
     // Written at once: a TLS socket holds it until the handshake is done. `close`: one answer, then the server closes.
-    socket.write(`GET ${target.pathname}${target.search} HTTP/1.1${CRLF}Host: ${target.host}${CRLF}${headers.map(([name, value]) => `${name}: ${value}${CRLF}`).join('')}Connection: close${CRLF}${CRLF}`);
+    const payload = spec.body === undefined ? '' : `Content-Length: ${Buffer.byteLength(spec.body)}${CRLF}`;
+    socket.write(`${spec.method} ${target.pathname}${target.search} HTTP/1.1${CRLF}Host: ${target.host}${CRLF}${headers.map(([name, value]) => `${name}: ${value}${CRLF}`).join('')}${payload}Connection: close${CRLF}${CRLF}${spec.body ?? ''}`);
     // A connection over before the answer is whole: a transport failure (classified by the socket's error), never a short body.
     const cut = (closed: boolean, cause?: Error): void => {
       if (closed) {
@@ -238,7 +323,7 @@ function getJson(url: string, init: FetchInit, lookup: Net.LookupFunction | unde
     const step = (closed: boolean, cause?: Error): void => {
       const raw = Buffer.concat(chunks);
       if (!head) {
-        const parsed = parseHttpHead(raw);
+        const parsed = parseHttpHead(raw, spec.errorBodies);
         if (typeof parsed === 'string') {
           fail(parsed, undefined, 'BAD_JSON');
           return;
@@ -248,14 +333,14 @@ function getJson(url: string, init: FetchInit, lookup: Net.LookupFunction | unde
           return;
         }
         head = parsed;
-        if (head.status !== 200) {
+        if (head.status !== 200 && !spec.errorBodies) {
           const { status } = head;
           settle();
-          resolve({ status, json: () => Promise.reject(new FetchError(TERSE ? '' : `${url} answered HTTP ${status}`, { failureCause: 'HTTP_STATUS', status })) });
+          resolve({ status });
           return;
         }
-        if (!JSON_MEDIA_TYPE.test(head.contentType) || (head.length ?? 0) > MAX_RESPONSE_BYTES) {
-          fail(TERSE ? '' : (head.length ?? 0) > MAX_RESPONSE_BYTES ? `answered more than ${MAX_RESPONSE_BYTES} bytes` : `answered content type '${head.contentType.slice(0, 100)}', not JSON`, undefined, 'BAD_JSON');
+        if ((head.status === 200 && !spec.mediaType.test(head.contentType)) || (head.length ?? 0) > spec.maxBytes) {
+          fail(TERSE ? '' : (head.length ?? 0) > spec.maxBytes ? `answered more than ${spec.maxBytes} bytes` : `answered content type '${head.contentType.slice(0, 100)}', not JSON`, undefined, 'BAD_JSON');
           return;
         }
       }
@@ -264,22 +349,12 @@ function getJson(url: string, init: FetchInit, lookup: Net.LookupFunction | unde
         cut(closed, cause);
         return;
       }
-      if (typeof body === 'string' || body.length > MAX_RESPONSE_BYTES) {
-        fail(TERSE ? '' : typeof body === 'string' ? body : `answered more than ${MAX_RESPONSE_BYTES} bytes`, undefined, 'BAD_JSON');
+      if (typeof body === 'string' || body.length > spec.maxBytes) {
+        fail(TERSE ? '' : typeof body === 'string' ? body : `answered more than ${spec.maxBytes} bytes`, undefined, 'BAD_JSON');
         return;
       }
       settle();
-      const text = body.toString('utf8');
-      resolve({
-        status: 200,
-        json: async () => {
-          try {
-            return JSON.parse(text) as unknown;
-          } catch (cause) {
-            throw new FetchError(TERSE ? '' : `${url} answered invalid JSON`, { cause, failureCause: 'BAD_JSON' });
-          }
-        },
-      });
+      resolve({ status: head.status, text: body.toString('utf8') });
     };
     socket.on('data', (chunk: Buffer) => {
       if (settled) {
@@ -287,8 +362,8 @@ function getJson(url: string, init: FetchInit, lookup: Net.LookupFunction | unde
       }
       received += chunk.length;
       chunks.push(chunk);
-      if (received > MAX_HEAD_BYTES + MAX_RESPONSE_BYTES) {
-        fail(TERSE ? '' : `answered more than ${MAX_RESPONSE_BYTES} bytes`, undefined, 'BAD_JSON');
+      if (received > MAX_HEAD_BYTES + spec.maxBytes) {
+        fail(TERSE ? '' : `answered more than ${spec.maxBytes} bytes`, undefined, 'BAD_JSON');
         return;
       }
       // Parsed only when there can be something new: a head ends in the bytes just read, or a declared length is reached.

@@ -63,8 +63,11 @@ export {
 export type { CompiledRoute, HttpVerb, MethodArn, PathSegment, RouteTable } from './contract/routes';
 export { backoffDelayMs, createKeySet, MAX_BACKOFF_MS, RemoteKeySet, StaticKeySet, keyFitsAlgorithm } from './keys';
 export type { KeySet, KeySetOptions } from './keys';
-export { createHttpGetJson, httpGetJson, MAX_RESPONSE_BYTES } from './http';
-export type { FetchFunction, FetchInit, FetchResponse, HttpGetJsonOptions } from './http';
+export { createHttpGetJson, createHttpPost, httpGetJson, httpPost, MAX_POST_RESPONSE_BYTES, MAX_RESPONSE_BYTES } from './http';
+export type { FetchFunction, FetchInit, FetchResponse, HttpGetJsonOptions, HttpPost, PostInit, PostResponse } from './http';
+export { AwsRequestError } from './aws';
+export { DenyListUnavailableError } from './revocation';
+export { PseudonymKeyUnavailableError } from './pseudonym-key';
 export { formatKeyRefreshFailure, KEY_REFRESH_FAILED_MSG, KeyRefreshCause, OUTAGE_CAUSES } from './contract/key-refresh-log';
 export type { KeyRefreshFailureRecord } from './contract/key-refresh-log';
 export { extractBearerToken, MAX_TOKEN_LENGTH, TokenVerifier } from './verify';

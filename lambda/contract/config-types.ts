@@ -134,6 +134,48 @@ export interface AuthorizerConfig {
   readonly keys?: KeyOptions;
   /** See {@link CacheKeyScope}. @default 'token' */
   readonly cacheKeyScope?: CacheKeyScope;
+  /** What the decision log (and the principal) keeps about callers; see {@link LogProfile}. @default 'full' */
+  readonly logProfile?: LogProfile;
+  /** The key of the pseudonyms: required when `logProfile` is `pseudonymous`, refused otherwise. */
+  readonly pseudonymKey?: PseudonymKeyConfig;
+  /** The deny list checked after a token verifies. @default - no revocation check */
+  readonly denyList?: DenyListConfig;
+}
+
+/**
+ * What the audit logs keep about callers.
+ * `full`: the route, `sub`, the client id and the scopes.
+ * `minimal`: no concrete path (the matched route template, or null when none matched); keeps `sub` and the client id.
+ * `pseudonymous`: `minimal`, with `sub` and the client id written as keyed pseudonyms (`pseudonym.ts`), and
+ * the principal (which the access log records) the pseudonym of `sub`.
+ */
+export type LogProfile = 'full' | 'minimal' | 'pseudonymous';
+
+/** Where the key of the pseudonyms is read, once per cold start. */
+export interface PseudonymKeyConfig {
+  /** ARN of the Secrets Manager secret whose `SecretString` (its UTF-8 bytes) is the HMAC key. */
+  readonly secretArn: string;
+}
+
+/** What a request meets while the deny list has never been read: see {@link DenyListConfig.whenUnavailable}. */
+export type DenyListWhenUnavailable = 'allow' | 'deny';
+
+/** The deny list: a DynamoDB table read whole into memory and refreshed (see `deny-list.ts`). */
+export interface DenyListConfig {
+  /** The table's name. */
+  readonly tableName: string;
+  /** The table's region, e.g. `eu-west-1`. */
+  readonly region: string;
+  /** The snapshot in memory is read again when older than this, in seconds (1..300). @default 30 */
+  readonly refreshSeconds?: number;
+  /**
+   * With no snapshot read yet and the table unreadable: `allow` lets verified tokens through (and logs
+   * `deny list unavailable` once per attempt), `deny` refuses every token (`DENY_LIST_UNAVAILABLE`). A
+   * snapshot once read stays in force while the table cannot be read. @default 'allow'
+   */
+  readonly whenUnavailable?: DenyListWhenUnavailable;
+  /** The DynamoDB endpoint, `https://host[:port]` (a VPC endpoint). @default - the regional endpoint */
+  readonly endpoint?: string;
 }
 
 /**

@@ -12,6 +12,10 @@ import {
   type AuthorizerConfig,
   type ClaimCondition,
   type ClientIdClaim,
+  type DenyListConfig,
+  type DenyListWhenUnavailable,
+  type LogProfile,
+  type PseudonymKeyConfig,
   type IssuerConfig,
   type JwsAlgorithm,
   type KeyOptions,
@@ -38,6 +42,8 @@ export const CONFIG_DEFAULTS = Object.freeze({
   /** RFC 9068 section 2.2: the client of an access token is `client_id`. */
   clientIdClaim: 'client_id' as const,
   keys: Object.freeze({ fetchTimeoutMs: 1500, maxAgeSeconds: 900, cooldownSeconds: 30, graceSeconds: 3600 }),
+  logProfile: 'full' as const,
+  denyList: Object.freeze({ refreshSeconds: 30, whenUnavailable: 'allow' as const }),
 });
 
 /** An inclusive range of an integer setting. */
@@ -76,7 +82,51 @@ export const CONFIG_LIMITS = Object.freeze({
    * cooldown is longer: the ceiling of the back-off (five minutes).
    */
   maxKeyBackoffMs: 300_000,
+  /** Range of `denyList.refreshSeconds`: at most five minutes, so a revocation takes effect within a bounded delay. */
+  denyListRefreshSeconds: Object.freeze({ min: 1, max: 300 }),
 });
+
+/** The log profiles (`logProfile`). */
+export const LOG_PROFILES: readonly LogProfile[] = Object.freeze(['full', 'minimal', 'pseudonymous'] as LogProfile[]);
+/** The choices of `denyList.whenUnavailable`. */
+export const DENY_LIST_WHEN_UNAVAILABLE: readonly DenyListWhenUnavailable[] = Object.freeze(['allow', 'deny'] as DenyListWhenUnavailable[]);
+
+// eu-west-1, us-gov-west-1, cn-north-1, ap-southeast-2...
+const AWS_REGION = /^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/;
+// DynamoDB table names: 3 to 255 of letters, digits, '_', '-' and '.'.
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+// A Secrets Manager secret ARN (the partition's name, the region, the account, the name with its suffix).
+const SECRET_ARN = /^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\d{1,2}:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$/;
+
+/** Whether a value is an AWS region name such as `eu-west-1`. */
+export function isAwsRegion(value: unknown): value is string {
+  return typeof value === 'string' && AWS_REGION.test(value);
+}
+
+/** Whether a value is a DynamoDB table name (3 to 255 of `A-Za-z0-9_.-`). */
+export function isTableName(value: unknown): value is string {
+  return typeof value === 'string' && TABLE_NAME.test(value);
+}
+
+/** Whether a value is the ARN of a Secrets Manager secret. */
+export function isSecretArn(value: unknown): value is string {
+  return typeof value === 'string' && SECRET_ARN.test(value);
+}
+
+/** The region of a Secrets Manager secret ARN that {@link isSecretArn} accepts. */
+export const secretArnRegion = (arn: string): string => arn.split(':')[3] as string;
+
+/**
+ * Whether a value is an AWS endpoint the authorizer may sign requests for: `https://host[:port]`, without
+ * credentials, path, query or fragment (a signature covers the host; anything else would not be sent).
+ */
+export function isAwsEndpoint(value: unknown): value is string {
+  if (typeof value !== 'string' || value.length > CONFIG_LIMITS.stringLength || /[\p{Cc}\s]/u.test(value) || !URL.canParse(value)) {
+    return false;
+  }
+  const url = new URL(value);
+  return url.protocol === 'https:' && !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash && !value.includes('#') && !value.includes('?');
+}
 
 /** JWK members that only private or symmetric keys carry: a configured or fetched key holding one is refused. */
 export const PRIVATE_JWK_MEMBERS: readonly string[] = Object.freeze(['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k']);
@@ -120,10 +170,12 @@ export const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /** The known settings of each object of a configuration, in the order messages list them. */
 export const CONFIG_SETTINGS = Object.freeze({
-  top: Object.freeze(['version', 'issuers', 'routes', 'clockSkewSeconds', 'maxTokenAgeSeconds', 'maxTokenLifetimeSeconds', 'keys', 'cacheKeyScope']),
+  top: Object.freeze(['version', 'issuers', 'routes', 'clockSkewSeconds', 'maxTokenAgeSeconds', 'maxTokenLifetimeSeconds', 'keys', 'cacheKeyScope', 'logProfile', 'pseudonymKey', 'denyList']),
   issuer: Object.freeze(['kind', 'issuer', 'algorithms', 'jwksUri', 'discovery', 'keys', 'clientIds', 'clientIdClaim', 'audiences', 'audienceCheck', 'requiredTyp']),
   route: Object.freeze(['method', 'path', 'scopes', 'conditions']),
   condition: Object.freeze(['claim', 'contains', 'equals']),
+  pseudonymKey: Object.freeze(['secretArn']),
+  denyList: Object.freeze(['tableName', 'region', 'refreshSeconds', 'whenUnavailable', 'endpoint']),
 });
 const URL_RULE = 'must be an https URL (http only for localhost or 127.0.0.1) without credentials';
 
@@ -409,6 +461,26 @@ function parseRoute(path: string, value: unknown): RouteConfig {
   return { method, path: raw.path, scopes, conditions };
 }
 
+function parseDenyList(value: unknown): DenyListConfig {
+  const raw = record('denyList', value, CONFIG_SETTINGS.denyList);
+  if (!isTableName(raw.tableName)) {
+    fail('denyList.tableName', 'must be a DynamoDB table name: 3 to 255 letters, digits, _, - or .', raw.tableName);
+  }
+  if (!isAwsRegion(raw.region)) {
+    fail('denyList.region', "must be an AWS region such as 'eu-west-1'", raw.region);
+  }
+  const { min, max } = CONFIG_LIMITS.denyListRefreshSeconds;
+  const refreshSeconds = raw.refreshSeconds === undefined ? undefined : integer('denyList.refreshSeconds', raw.refreshSeconds, min, max);
+  const whenUnavailable = raw.whenUnavailable as DenyListWhenUnavailable | undefined;
+  if (whenUnavailable !== undefined && !DENY_LIST_WHEN_UNAVAILABLE.includes(whenUnavailable)) {
+    fail('denyList.whenUnavailable', `must be one of ${DENY_LIST_WHEN_UNAVAILABLE.join(', ')}`, whenUnavailable);
+  }
+  if (raw.endpoint !== undefined && !isAwsEndpoint(raw.endpoint)) {
+    fail('denyList.endpoint', 'must be an https URL of a host (and port), without credentials, path, query or fragment', raw.endpoint);
+  }
+  return defined({ tableName: raw.tableName, region: raw.region, refreshSeconds, whenUnavailable, endpoint: raw.endpoint as string | undefined });
+}
+
 /** Freezes a value and everything it holds. */
 export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null) {
@@ -482,7 +554,28 @@ export function parseConfig(input: unknown): AuthorizerConfig {
     );
   }
 
-  const config = deepFreeze(defined({ version: 1, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, maxTokenLifetimeSeconds, keys, cacheKeyScope } as AuthorizerConfig));
+  const logProfile = raw.logProfile as LogProfile | undefined;
+  if (logProfile !== undefined && !LOG_PROFILES.includes(logProfile)) {
+    fail('logProfile', `must be one of ${LOG_PROFILES.join(', ')}`, logProfile);
+  }
+  let pseudonymKey: PseudonymKeyConfig | undefined;
+  if (logProfile === 'pseudonymous') {
+    if (raw.pseudonymKey === undefined) {
+      fail('pseudonymKey', "required when logProfile is 'pseudonymous'", raw.pseudonymKey);
+    }
+    const key = record('pseudonymKey', raw.pseudonymKey, CONFIG_SETTINGS.pseudonymKey);
+    if (!isSecretArn(key.secretArn)) {
+      fail('pseudonymKey.secretArn', 'must be the ARN of a Secrets Manager secret', key.secretArn);
+    }
+    pseudonymKey = { secretArn: key.secretArn };
+  } else if (raw.pseudonymKey !== undefined) {
+    fail('pseudonymKey', "only used when logProfile is 'pseudonymous'", raw.pseudonymKey);
+  }
+  const denyList = raw.denyList === undefined ? undefined : parseDenyList(raw.denyList);
+
+  const config = deepFreeze(
+    defined({ version: 1, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, maxTokenLifetimeSeconds, keys, cacheKeyScope, logProfile, pseudonymKey, denyList } as AuthorizerConfig),
+  );
   parsedConfigs.add(config);
   return config;
 }

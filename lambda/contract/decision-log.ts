@@ -56,6 +56,16 @@ export const ReasonCode = /* @__PURE__ */ Object.freeze({
   MISSING_CLAIM: 'MISSING_CLAIM',
   /** A claim has the wrong type or an unacceptable value. */
   INVALID_CLAIM: 'INVALID_CLAIM',
+  /**
+   * The token verified but the deny list revokes it (its `sub`, client, `jti` / `origin_jti`, or a time it
+   * was issued before): answered with 401, as an invalid token.
+   */
+  REVOKED: 'REVOKED',
+  /**
+   * The deny list has never been read (the table cannot be read) and `denyList.whenUnavailable` is `deny`:
+   * every token is refused (401).
+   */
+  DENY_LIST_UNAVAILABLE: 'DENY_LIST_UNAVAILABLE',
   /** The token lacks a scope the route requires. */
   INSUFFICIENT_SCOPE: 'INSUFFICIENT_SCOPE',
   /** A claim condition of the route does not hold. */
@@ -247,7 +257,7 @@ export function sanitizeText(value: unknown, maxLength: number = MAX_LENGTH.id):
   return Array.from(cleaned).slice(0, maxLength).join('');
 }
 
-const ERROR_LEVEL_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['INTERNAL_ERROR', 'KEYS_UNAVAILABLE', 'CONFIG_ERROR']);
+const ERROR_LEVEL_REASONS: ReadonlySet<ReasonCode> = new Set<ReasonCode>(['INTERNAL_ERROR', 'KEYS_UNAVAILABLE', 'CONFIG_ERROR', 'DENY_LIST_UNAVAILABLE']);
 
 /** The level a decision is logged at. */
 export function levelFor(decision: Decision, reason: ReasonCode): LogLevel {

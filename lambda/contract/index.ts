@@ -10,3 +10,6 @@ export * from './decision-log';
 export * from './errors';
 export * from './key-refresh-log';
 export * from './routes';
+export * from './aws-failure';
+export * from './deny-list';
+export * from './pseudonym';

@@ -5,7 +5,7 @@
  * rule and the value received, so the bundle does not carry those texts. Unknown settings are refused at
  * every level; no value is ever echoed (a private key member is refused by its name alone).
  */
-import type { AuthorizerConfig, ClientIdClaim, IssuerConfig, JwsAlgorithm, PublicJwk, RouteConfig, RouteMethod } from './config-types';
+import type { AuthorizerConfig, ClientIdClaim, DenyListConfig, DenyListWhenUnavailable, IssuerConfig, JwsAlgorithm, LogProfile, PublicJwk, RouteConfig, RouteMethod } from './config-types';
 import {
   BASE64URL,
   CLIENT_ID_CLAIMS,
@@ -16,6 +16,12 @@ import {
   CURVES_BY_KTY,
   deepFreeze,
   defined,
+  DENY_LIST_WHEN_UNAVAILABLE,
+  isAwsEndpoint,
+  isAwsRegion,
+  isSecretArn,
+  isTableName,
+  LOG_PROFILES,
   issuerConfig,
   isAcceptableUrl,
   isPlainObject,
@@ -191,5 +197,24 @@ export function parseRuntimeConfig(input: unknown): AuthorizerConfig {
   const cacheKeyScope = raw.cacheKeyScope as AuthorizerConfig['cacheKeyScope'];
   check(cacheKeyScope === undefined || cacheKeyScope === 'token' || cacheKeyScope === 'route', 'cacheKeyScope');
   check(cacheKeyScope === 'route' || !findInexactRoutes(routes), 'cacheKeyScope');
-  return deepFreeze(defined({ version: 1, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, maxTokenLifetimeSeconds, keys, cacheKeyScope } as AuthorizerConfig));
+  const logProfile = raw.logProfile as LogProfile | undefined;
+  check(logProfile === undefined || LOG_PROFILES.includes(logProfile), 'logProfile');
+  const pseudonymous = logProfile === 'pseudonymous';
+  check(pseudonymous === (raw.pseudonymKey !== undefined), 'pseudonymKey');
+  const pseudonymKey = pseudonymous ? { secretArn: known('pseudonymKey', raw.pseudonymKey, CONFIG_SETTINGS.pseudonymKey).secretArn } : undefined;
+  check(!pseudonymKey || isSecretArn(pseudonymKey.secretArn), 'pseudonymKey.secretArn');
+  let denyList: DenyListConfig | undefined;
+  if (raw.denyList !== undefined) {
+    const d = known('denyList', raw.denyList, CONFIG_SETTINGS.denyList);
+    check(isTableName(d.tableName), 'denyList.tableName');
+    check(isAwsRegion(d.region), 'denyList.region');
+    const { min, max } = CONFIG_LIMITS.denyListRefreshSeconds;
+    const refreshSeconds = optionalInteger('denyList.refreshSeconds', d.refreshSeconds, min, max);
+    check(d.whenUnavailable === undefined || DENY_LIST_WHEN_UNAVAILABLE.includes(d.whenUnavailable as DenyListWhenUnavailable), 'denyList.whenUnavailable');
+    check(d.endpoint === undefined || isAwsEndpoint(d.endpoint), 'denyList.endpoint');
+    denyList = defined({ tableName: d.tableName, region: d.region, refreshSeconds, whenUnavailable: d.whenUnavailable, endpoint: d.endpoint } as DenyListConfig);
+  }
+  return deepFreeze(
+    defined({ version: 1, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, maxTokenLifetimeSeconds, keys, cacheKeyScope, logProfile, pseudonymKey, denyList } as AuthorizerConfig),
+  );
 }

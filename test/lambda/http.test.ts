@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { FetchError } from '../../lambda/errors';
-import { httpGetJson, MAX_HEAD_BYTES, parseHttpHead } from '../../lambda/http';
+import { httpGetJson, httpPost, MAX_HEAD_BYTES, parseHttpHead } from '../../lambda/http';
 import { selfSignedCertificate, startJwksServer } from '../fixtures/jwks-server';
 
 /** What the raw server does with a connection: the request text it received so far, and the socket. */
@@ -158,6 +158,28 @@ describe('httpGetJson over HTTP/1.x', () => {
     const pending = httpGetJson(`${base}/jwks`, { signal: controller.signal, headers: {} });
     setTimeout(() => controller.abort(new Error('stop')), 50);
     expect(await refusal(pending)).toMatchObject({ failureCause: 'TIMEOUT' });
+  });
+});
+
+describe('httpPost over HTTP/1.x', () => {
+  const post = (body: string) => httpPost(`${base}/`, { signal: AbortSignal.timeout(3000), headers: { 'x-amz-target': 'DynamoDB_20120810.Scan' }, body });
+
+  test('happy flow: one POST with the fields, its Content-Length in bytes and the body; an AWS JSON answer read whole', async () => {
+    script = answer('HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 11\r\n\r\n{"Items":[]}'.replace('11', '12'));
+    expect(await post('{"a":"é"}')).toEqual({ status: 200, text: '{"Items":[]}' });
+    expect(Buffer.from(requests[0]!, 'latin1').toString('utf8')).toBe(`POST / HTTP/1.1\r\nHost: ${new URL(base).host}\r\nx-amz-target: DynamoDB_20120810.Scan\r\nContent-Length: 10\r\nConnection: close\r\n\r\n{"a":"é"}`);
+  });
+
+  test('happy flow: the body of an error status is read too, with the same framing checks', async () => {
+    script = answer('HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n');
+    expect(await post('{}')).toEqual({ status: 400, text: '{}' });
+    script = answer('HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}');
+    expect(await refusal(post('{}'))).toMatchObject({ failureCause: 'BAD_JSON' });
+  });
+
+  test('error flow: a 200 answer that is not JSON is refused', async () => {
+    script = answer('HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\n{}');
+    expect(await refusal(post('{}'))).toMatchObject({ failureCause: 'BAD_JSON' });
   });
 });
 

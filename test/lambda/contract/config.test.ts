@@ -16,6 +16,8 @@ const ROUTES: RouteConfig[] = [
   { method: 'POST', path: '/items', scopes: ['items:write'] },
 ];
 
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:pseudonym-key-AbCdEf';
+
 function base(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { version: 1, issuers: [COGNITO], routes: ROUTES, ...overrides };
 }
@@ -95,8 +97,8 @@ describe('parseConfig', () => {
 
   test.each<[string, unknown, string]>([
     ['a non-object', [], 'configuration: must be a JSON object (received: [])'],
-    ['an unknown top-level key', base({ issuer: 'x' }), 'issuer: unknown setting; expected one of version, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, maxTokenLifetimeSeconds, keys, cacheKeyScope (received: "x")'],
-    ['a __proto__ key from JSON', JSON.parse('{"version":1,"issuers":[],"routes":[],"__proto__":{"admin":true}}'), '__proto__: unknown setting; expected one of version, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, maxTokenLifetimeSeconds, keys, cacheKeyScope (received: {"admin":true})'],
+    ['an unknown top-level key', base({ issuer: 'x' }), 'issuer: unknown setting; expected one of version, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, maxTokenLifetimeSeconds, keys, cacheKeyScope, logProfile, pseudonymKey, denyList (received: "x")'],
+    ['a __proto__ key from JSON', JSON.parse('{"version":1,"issuers":[],"routes":[],"__proto__":{"admin":true}}'), '__proto__: unknown setting; expected one of version, issuers, routes, clockSkewSeconds, maxTokenAgeSeconds, maxTokenLifetimeSeconds, keys, cacheKeyScope, logProfile, pseudonymKey, denyList (received: {"admin":true})'],
     ['another version', base({ version: 2 }), 'version: must be 1 (received: 2)'],
     ['no issuers', base({ issuers: [] }), 'issuers: must be a non-empty array of at most 20 issuers (received: [])'],
     ['routes that are not an array', base({ routes: {} }), 'routes: must be an array of at most 1000 routes (received: {})'],
@@ -222,6 +224,58 @@ describe('parseConfig', () => {
 
 const jsonCopy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
+describe('parseConfig: data protection and revocation', () => {
+  const DENY_LIST = { tableName: 'deny-list', region: 'eu-west-1' };
+
+  test('happy flow: the log profiles, the pseudonym key and the deny list are accepted as given', () => {
+    expect(parseBoth(base({ logProfile: 'minimal' })).logProfile).toBe('minimal');
+    expect(parseBoth(base({ logProfile: 'full' })).logProfile).toBe('full');
+    expect(parseBoth(base({ logProfile: 'pseudonymous', pseudonymKey: { secretArn: SECRET_ARN } })).pseudonymKey).toEqual({ secretArn: SECRET_ARN });
+    expect(parseBoth(base({ denyList: DENY_LIST })).denyList).toEqual(DENY_LIST);
+    const every = { ...DENY_LIST, refreshSeconds: 300, whenUnavailable: 'deny', endpoint: 'https://vpce-1.dynamodb.eu-west-1.vpce.amazonaws.com:8443/' };
+    expect(parseBoth(base({ denyList: every })).denyList).toEqual(every);
+    expect(parseBoth(base({ denyList: { ...DENY_LIST, refreshSeconds: 1, whenUnavailable: 'allow', region: 'us-gov-west-1' } })).denyList?.refreshSeconds).toBe(1);
+  });
+
+  test.each([
+    ['an unknown log profile', { logProfile: 'none' }, 'logProfile'],
+    ['a log profile that is not a string', { logProfile: 1 }, 'logProfile'],
+    ['pseudonymous without a key', { logProfile: 'pseudonymous' }, 'pseudonymKey'],
+    ['a key without the pseudonymous profile', { pseudonymKey: { secretArn: SECRET_ARN } }, 'pseudonymKey'],
+    ['a key with the minimal profile', { logProfile: 'minimal', pseudonymKey: { secretArn: SECRET_ARN } }, 'pseudonymKey'],
+    ['a key that is not an object', { logProfile: 'pseudonymous', pseudonymKey: SECRET_ARN }, 'pseudonymKey'],
+    ['a key with an unknown setting', { logProfile: 'pseudonymous', pseudonymKey: { secretArn: SECRET_ARN, versionId: 'v1' } }, 'pseudonymKey.versionId'],
+    ['a key without an ARN', { logProfile: 'pseudonymous', pseudonymKey: {} }, 'pseudonymKey.secretArn'],
+    ['a key ARN of another service', { logProfile: 'pseudonymous', pseudonymKey: { secretArn: 'arn:aws:ssm:eu-west-1:123456789012:parameter/k' } }, 'pseudonymKey.secretArn'],
+    ['a key given by name', { logProfile: 'pseudonymous', pseudonymKey: { secretArn: 'pseudonym-key' } }, 'pseudonymKey.secretArn'],
+    ['a deny list that is not an object', { denyList: 'deny-list' }, 'denyList'],
+    ['a deny list with an unknown setting', { denyList: { ...DENY_LIST, cacheSeconds: 5 } }, 'denyList.cacheSeconds'],
+    ['a deny list without a table', { denyList: { region: 'eu-west-1' } }, 'denyList.tableName'],
+    ['a table name too short', { denyList: { ...DENY_LIST, tableName: 'ab' } }, 'denyList.tableName'],
+    ['a table name with a slash', { denyList: { ...DENY_LIST, tableName: 'a/b/c' } }, 'denyList.tableName'],
+    ['a table given by ARN', { denyList: { ...DENY_LIST, tableName: 'arn:aws:dynamodb:eu-west-1:123456789012:table/deny' } }, 'denyList.tableName'],
+    ['a deny list without a region', { denyList: { tableName: 'deny-list' } }, 'denyList.region'],
+    ['a region that is not one', { denyList: { ...DENY_LIST, region: 'Europe' } }, 'denyList.region'],
+    ['a refresh of 0 seconds', { denyList: { ...DENY_LIST, refreshSeconds: 0 } }, 'denyList.refreshSeconds'],
+    ['a refresh over five minutes', { denyList: { ...DENY_LIST, refreshSeconds: 301 } }, 'denyList.refreshSeconds'],
+    ['a refresh that is not an integer', { denyList: { ...DENY_LIST, refreshSeconds: 1.5 } }, 'denyList.refreshSeconds'],
+    ['an unknown unavailability choice', { denyList: { ...DENY_LIST, whenUnavailable: 'open' } }, 'denyList.whenUnavailable'],
+    ['an http endpoint', { denyList: { ...DENY_LIST, endpoint: 'http://127.0.0.1:8000' } }, 'denyList.endpoint'],
+    ['an endpoint with a path', { denyList: { ...DENY_LIST, endpoint: 'https://vpce.example.com/dynamodb' } }, 'denyList.endpoint'],
+    ['an endpoint with a query', { denyList: { ...DENY_LIST, endpoint: 'https://vpce.example.com/?x=1' } }, 'denyList.endpoint'],
+    ['an endpoint with a fragment', { denyList: { ...DENY_LIST, endpoint: 'https://vpce.example.com/#x' } }, 'denyList.endpoint'],
+    ['an endpoint with credentials', { denyList: { ...DENY_LIST, endpoint: 'https://user:pass@vpce.example.com' } }, 'denyList.endpoint'],
+    ['an endpoint with a line break', { denyList: { ...DENY_LIST, endpoint: 'https://vpce.example.com\n' } }, 'denyList.endpoint'],
+  ])('throws on %s', (_what, overrides, path) => {
+    expect(configError(base(overrides)).message.startsWith(`${path}: `)).toBe(true);
+  });
+
+  test('the full message names the rule and the value', () => {
+    expect(configError(base({ logProfile: 'pseudonymous' })).message).toBe("pseudonymKey: required when logProfile is 'pseudonymous' (received: undefined)");
+    expect(configError(base({ denyList: { ...DENY_LIST, refreshSeconds: 301 } })).message).toBe('denyList.refreshSeconds: must be an integer from 1 to 300 seconds (received: 301)');
+  });
+});
+
 describe('parseRuntimeConfig', () => {
   /** A valid configuration using every kind of setting, to mutate. */
   // Cloned through JSON, as configurations arrive (structuredClone would build objects of another realm under jest).
@@ -242,12 +296,16 @@ describe('parseRuntimeConfig', () => {
     maxTokenLifetimeSeconds: 7200,
     keys: { fetchTimeoutMs: 800, cooldownSeconds: 10 },
     cacheKeyScope: 'token',
+    logProfile: 'pseudonymous',
+    pseudonymKey: { secretArn: SECRET_ARN },
+    denyList: { tableName: 'deny-list', region: 'eu-west-1', refreshSeconds: 30, whenUnavailable: 'deny', endpoint: 'https://vpce-1.dynamodb.eu-west-1.vpce.amazonaws.com' },
   });
   const VALUES: unknown[] = [
     undefined, null, true, false, 0, 1, -1, 1.5, 60, 100, 301, 1e4, 31_536_001, '', 'x', 'a b', 'sig', 'enc', 'verify', 'token', 'route',
     'cognito', 'oidc', 'RSA', 'EC', 'OKP', 'oct', 'P-256', 'Ed25519', 'RS256', 'ES256', 'EdDSA', 'HS256', 'none', 'azp', 'appid', 'at+jwt', 'GET', 'ANY', 'get',
     '/items', '/items/{id}', '/items/{name}', '/a//b', '/{proxy+}/x', 'https://login.example.com', 'https://login.example.com/?q=1', 'http://evil.example',
     'https://login.example.com#f', 'x'.repeat(1025), [], ['verify'], ['RS256'], ['HS256'], [''], ['a'], {}, { x: 1 }, [{}],
+    'full', 'minimal', 'pseudonymous', 'allow', 'deny', 'eu-west-1', 'deny-list', SECRET_ARN, 'https://vpce.example.com', 'https://vpce.example.com/x', 'http://127.0.0.1:1',
   ];
 
   /** A small deterministic generator (mulberry32), so a failure names a reproducible seed. */

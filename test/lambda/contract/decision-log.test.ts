@@ -48,7 +48,7 @@ describe('ReasonCode', () => {
     expect(Object.keys(ReasonCode)).toEqual([
       'ALLOW', 'MISSING_TOKEN', 'MALFORMED_TOKEN', 'TOKEN_TOO_LARGE', 'UNSUPPORTED_ALG', 'FORBIDDEN_HEADER', 'UNKNOWN_ISSUER', 'UNKNOWN_KID',
       'KEYS_UNAVAILABLE', 'BAD_SIGNATURE', 'EXPIRED', 'NOT_YET_VALID', 'ISSUED_IN_FUTURE', 'TOO_OLD', 'LIFETIME_TOO_LONG', 'WRONG_AUDIENCE',
-      'WRONG_CLIENT', 'WRONG_TOKEN_USE', 'WRONG_TYP', 'UNEXPECTED_TYP', 'MISSING_CLAIM', 'INVALID_CLAIM', 'INSUFFICIENT_SCOPE', 'CONDITION_FAILED', 'CUSTOM_CHECK_FAILED',
+      'WRONG_CLIENT', 'WRONG_TOKEN_USE', 'WRONG_TYP', 'UNEXPECTED_TYP', 'MISSING_CLAIM', 'INVALID_CLAIM', 'REVOKED', 'DENY_LIST_UNAVAILABLE', 'INSUFFICIENT_SCOPE', 'CONDITION_FAILED', 'CUSTOM_CHECK_FAILED',
       'NO_ROUTE', 'MALFORMED_EVENT', 'CONFIG_ERROR', 'INTERNAL_ERROR',
     ]);
   });
@@ -59,6 +59,8 @@ describe('ReasonCode', () => {
     expect(levelFor('unauthorized', 'EXPIRED')).toBe('warn');
     expect(levelFor('unauthorized', 'KEYS_UNAVAILABLE')).toBe('error');
     expect(levelFor('unauthorized', 'INTERNAL_ERROR')).toBe('error');
+    expect(levelFor('unauthorized', 'REVOKED')).toBe('warn');
+    expect(levelFor('unauthorized', 'DENY_LIST_UNAVAILABLE')).toBe('error');
   });
 });
 
