@@ -6,6 +6,7 @@
  * and the stage's execution-logging settings.
  */
 import {
+  ACCESS_LOG_VARIABLES_LEFT_OUT,
   DECISION_LOG_PERSONAL_FIELDS,
   LOG_PROFILES,
   type LogKind,
@@ -153,7 +154,13 @@ function accessLog(stage: CfnResource, profile: string | undefined, groupOf: (id
     .map((variable) =>
       variable === '$context.authorizer.principalId' && profile === 'pseudonymous' ? 'principal (pseudonym of sub)' : PERSONAL_ACCESS_LOG_VARIABLES[variable]!,
     );
-  const notes = variables.includes('$context.resourcePath') && !variables.includes('$context.path') ? ['paths as resource templates (/items/{id}), never the concrete path'] : [];
+  // A format written by hand, or an authorizer configured apart from the stage, can keep what the profile leaves out.
+  const leftOut = profile !== undefined && (LOG_PROFILES as readonly string[]).includes(profile) ? ACCESS_LOG_VARIABLES_LEFT_OUT[profile as LogProfile] : [];
+  const kept = [...new Set(variables.filter((variable) => leftOut.includes(variable)).map((variable) => PERSONAL_ACCESS_LOG_VARIABLES[variable]!))];
+  const notes = [
+    ...(variables.includes('$context.resourcePath') && !variables.includes('$context.path') ? ['paths as resource templates (/items/{id}), never the concrete path'] : []),
+    ...(kept.length > 0 ? [`holds ${kept.join(', ')}, which logProfile '${profile}' leaves out`] : []),
+  ];
   return entry('access', stageName, fields, 'the access log format', notes, groupOf(references(setting.DestinationArn)));
 }
 

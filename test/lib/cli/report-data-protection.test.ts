@@ -85,6 +85,14 @@ describe('report: data protection', () => {
     expect(fieldsByKind(report)).toMatchObject({ access: ['principal (pseudonym of sub)'], decision: ['sub pseudonym', 'client id pseudonym'] });
   });
 
+  test('an access log that keeps what the authorizer profile leaves out is flagged', () => {
+    const report = reportOf({ logProfile: 'full' }, 'pseudonymous');
+    const access = report.dataProtection[0]!.logs.find((log) => log.kind === 'access')!;
+
+    expect(access.personalFields).toEqual(['IP address', 'principal (pseudonym of sub)', 'client id', 'sub']);
+    expect(access.notes).toContain("holds IP address, client id, sub, which logProfile 'pseudonymous' leaves out");
+  });
+
   test('retention per log and the execution log at INFO are reported per log', () => {
     const report = reportOf({
       logProfile: 'minimal',
