@@ -21,7 +21,15 @@ export * from './api-gateway-account';
 export * from './secure-api/secure-api';
 export * from './secure-api/invoke-permissions';
 export * from './revocation/deny-list';
-export * from './data-protection';
+export {
+  ACCESS_LOG_VARIABLES_LEFT_OUT,
+  DECISION_LOG_PERSONAL_FIELDS,
+  LOG_KINDS,
+  LOG_PROFILES,
+  PERSONAL_ACCESS_LOG_VARIABLES,
+  accessLogFieldsFor,
+} from './data-protection';
+export type { LogKind, LogProfile, LogRetentionByKind } from './data-protection';
 export type { RouteOptions, SecureApiRoute } from './secure-api/routes';
 export type { ExecutionLogLevel, SecureApiCorsOptions } from './secure-api/stage-options';
 export type {

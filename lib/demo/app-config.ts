@@ -7,6 +7,7 @@ import { SECURE_API_STACK_DEFAULTS } from '../defaults';
 import { SecureApiValidationError, describeValue } from '../errors';
 import type { SecureApiWebAclProps } from '../waf/secure-api-web-acl';
 import type { SecureApiStackProps } from './secure-api-stack';
+import { LOG_KINDS, type LogRetentionByKind } from '../data-protection';
 import { TokenIssuer, type OidcTokenIssuerOptions } from '../authorizer/token-issuer';
 
 /** The `cdk.json` context key that configures the deployable app. */
@@ -37,8 +38,15 @@ export interface SecureApiContext {
   readonly logoutUrls?: string[];
   /** Further issuers the API trusts besides its own user pool. @default [] */
   readonly externalIssuers?: ExternalIssuerContext[];
-  /** Retention of every log group, in days (a CloudWatch Logs retention value; never infinite). @default - SECURE_API_DEFAULTS.logRetention */
-  readonly logRetentionDays?: number;
+  /**
+   * Retention of every log group, in days (a CloudWatch Logs retention value; never infinite), or of the API's logs
+   * per kind: `{ "access": 90, "decision": 180, "waf": 30, "execution": 30 }`. @default - SECURE_API_DEFAULTS.logRetention
+   */
+  readonly logRetentionDays?: number | LogRetentionDaysContext;
+  /** `full`, `minimal` or `pseudonymous`: what the audit logs keep about callers. @default - SECURE_API_DEFAULTS.logProfile */
+  readonly logProfile?: string;
+  /** Emergency revocation: a deny list the authorizer reads and `secure-api revoke` writes. @default false */
+  readonly revocation?: boolean;
   /** An existing KMS key for the log groups. @default - no customer-managed key */
   readonly kmsKeyArn?: string;
   /** Create a KMS key for the log groups. @default false */
@@ -63,6 +71,18 @@ export interface SecureApiContext {
   readonly waf?: WafContext;
   /** `create` (set up API Gateway's logging role, retained) or `existing` (already set in the account). @default - SECURE_API_STACK_DEFAULTS.apiGatewayAccount */
   readonly apiGatewayAccount?: string;
+}
+
+/** Retention of the API's logs per kind, in days, as written in `cdk.json`; each kind defaults as in `SecureApiProps.logRetention`. */
+export interface LogRetentionDaysContext {
+  /** The access log. @default - SECURE_API_DEFAULTS.logRetention */
+  readonly access?: number;
+  /** The authorizer's decision log. @default - SECURE_API_DEFAULTS.logRetention */
+  readonly decision?: number;
+  /** The WAF log. @default - WEB_ACL_DEFAULTS.logging.retention */
+  readonly waf?: number;
+  /** The execution log. @default - SECURE_API_DEFAULTS.logRetention */
+  readonly execution?: number;
 }
 
 /** AWS WAF settings of the demo API, as written in `cdk.json`. */
@@ -98,7 +118,7 @@ export interface SecureApiAppConfig {
 const KNOWN_KEYS: ReadonlyArray<keyof SecureApiContext> = [
   'stackName', 'stageName', 'throttle', 'corsOrigins', 'callbackUrls', 'logoutUrls', 'externalIssuers', 'logRetentionDays',
   'kmsKeyArn', 'createKmsKey', 'featurePlan', 'threatProtection', 'mfa', 'domainPrefix', 'accessTokenValidityMinutes',
-  'authorizerCacheTtlSeconds', 'executionLogLevel', 'allowedSourceIps', 'waf', 'apiGatewayAccount',
+  'authorizerCacheTtlSeconds', 'executionLogLevel', 'allowedSourceIps', 'waf', 'apiGatewayAccount', 'logProfile', 'revocation',
 ];
 const WAF_KEYS: ReadonlyArray<keyof WafContext> = [
   'rateLimit', 'rateLimitWindowSeconds', 'maxBodySizeKb', 'blockedIps', 'allowedIps', 'sqlInjection', 'anonymousIp', 'botControl',
@@ -215,7 +235,9 @@ export function parseAppConfig(raw: unknown): SecureApiAppConfig {
       callbackUrls: optionalStrings(key('callbackUrls'), config.callbackUrls),
       logoutUrls: optionalStrings(key('logoutUrls'), config.logoutUrls),
       externalIssuers: parseIssuers(key('externalIssuers'), config.externalIssuers),
-      logRetention: optionalNumber(key('logRetentionDays'), config.logRetentionDays) as logs.RetentionDays | undefined,
+      logRetention: parseLogRetention(key('logRetentionDays'), config.logRetentionDays),
+      logProfile: optionalString(key('logProfile'), config.logProfile) as SecureApiStackProps['logProfile'],
+      revocation: optionalBoolean(key('revocation'), config.revocation),
       logEncryptionKeyArn: optionalString(key('kmsKeyArn'), config.kmsKeyArn),
       createLogEncryptionKey: optionalBoolean(key('createKmsKey'), config.createKmsKey),
       featurePlan: optionalEnum(key('featurePlan'), config.featurePlan, FEATURE_PLANS),
@@ -255,6 +277,17 @@ function parseWaf(key: string, raw: unknown): SecureApiWebAclProps | undefined {
     managedRuleGroups: omitUndefined({ sqlInjection: flag('sqlInjection'), anonymousIp: flag('anonymousIp'), botControl: flag('botControl') }),
     logging: logAllRequests === undefined ? undefined : { logAllRequests },
   });
+}
+
+function parseLogRetention(key: string, raw: unknown): SecureApiStackProps['logRetention'] {
+  if (raw === undefined || typeof raw === 'number') {
+    return optionalNumber(key, raw) as logs.RetentionDays | undefined;
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw invalid(key, 'must be a number of days or a JSON object of days per log (access, decision, waf, execution)', raw);
+  }
+  const byKind = expectObject(key, raw, LOG_KINDS);
+  return omitUndefined(Object.fromEntries(LOG_KINDS.map((kind) => [kind, optionalNumber(`${key}.${kind}`, byKind[kind])]))) as LogRetentionByKind;
 }
 
 function parseIssuers(key: string, raw: unknown): TokenIssuer[] | undefined {

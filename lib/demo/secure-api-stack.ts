@@ -9,7 +9,8 @@ import { CognitoOAuth } from '../cognito-oauth';
 import { restrictGrantsToAwsServices } from '../key-policies';
 import { SECURE_API_STACK_DEFAULTS } from '../defaults';
 import { DemoItemsService } from './demo-items-service';
-import { SecureApiValidationError, describeValue, validateLogRetention } from '../errors';
+import { SecureApiValidationError, describeValue } from '../errors';
+import { type LogProfile, type LogRetentionByKind, resolveLogRetention } from '../data-protection';
 import { SecureApi } from '../secure-api/secure-api';
 import { SecureApiMonitoring } from '../monitoring/secure-api-monitoring';
 import type { SecureApiWebAclProps } from '../waf/secure-api-web-acl';
@@ -53,10 +54,21 @@ export interface SecureApiStackProps extends StackProps {
    */
   readonly externalIssuers?: TokenIssuer[];
   /**
-   * Retention of every log group of the stack; always bounded (`RetentionDays.INFINITE` is refused).
+   * Retention of every log group of the stack, or of the API's logs per kind (`{ access, decision, waf, execution }`;
+   * the items service's log then keeps its default); always bounded (`RetentionDays.INFINITE` is refused).
    * @default - SECURE_API_DEFAULTS.logRetention
    */
-  readonly logRetention?: logs.RetentionDays;
+  readonly logRetention?: logs.RetentionDays | LogRetentionByKind;
+  /**
+   * What the audit logs keep about callers. See `SecureApiProps.logProfile`.
+   * @default - SECURE_API_DEFAULTS.logProfile ('full')
+   */
+  readonly logProfile?: LogProfile;
+  /**
+   * Emergency revocation: a deny list the authorizer reads and `secure-api revoke` writes, with its alarm.
+   * @default false
+   */
+  readonly revocation?: boolean;
   /**
    * ARN of an existing KMS key for the log groups (`arn:aws:kms:<region>:<account>:key/<id>`; the items table has a key of
    * its own); its key policy must already let CloudWatch Logs of this account and region use it.
@@ -160,7 +172,7 @@ export class SecureApiStack extends Stack {
     super(scope, id, props);
     const defaults = SECURE_API_STACK_DEFAULTS;
 
-    validateLogRetention(this, 'logRetention', props.logRetention);
+    resolveLogRetention(this, 'logRetention', props.logRetention);
     if (props.logEncryptionKeyArn !== undefined && props.createLogEncryptionKey) {
       throw new SecureApiValidationError(
         `'logEncryptionKeyArn' and 'createLogEncryptionKey' are alternatives: set at most one (received: ${describeValue(props.logEncryptionKeyArn)} and true)`,
@@ -217,6 +229,8 @@ export class SecureApiStack extends Stack {
       authorizerCacheTtl: props.authorizerCacheTtl,
       logRetention: props.logRetention,
       logEncryptionKey: this.logEncryptionKey,
+      logProfile: props.logProfile,
+      revocation: props.revocation,
       executionLogLevel: props.executionLogLevel,
       cors: props.corsOrigins ? { allowOrigins: [...props.corsOrigins] } : undefined,
       allowedSourceIps: props.allowedSourceIps,
@@ -225,7 +239,7 @@ export class SecureApiStack extends Stack {
     });
 
     this.items = new DemoItemsService(this, 'Items', {
-      logRetention: props.logRetention,
+      logRetention: typeof props.logRetention === 'number' ? props.logRetention : undefined,
       encryptionKey: this.logEncryptionKey,
     });
     const read = { scopes: [this.readScope] };
@@ -246,6 +260,7 @@ export class SecureApiStack extends Stack {
       authorizerLogGroup: this.api.authorizerLogGroup,
       accessLogGroup: this.api.accessLogGroup,
       webAcl: this.api.webAcl,
+      denyListTable: this.api.revocation?.table,
       backendFunctions: [this.items.function],
     });
 
@@ -259,6 +274,13 @@ export class SecureApiStack extends Stack {
     output('ItemsWriteScope', this.writeScope.fullName, 'Scope of the write routes');
     output('AccessLogGroupName', this.api.accessLogGroup.logGroupName, 'API Gateway access log group');
     output('AuthorizerLogGroupName', this.api.authorizerLogGroup.logGroupName, 'JWT authorizer decision log group');
+    if (this.api.executionLogGroup !== undefined) {
+      output('ExecutionLogGroupName', this.api.executionLogGroup.logGroupName, 'API Gateway execution log group of the stage');
+    }
+    output('LogProfile', this.api.logProfile, 'What the audit logs keep about callers: full, minimal or pseudonymous');
+    if (this.api.revocation !== undefined) {
+      output('DenyListTableName', this.api.revocation.table.tableName, 'DynamoDB deny list the authorizer reads (secure-api revoke writes it)');
+    }
     if (this.api.webAcl !== undefined) {
       output('WebAclArn', this.api.webAcl.webAclArn, 'AWS WAF web ACL in front of the stage');
       if (this.api.webAcl.logGroup !== undefined) {

@@ -23,6 +23,12 @@ export const DENY_LIST_TABLE = Object.freeze({
  */
 export const DENY_LIST_UNAVAILABLE_MSG = 'deny list unavailable';
 
+/**
+ * Template metadata key that marks a table as a deny list, so that `secure-api report` finds it (and says what
+ * personal data it holds) even before an authorizer names it.
+ */
+export const DENY_LIST_METADATA_KEY = 'cdk-secure-api:deny-list';
+
 /** Properties of a {@link DenyList}. */
 export interface DenyListProps {
   /**
@@ -86,6 +92,10 @@ export class DenyList extends Construct {
           // Tower's CT.DYNAMODB.PR.2 asks for KMS encryption stated in the template. DynamoDB authorizes its use.
           { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       removalPolicy: props.removalPolicy ?? REVOCATION_DEFAULTS.removalPolicy,
+    });
+    (this.table.node.defaultChild as dynamodb.CfnTable).addMetadata(DENY_LIST_METADATA_KEY, {
+      partitionKey: DENY_LIST_TABLE.partitionKey,
+      timeToLiveAttribute: DENY_LIST_TABLE.timeToLiveAttribute,
     });
     acknowledge(this.table, {
       'NIST.800.53.R5-DynamoDBInBackupPlan':

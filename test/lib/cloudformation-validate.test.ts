@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { App, CfnResource, CloudFormationValidatePlugin, Stack } from 'aws-cdk-lib';
-import { SCENARIOS } from './scenarios';
+import { DATA_PROTECTION_SCENARIOS, SCENARIOS } from './scenarios';
 
 interface ValidationReport {
   readonly pluginReports?: ReadonlyArray<{
@@ -41,7 +41,7 @@ describe('CloudFormation validation', () => {
     expect(findings(app).join('\n')).toContain("'NotAProperty' was unexpected");
   });
 
-  test.each(SCENARIOS.map((scenario) => [scenario.name, scenario]))('%s has no CloudFormation validation finding', (_name, scenario) => {
+  test.each([...SCENARIOS, ...DATA_PROTECTION_SCENARIOS].map((scenario) => [scenario.name, scenario]))('%s has no CloudFormation validation finding', (_name, scenario) => {
     expect(findings(scenario.build().app)).toEqual([]);
   });
 });

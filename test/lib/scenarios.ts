@@ -13,6 +13,7 @@ import { ApiScope } from '../../lib/authorizer/api-scope';
 import { CognitoOAuth } from '../../lib/cognito-oauth';
 import { restrictGrantsToAwsServices } from '../../lib/key-policies';
 import { SecureApi } from '../../lib/secure-api/secure-api';
+import { SecureApiMonitoring } from '../../lib/monitoring/secure-api-monitoring';
 import { SecureApiStack } from '../../lib/demo/secure-api-stack';
 import { TokenIssuer } from '../../lib/authorizer/token-issuer';
 
@@ -124,6 +125,42 @@ export const SCENARIOS: Scenario[] = [
       });
       api.addRoute('ANY /files/{proxy+}', backend('/files/{proxy}'), { authenticatedOnly: true });
       return { app, stack };
+    },
+  },
+];
+
+/**
+ * Scenarios of the data-protection and revocation options, for the cdk-nag tests (kept out of SCENARIOS and
+ * its whole-template snapshots).
+ */
+export const DATA_PROTECTION_SCENARIOS: Scenario[] = [
+  {
+    name: 'secure api with revocation, the pseudonymous profile and retention per log',
+    build: (app = new App()) => {
+      const stack = new Stack(app, 'RevocationApi', { env: ENV });
+      const api = new SecureApi(stack, 'Api', {
+        issuers: [TokenIssuer.oidc({ issuerUrl: 'https://login.example.com/', audiences: ['https://api.example.com'] })],
+        logProfile: 'pseudonymous',
+        logRetention: { access: logs.RetentionDays.THREE_MONTHS, decision: logs.RetentionDays.SIX_MONTHS, waf: logs.RetentionDays.ONE_MONTH },
+        revocation: { refresh: Duration.seconds(10) },
+      });
+      api.addRoute('GET /orders', backend('/orders'), { scopes: [ApiScope.of('https://api.example.com', 'orders.read', 'Read orders')] });
+      new SecureApiMonitoring(stack, 'Monitoring', {
+        restApi: api.restApi,
+        stage: api.stage,
+        authorizerFunction: api.authorizerFunction,
+        authorizerLogGroup: api.authorizerLogGroup,
+        accessLogGroup: api.accessLogGroup,
+        webAcl: api.webAcl,
+        denyListTable: api.revocation?.table,
+      });
+      return { app, stack };
+    },
+  },
+  {
+    name: 'demo stack with revocation and the minimal profile',
+    build: (app = new App()) => {
+      return { app, stack: new SecureApiStack(app, 'SecureApiDemo', { logProfile: 'minimal', revocation: true }) };
     },
   },
 ];

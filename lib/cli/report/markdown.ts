@@ -28,6 +28,7 @@ export function renderReportMarkdown(stacks: readonly StackReport[], source: Rep
     out.push(...renderHttpApis(stack), ...renderFunctionUrls(stack));
     out.push(...renderWebAcls(stack.webAcls));
     out.push(...renderLogging(stack));
+    out.push(...renderDataProtection(stack));
     out.push(...renderAcknowledgements(stack));
     out.push(...renderStandard(stack));
   }
@@ -173,6 +174,62 @@ function renderLogging(stack: StackReport): string[] {
     out.push(
       '',
       `Functions logging to an implicit \`/aws/lambda/...\` group that never expires: ${stack.functionsWithImplicitLogGroups.join(', ')}.`,
+    );
+  }
+  return out;
+}
+
+function renderDataProtection(stack: StackReport): string[] {
+  if (stack.dataProtection.length === 0 && stack.denyLists.length === 0) {
+    return [];
+  }
+  const out = [
+    '',
+    '### Data protection',
+    '',
+    'The personal data each log holds, and for how long. CloudWatch Logs cannot delete single log events: what a log holds stays until its ' +
+      'retention ends, unless the whole log group or stream is deleted.',
+  ];
+  for (const api of stack.dataProtection) {
+    out.push(
+      '',
+      `#### API ${api.api}: log profile ${api.logProfile === undefined ? 'unknown' : `\`${api.logProfile}\``}`,
+      '',
+      ...table(
+        ['Log', 'Stage', 'Personal data', 'Retention', 'Encryption', 'On stack deletion', 'Log group', 'Read from', 'Notes'],
+        api.logs.map((log) => [
+          log.kind,
+          log.stage ?? 'all',
+          log.personalFields.join(', ') || 'none',
+          log.logGroup === undefined ? '—' : log.retentionDays === undefined ? 'never expires' : `${log.retentionDays} days`,
+          log.logGroup === undefined ? '—' : log.kmsKey === undefined ? 'CloudWatch Logs managed' : `KMS ${log.kmsKey}`,
+          log.logGroup === undefined ? '—' : log.deletionPolicy === 'Retain' ? 'retained' : 'deleted',
+          log.logGroup ?? 'not in this stack',
+          log.source,
+          log.notes.join('; ') || '—',
+        ]),
+      ),
+    );
+    if (api.denyLists.length > 0) {
+      out.push('', `Its authorizer reads the deny list ${api.denyLists.join(', ')}.`);
+    }
+  }
+  if (stack.denyLists.length > 0) {
+    out.push(
+      '',
+      '#### Deny lists',
+      '',
+      ...table(
+        ['Table', 'Personal data', 'Entries expire', 'Encryption', 'Point-in-time recovery', 'On stack deletion'],
+        stack.denyLists.map((list) => [
+          list.name === undefined ? list.logicalId : `${list.logicalId} (${list.name})`,
+          list.personalFields.join(', '),
+          list.timeToLiveAttribute === undefined ? 'never' : `at \`${list.timeToLiveAttribute}\`, when set (DynamoDB deletes lazily)`,
+          list.kmsKey === undefined ? 'AWS owned key' : `KMS ${list.kmsKey}`,
+          list.pointInTimeRecovery ? 'on (backups keep deleted entries up to 35 days)' : 'off',
+          list.deletionPolicy === 'Retain' ? 'retained' : 'deleted',
+        ]),
+      ),
     );
   }
   return out;

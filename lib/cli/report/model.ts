@@ -148,6 +148,60 @@ export interface LogGroupReport {
   readonly usedBy: readonly string[];
 }
 
+/** One log of a REST API, as data protection sees it. */
+export interface PersonalDataLogReport {
+  /** `access`, `decision` (the authorizer's log), `waf` or `execution`. */
+  readonly kind: 'access' | 'decision' | 'waf' | 'execution';
+  /** The stage the log belongs to; absent for the decision log, which serves every stage. */
+  readonly stage?: string;
+  /** The personal data the log holds, e.g. `IP address`, `sub`, `principal (pseudonym of sub)`; empty when none. */
+  readonly personalFields: readonly string[];
+  /** Where the personal fields were read: the access log format, the authorizer's `logProfile`, the stage's logging level... */
+  readonly source: string;
+  /** What else a reviewer should know, e.g. that only blocked requests are logged. */
+  readonly notes: readonly string[];
+  /** Logical id of the log group, when it is in this stack. */
+  readonly logGroup?: string;
+  /** Retention in days; absent means the log never expires (or the group is not in this stack). */
+  readonly retentionDays?: number;
+  /** The KMS key, as a logical id or ARN; absent means CloudWatch Logs' own encryption. */
+  readonly kmsKey?: string;
+  /** `Retain`, `Delete` or `Snapshot`; CloudFormation deletes when absent. */
+  readonly deletionPolicy?: string;
+}
+
+/** The data-protection view of one REST API. */
+export interface ApiDataProtectionReport {
+  /** The API name. */
+  readonly api: string;
+  /** Logical id of the `AWS::ApiGateway::RestApi`. */
+  readonly logicalId: string;
+  /** The log profile of its authorizer's configuration (`full` when it names none), if known. */
+  readonly logProfile?: string;
+  /** Its logs: access, decision, WAF and execution. */
+  readonly logs: readonly PersonalDataLogReport[];
+  /** Logical ids of the deny-list tables its authorizer reads. */
+  readonly denyLists: readonly string[];
+}
+
+/** A deny-list table (emergency revocation). */
+export interface DenyListReport {
+  /** Logical id of the `AWS::DynamoDB::Table`. */
+  readonly logicalId: string;
+  /** The table name, when fixed. */
+  readonly name?: string;
+  /** The personal data its entries can hold. */
+  readonly personalFields: readonly string[];
+  /** The TTL attribute after which DynamoDB deletes an entry, if any. */
+  readonly timeToLiveAttribute?: string;
+  /** The customer-managed KMS key; absent means an AWS owned key. */
+  readonly kmsKey?: string;
+  /** Whether point-in-time recovery is on (its backups keep deleted entries for up to 35 days). */
+  readonly pointInTimeRecovery: boolean;
+  /** `Retain`, `Delete` or `Snapshot`; CloudFormation deletes when absent. */
+  readonly deletionPolicy?: string;
+}
+
 /** One acknowledged rule and the reason given. */
 export interface AcknowledgementReport {
   /** The rule id, e.g. `AwsSolutions-COG4`. */
@@ -172,6 +226,10 @@ export interface StackReport {
   readonly functionsWithImplicitLogGroups: readonly string[];
   /** The acknowledged rules. */
   readonly acknowledgements: readonly AcknowledgementReport[];
+  /** Per REST API, the personal data of each log, its retention, key and removal policy. */
+  readonly dataProtection: readonly ApiDataProtectionReport[];
+  /** The deny-list tables. */
+  readonly denyLists: readonly DenyListReport[];
   /** The HTTP and WebSocket APIs, each route with its authorization. */
   readonly httpApis: readonly HttpApiReport[];
   /** The Lambda function URLs. */

@@ -8,6 +8,7 @@
  */
 import type { AssemblyStack } from '../cloud-assembly';
 import { buildAcknowledgements } from './acknowledgements';
+import { buildDataProtection, buildDenyLists } from './data-protection';
 import { buildLogGroups, implicitLogGroups } from './log-groups';
 import type { StackReport } from './model';
 import { buildApi } from './routes';
@@ -20,13 +21,16 @@ import { buildWebAcl } from './waf';
 export function buildStackReport(stack: AssemblyStack): StackReport {
   const resources: Resources = stack.template.Resources ?? {};
   const template = new StackTemplate(stack.stackName, stack.template);
+  const logGroups = buildLogGroups(resources);
   return {
     stackName: stack.stackName,
     apis: ofType(resources, 'AWS::ApiGateway::RestApi').map(([id, api]) => buildApi(stack, resources, id, api)),
     webAcls: ofType(resources, 'AWS::WAFv2::WebACL').map(([id, acl]) => buildWebAcl(resources, id, acl)),
-    logGroups: buildLogGroups(resources),
+    logGroups,
     functionsWithImplicitLogGroups: implicitLogGroups(resources),
     acknowledgements: buildAcknowledgements(stack, resources),
+    dataProtection: buildDataProtection(stack, resources, logGroups),
+    denyLists: buildDenyLists(stack, resources),
     httpApis: buildHttpApis(template),
     functionUrls: buildFunctionUrls(template),
     standard: buildStandardReport(stack, template),

@@ -1,4 +1,4 @@
-import { App, Duration, Size, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Duration, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { SecureApiStack, type SecureApiStackProps } from '../../../lib/demo/secure-api-stack';
 import { TokenIssuer, type OidcTokenIssuerOptions } from '../../../lib/authorizer/token-issuer';
@@ -8,7 +8,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import {
   APP_CONFIG_CONTEXT_KEY, CLOUDFORMATION_VALIDATION_CONTEXT_KEY, appConfigFromContext, cloudFormationValidationFromContext, parseAppConfig,
 } from '../../../lib/demo/app-config';
-import { SECURE_API_STACK_DEFAULTS } from '../../../lib/defaults';
+import { DEMO_ITEMS_DEFAULTS, SECURE_API_STACK_DEFAULTS } from '../../../lib/defaults';
 import { SecureApiValidationError } from '../../../lib/errors';
 
 describe('app configuration from cdk.json context', () => {
@@ -83,7 +83,7 @@ describe('app configuration from cdk.json context', () => {
     ['the context is not an object', ['x'], `cdk.json context 'secureApi' must be a JSON object (received: ["x"])`],
     ['the context string is not JSON', '{stage', `cdk.json context 'secureApi' must be a JSON object (received: "{stage")`],
     ['a key is misspelt', { stagename: 'dev' },
-      "cdk.json context 'secureApi.stagename' is not a known setting; known settings are stackName, stageName, throttle, corsOrigins, callbackUrls, logoutUrls, externalIssuers, logRetentionDays, kmsKeyArn, createKmsKey, featurePlan, threatProtection, mfa, domainPrefix, accessTokenValidityMinutes, authorizerCacheTtlSeconds, executionLogLevel, allowedSourceIps, waf, apiGatewayAccount (received: \"dev\")"],
+      "cdk.json context 'secureApi.stagename' is not a known setting; known settings are stackName, stageName, throttle, corsOrigins, callbackUrls, logoutUrls, externalIssuers, logRetentionDays, kmsKeyArn, createKmsKey, featurePlan, threatProtection, mfa, domainPrefix, accessTokenValidityMinutes, authorizerCacheTtlSeconds, executionLogLevel, allowedSourceIps, waf, apiGatewayAccount, logProfile, revocation (received: \"dev\")"],
     ['the rate limit is a word', { throttle: { rateLimit: 'fast' } },
       `cdk.json context 'secureApi.throttle.rateLimit' must be a number (received: "fast")`],
     ['the throttle has an unknown key', { throttle: { rate: 5 } },
@@ -100,7 +100,13 @@ describe('app configuration from cdk.json context', () => {
     ['the feature plan is lowercase', { featurePlan: 'plus' },
       `cdk.json context 'secureApi.featurePlan' must be one of "ESSENTIALS", "PLUS", "LITE" (received: "plus")`],
     ['mfa is a boolean', { mfa: true }, `cdk.json context 'secureApi.mfa' must be one of "REQUIRED", "OPTIONAL", "OFF" (received: true)`],
-    ['the log retention is a word', { logRetentionDays: 'forever' }, `cdk.json context 'secureApi.logRetentionDays' must be a number (received: "forever")`],
+    ['the log retention is a word', { logRetentionDays: 'forever' },
+      `cdk.json context 'secureApi.logRetentionDays' must be a number of days or a JSON object of days per log (access, decision, waf, execution) (received: "forever")`],
+    ['a log retention names an unknown log', { logRetentionDays: { audit: 30 } },
+      "cdk.json context 'secureApi.logRetentionDays.audit' is not a known setting; known settings are access, decision, waf, execution (received: 30)"],
+    ['a log retention per log is a word', { logRetentionDays: { waf: 'month' } }, `cdk.json context 'secureApi.logRetentionDays.waf' must be a number (received: "month")`],
+    ['revocation is a string', { revocation: 'on' }, `cdk.json context 'secureApi.revocation' must be true or false (received: "on")`],
+    ['the log profile is a number', { logProfile: 1 }, `cdk.json context 'secureApi.logProfile' must be a string (received: 1)`],
     ['the cache TTL is negative, which no Duration holds', { authorizerCacheTtlSeconds: -1 },
       "cdk.json context 'secureApi.authorizerCacheTtlSeconds' must be a number of at least 0 (received: -1)"],
     ['the waf body size is a string', { waf: { maxBodySizeKb: '8' } }, `cdk.json context 'secureApi.waf.maxBodySizeKb' must be a number (received: "8")`],
@@ -227,6 +233,28 @@ describe('app configuration from cdk.json context', () => {
     expect(messageOf(() => stack.api.addRoute('GET /orders', stack.items.integration, { authenticatedOnly: true, throttle: { rateLimit: 0 } }))).toBe(
       "Orders/Api: 'throttle.rateLimit' must be greater than 0 (received: 0)",
     );
+  });
+
+  test('data-protection settings translate into stack properties that reach the template', () => {
+    const { props } = parseAppConfig({ logProfile: 'minimal', revocation: true, logRetentionDays: { access: 90, decision: 180, waf: 30 } });
+    expect(props).toEqual({ logProfile: 'minimal', revocation: true, logRetention: { access: 90, decision: 180, waf: 30 } });
+    const stack = new SecureApiStack(new App(), 'Demo', { ...props, env: { account: '123456789012', region: 'eu-west-1' } });
+    const template = Template.fromStack(stack);
+    expect(stack.api.logProfile).toBe('minimal');
+    template.hasOutput('LogProfile', { Value: 'minimal' });
+    template.hasOutput('DenyListTableName', { Value: { Ref: Match.stringLikeRegexp('^ApiDenyListTable') } });
+    template.resourceCountIs('AWS::DynamoDB::Table', 2);
+    const retention = (group: { node: { defaultChild?: unknown } }) =>
+      (template.toJSON().Resources[stack.getLogicalId(group.node.defaultChild as CfnElement)] as { Properties: { RetentionInDays: number } }).Properties.RetentionInDays;
+    expect([retention(stack.api.accessLogGroup), retention(stack.api.authorizerLogGroup), retention(stack.api.webAcl!.logGroup!), retention(stack.api.executionLogGroup!)])
+      .toEqual([90, 180, 30, 365]);
+    // The items service's own log keeps its default when the retention is given per log of the API.
+    expect(retention(stack.items.logGroup)).toBe(DEMO_ITEMS_DEFAULTS.logRetention);
+  });
+
+  test('an unknown log profile from cdk.json meets the construct rule, naming the construct', () => {
+    const { props } = parseAppConfig({ logProfile: 'none' });
+    expect(() => new SecureApiStack(new App(), 'Demo', props)).toThrow("Demo/Api: 'logProfile' must be one of 'full', 'minimal', 'pseudonymous' (received: 'none')");
   });
 
   test('waf settings translate into web acl options that reach the template', () => {

@@ -35,8 +35,11 @@ describe('SecureApiStack', () => {
     ]);
     expect(Object.keys(template.toJSON().Outputs).filter((name) => !name.startsWith('Api'))).toEqual([
       'TokenEndpoint', 'UserPoolId', 'MachineClientId', 'WebClientId', 'ItemsReadScope', 'ItemsWriteScope', 'AccessLogGroupName', 'AuthorizerLogGroupName',
-      'WebAclArn', 'WafLogGroupName', 'DashboardName', 'AlarmTopicArn',
+      'ExecutionLogGroupName', 'LogProfile', 'WebAclArn', 'WafLogGroupName', 'DashboardName', 'AlarmTopicArn',
     ]);
+    template.hasOutput('LogProfile', { Value: 'full' });
+    template.hasOutput('ExecutionLogGroupName', { Value: { Ref: Match.stringLikeRegexp('^ApiExecutionLogs') } });
+    expect(template.toJSON().Outputs.DenyListTableName).toBeUndefined();
     template.hasOutput('ApiUrl', { Value: Match.anyValue() });
     template.hasOutput('ItemsReadScope', { Value: 'items/read' });
     template.hasOutput('ItemsWriteScope', { Value: 'items/write' });

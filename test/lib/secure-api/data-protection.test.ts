@@ -1,9 +1,11 @@
-import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { ApiScope, SECURE_API_DEFAULTS, SecureApi, SecureApiProps, SecureApiWebAcl, TokenIssuer, acknowledgementOf, renderAccessLogFormat } from '../../../lib';
+import {
+  ApiScope, SECURE_API_DEFAULTS, SecureApi, SecureApiProps, SecureApiStandard, SecureApiWebAcl, TokenIssuer, StackTemplate, acknowledgementOf, checkTemplates, renderAccessLogFormat,
+} from '../../../lib';
 import { accessLogFieldsFor, type LogProfile } from '../../../lib/data-protection';
 
 const READ = ApiScope.of('https://api.example.com', 'items.read', 'Read items');
@@ -91,6 +93,21 @@ describe('SecureApi log profiles', () => {
       "The API owner chose logProfile 'minimal': the access log leaves the caller's IP address out on purpose (data minimisation); " +
         'the principal, status, authorizer and WAF fields stay.',
     );
+  });
+
+  test('a minimal api passes the API standard through CDK validation; without the acknowledgement its access log would fail it', () => {
+    const app = new App();
+    Validations.of(app).addPlugins(new SecureApiStandard());
+    const api = new SecureApi(new Stack(app, 'Oidc', { env: { account: '123456789012', region: 'eu-west-1' } }), 'Api', {
+      issuers: [TokenIssuer.oidc({ issuerUrl: 'https://login.example.com', audiences: ['api://items'] })],
+      logProfile: 'minimal',
+    });
+    api.addRoute('GET /items/{id}', new apigw.MockIntegration(), { scopes: [READ] });
+    expect(() => app.synth()).not.toThrow();
+
+    const results = checkTemplates([new StackTemplate('Stack', Template.fromStack(secureApi({ logProfile: 'minimal' }).stack).toJSON())]);
+    const accessLogging = results.find((result) => result.rule.id === 'SecureApi-AccessLogging')!;
+    expect(accessLogging.findings.map((finding) => finding.detail)).toEqual(['the access log format lacks caller']);
   });
 
   test('throws when the log profile is not one of the profiles', () => {
