@@ -33,7 +33,7 @@ export const DENY_LIST_METADATA_KEY = 'cdk-secure-api:deny-list';
 export interface DenyListProps {
   /**
    * A customer-managed KMS key for the table. The authorizer's function is granted `kms:Decrypt` on it.
-   * @default - encrypted with an AWS owned key
+   * @default - the AWS managed key of DynamoDB in the account (`aws/dynamodb`)
    */
   readonly encryptionKey?: kms.IKey;
   /**
@@ -53,7 +53,7 @@ export interface DenyListProps {
  * The emergency-revocation deny list of a secure API: a DynamoDB table the operator CLI writes (`secure-api
  * revoke`) and the JWT authorizer reads, whole, into a short-lived in-memory snapshot.
  *
- * On-demand capacity, encrypted at rest (an AWS owned key unless `encryptionKey` is given), point-in-time
+ * On-demand capacity, encrypted at rest with KMS (the account's `aws/dynamodb` key unless `encryptionKey` is given), point-in-time
  * recovery on, a TTL attribute (`expiresAt`) so that entries can expire with the tokens they revoke, and
  * retained when it leaves the stack. Items are keyed by `pk`: `sub#<sub>`, `client#<client_id>`,
  * `jti#<jti>` (matching the token's `jti` or `origin_jti`), `before#*` (every token) or `before#<client_id>`
@@ -88,7 +88,9 @@ export class DenyList extends Construct {
       timeToLiveAttribute: DENY_LIST_TABLE.timeToLiveAttribute,
       ...(props.encryptionKey !== undefined
         ? { encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED, encryptionKey: props.encryptionKey }
-        : { encryption: dynamodb.TableEncryption.DEFAULT }),
+        : // The AWS managed key (aws/dynamodb) rather than an AWS owned one: CloudTrail records its use, and Control
+          // Tower's CT.DYNAMODB.PR.2 asks for KMS encryption stated in the template. DynamoDB authorizes its use.
+          { encryption: dynamodb.TableEncryption.AWS_MANAGED }),
       removalPolicy: props.removalPolicy ?? REVOCATION_DEFAULTS.removalPolicy,
     });
     (this.table.node.defaultChild as dynamodb.CfnTable).addMetadata(DENY_LIST_METADATA_KEY, {

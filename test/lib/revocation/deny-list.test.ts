@@ -35,8 +35,8 @@ describe('DenyList', () => {
         PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         TableName: Match.absent(),
-        // DynamoDB encrypts every table at rest; SSEEnabled false means with an AWS owned key.
-        SSESpecification: { SSEEnabled: false },
+        // The AWS managed key of DynamoDB (aws/dynamodb), stated in the template (Control Tower CT.DYNAMODB.PR.2).
+        SSESpecification: { SSEEnabled: true, SSEType: Match.absent(), KMSMasterKeyId: Match.absent() },
       },
       DeletionPolicy: 'Retain',
       UpdateReplacePolicy: 'Retain',
