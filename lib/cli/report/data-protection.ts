@@ -117,7 +117,12 @@ function denyList(resources: Resources, id: string, table: CfnResource): DenyLis
     ...(props.TableName !== undefined ? { name: renderValue(props.TableName) } : {}),
     personalFields: ['sub', 'client id', 'token id (jti)', 'operator (createdBy)', 'reason (free text)'],
     ...(typeof ttl === 'string' ? { timeToLiveAttribute: ttl } : {}),
-    ...(sse?.SSEEnabled === true && sse.KMSMasterKeyId !== undefined ? { kmsKey: describeReference(resources, sse.KMSMasterKeyId) } : {}),
+    encryption:
+      sse?.SSEEnabled !== true
+        ? 'AWS owned key'
+        : sse.KMSMasterKeyId === undefined
+          ? 'AWS managed key (aws/dynamodb)'
+          : `KMS ${describeReference(resources, sse.KMSMasterKeyId)}`,
     pointInTimeRecovery: pitr,
     ...(table.DeletionPolicy !== undefined ? { deletionPolicy: table.DeletionPolicy } : {}),
   };

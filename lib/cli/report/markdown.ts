@@ -225,7 +225,7 @@ function renderDataProtection(stack: StackReport): string[] {
           list.name === undefined ? list.logicalId : `${list.logicalId} (${list.name})`,
           list.personalFields.join(', '),
           list.timeToLiveAttribute === undefined ? 'never' : `at \`${list.timeToLiveAttribute}\`, when set (DynamoDB deletes lazily)`,
-          list.kmsKey === undefined ? 'AWS owned key' : `KMS ${list.kmsKey}`,
+          list.encryption,
           list.pointInTimeRecovery ? 'on (backups keep deleted entries up to 35 days)' : 'off',
           list.deletionPolicy === 'Retain' ? 'retained' : 'deleted',
         ]),

@@ -194,8 +194,8 @@ export interface DenyListReport {
   readonly personalFields: readonly string[];
   /** The TTL attribute after which DynamoDB deletes an entry, if any. */
   readonly timeToLiveAttribute?: string;
-  /** The customer-managed KMS key; absent means an AWS owned key. */
-  readonly kmsKey?: string;
+  /** How the table is encrypted at rest: `AWS owned key`, `AWS managed key (aws/dynamodb)` or `KMS <key>`. */
+  readonly encryption: string;
   /** Whether point-in-time recovery is on (its backups keep deleted entries for up to 35 days). */
   readonly pointInTimeRecovery: boolean;
   /** `Retain`, `Delete` or `Snapshot`; CloudFormation deletes when absent. */

@@ -114,6 +114,7 @@ describe('report: data protection', () => {
         logicalId: expect.stringMatching(/^ApiDenyListTable/),
         personalFields: ['sub', 'client id', 'token id (jti)', 'operator (createdBy)', 'reason (free text)'],
         timeToLiveAttribute: 'expiresAt',
+        encryption: 'AWS managed key (aws/dynamodb)',
         pointInTimeRecovery: true,
         deletionPolicy: 'Retain',
       },
@@ -129,6 +130,6 @@ describe('report: data protection', () => {
     expect(markdown).toContain('#### API RestApi: log profile `minimal`');
     expect(markdown).toMatch(/\n\| access \| prod \| principal, client id, sub \| 365 days \| CloudWatch Logs managed \| retained \| ApiAccessLogs[0-9A-F]{8} \| the access log format \| paths as resource templates \(\/items\/\{id\}\), never the concrete path \|\n/);
     expect(markdown).toContain('#### Deny lists');
-    expect(markdown).toMatch(/\| ApiDenyListTable[0-9A-F]{8} \| sub, client id, token id \(jti\), operator \(createdBy\), reason \(free text\) \| at `expiresAt`, when set \(DynamoDB deletes lazily\) \| AWS owned key \| on \(backups keep deleted entries up to 35 days\) \| retained \|/);
+    expect(markdown).toMatch(/\| ApiDenyListTable[0-9A-F]{8} \| sub, client id, token id \(jti\), operator \(createdBy\), reason \(free text\) \| at `expiresAt`, when set \(DynamoDB deletes lazily\) \| AWS managed key \(aws\/dynamodb\) \| on \(backups keep deleted entries up to 35 days\) \| retained \|/);
   });
 });
