@@ -5,12 +5,10 @@
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { describeValue, SecureApiValidationError, validateLogRetention } from './errors';
+import { LOG_PROFILES, type LogProfile } from '../lambda/contract';
 
-/** What the audit logs keep about callers. */
-export type LogProfile = 'full' | 'minimal' | 'pseudonymous';
-
-/** Every log profile, from the one that keeps most to the one that keeps least. */
-export const LOG_PROFILES: readonly LogProfile[] = Object.freeze(['full', 'minimal', 'pseudonymous'] as const);
+// The authorizer's contract defines the profiles: the constructs, the report and the runtime share one list.
+export { LOG_PROFILES, type LogProfile };
 
 /**
  * The `$context` variables each profile leaves out of the access log. API Gateway writes what the format

@@ -25,7 +25,6 @@ export {
   ACCESS_LOG_VARIABLES_LEFT_OUT,
   DECISION_LOG_PERSONAL_FIELDS,
   LOG_KINDS,
-  LOG_PROFILES,
   PERSONAL_ACCESS_LOG_VARIABLES,
   accessLogFieldsFor,
 } from './data-protection';

@@ -8,12 +8,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readCloudAssembly } from './cloud-assembly';
 import { formatSeconds } from './durations';
-import { readAuthorizerConfig } from './report/authorizer-config';
+import { GATEWAY_DEFAULT_CACHE_TTL_SECONDS, readAuthorizerConfig } from './report/authorizer-config';
 import { isRecord, ofType } from './report/template';
 import { references } from './report/values';
-
-/** API Gateway's results-cache TTL of an authorizer that does not set one. */
-const GATEWAY_DEFAULT_CACHE_TTL_SECONDS = 300;
 
 /** What the stack says about the delay. */
 export interface RevocationDelay {

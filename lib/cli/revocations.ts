@@ -16,6 +16,7 @@ import {
   PutItemCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
+import { DENY_LIST_ATTRIBUTES, DENY_LIST_EVERY_CLIENT, DENY_LIST_KEY_PREFIXES } from '../../lambda/contract';
 import { ServiceCallContext, callService, mapServiceError } from './aws-errors';
 import { usageError } from './errors';
 import { quoted } from './io';
@@ -26,27 +27,19 @@ export type RevocationKind = 'sub' | 'client' | 'token' | 'before';
 /** Every {@link RevocationKind}, in the order the commands list them. */
 export const REVOCATION_KINDS: readonly RevocationKind[] = ['sub', 'client', 'token', 'before'];
 
-/** The attribute names of a deny-list item. */
-export const DENY_LIST_ATTRIBUTE = {
-  /** The partition key: the kind's prefix and the value. */
-  key: 'pk',
-  /** Epoch seconds; tokens whose `iat` is earlier are revoked (before# items only). */
-  issuedBefore: 'issuedBefore',
-  /** Why, in the operator's words. */
-  reason: 'reason',
-  /** Epoch seconds of the write. */
-  createdAt: 'createdAt',
-  /** Who wrote it (`--by`, else the operating-system user). */
-  createdBy: 'createdBy',
-  /** Epoch seconds after which the entry no longer counts (DynamoDB TTL). */
-  expiresAt: 'expiresAt',
-} as const;
+/** The attribute names of a deny-list item, as the authorizer reads them. */
+export const DENY_LIST_ATTRIBUTE = Object.freeze({ ...DENY_LIST_ATTRIBUTES, key: DENY_LIST_ATTRIBUTES.partitionKey });
 
-/** The key prefix of each kind. */
-export const DENY_LIST_PREFIX: Readonly<Record<RevocationKind, string>> = { sub: 'sub#', client: 'client#', token: 'jti#', before: 'before#' };
+/** The key prefix of each kind (a `token` entry is the authorizer's `jti` kind). */
+export const DENY_LIST_PREFIX: Readonly<Record<RevocationKind, string>> = Object.freeze({
+  sub: DENY_LIST_KEY_PREFIXES.sub,
+  client: DENY_LIST_KEY_PREFIXES.client,
+  token: DENY_LIST_KEY_PREFIXES.jti,
+  before: DENY_LIST_KEY_PREFIXES.before,
+});
 
 /** The value of a before# entry that covers every client's tokens. */
-export const EVERY_CLIENT = '*';
+export const EVERY_CLIENT = DENY_LIST_EVERY_CLIENT;
 
 /** DynamoDB's limit on a partition key value, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 2048;

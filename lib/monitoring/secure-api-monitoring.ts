@@ -13,6 +13,7 @@ import {
   Decision,
   DECISION_LOG_FIELDS,
   DECISION_LOG_MSG,
+  DENY_LIST_UNAVAILABLE_MSG,
   KEY_REFRESH_FAILED_MSG,
   KEY_REFRESH_LOG_FIELDS,
   KeyRefreshCause,
@@ -22,7 +23,6 @@ import {
 import { AuditQueries } from './audit-queries';
 import { restrictGrantsToAwsServices } from '../key-policies';
 import { MONITORING_DEFAULTS } from '../defaults';
-import { DENY_LIST_UNAVAILABLE_MSG } from '../revocation/deny-list';
 import { describeValue, SecureApiValidationError } from '../errors';
 import type { SecureApiWebAcl } from '../waf/secure-api-web-acl';
 import { injectedProps, SECURE_API_MONITORING_INJECTION_ID } from '../org-defaults';

@@ -2,6 +2,7 @@ import { RemovalPolicy, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { DENY_LIST_ATTRIBUTES } from '../../lambda/contract';
 import { REVOCATION_DEFAULTS } from '../defaults';
 import { describeValue, SecureApiValidationError } from '../errors';
 import { acknowledge } from '../nag-acknowledgements';
@@ -12,16 +13,10 @@ import { acknowledge } from '../nag-acknowledgements';
  */
 export const DENY_LIST_TABLE = Object.freeze({
   /** Partition key (string): `sub#<sub>`, `client#<client_id>`, `jti#<jti>`, `before#*` or `before#<client_id>`. */
-  partitionKey: 'pk',
+  partitionKey: DENY_LIST_ATTRIBUTES.partitionKey,
   /** TTL attribute (number, epoch seconds). */
-  timeToLiveAttribute: 'expiresAt',
+  timeToLiveAttribute: DENY_LIST_ATTRIBUTES.expiresAt,
 });
-
-/**
- * The `msg` of the line the authorizer writes when it cannot read the deny list and has no snapshot of it
- * (once per refresh attempt); `SecureApiMonitoring` counts these lines and alarms on them.
- */
-export const DENY_LIST_UNAVAILABLE_MSG = 'deny list unavailable';
 
 /**
  * Template metadata key that marks a table as a deny list, so that `secure-api report` finds it (and says what

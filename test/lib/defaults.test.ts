@@ -2,7 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { CONFIG_DEFAULTS, CONFIG_LIMITS } from '../../lambda/contract';
-import { ApiScope, JwtAuthorizer, SECURE_API_DEFAULTS, SecureApi, TokenIssuer, renderAccessLogFormat } from '../../lib';
+import { ApiScope, JwtAuthorizer, REVOCATION_DEFAULTS, SECURE_API_DEFAULTS, SecureApi, TokenIssuer, renderAccessLogFormat } from '../../lib';
 
 /** One SecureApi with every prop left at its default, shared by the checks below. */
 function defaultApi() {
@@ -144,8 +144,11 @@ describe('SECURE_API_DEFAULTS derive every authorizer default and bound from the
   const a = d.authorizer;
   const l = d.limits;
   const counts = new RuntimeOnly('a count, not a duration: JwtAuthorizer enforces it at synth through parseConfig');
-  const defaults: Record<string, Duration | readonly string[] | RuntimeOnly> = {
+  const defaults: Record<string, Duration | string | readonly string[] | RuntimeOnly> = {
     'algorithms': a.algorithms,
+    'logProfile': d.logProfile,
+    'denyList.refreshSeconds': REVOCATION_DEFAULTS.refresh,
+    'denyList.whenUnavailable': REVOCATION_DEFAULTS.whenUnavailable,
     'clockSkewSeconds': a.clockSkew,
     'cacheKeyScope': new RuntimeOnly('JwtAuthorizer chooses it from the route table (cacheKeyScopeFor)'),
     'maxTokenLifetimeSeconds': a.maxTokenLifetime,
@@ -176,6 +179,8 @@ describe('SECURE_API_DEFAULTS derive every authorizer default and bound from the
     'keys.cooldownSeconds.max': l.keyCooldown.max,
     'keys.graceSeconds.min': l.keyGracePeriod.min,
     'keys.graceSeconds.max': l.keyGracePeriod.max,
+    'denyListRefreshSeconds.min': REVOCATION_DEFAULTS.limits.refresh.min,
+    'denyListRefreshSeconds.max': REVOCATION_DEFAULTS.limits.refresh.max,
     'maxKeyBackoffMs': new RuntimeOnly('the ceiling of the runtime back-off, no setting of the constructs'),
   };
 

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { Command, Option } from 'commander';
-import { encodeText } from '../../../lambda/contract';
+import { LOG_PROFILES, encodeText, type LogProfile } from '../../../lambda/contract';
 import { callService } from '../aws-errors';
 import type { CliContext } from '../context';
 import { parseDuration } from '../durations';
@@ -19,8 +19,7 @@ import { AwsFlags, addAwsOptions } from './options';
 import { announce, loadOutputs, resolveStackRegion } from './settings';
 
 /** The log profiles a stack can have; `full` when the outputs do not say. */
-const LOG_PROFILES = ['full', 'minimal', 'pseudonymous'] as const;
-type LogProfileName = (typeof LOG_PROFILES)[number];
+type LogProfileName = LogProfile;
 
 /** Default wait for one query, in seconds. */
 const DEFAULT_QUERY_TIMEOUT_SECONDS = 120;

@@ -29,6 +29,9 @@ export interface LoadedAuthorizer {
   readonly tableProblem?: string;
 }
 
+/** API Gateway's results-cache TTL of an authorizer that does not set one. */
+export const GATEWAY_DEFAULT_CACHE_TTL_SECONDS = 300;
+
 /** Reads an `AWS::ApiGateway::Authorizer`, and the configuration of its Lambda function when it is in the stack. */
 export function loadAuthorizer(stack: AssemblyStack, resources: Resources, id: string, authorizer: CfnResource): LoadedAuthorizer {
   const props = authorizer.Properties ?? {};
@@ -37,7 +40,7 @@ export function loadAuthorizer(stack: AssemblyStack, resources: Resources, id: s
     logicalId: id,
     type,
     identitySource: typeof props.IdentitySource === 'string' ? props.IdentitySource : undefined,
-    cacheTtlSeconds: typeof props.AuthorizerResultTtlInSeconds === 'number' ? props.AuthorizerResultTtlInSeconds : 300,
+    cacheTtlSeconds: typeof props.AuthorizerResultTtlInSeconds === 'number' ? props.AuthorizerResultTtlInSeconds : GATEWAY_DEFAULT_CACHE_TTL_SECONDS,
   };
   if (type === 'COGNITO_USER_POOLS') {
     return { report: { ...report, configSource: 'Cognito user pools (scopes on each method)', issuers: [] } };

@@ -5,7 +5,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { MONITORING_DEFAULTS } from '../../../lib/defaults';
 import { SecureApiMonitoring, type SecureApiMonitoringProps } from '../../../lib/monitoring/secure-api-monitoring';
-import { DENY_LIST_UNAVAILABLE_MSG, DenyList } from '../../../lib/revocation/deny-list';
+import { DENY_LIST_UNAVAILABLE_MSG } from '../../../lambda/contract';
+import { DenyList } from '../../../lib/revocation/deny-list';
 
 function build(withDenyList: boolean, props: Partial<SecureApiMonitoringProps> = {}) {
   const stack = new Stack(new App(), 'MonitoringStack', { env: { account: '123456789012', region: 'eu-west-1' } });

@@ -77,7 +77,7 @@ describe('cdk-nag over the web acl, the monitoring and the log key', () => {
     expect(findings(scenario(false).app, pack())).toEqual([]);
   });
 
-  test('the only acknowledgement of the default scenario is the customer-managed key of the waf log group', () => {
+  test('the only acknowledgements of the default scenario are the customer-managed key of the waf log group (cdk-nag and Control Tower)', () => {
     const { app } = scenario(false);
     app.synth();
     const acknowledged = app.node.findAll().flatMap((c) => c.node.metadata
@@ -85,6 +85,7 @@ describe('cdk-nag over the web acl, the monitoring and the log key', () => {
       .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([rule, reason]) => ({ rule, path: c.node.path, reason }))));
     expect(acknowledged.map((a) => [a.rule.replace(/^annotation::/i, ''), a.path])).toEqual([
       ['NIST.800.53.R5-CloudWatchLogGroupEncrypted', 'WafNagStack/WebAcl/LogGroup'],
+      ['cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check', 'WafNagStack/WebAcl/LogGroup'],
     ]);
     // With a customer-managed key there is nothing to acknowledge, and the pack still finds nothing.
     const hardened = scenario(true).app;
