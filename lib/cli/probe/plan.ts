@@ -99,14 +99,20 @@ export const NEEDS_SIGNING_KEY = "needs the issuer's signing key (--signing-key)
 export function issuedCredentials(tokens: ReadonlyMap<string, string>, signing?: ProbeCredentials): ProbeCredentials {
   const lacking = (scopes: readonly string[]): string | undefined =>
     [...tokens].find(([key]) => !scopes.every((scope) => key.split(' ').includes(scope)))?.[1];
+  // Routes needing the same scopes get the same hostile set: each set costs a fresh RSA key.
+  const made = new Map<string, Array<HostileToken & { readonly skip?: string }>>();
   return {
     valid: (scopes) => tokens.get(scopeSetKey(scopes)),
     without: lacking,
     hostile: (scopes) => {
       if (signing !== undefined) return signing.hostile(scopes);
-      const issued = tokens.get(scopeSetKey(scopes));
+      const key = scopeSetKey(scopes);
+      const issued = tokens.get(key);
       if (issued === undefined) return [];
-      return hostileTokensFromIssued(issued).map(({ needsSigningKey, ...token }) => (needsSigningKey ? { ...token, skip: NEEDS_SIGNING_KEY } : token));
+      if (!made.has(key)) {
+        made.set(key, hostileTokensFromIssued(issued).map(({ needsSigningKey, ...token }) => (needsSigningKey ? { ...token, skip: NEEDS_SIGNING_KEY } : token)));
+      }
+      return made.get(key)!;
     },
   };
 }
