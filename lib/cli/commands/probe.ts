@@ -10,9 +10,13 @@ import { writeTextFile } from '../files';
 import { parseSecureUrl } from '../http';
 import type { ProbeIssuer } from '../probe/hostile-tokens';
 import { probeSummary, renderProbeJUnit, renderProbeMarkdown, renderProbeTable } from '../probe/output';
-import { probePlan, type ProbeRoute } from '../probe/plan';
+import { issuedCredentials, NEEDS_SIGNING_KEY, probePlan, type ProbeCredentials, type ProbeRoute, scopeSetKey, signingCredentials } from '../probe/plan';
 import { runProbe } from '../probe/run';
 import { buildStackReport } from '../report';
+import { TRUST_TOKEN_ENDPOINT_FLAG } from '../token-endpoint';
+import { machineToken } from './machine-token';
+import type { MachineFlags } from './options';
+import { loadOutputs } from './settings';
 
 /** The largest burst `--rate-limit-burst` sends: enough to exceed a stage's burst, bounded so a probe stays a test. */
 export const MAX_PROBE_BURST = 1000;
@@ -20,8 +24,9 @@ export const MAX_PROBE_BURST = 1000;
 /** The most requests a probe sends unless told otherwise. */
 export const DEFAULT_PROBE_BUDGET = 1000;
 
-interface ProbeFlags {
+interface ProbeFlags extends Omit<MachineFlags, 'stack' | 'clientId'> {
   url: string;
+  clientCredentials?: boolean;
   cdkOut: string;
   stack?: string;
   api?: string;
@@ -139,6 +144,10 @@ export function addProbeCommand(program: Command, context: CliContext, setExitCo
     .option('--stack <name>', 'the stack of the API (default: every stack)')
     .option('--api <name>', 'the REST API, when the app has several')
     .option('--local-issuer <file>', 'the local issuer file `secure-api serve --issuer-out` wrote (instead of the four options below)')
+    .option(
+      '--client-credentials',
+      "get the valid tokens from the machine client's client-credentials grant, one per scope set, as `secure-api token` does (its options below); hostile tokens that need the issuer's key are skipped unless --signing-key is given",
+    )
     .option('--issuer <url>', 'iss of the issuer whose key --signing-key is (the API must trust it)')
     .addOption(new Option('--kind <kind>', "the issuer's kind (default: cognito for cognito-idp hosts, else oidc)").choices(['cognito', 'oidc']))
     .option('--client-id <id>', 'a client id the API accepts')
@@ -150,6 +159,15 @@ export function addProbeCommand(program: Command, context: CliContext, setExitCo
     .option('--dry-run', 'list what would be sent, and send nothing')
     .addOption(new Option('--format <format>', 'a table, Markdown, or JUnit XML for CI systems').choices(['table', 'markdown', 'junit']).default('table'))
     .option('--out <file>', 'write the report to this file instead of stdout')
+    .option('--outputs <file>', 'with --client-credentials: stack outputs written by `cdk deploy --outputs-file` (default: ./outputs.json, if present)')
+    .option('--user-pool-id <id>', 'with --client-credentials: the Cognito user pool (default: output UserPoolId)')
+    .option('--region <region>', "with --client-credentials: AWS region (default: the user pool id's region)")
+    .option('--profile <name>', 'with --client-credentials: AWS profile (default: the standard credential chain)')
+    .option('--token-endpoint <url>', 'with --client-credentials: the token endpoint (default: output TokenEndpoint); must be a domain of the user pool')
+    .option(`${TRUST_TOKEN_ENDPOINT_FLAG} <url>`, 'with --client-credentials: send the client secret to this token endpoint without checking it against the user pool')
+    .option('--timeout <seconds>', 'with --client-credentials: timeout of each token request')
+    .option('--no-cache', 'with --client-credentials: neither read nor write the token cache')
+    .option('--verbose', 'with --client-credentials: print every setting and where it came from')
     .action(async (flags: ProbeFlags) => {
       const apiUrl = parseSecureUrl(flags.url, '--url');
       const budget = Number(flags.budget);
@@ -160,13 +178,35 @@ export function addProbeCommand(program: Command, context: CliContext, setExitCo
       if (burst !== undefined && (!Number.isInteger(burst) || burst < 2 || burst > MAX_PROBE_BURST)) {
         throw usageError('ERR_BAD_BURST', `--rate-limit-burst must be a whole number from 2 to ${MAX_PROBE_BURST} (received: ${JSON.stringify(flags.rateLimitBurst)}).`);
       }
-      const issuer = flags.localIssuer !== undefined ? localIssuer(resolve(context.cwd, flags.localIssuer)) : issuerFromFlags(context, flags);
+      if (flags.clientCredentials && flags.localIssuer !== undefined) {
+        throw usageError('ERR_CONFLICTING_OPTIONS', 'Pass either --client-credentials or --local-issuer, not both: both say where the valid tokens come from.');
+      }
       const { routes, maxBodySize } = apiFromAssembly(context, flags);
-      const publicKeyPem = createPublicKey(issuer.signingKey.privateKey).export({ type: 'spki', format: 'pem' }) as string;
-      const plan = probePlan(routes, issuer, Math.floor(context.now() / 1000), publicKeyPem, { burst, maxBodySize });
+      const now = Math.floor(context.now() / 1000);
+      const signing = (issuer: ProbeIssuer): ProbeCredentials => signingCredentials(issuer, now, createPublicKey(issuer.signingKey.privateKey).export({ type: 'spki', format: 'pem' }) as string);
+      let credentials: ProbeCredentials;
+      if (flags.clientCredentials) {
+        const keyed = flags.signingKey === undefined ? undefined : signing(issuerFromFlags(context, flags));
+        const scopeSets = [...new Map(routes.filter((route) => route.access === 'protected').map((route) => [scopeSetKey(route.scopes), route.scopes] as const)).values()];
+        const tokens = new Map<string, string>();
+        const trail = loadOutputs(context, flags);
+        for (const scopes of scopeSets) {
+          // A dry run sends nothing, to the token endpoint neither: its plan holds placeholders, never printed.
+          tokens.set(scopeSetKey(scopes), flags.dryRun ? 'secure-api-probe.dry-run.placeholder' : (await machineToken(context, flags, trail, scopes, false)).token.accessToken);
+        }
+        credentials = issuedCredentials(tokens, keyed);
+      } else {
+        credentials = signing(flags.localIssuer !== undefined ? localIssuer(resolve(context.cwd, flags.localIssuer)) : issuerFromFlags(context, flags));
+      }
+      const plan = probePlan(routes, credentials, { burst, maxBodySize });
+      const keyless = new Set(plan.filter((step) => step.skip === NEEDS_SIGNING_KEY).map((step) => step.name.replace(/^authentication\//, '')));
+      if (keyless.size > 0) {
+        stderr.write(`Skipping ${keyless.size} hostile tokens on every protected route, which need the issuer's signing key (pass --signing-key to send them): ${[...keyless].join(', ')}.\n`);
+      }
       if (flags.dryRun) {
         // Names and routes only: a dry run never prints a token.
-        stdout.write(`${plan.map((step, i) => `${String(i + 1).padStart(4)} ${step.route.method} ${step.route.path} ${step.name} (${step.expect})`).join('\n')}\n${plan.length} requests would be sent to ${apiUrl.origin}${budgetNote(plan.length, budget)}\n`);
+        const sent = plan.filter((step) => step.skip === undefined);
+        stdout.write(`${sent.map((step, i) => `${String(i + 1).padStart(4)} ${step.route.method} ${step.route.path} ${step.name} (${step.expect})`).join('\n')}\n${sent.length} requests would be sent to ${apiUrl.origin}${budgetNote(sent.length, budget)}\n`);
         return;
       }
       const results = await runProbe(plan, apiUrl, context.fetch, budget);

@@ -106,3 +106,55 @@ export function hostileTokens(issuer: ProbeIssuer, scopes: readonly string[], no
     { id: 'long-lived', description: 'a lifetime of a year', authorization: bearer(signed(header, { ...claims, exp: now + 365 * 86400 })) },
   ];
 }
+
+/** The hostile tokens that only the issuer's signing key (or, for key confusion, its public key) can make. */
+export const SIGNING_KEY_TOKENS: ReadonlySet<string> = new Set([
+  'hs256-public-key',
+  'unknown-kid',
+  'expired',
+  'not-yet-valid',
+  'issued-in-future',
+  'wrong-issuer',
+  'wrong-client',
+  'id-token',
+  'no-sub',
+  'long-lived',
+]);
+
+const decodePart = (part: string | undefined): Record<string, unknown> => {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part ?? '', 'base64url').toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+};
+
+/**
+ * The hostile tokens a probe can make from a real access token of the issuer, without its signing key:
+ * the malformed ones, the valid token under the wrong scheme or twice, `alg: none` and a foreign key over
+ * its claims, and its signature over a payload with one more scope. Those of {@link SIGNING_KEY_TOKENS}
+ * come back with `authorization` undefined and `needsSigningKey` set: they are not sent.
+ * @param issued a real access token with the scopes of the route under attack
+ */
+export function hostileTokensFromIssued(issued: string): Array<HostileToken & { readonly needsSigningKey?: true }> {
+  const [issuedHeader, issuedPayload, issuedSignature] = issued.split('.');
+  const header = decodePart(issuedHeader);
+  const claims = decodePart(issuedPayload);
+  const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const keyless: Readonly<Record<string, string | undefined>> = {
+    'no-token': undefined,
+    'empty-bearer': 'Bearer ',
+    'not-a-jwt': 'Bearer secure-api-probe',
+    'basic-scheme': `Basic ${issued}`,
+    'two-tokens': `Bearer ${issued}, Bearer ${issued}`,
+    'alg-none': `Bearer ${jws({ alg: 'none', kid: header.kid }, claims, () => '')}`,
+    'foreign-key': `Bearer ${jws(header, claims, rs256(stranger))}`,
+    'tampered-payload': `Bearer ${issuedHeader}.${base64url(JSON.stringify({ ...claims, scope: `${typeof claims.scope === 'string' ? claims.scope : ''} admin`.trim() }))}.${issuedSignature}`,
+  };
+  // The descriptions and order of the signed set; the placeholder key signs nothing that is sent.
+  const placeholder: ProbeIssuer = { issuer: typeof claims.iss === 'string' ? claims.iss : '', kind: 'cognito', clientId: '', signingKey: { kid: '', privateKey: stranger } };
+  return hostileTokens(placeholder, [], 0, '').map((token) =>
+    SIGNING_KEY_TOKENS.has(token.id) ? { ...token, authorization: undefined, needsSigningKey: true as const } : { ...token, authorization: keyless[token.id] },
+  );
+}

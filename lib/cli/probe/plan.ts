@@ -9,7 +9,7 @@
  * the stage must throttle (429).
  */
 import { schemaProblem } from '../serve/json-schema';
-import { hostileTokens, validAccessToken, type ProbeIssuer } from './hostile-tokens';
+import { hostileTokens, hostileTokensFromIssued, type HostileToken, type ProbeIssuer, validAccessToken } from './hostile-tokens';
 
 /** A route of the API, as the report's access matrix lists it. */
 export interface ProbeRoute {
@@ -47,6 +47,8 @@ export interface ProbeCase {
   readonly body?: string;
   /** For a burst: how many requests are sent at once. */
   readonly burst?: number;
+  /** Why the case is not sent (its token cannot be had), when it is not. */
+  readonly skip?: string;
   readonly expect: Expectation;
   /** What the case shows, in a sentence. */
   readonly description: string;
@@ -57,6 +59,63 @@ export const PROBE_FOREIGN_ORIGIN = 'https://secure-api-probe.invalid';
 
 /** A scope no route needs: a token with only this one is authenticated and may call nothing protected. */
 export const PROBE_NO_SCOPE = 'secure-api-probe/none';
+
+/** Where the probe's tokens come from: a signing key the API trusts, or tokens the issuer issued. */
+export interface ProbeCredentials {
+  /** A valid access token with `scopes`, or undefined when none can be had. */
+  valid(scopes: readonly string[]): string | undefined;
+  /** A valid access token lacking at least one of `scopes`, or undefined when none can be had. */
+  without(scopes: readonly string[]): string | undefined;
+  /** The hostile tokens for a route needing `scopes`; those that cannot be made say why in `skip`. */
+  hostile(scopes: readonly string[]): Array<HostileToken & { readonly skip?: string }>;
+}
+
+/** A scope set as one string, whatever its order: the key of {@link issuedCredentials}' tokens. */
+export const scopeSetKey = (scopes: readonly string[]): string => [...new Set(scopes)].sort().join(' ');
+
+/**
+ * Credentials that sign every token with the issuer's key.
+ * @param issuer the issuer the API trusts, whose key the probe signs with
+ * @param now epoch seconds
+ * @param publicKeyPem the issuer's public key, for the key-confusion token
+ */
+export function signingCredentials(issuer: ProbeIssuer, now: number, publicKeyPem: string): ProbeCredentials {
+  return {
+    valid: (scopes) => validAccessToken(issuer, scopes, now),
+    without: () => validAccessToken(issuer, [PROBE_NO_SCOPE], now),
+    hostile: (scopes) => hostileTokens(issuer, scopes, now, publicKeyPem),
+  };
+}
+
+/** Why a hostile token is not sent without the issuer's signing key. */
+export const NEEDS_SIGNING_KEY = "needs the issuer's signing key (--signing-key)";
+
+/**
+ * Credentials from tokens the issuer issued (client credentials), by {@link scopeSetKey}. The hostile
+ * tokens are signed with `signing` when given; without it, those that need the key are skipped.
+ * @param tokens the issued access tokens, by scope set
+ * @param signing the signing credentials, when the probe also holds a key the API trusts
+ */
+export function issuedCredentials(tokens: ReadonlyMap<string, string>, signing?: ProbeCredentials): ProbeCredentials {
+  const lacking = (scopes: readonly string[]): string | undefined =>
+    [...tokens].find(([key]) => !scopes.every((scope) => key.split(' ').includes(scope)))?.[1];
+  // Routes needing the same scopes get the same hostile set: each set costs a fresh RSA key.
+  const made = new Map<string, Array<HostileToken & { readonly skip?: string }>>();
+  return {
+    valid: (scopes) => tokens.get(scopeSetKey(scopes)),
+    without: lacking,
+    hostile: (scopes) => {
+      if (signing !== undefined) return signing.hostile(scopes);
+      const key = scopeSetKey(scopes);
+      const issued = tokens.get(key);
+      if (issued === undefined) return [];
+      if (!made.has(key)) {
+        made.set(key, hostileTokensFromIssued(issued).map(({ needsSigningKey, ...token }) => (needsSigningKey ? { ...token, skip: NEEDS_SIGNING_KEY } : token)));
+      }
+      return made.get(key)!;
+    },
+  };
+}
 
 /** What the plan needs to know besides the routes. */
 export interface ProbePlanOptions {
@@ -77,9 +136,10 @@ const MODEL_BREAKERS: readonly unknown[] = [[], {}, 'secure-api-probe', 0, null]
  * validated route's model. Each is sent with a valid token for the route, so that only the body can be the
  * reason for a refusal; routes with claim conditions, which such a token does not meet, are left out.
  */
-function bodyCases(routes: readonly ProbeRoute[], issuer: ProbeIssuer, now: number, maxBodySize: number | undefined): ProbeCase[] {
+function bodyCases(routes: readonly ProbeRoute[], credentials: ProbeCredentials, maxBodySize: number | undefined): ProbeCase[] {
   const reachable = routes.filter((route) => (route.conditions ?? []).length === 0);
-  const authorization = (route: ProbeRoute): string | undefined => (route.access === 'protected' ? `Bearer ${validAccessToken(issuer, route.scopes, now)}` : undefined);
+  const authorization = (route: ProbeRoute): string | undefined => (route.access === 'protected' ? bearer(credentials.valid(route.scopes)) : undefined);
+  const skip = (route: ProbeRoute) => (route.access === 'protected' ? skipWithout(credentials.valid(route.scopes), route.scopes) : {});
   const sentAs = (route: ProbeRoute): string => (route.method === 'ANY' ? 'POST' : route.method);
   const cases: ProbeCase[] = [];
   const byPreference = [...reachable.filter((route) => route.access === 'protected'), ...reachable.filter((route) => route.access === 'public')];
@@ -94,6 +154,7 @@ function bodyCases(routes: readonly ProbeRoute[], issuer: ProbeIssuer, now: numb
       suite: 'protections',
       route: target,
       authorization: authorization(target),
+      ...skip(target),
       method: BODY_METHODS.has(target.method) ? sentAs(target) : 'POST',
       headers: { 'content-type': 'application/json' },
       // JSON where it fits, so that nothing but its size sets it apart.
@@ -110,6 +171,7 @@ function bodyCases(routes: readonly ProbeRoute[], issuer: ProbeIssuer, now: numb
       suite: 'protections',
       route,
       authorization: authorization(route),
+      ...skip(route),
       method: sentAs(route),
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(breaker),
@@ -120,19 +182,35 @@ function bodyCases(routes: readonly ProbeRoute[], issuer: ProbeIssuer, now: numb
   return cases;
 }
 
+const bearer = (token: string | undefined): string | undefined => (token === undefined ? undefined : `Bearer ${token}`);
+
+/** The skip reason of a case whose token could not be had. */
+const skipWithout = (token: string | undefined, scopes: readonly string[]): { skip?: string } =>
+  token === undefined ? { skip: `no token with ${scopes.join(' ') || 'the client’s scopes'} could be had` } : {};
+
 /**
  * The probe's cases, in the order they are sent.
  * @param routes the API's routes
- * @param issuer the issuer the API trusts, whose key the probe signs with
- * @param now epoch seconds
- * @param publicKeyPem the issuer's public key, for the key-confusion token
+ * @param credentials where the tokens come from
  */
-export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, now: number, publicKeyPem: string, options: ProbePlanOptions = {}): ProbeCase[] {
+export function probePlan(routes: readonly ProbeRoute[], credentials: ProbeCredentials, options: ProbePlanOptions = {}): ProbeCase[] {
   const protectedRoutes = routes.filter((route) => route.access === 'protected');
   const cases: ProbeCase[] = [];
   for (const route of protectedRoutes) {
-    for (const token of hostileTokens(issuer, route.scopes, now, publicKeyPem)) {
-      cases.push({ name: `authentication/${token.id}`, suite: 'authentication', route, authorization: token.authorization, expect: 'challenge-401', description: token.description });
+    const tokens = credentials.hostile(route.scopes);
+    if (tokens.length === 0) {
+      cases.push({ name: 'authentication/hostile-tokens', suite: 'authentication', route, authorization: undefined, ...skipWithout(undefined, route.scopes), expect: 'challenge-401', description: 'the hostile tokens, made from a valid one' });
+    }
+    for (const token of tokens) {
+      cases.push({
+        name: `authentication/${token.id}`,
+        suite: 'authentication',
+        route,
+        authorization: token.authorization,
+        ...(token.skip !== undefined ? { skip: token.skip } : {}),
+        expect: 'challenge-401',
+        description: token.description,
+      });
     }
   }
   for (const route of protectedRoutes) {
@@ -156,7 +234,8 @@ export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, no
       name: 'authorization/without-scope',
       suite: 'authorization',
       route,
-      authorization: `Bearer ${validAccessToken(issuer, [PROBE_NO_SCOPE], now)}`,
+      authorization: bearer(credentials.without(route.scopes)),
+      ...(credentials.without(route.scopes) === undefined ? { skip: `no token lacking ${route.scopes.join(' ')} could be had` } : {}),
       expect: 'forbidden-403',
       description: `a valid token without ${route.scopes.join(' ')}`,
     });
@@ -168,7 +247,8 @@ export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, no
       name: 'authorization/with-scope',
       suite: 'authorization',
       route,
-      authorization: `Bearer ${validAccessToken(issuer, route.scopes, now)}`,
+      authorization: bearer(credentials.valid(route.scopes)),
+      ...skipWithout(credentials.valid(route.scopes), route.scopes),
       expect: 'not-refused',
       description: `a valid token with exactly ${route.scopes.join(' ')}`,
     });
@@ -179,7 +259,10 @@ export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, no
     if (other === undefined) {
       continue;
     }
-    const token = `Bearer ${validAccessToken(issuer, first.scopes, now)}`;
+    const token = bearer(credentials.valid(first.scopes));
+    if (token === undefined) {
+      continue;
+    }
     cases.push({ name: 'authorization/cache-trap-first', suite: 'authorization', route: first, authorization: token, expect: 'not-refused', description: `the token of ${first.method} ${first.path}, where it is allowed` });
     cases.push({
       name: 'authorization/cache-trap-reuse',
@@ -190,7 +273,7 @@ export function probePlan(routes: readonly ProbeRoute[], issuer: ProbeIssuer, no
       description: `the same token, just accepted on ${first.method} ${first.path}, reused on a route needing ${other.scopes.join(' ')}`,
     });
   }
-  cases.push(...bodyCases(routes, issuer, now, options.maxBodySize));
+  cases.push(...bodyCases(routes, credentials, options.maxBodySize));
   const target = routes.find((route) => route.access === 'public') ?? routes[0];
   if (options.burst !== undefined && target !== undefined) {
     cases.push({

@@ -9,7 +9,7 @@ import type { ProbeCase } from './plan';
 /** The verdict on one case. */
 export interface ProbeResult {
   readonly case: ProbeCase;
-  /** `skipped`: the request budget ran out before it. */
+  /** `skipped`: the request budget ran out before it, or its token could not be had. */
   readonly outcome: 'pass' | 'fail' | 'skipped';
   /** The status received. */
   readonly status?: number;
@@ -70,6 +70,10 @@ export async function runProbe(cases: readonly ProbeCase[], apiUrl: URL, fetch: 
   const results: ProbeResult[] = [];
   let sent = 0;
   for (const probeCase of cases) {
+    if (probeCase.skip !== undefined) {
+      results.push({ case: probeCase, outcome: 'skipped', problem: probeCase.skip });
+      continue;
+    }
     const count = probeCase.burst ?? 1;
     if (sent + count > budget) {
       results.push({ case: probeCase, outcome: 'skipped', problem: `the request budget of ${budget} ran out` });
@@ -79,6 +83,10 @@ export async function runProbe(cases: readonly ProbeCase[], apiUrl: URL, fetch: 
     // An ANY method takes every verb: GET stands for them.
     const method = (probeCase.method ?? (probeCase.route.method === 'ANY' ? 'GET' : probeCase.route.method)) as SmokeRoute['method'];
     const url = routeUrl(apiUrl, { method, path: probeCase.route.path });
+    if (url.host !== apiUrl.host) {
+      // routeUrl already refuses this; a token, possibly a real one, must still never go anywhere else.
+      throw new Error(`refusing to send a probe request to ${url.host}, which is not the API's host ${apiUrl.host}`);
+    }
     const request = () =>
       fetch(url, {
         method,

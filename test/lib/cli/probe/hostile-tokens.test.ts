@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { accessTokenClaims, hostileTokens, validAccessToken, type ProbeIssuer } from '../../../../lib/cli/probe/hostile-tokens';
+import { accessTokenClaims, hostileTokens, hostileTokensFromIssued, SIGNING_KEY_TOKENS, validAccessToken, type ProbeIssuer } from '../../../../lib/cli/probe/hostile-tokens';
 import type { AuthorizerConfig, PublicJwk } from '../../../../lambda/contract/config-types';
 import { removeDir, runBundle, SHIPPED_BUNDLE, stageBundle, type BundleRun } from '../../../fixtures/bundle';
 import { methodArn, requestEvent } from '../../../fixtures/events';
@@ -92,4 +92,37 @@ test('each hostile token differs from a valid one: same claims, one defect', () 
   expect(claims).toMatchObject({ iss: issuer.issuer, token_use: 'access', client_id: issuer.clientId, scope: 'items/read', exp: NOW + 300 });
   const expired = JSON.parse(Buffer.from(tokens.find((token) => token.id === 'expired')!.authorization!.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
   expect(Object.keys(expired).sort()).toEqual(Object.keys(claims).sort());
+});
+
+test('without the signing key, the hostile tokens made from a real token are refused by the shipped bundle for their defect, and the others are marked, not made', async () => {
+  const { issuer, jwk } = probeIssuer('cognito');
+  const config: AuthorizerConfig = {
+    version: 1,
+    issuers: [{ kind: 'cognito', issuer: issuer.issuer, clientIds: [issuer.clientId], keys: [jwk] }],
+    routes: [{ method: 'GET', path: ROUTE.resource, scopes: SCOPES }],
+  };
+  const tokens = hostileTokensFromIssued(validAccessToken(issuer, SCOPES, NOW));
+  expect(tokens.map((token) => token.id)).toEqual(hostileTokens(issuer, SCOPES, NOW, '').map((token) => token.id));
+  const made = tokens.filter((token) => token.needsSigningKey !== true);
+  expect(tokens.filter((token) => token.needsSigningKey === true).map((token) => [token.id, token.authorization])).toEqual([...SIGNING_KEY_TOKENS].map((id) => [id, undefined]));
+  const asset = stageBundle(SHIPPED_BUNDLE, config);
+  try {
+    const run = await runBundle(asset, made.map((token) => requestEvent({ ...ROUTE, authorization: token.authorization })));
+    const reasons = run.logLines.flatMap((line) => {
+      const parsed = JSON.parse(line) as { decision?: string; reason?: string };
+      return parsed.decision === undefined ? [] : [parsed.reason];
+    });
+    expect(Object.fromEntries(made.map((token, i) => [token.id, [run.results[i], reasons[i]]]))).toEqual({
+      'no-token': [{ error: 'Unauthorized' }, 'MISSING_TOKEN'],
+      'empty-bearer': [{ error: 'Unauthorized' }, 'MALFORMED_TOKEN'],
+      'not-a-jwt': [{ error: 'Unauthorized' }, 'MALFORMED_TOKEN'],
+      'basic-scheme': [{ error: 'Unauthorized' }, 'MALFORMED_TOKEN'],
+      'two-tokens': [{ error: 'Unauthorized' }, 'MALFORMED_TOKEN'],
+      'alg-none': [{ error: 'Unauthorized' }, 'UNSUPPORTED_ALG'],
+      'foreign-key': [{ error: 'Unauthorized' }, 'BAD_SIGNATURE'],
+      'tampered-payload': [{ error: 'Unauthorized' }, 'BAD_SIGNATURE'],
+    });
+  } finally {
+    removeDir(asset);
+  }
 });

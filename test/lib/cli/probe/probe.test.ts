@@ -1,5 +1,5 @@
 import { renderProbeJUnit, renderProbeMarkdown, renderProbeTable, probeSummary } from '../../../../lib/cli/probe/output';
-import { probePlan } from '../../../../lib/cli/probe/plan';
+import { probePlan, signingCredentials } from '../../../../lib/cli/probe/plan';
 import { runProbe } from '../../../../lib/cli/probe/run';
 import { PROBE_ISSUER, PROBE_PUBLIC_PEM, PROBE_ROUTES, startProbeTarget, type ProbeTargetFaults } from './probe-target';
 
@@ -7,11 +7,12 @@ const NOW = Math.floor(Date.now() / 1000);
 const ISSUER = PROBE_ISSUER;
 const PEM = PROBE_PUBLIC_PEM;
 const ROUTES = PROBE_ROUTES;
+const CREDENTIALS = signingCredentials(ISSUER, NOW, PEM);
 
 async function probe(faults: ProbeTargetFaults = {}, budget = 1000, burst?: number) {
   const target = await startProbeTarget(faults);
   try {
-    const results = await runProbe(probePlan(ROUTES, ISSUER, NOW, PEM, { burst }), target.url, fetch, budget);
+    const results = await runProbe(probePlan(ROUTES, CREDENTIALS, { burst }), target.url, fetch, budget);
     return { results, requests: target.requests(), url: target.url };
   } finally {
     await target.close();
@@ -98,7 +99,7 @@ describe('secure-api probe against a stage in front of the real authorizer runti
 
 test('a route with claim conditions gets the scope-less 403 case but no positive case, which scopes alone cannot meet', () => {
   const routes = [{ method: 'GET', path: '/admin/stats', access: 'protected' as const, scopes: ['admin/read'], conditions: ['cognito:groups contains admin'] }, ...PROBE_ROUTES];
-  const names = probePlan(routes, ISSUER, NOW, PEM)
+  const names = probePlan(routes, CREDENTIALS)
     .filter((step) => step.route.path === '/admin/stats' && step.suite === 'authorization')
     .map((step) => step.name);
   expect(names).toContain('authorization/without-scope');
@@ -110,7 +111,7 @@ describe('the body protections', () => {
   const routes = ROUTES.map((route) => (route.method === 'DELETE' ? { ...route, requestBodySchema: VALIDATED } : route));
 
   test('a body one byte over the limit goes, with a valid token, to a protected route that takes a body; a model-breaking body to each validated route', () => {
-    const cases = probePlan(routes, ISSUER, NOW, PEM, { maxBodySize: 100 }).filter((step) => step.name === 'protections/body-too-large' || step.name === 'protections/request-validation');
+    const cases = probePlan(routes, CREDENTIALS, { maxBodySize: 100 }).filter((step) => step.name === 'protections/body-too-large' || step.name === 'protections/request-validation');
     expect(cases.map((step) => [step.name, step.method, step.route.path, step.body?.length, step.expect])).toEqual([
       ['protections/body-too-large', 'DELETE', '/items/{id}', 101, 'too-large-413'],
       ['protections/request-validation', 'DELETE', '/items/{id}', 2, 'invalid-400'],
@@ -120,13 +121,13 @@ describe('the body protections', () => {
     expect(cases[1]!.description).toBe("a body the route's model refuses ($: must be object)");
     expect(cases.every((step) => step.authorization?.startsWith('Bearer ') === true)).toBe(true);
     // Without a limit in the report and without a validated route, neither is sent.
-    expect(probePlan(ROUTES, ISSUER, NOW, PEM).filter((step) => step.suite === 'protections' && step.body !== undefined)).toEqual([]);
+    expect(probePlan(ROUTES, CREDENTIALS).filter((step) => step.suite === 'protections' && step.body !== undefined)).toEqual([]);
   });
 
   test('a stage without a body limit or request validation fails both cases for that reason', async () => {
     const target = await startProbeTarget();
     try {
-      const results = await runProbe(probePlan(routes, ISSUER, NOW, PEM, { maxBodySize: 100 }), target.url, fetch, 1000);
+      const results = await runProbe(probePlan(routes, CREDENTIALS, { maxBodySize: 100 }), target.url, fetch, 1000);
       expect(failures(results)).toEqual([
         'DELETE /items/{id} protections/body-too-large: expected 413 for a body over the limit, got 200',
         'DELETE /items/{id} protections/request-validation: expected 400 for a body the model refuses, got 200',
