@@ -50,8 +50,9 @@ export interface AuditQueriesProps {
    */
   readonly folder?: string;
   /**
-   * Also save the `subject-records` query, which finds one data subject's lines (for an access request).
-   * @default false
+   * Save the `subject-records` query, which finds one data subject's lines (for an access request, and what
+   * `secure-api subject-records` runs). `false` leaves it out.
+   * @default true
    */
   readonly subjectRecords?: boolean;
 }
@@ -88,8 +89,8 @@ export class AuditQueries extends Construct {
   /**
    * One data subject's lines across the access, decision and WAF logs (replace the
    * `SUBJECT_PLACEHOLDERS`): by `sub`, `principalId`, `username` and `clientId`, and WAF lines by the
-   * `extendedRequestId` of the subject's access-log lines, as WAF lines name no identity. Present with
-   * `subjectRecords: true`.
+   * `extendedRequestId` of the subject's access-log lines, as WAF lines name no identity. Absent with
+   * `subjectRecords: false`.
    */
   public readonly subjectRecords?: logs.QueryDefinition;
   /** Every query above. */
@@ -172,7 +173,7 @@ export class AuditQueries extends Construct {
       limit: 100,
     }), trailGroups);
 
-    if (props.subjectRecords) {
+    if (props.subjectRecords ?? true) {
       const { subject, username, clientId, extendedRequestId: wafRequestId } = SUBJECT_PLACEHOLDERS;
       this.subjectRecords = define('subject-records', new logs.QueryString({
         fields: ['@timestamp', '@log', '@message', 'requestId', 'extendedRequestId'],

@@ -47,7 +47,7 @@ describe('subject query', () => {
     expect(subjectQueryString({ subjects: [encodeText(hostile)] }).split('\n')).toHaveLength(4);
   });
 
-  test('happy flow: the saved subject-records query is the CLI query with the placeholders as values', () => {
+  test('happy flow: by default the saved subject-records query is the CLI query with the placeholders as values', () => {
     const stack = new Stack(new App(), 'Stack');
     const group = (id: string): logs.LogGroup => new logs.LogGroup(stack, id);
     const queries = new AuditQueries(stack, 'Queries', {
@@ -55,7 +55,6 @@ describe('subject query', () => {
       authorizerLogGroup: group('Decisions'),
       wafLogGroup: group('Waf'),
       folder: 'audit',
-      subjectRecords: true,
     });
 
     const saved = Template.fromStack(stack).findResources('AWS::Logs::QueryDefinition', { Properties: { Name: 'audit/subject-records' } });
@@ -72,9 +71,9 @@ describe('subject query', () => {
     expect(queries.queries).toContain(queries.subjectRecords);
   });
 
-  test('happy flow: without subjectRecords, no subject query is saved', () => {
+  test('happy flow: with subjectRecords: false, no subject query is saved', () => {
     const stack = new Stack(new App(), 'Stack');
-    const queries = new AuditQueries(stack, 'Queries', { accessLogGroup: new logs.LogGroup(stack, 'A'), authorizerLogGroup: new logs.LogGroup(stack, 'D') });
+    const queries = new AuditQueries(stack, 'Queries', { accessLogGroup: new logs.LogGroup(stack, 'A'), authorizerLogGroup: new logs.LogGroup(stack, 'D'), subjectRecords: false });
     expect(queries.subjectRecords).toBeUndefined();
   });
 });

@@ -49,9 +49,9 @@ describe('AuditQueries', () => {
     const folder = [...saved.keys()][0]!.split('/').slice(0, 2).join('/');
     expect(folder).toMatch(new RegExp(`^${MONITORING_DEFAULTS.queryFolder}/QueriesStack-Queries-[0-9A-F]{8}$`));
     expect([...saved.keys()].sort()).toEqual(
-      ['denied-requests', 'find-request', 'request-trail', 'throttled-requests', 'waf-blocks', 'who-called-what'].map((n) => `${folder}/${n}`),
+      ['denied-requests', 'find-request', 'request-trail', 'subject-records', 'throttled-requests', 'waf-blocks', 'who-called-what'].map((n) => `${folder}/${n}`),
     );
-    expect(queries.queries).toHaveLength(6);
+    expect(queries.queries).toHaveLength(7);
 
     expect(saved.get(`${folder}/who-called-what`)).toEqual({
       text: [
@@ -151,7 +151,7 @@ describe('AuditQueries', () => {
     const id = (group: logs.ILogGroup) => stack.getLogicalId(group.node.defaultChild as logs.CfnLogGroup);
     const saved = savedQueries(stack);
     expect([...saved.keys()].sort()).toEqual(
-      ['denied-requests', 'find-request', 'request-trail', 'throttled-requests', 'who-called-what'].map((n) => `incident/orders/${n}`),
+      ['denied-requests', 'find-request', 'request-trail', 'subject-records', 'throttled-requests', 'who-called-what'].map((n) => `incident/orders/${n}`),
     );
     expect(queries.wafBlocks).toBeUndefined();
     expect(saved.get('incident/orders/request-trail')?.logGroups).toEqual([id(access), id(decisions)]);

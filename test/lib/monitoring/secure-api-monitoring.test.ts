@@ -97,7 +97,7 @@ describe('SecureApiMonitoring', () => {
     template.resourceCountIs('AWS::Logs::MetricFilter', 6);
     template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
-    template.resourceCountIs('AWS::Logs::QueryDefinition', 5);
+    template.resourceCountIs('AWS::Logs::QueryDefinition', 6);
     expect(monitoring.alarms).toHaveLength(8);
     expect(monitoring.queries.wafBlocks).toBeUndefined();
 
