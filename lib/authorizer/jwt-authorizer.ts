@@ -319,7 +319,7 @@ export class JwtAuthorizer extends Construct {
     });
     this.role = new iam.Role(this, 'ServiceRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'JWT authorizer: writes its decision log, nothing else',
+      description: `JWT authorizer: writes its decision log${props.denyList ? ', reads its deny list' : ''}${props.logProfile === 'pseudonymous' ? ', reads its pseudonym key' : ''}, nothing else`,
     });
     this.logGroup.grantWrite(this.role);
 
