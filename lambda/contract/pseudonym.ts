@@ -17,6 +17,14 @@ export const PSEUDONYM_PREFIX = 'ps1_';
 /** The `msg` of the line the authorizer writes when it cannot read the key (its requests then fail closed). */
 export const PSEUDONYM_KEY_UNAVAILABLE_MSG = 'pseudonym key unavailable';
 
+/** Bounds of the authorizer's reading of the key. */
+export const PSEUDONYM_KEY_LIMITS = Object.freeze({
+  /** Timeout of the GetSecretValue call, in milliseconds. */
+  requestTimeoutMs: 1_500,
+  /** Wait after a failed read before the next, in seconds (requests in between fail at once). */
+  retrySeconds: 10,
+});
+
 /** Characters of a pseudonym: the prefix and 43 base64url characters (256 bits, no padding). */
 export const PSEUDONYM_LENGTH = PSEUDONYM_PREFIX.length + 43;
 

@@ -16,10 +16,12 @@ import {
   CONFIG_DEFAULTS,
   CONFIG_ENV_VAR,
   CONFIG_LIMITS,
+  DENY_LIST_LIMITS,
   type DenyListConfig,
   type IssuerConfig,
   LOG_PROFILES,
   parseConfig,
+  PSEUDONYM_KEY_LIMITS,
   type RouteConfig,
   templateKey,
 } from '../../lambda/contract';
@@ -290,16 +292,19 @@ export class JwtAuthorizer extends Construct {
       keys: { fetchTimeoutMs, maxAgeSeconds, cooldownSeconds, graceSeconds },
     };
 
-    const timeout = props.timeout ?? defaults.timeout;
+    // A cold start may read the pseudonym key and the deny list too, each within its own timeout.
+    const awsCallsMs = (props.denyList ? DENY_LIST_LIMITS.requestTimeoutMs : 0) + (props.logProfile === 'pseudonymous' ? PSEUDONYM_KEY_LIMITS.requestTimeoutMs : 0);
+    const required = fetchTimeoutMs === undefined ? undefined : 2 * fetchTimeoutMs + limits.authorizerTimeoutMargin.toMilliseconds() + awsCallsMs;
+    // Unless set, the timeout grows to cover those reads.
+    const timeout =
+      props.timeout ?? (required !== undefined && awsCallsMs > 0 && defaults.timeout.toMilliseconds() < required ? Duration.seconds(Math.ceil(required / 1000)) : defaults.timeout);
     const timeoutMs = validateDuration(this, 'timeout', timeout, { unit: 'milliseconds', min: 1000, max: 900_000 });
-    if (timeoutMs !== undefined && fetchTimeoutMs !== undefined) {
-      const required = 2 * fetchTimeoutMs + limits.authorizerTimeoutMargin.toMilliseconds();
-      if (timeoutMs < required) {
-        throw new SecureApiValidationError(
-          `'timeout' must be at least ${required} ms, twice 'keyFetchTimeout' plus a ${limits.authorizerTimeoutMargin.toMilliseconds()} ms margin, so a slow issuer fails closed before Lambda times out (received: ${timeoutMs})`,
-          this,
-        );
-      }
+    if (timeoutMs !== undefined && required !== undefined && timeoutMs < required) {
+      const reads = awsCallsMs > 0 ? `, the ${awsCallsMs} ms of the deny list's and the pseudonym key's reads` : '';
+      throw new SecureApiValidationError(
+        `'timeout' must be at least ${required} ms, twice 'keyFetchTimeout'${reads} plus a ${limits.authorizerTimeoutMargin.toMilliseconds()} ms margin, so a slow issuer fails closed before Lambda times out (received: ${timeoutMs})`,
+        this,
+      );
     }
     const memorySize = props.memorySize ?? defaults.memorySize;
     const memoryMiB = memorySize.isUnresolved() ? undefined : memorySize.toMebibytes({ rounding: SizeRoundingBehavior.NONE });

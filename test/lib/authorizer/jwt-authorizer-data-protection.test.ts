@@ -145,6 +145,18 @@ describe('JwtAuthorizer data protection and revocation', () => {
     expect(() => standalone((s) => ({ denyList: { table: denyTable(s), refresh } }))).toThrow(message);
   });
 
+  test('jwt authorizer with a deny list and pseudonyms: the default timeout grows to cover their reads', () => {
+    standalone((s) => ({ denyList: { table: denyTable(s) } })).template().hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 6 });
+    standalone((s) => ({ denyList: { table: denyTable(s) }, logProfile: 'pseudonymous' })).template().hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 7 });
+    standalone(() => ({ logProfile: 'minimal' })).template().hasResourceProperties('AWS::Lambda::Function', { Handler: 'index.handler', Timeout: 5 });
+  });
+
+  test('throws when the timeout does not cover the deny list read', () => {
+    expect(() => standalone((s) => ({ denyList: { table: denyTable(s) }, timeout: Duration.seconds(5) }))).toThrow(
+      "'timeout' must be at least 5500 ms, twice 'keyFetchTimeout', the 1500 ms of the deny list's and the pseudonym key's reads plus a 1000 ms margin, so a slow issuer fails closed before Lambda times out (received: 5000)",
+    );
+  });
+
   test('throws when whenUnavailable is unknown', () => {
     expect(() => standalone((s) => ({ denyList: { table: denyTable(s), whenUnavailable: 'open' as never } }))).toThrow("'denyList.whenUnavailable' must be 'allow' or 'deny' (received: 'open')");
   });
