@@ -104,8 +104,9 @@ export interface JwtAuthorizerOptions {
    */
   readonly memorySize?: Size;
   /**
-   * Timeout of the authorizer function; at least twice `keyFetchTimeout` (discovery, then JWKS) plus one second.
-   * @default - SECURE_API_DEFAULTS.authorizer.timeout (5 seconds)
+   * Timeout of the authorizer function; at least twice `keyFetchTimeout` (discovery, then JWKS) plus one second,
+   * plus 1.5 s for each of the deny list's and the pseudonym key's reads when they are on.
+   * @default - SECURE_API_DEFAULTS.authorizer.timeout (5 seconds), raised to the whole second that covers the deny list's and the pseudonym key's reads when they are on
    */
   readonly timeout?: Duration;
   /**
