@@ -4,7 +4,8 @@
  * environment variable. An invalid configuration is logged once, naming the bad setting, and every
  * request then fails closed with `Unauthorized`. The constructs validate the same configuration at synth
  * with the full messages; here the lean validator refuses the same configurations, naming the setting only.
- * Nothing else happens at load: no output, no network module (loaded on the first key fetch, if any).
+ * Nothing else happens at load: no output, no network module (loaded on the first key fetch, if any). The
+ * pseudonym key and the deny list, when configured, are read on the first request that needs them.
  */
 import { configuredAuthorizer, createFailClosedAuthorizer, stdoutLineWriter, type Authorizer } from './authorizer';
 import { readConfigSources } from './config';

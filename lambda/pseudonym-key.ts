@@ -9,17 +9,11 @@
 import { createHmac } from 'node:crypto';
 import { AwsRequestError, type AwsJsonCall } from './aws';
 import type { AwsFailureCause } from './contract/aws-failure';
-import { PSEUDONYM_KEY_UNAVAILABLE_MSG, PSEUDONYM_PREFIX } from './contract/pseudonym';
+import { PSEUDONYM_KEY_LIMITS, PSEUDONYM_KEY_UNAVAILABLE_MSG, PSEUDONYM_PREFIX } from './contract/pseudonym';
+
+export { PSEUDONYM_KEY_LIMITS };
 import { AuthorizerError } from './errors';
 import { TERSE } from './terse';
-
-/** Bounds of the key's reading. */
-export const PSEUDONYM_KEY_LIMITS = Object.freeze({
-  /** Timeout of the GetSecretValue call, in milliseconds. */
-  requestTimeoutMs: 1_500,
-  /** Wait after a failed read before the next, in seconds (requests in between fail at once). */
-  retrySeconds: 10,
-});
 
 /** The pseudonym key could not be read: the request fails closed (401, `CONFIG_ERROR`). */
 export class PseudonymKeyUnavailableError extends AuthorizerError {

@@ -17,10 +17,18 @@ export const PSEUDONYM_PREFIX = 'ps1_';
 /** The `msg` of the line the authorizer writes when it cannot read the key (its requests then fail closed). */
 export const PSEUDONYM_KEY_UNAVAILABLE_MSG = 'pseudonym key unavailable';
 
+/** Bounds of the authorizer's reading of the key. */
+export const PSEUDONYM_KEY_LIMITS = Object.freeze({
+  /** Timeout of the GetSecretValue call, in milliseconds. */
+  requestTimeoutMs: 1_500,
+  /** Wait after a failed read before the next, in seconds (requests in between fail at once). */
+  retrySeconds: 10,
+});
+
 /** Characters of a pseudonym: the prefix and 43 base64url characters (256 bits, no padding). */
 export const PSEUDONYM_LENGTH = PSEUDONYM_PREFIX.length + 43;
 
-const K = new Uint32Array([
+const K = /* @__PURE__ */ new Uint32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3,
   0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
   0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,

@@ -1,11 +1,13 @@
-import { Annotations, Aspects, Duration, Lazy, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, Arn, ArnFormat, Aspects, Duration, Lazy, RemovalPolicy, Size, SizeRoundingBehavior, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import {
   type AuthorizerConfig,
@@ -14,8 +16,13 @@ import {
   cacheKeyScopeReason,
   CONFIG_DEFAULTS,
   CONFIG_ENV_VAR,
+  CONFIG_LIMITS,
+  DENY_LIST_LIMITS,
+  type DenyListConfig,
   type IssuerConfig,
+  LOG_PROFILES,
   parseConfig,
+  PSEUDONYM_KEY_LIMITS,
   type RouteConfig,
   templateKey,
 } from '../../lambda/contract';
@@ -26,6 +33,30 @@ import { acknowledgeSynchronousFunction } from '../nag-acknowledgements';
 import { ServiceInvokeSourceAccount } from '../secure-api/invoke-permissions';
 import { SecureApiValidationError, describeValue, validateDuration, validateLogRetention } from '../errors';
 import type { TokenIssuer } from './token-issuer';
+import type { LogProfile } from '../data-protection';
+
+/** The deny list an authorizer checks verified tokens against (see {@link JwtAuthorizerProps.denyList}). */
+export interface JwtAuthorizerDenyList {
+  /**
+   * The table: partition key `pk` (S), items as the deny list's vocabulary says (`sub#...`, `client#...`,
+   * `jti#...`, `before#...`). The authorizer is granted `dynamodb:Scan` on it (and `kms:Decrypt` on its
+   * customer-managed key, if it has one), nothing else.
+   */
+  readonly table: dynamodb.ITable;
+  /**
+   * The authorizer reads the table again when its copy is older than this; whole seconds, 1 s to 5 minutes.
+   * A revocation takes effect within `resultsCacheTtl` + `refresh` + one Scan.
+   * @default - 30 seconds
+   */
+  readonly refresh?: Duration;
+  /**
+   * What verified tokens meet while the table has never been read (a snapshot once read stays in force
+   * while the table cannot be read): `allow` lets them through, with a `deny list unavailable` log line per
+   * attempt to alarm on; `deny` refuses them all (401).
+   * @default 'allow'
+   */
+  readonly whenUnavailable?: 'allow' | 'deny';
+}
 
 /** Verification and function settings of the JWT authorizer, shared by `JwtAuthorizerProps` and `SecureApiProps`. */
 export interface JwtAuthorizerOptions {
@@ -75,8 +106,9 @@ export interface JwtAuthorizerOptions {
    */
   readonly memorySize?: Size;
   /**
-   * Timeout of the authorizer function; at least twice `keyFetchTimeout` (discovery, then JWKS) plus one second.
-   * @default - SECURE_API_DEFAULTS.authorizer.timeout (5 seconds)
+   * Timeout of the authorizer function; at least twice `keyFetchTimeout` (discovery, then JWKS) plus one second,
+   * plus 1.5 s for each of the deny list's and the pseudonym key's reads when they are on.
+   * @default - SECURE_API_DEFAULTS.authorizer.timeout (5 seconds), raised to the whole second that covers the deny list's and the pseudonym key's reads when they are on
    */
   readonly timeout?: Duration;
   /**
@@ -145,6 +177,25 @@ export interface JwtAuthorizerProps extends JwtAuthorizerOptions {
    * @default - SECURE_API_DEFAULTS.logRemovalPolicy (RemovalPolicy.RETAIN)
    */
   readonly logRemovalPolicy?: RemovalPolicy;
+  /**
+   * What the decision log and the principal (which the access log records) keep about callers: `full`,
+   * `minimal` (route templates instead of concrete paths) or `pseudonymous` (`minimal`, with keyed pseudonyms
+   * for `sub` and the client id, and the pseudonym of `sub` as principal).
+   * @default 'full'
+   */
+  readonly logProfile?: LogProfile;
+  /**
+   * The secret whose `SecretString` keys the pseudonyms; only with `logProfile: 'pseudonymous'`. The function
+   * is granted `secretsmanager:GetSecretValue` on it. It is never rotated by the library: a new key makes new
+   * pseudonyms, so lines written before and after no longer join.
+   * @default - with 'pseudonymous', a secret of 64 generated letters and digits, kept as long as the logs (`logRemovalPolicy`)
+   */
+  readonly pseudonymKey?: secretsmanager.ISecret;
+  /**
+   * Revocation: a deny list checked after a token verifies, before the route's scopes.
+   * @default - no revocation check
+   */
+  readonly denyList?: JwtAuthorizerDenyList;
 }
 
 /** The parts of the authorizer configuration and where they travel. */
@@ -200,12 +251,17 @@ export class JwtAuthorizer extends Construct {
   public readonly assetHash: string;
   /** The environment configuration (issuers with deploy-time tokens) as a token that resolves at synth. */
   public readonly environmentConfig: string;
+  /** The secret keying the pseudonyms, with `logProfile: 'pseudonymous'`. */
+  public readonly pseudonymKey?: secretsmanager.ISecret;
+  /** What the logs keep about callers. */
+  public readonly logProfile: LogProfile;
 
   private readonly issuers: TokenIssuer[] = [];
   private readonly vpcProps: Pick<JwtAuthorizerOptions, 'vpc' | 'vpcSubnets'>;
   private readonly routeTable = new Map<string, RouteConfig>();
   private readonly code = new LateBoundAssetCode();
   private readonly verification: Pick<AuthorizerConfig, 'clockSkewSeconds' | 'maxTokenAgeSeconds' | 'maxTokenLifetimeSeconds' | 'keys'>;
+  private readonly dataProtection: Pick<AuthorizerConfig, 'logProfile' | 'pseudonymKey' | 'denyList'>;
   private compiled?: CompiledConfig;
   private stagedHash?: string;
 
@@ -259,16 +315,19 @@ export class JwtAuthorizer extends Construct {
       keys: { fetchTimeoutMs, maxAgeSeconds, cooldownSeconds, graceSeconds },
     };
 
-    const timeout = props.timeout ?? defaults.timeout;
+    // A cold start may read the pseudonym key and the deny list too, each within its own timeout.
+    const awsCallsMs = (props.denyList ? DENY_LIST_LIMITS.requestTimeoutMs : 0) + (props.logProfile === 'pseudonymous' ? PSEUDONYM_KEY_LIMITS.requestTimeoutMs : 0);
+    const required = fetchTimeoutMs === undefined ? undefined : 2 * fetchTimeoutMs + limits.authorizerTimeoutMargin.toMilliseconds() + awsCallsMs;
+    // Unless set, the timeout grows to cover those reads.
+    const timeout =
+      props.timeout ?? (required !== undefined && awsCallsMs > 0 && defaults.timeout.toMilliseconds() < required ? Duration.seconds(Math.ceil(required / 1000)) : defaults.timeout);
     const timeoutMs = validateDuration(this, 'timeout', timeout, { unit: 'milliseconds', min: 1000, max: 900_000 });
-    if (timeoutMs !== undefined && fetchTimeoutMs !== undefined) {
-      const required = 2 * fetchTimeoutMs + limits.authorizerTimeoutMargin.toMilliseconds();
-      if (timeoutMs < required) {
-        throw new SecureApiValidationError(
-          `'timeout' must be at least ${required} ms, twice 'keyFetchTimeout' plus a ${limits.authorizerTimeoutMargin.toMilliseconds()} ms margin, so a slow issuer fails closed before Lambda times out (received: ${timeoutMs})`,
-          this,
-        );
-      }
+    if (timeoutMs !== undefined && required !== undefined && timeoutMs < required) {
+      const reads = awsCallsMs > 0 ? `, the ${awsCallsMs} ms of the deny list's and the pseudonym key's reads` : '';
+      throw new SecureApiValidationError(
+        `'timeout' must be at least ${required} ms, twice 'keyFetchTimeout'${reads} plus a ${limits.authorizerTimeoutMargin.toMilliseconds()} ms margin, so a slow issuer fails closed before Lambda times out (received: ${timeoutMs})`,
+        this,
+      );
     }
     const memorySize = props.memorySize ?? defaults.memorySize;
     const memoryMiB = memorySize.isUnresolved() ? undefined : memorySize.toMebibytes({ rounding: SizeRoundingBehavior.NONE });
@@ -289,7 +348,7 @@ export class JwtAuthorizer extends Construct {
     });
     this.role = new iam.Role(this, 'ServiceRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'JWT authorizer: writes its decision log, nothing else',
+      description: `JWT authorizer: writes its decision log${props.denyList ? ', reads its deny list' : ''}${props.logProfile === 'pseudonymous' ? ', reads its pseudonym key' : ''}, nothing else`,
     });
     this.logGroup.grantWrite(this.role);
 
@@ -308,6 +367,45 @@ export class JwtAuthorizer extends Construct {
       reservedConcurrentExecutions: reserved,
       ...this.vpcSettings(props),
     });
+
+    this.logProfile = props.logProfile ?? 'full';
+    if (!LOG_PROFILES.includes(this.logProfile)) {
+      throw new SecureApiValidationError(`'logProfile' must be one of ${LOG_PROFILES.join(', ')} (received: ${describeValue(this.logProfile)})`, this);
+    }
+    if (props.pseudonymKey !== undefined && this.logProfile !== 'pseudonymous') {
+      throw new SecureApiValidationError(`'pseudonymKey' is only used with logProfile 'pseudonymous' (received: logProfile ${describeValue(this.logProfile)})`, this);
+    }
+    if (this.logProfile === 'pseudonymous') {
+      const key = props.pseudonymKey ?? this.createPseudonymKey(props.logRemovalPolicy ?? SECURE_API_DEFAULTS.logRemovalPolicy);
+      this.pseudonymKey = key;
+      // A secret known by a partial ARN (by name) matches its full ARN only with the six-character suffix.
+      const arn = key.secretFullArn ?? `${key.secretArn}-??????`;
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [arn] }));
+      key.encryptionKey?.grantDecrypt(this.role);
+    }
+    let denyList: DenyListConfig | undefined;
+    if (props.denyList !== undefined) {
+      const { table, refresh, whenUnavailable } = props.denyList;
+      const { min, max } = CONFIG_LIMITS.denyListRefreshSeconds;
+      const refreshSeconds = validateDuration(this, 'denyList.refresh', refresh, { unit: 'seconds', min, max });
+      if (whenUnavailable !== undefined && whenUnavailable !== 'allow' && whenUnavailable !== 'deny') {
+        throw new SecureApiValidationError(`'denyList.whenUnavailable' must be 'allow' or 'deny' (received: ${describeValue(whenUnavailable)})`, this);
+      }
+      this.role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Scan'], resources: [table.tableArn] }));
+      table.encryptionKey?.grant(this.role, 'kms:Decrypt');
+      denyList = {
+        tableName: table.tableName,
+        // An imported table names its region in its ARN; a table of this app is in its stack's region.
+        region: Token.isUnresolved(table.tableArn) ? Stack.of(table).region : (Arn.split(table.tableArn, ArnFormat.SLASH_RESOURCE_NAME).region ?? Stack.of(table).region),
+        ...(refreshSeconds === undefined ? {} : { refreshSeconds }),
+        ...(whenUnavailable === undefined ? {} : { whenUnavailable }),
+      };
+    }
+    this.dataProtection = {
+      ...(this.logProfile === 'full' ? {} : { logProfile: this.logProfile }),
+      ...(this.pseudonymKey ? { pseudonymKey: { secretArn: this.pseudonymKey.secretArn } } : {}),
+      ...(denyList ? { denyList } : {}),
+    };
 
     acknowledgeSynchronousFunction(this.function, this.role, reserved, props.vpc !== undefined);
     if (props.tracing ?? defaults.tracing) {
@@ -412,7 +510,7 @@ export class JwtAuthorizer extends Construct {
   private runtimeCheck(): string[] {
     const compiled = this.compile();
     try {
-      parseConfig(withTokenPlaceholders({ ...compiled.file, ...compiled.environment }));
+      parseConfig(withTokenPlaceholders(withDeployTimeStandIns({ ...compiled.file, ...compiled.environment })));
       return [];
     } catch (error) {
       if ((error as { code?: unknown }).code !== 'ERR_CONFIG') {
@@ -450,15 +548,39 @@ export class JwtAuthorizer extends Construct {
 
   private render(): CompiledConfig {
     const issuers = this.issuers.map((issuer) => issuer.bind(this));
-    const withTokens = issuers.some(containsTokens);
+    // Settings holding deploy-time values (a table's name, a secret's ARN) travel in the environment, so the
+    // asset, and its hash, stay the same across deployments.
+    const deployTime = Object.entries({ issuers, ...this.dataProtection }).filter(([, value]) => containsTokens(value));
+    const literal = Object.entries(this.dataProtection).filter(([, value]) => !containsTokens(value));
     const file = {
       version: 1 as const,
       routes: this.routes,
       cacheKeyScope: this.cacheKeyScope,
       ...this.verification,
-      ...(withTokens ? {} : { issuers }),
+      ...Object.fromEntries(literal),
+      ...(containsTokens(issuers) ? {} : { issuers }),
     };
-    return { file, environment: withTokens ? { issuers } : undefined };
+    return { file, environment: deployTime.length > 0 ? (Object.fromEntries(deployTime) as CompiledConfig['environment']) : undefined };
+  }
+
+  /** The pseudonym key made when none is given: generated letters and digits, readable by this function's role only. */
+  private createPseudonymKey(removalPolicy: RemovalPolicy): secretsmanager.Secret {
+    const secret = new secretsmanager.Secret(this, 'PseudonymKey', {
+      description: 'Keys the pseudonyms in the API audit logs (HMAC-SHA256); whoever reads it can join one subject\'s log lines',
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy,
+    });
+    const notRotated =
+      'The pseudonym key is not rotated on purpose: a new key makes new pseudonyms, so log lines written before and after a rotation would no longer join for an investigation.';
+    Validations.of(secret).acknowledge(
+      { id: 'AwsSolutions-SMG4', reason: notRotated },
+      { id: 'NIST.800.53.R5-SecretsManagerRotationEnabled', reason: notRotated },
+      {
+        id: 'NIST.800.53.R5-SecretsManagerUsingKMSKey',
+        reason: 'Secrets Manager encrypts the generated key with its AWS managed key; a secret under a customer-managed key is an explicit opt-in (pass it as pseudonymKey).',
+      },
+    );
+    return secret;
   }
 
   private environmentJson(): string | undefined {
@@ -676,6 +798,19 @@ function withTokenPlaceholders(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([key, member]) => [key, withTokenPlaceholders(member)]));
   }
   return value;
+}
+
+/**
+ * A region or a secret ARN known at deploy time only cannot be checked at synth: valid stand-ins take their
+ * place for the runtime's checks (CloudFormation resolves them to a real region and ARN).
+ */
+function withDeployTimeStandIns(config: Record<string, unknown>): Record<string, unknown> {
+  const { denyList, pseudonymKey } = config as Pick<AuthorizerConfig, 'denyList' | 'pseudonymKey'>;
+  return {
+    ...config,
+    ...(denyList && containsTokens(denyList.region) ? { denyList: { ...denyList, region: 'us-east-1' } } : {}),
+    ...(pseudonymKey && containsTokens(pseudonymKey.secretArn) ? { pseudonymKey: { secretArn: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:deploy-time' } } : {}),
+  };
 }
 
 function containsTokens(value: unknown): boolean {

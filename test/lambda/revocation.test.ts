@@ -130,7 +130,10 @@ describe('deny list through the bundle', () => {
   test('error flow: a table never read with whenUnavailable allow lets verified tokens through, one line per attempt', async () => {
     fake.fault = 'access-denied';
     const good = token();
-    const { results, decisions, unavailable } = await run(config({ whenUnavailable: 'allow' }), [good, good, sleep(1100), good, tokenEvent('Bearer not.a.token')]);
+    const { results, decisions, unavailable, logLines } = await run(config({ whenUnavailable: 'allow' }), [good, good, sleep(1100), good, tokenEvent('Bearer not.a.token')]);
+    for (const secret of [TEST_AWS_ENVIRONMENT.AWS_SECRET_ACCESS_KEY, TEST_AWS_ENVIRONMENT.AWS_SESSION_TOKEN, 'Signature=']) {
+      expect(logLines.join('\n')).not.toContain(secret);
+    }
     expect(decisions.map((line) => line.reason)).toEqual(['ALLOW', 'ALLOW', 'ALLOW', 'MALFORMED_TOKEN']);
     expect(results.slice(0, 3).every((result) => 'answer' in result)).toBe(true);
     expect(unavailable).toEqual([
