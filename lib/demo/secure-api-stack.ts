@@ -281,6 +281,9 @@ export class SecureApiStack extends Stack {
     if (this.api.revocation !== undefined) {
       output('DenyListTableName', this.api.revocation.table.tableName, 'DynamoDB deny list the authorizer reads (secure-api revoke writes it)');
     }
+    if (this.api.pseudonymKey !== undefined) {
+      output('PseudonymKeySecretArn', this.api.pseudonymKey.secretArn, 'Secret keying the log pseudonyms (secure-api subject-records reads it)');
+    }
     if (this.api.webAcl !== undefined) {
       output('WebAclArn', this.api.webAcl.webAclArn, 'AWS WAF web ACL in front of the stage');
       if (this.api.webAcl.logGroup !== undefined) {

@@ -6,6 +6,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { ApiGatewayAccount } from '../api-gateway-account';
 import { REVOCATION_DEFAULTS, SECURE_API_DEFAULTS, createAuditLogGroup, renderAccessLogFormat } from '../defaults';
@@ -134,6 +135,13 @@ export interface SecureApiProps {
    * @default - SECURE_API_DEFAULTS.logProfile ('full')
    */
   readonly logProfile?: LogProfile;
+  /**
+   * The Secrets Manager secret whose value keys the pseudonyms, with `logProfile: 'pseudonymous'` only. An
+   * investigator who may join one subject's lines reads it (`secure-api subject-records`); rotating it
+   * changes every pseudonym from then on.
+   * @default - a generated secret, readable by the authorizer function only
+   */
+  readonly pseudonymKey?: secretsmanager.ISecret;
   /**
    * Retention of the audit logs: one value for the access, decision (authorizer), WAF and execution logs, or one
    * per kind (`{ access, decision, waf, execution }`, each defaulting as below). Always bounded
@@ -278,8 +286,10 @@ export class SecureApi extends Construct {
   public readonly authorizerLogGroup: logs.LogGroup;
   /** The stage's access log group (audit JSON records). */
   public readonly accessLogGroup: logs.LogGroup;
-  /** What the audit logs keep about callers: the access log's fields follow it, and the authorizer's decision log is to. */
+  /** What the audit logs keep about callers: the access log's fields and the authorizer's decision log follow it. */
   public readonly logProfile: LogProfile;
+  /** The secret keying the pseudonyms, with `logProfile: 'pseudonymous'`. */
+  public readonly pseudonymKey?: secretsmanager.ISecret;
   /** The deny list this API created, when `revocation` is on without a `table` of its own. */
   public readonly denyList?: DenyList;
   /** The deny list the authorizer reads and how, when `revocation` is on. */
@@ -367,8 +377,12 @@ export class SecureApi extends Construct {
       logRetention: retention.decision,
       logEncryptionKey: props.logEncryptionKey,
       logRemovalPolicy: props.logRemovalPolicy,
+      logProfile: this.logProfile,
+      pseudonymKey: props.pseudonymKey,
+      denyList: this.revocation,
     });
     this.authorizerFunction = this.authorizer.function;
+    this.pseudonymKey = this.authorizer.pseudonymKey;
     this.authorizerLogGroup = this.authorizer.logGroup;
 
     this.accessLogGroup = createAuditLogGroup(this, 'AccessLogs', {

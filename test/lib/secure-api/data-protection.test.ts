@@ -185,3 +185,43 @@ describe('SecureApi log retention per kind', () => {
     expect(() => secureApi({ disableWebAcl: true, logRetention: { waf: logs.RetentionDays.ONE_MONTH } })).toThrow(/there is none with 'disableWebAcl' set/);
   });
 });
+
+describe('SecureApi hands its profile and deny list to the authorizer', () => {
+  /** The authorizer's configuration as the function receives it (config.json and the environment variable), as text. */
+  function authorizerConfig(stack: Stack, api: SecureApi): string {
+    const fn = Template.fromStack(stack).toJSON().Resources[stack.getLogicalId(api.authorizerFunction.node.defaultChild as never)] as {
+      Properties: { Environment?: { Variables?: Record<string, unknown> } };
+    };
+    return JSON.stringify([api.authorizer.configJson, fn.Properties.Environment?.Variables?.SECURE_API_AUTHORIZER_CONFIG ?? null]);
+  }
+
+  test('pseudonymous with revocation: the decision log follows the profile, a generated key only the function reads, Scan on the deny list', () => {
+    const { stack, api } = secureApi({ logProfile: 'pseudonymous', revocation: true });
+    const config = authorizerConfig(stack, api);
+    expect(config).toContain('pseudonymous');
+    expect(config).toContain('pseudonymKey');
+    expect(config).toContain('denyList');
+    expect(api.pseudonymKey).toBeDefined();
+    expect(api.authorizer.logProfile).toBe('pseudonymous');
+
+    const template = Template.fromStack(stack);
+    const tableArn = { 'Fn::GetAtt': [stack.getLogicalId(api.denyList!.table.node.defaultChild as never), 'Arn'] };
+    const secretRef = { Ref: stack.getLogicalId(api.pseudonymKey!.node.defaultChild as never) };
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((policy) => (policy as { Properties: { PolicyDocument: { Statement: Array<{ Action: unknown; Resource: unknown }> } } }).Properties.PolicyDocument.Statement)
+      .filter((statement) => JSON.stringify(statement.Resource) === JSON.stringify(tableArn) || JSON.stringify(statement.Resource) === JSON.stringify(secretRef));
+    // Nothing else in the stack may read the table or the key.
+    expect(statements.map((statement) => statement.Action).sort()).toEqual(['dynamodb:Scan', 'secretsmanager:GetSecretValue']);
+  });
+
+  test('the default profile writes nothing new: no key, no deny list', () => {
+    const { stack, api } = secureApi();
+    expect(api.pseudonymKey).toBeUndefined();
+    expect(api.authorizer.logProfile).toBe('full');
+    const config = authorizerConfig(stack, api);
+    expect(config).not.toContain('pseudonymKey');
+    expect(config).not.toContain('denyList');
+    Template.fromStack(stack).resourceCountIs('AWS::SecretsManager::Secret', 0);
+    Template.fromStack(stack).resourceCountIs('AWS::DynamoDB::Table', 0);
+  });
+});
