@@ -7,9 +7,9 @@
  * The key is the UTF-8 bytes of the Secrets Manager secret's SecretString.
  */
 import { createHmac } from 'node:crypto';
+import { PSEUDONYM_PREFIX } from '../../lambda/contract';
 
-/** The prefix that marks a pseudonym, and the version of the function behind it. */
-export const PSEUDONYM_PREFIX = 'ps1_';
+export { PSEUDONYM_PREFIX };
 
 /** The pseudonym of `value` under `key`. */
 export function pseudonym(key: Uint8Array, value: string): string {

@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_ENV_VAR, type AuthorizerConfig } from '../../lambda/contract/config-types';
-import { pseudonym } from '../../lambda/contract/pseudonym';
+import { pseudonym } from '../../lib/cli/pseudonym';
 import { makeTempDir, removeDir, runBundle, SHIPPED_BUNDLE, stageBundle, type BundleRun } from '../fixtures/bundle';
 import { cognitoIssuerConfig, testConfig } from '../fixtures/config';
 import { methodArn, tokenEvent } from '../fixtures/events';

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { AwsRequestError, type AwsJsonCall } from '../../lambda/aws';
-import { pseudonym } from '../../lambda/contract/pseudonym';
+import { pseudonym } from '../../lib/cli/pseudonym';
 import { createPseudonymizer, PseudonymKeyUnavailableError } from '../../lambda/pseudonym-key';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:k-AbCdEf';
