@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, sign } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { App, Duration, Size, Stack } from 'aws-cdk-lib';
@@ -113,6 +113,38 @@ describe('secure-api serve, attacked by secure-api probe', () => {
       expect(run.code).toBe(ExitCode.CheckFailed);
       const problems = new Set(run.stdout.split('\n').filter((line) => line.startsWith('FAIL')).map((line) => line.replace(/^FAIL +401 +\S+ +\S+ +authentication\/[\w-]+: /, '')));
       expect([...problems]).toEqual(['the 401 has no WWW-Authenticate: Bearer challenge']);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+  test('an authorizer deployed with a route stripped of its scopes and a method left out of its table fails the probe of the declared API for those reasons', async () => {
+    const declared = synth('declared');
+    // What was deployed: the same stage, with the authorizer's route table broken in its asset.
+    const deployed = join(root, 'deployed');
+    cpSync(declared, deployed, { recursive: true });
+    const configFile = readdirSync(deployed)
+      .map((entry) => join(deployed, entry, 'config.json'))
+      .find((file) => existsSync(file))!;
+    const config = JSON.parse(readFileSync(configFile, 'utf8')) as { routes: Array<{ method: string; path: string; scopes: string[] }> };
+    config.routes = config.routes
+      .filter((route) => !(route.method === 'DELETE' && route.path === '/items/{id}'))
+      .map((route) => (route.method === 'GET' && route.path === '/items' ? { ...route, scopes: [] } : route));
+    writeFileSync(configFile, JSON.stringify(config));
+
+    const { url, child } = await serve(deployed, 'deployed-issuer.json');
+    try {
+      const run = await cli(['probe', '--url', url, '--cdk-out', declared, '--local-issuer', 'deployed-issuer.json']);
+      expect(run.code).toBe(ExitCode.CheckFailed);
+      const failed = run.stdout.split('\n').filter((line) => line.startsWith('FAIL')).map((line) => line.replace(/^FAIL +(\d+) +(\S+) +(\S+) +([\w/-]+).*$/, '$2 $3 $4 $1'));
+      expect(failed.sort()).toEqual([
+        // DELETE /items/{id} is outside the table: the authorizer refuses every token there (401), the right one too.
+        'DELETE /items/{id} authorization/cache-trap-first 401',
+        'DELETE /items/{id} authorization/with-scope 401',
+        'DELETE /items/{id} authorization/without-scope 401',
+        // GET /items takes any token now: the scope-less token and another route's token get 200, not 403.
+        'GET /items authorization/cache-trap-reuse 200',
+        'GET /items authorization/without-scope 200',
+      ]);
     } finally {
       child.kill('SIGTERM');
     }
