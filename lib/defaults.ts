@@ -380,6 +380,8 @@ export const MONITORING_DEFAULTS = deepFreeze({
     deniedRequests: 100,
     /** Decisions that failed because the issuer's keys could not be fetched: every one fails closed. */
     keyFetchFailures: 1,
+    /** Decisions refused because the authorizer cannot use its configuration or pseudonym key: every one fails closed. */
+    configErrors: 1,
     /** Requests the web ACL blocked. */
     wafBlockedRequests: 500,
     /**

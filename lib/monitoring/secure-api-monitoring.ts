@@ -18,6 +18,7 @@ import {
   KEY_REFRESH_LOG_FIELDS,
   KeyRefreshCause,
   OUTAGE_CAUSES,
+  PSEUDONYM_KEY_UNAVAILABLE_MSG,
   ReasonCode,
 } from '../../lambda/contract';
 import { AuditQueries } from './audit-queries';
@@ -70,6 +71,13 @@ export interface MonitoringThresholds {
    * @default - MONITORING_DEFAULTS.thresholds.keyFetchFailures
    */
   readonly keyFetchFailures?: number;
+  /**
+   * Decisions with reason `CONFIG_ERROR`: the authorizer refuses every request because it cannot use its
+   * configuration (a `config.json` that fails validation, or the key of the `pseudonymous` log profile that
+   * cannot be read from Secrets Manager).
+   * @default - MONITORING_DEFAULTS.thresholds.configErrors
+   */
+  readonly configErrors?: number;
   /**
    * Failed attempts to refresh the issuer keys (`key refresh failed` lines of the authorizer log), whatever
    * their cause: while keys within the grace period still serve, this is the early warning.
@@ -200,6 +208,8 @@ export class SecureApiMonitoring extends Construct {
   public readonly keyFetchFailuresAlarm: cloudwatch.Alarm;
   /** Failed refreshes of the issuer keys, whatever their cause. */
   public readonly keyRefreshFailuresAlarm: cloudwatch.Alarm;
+  /** Fires when the authorizer refuses requests because it cannot use its configuration (`CONFIG_ERROR`). */
+  public readonly configErrorsAlarm: cloudwatch.Alarm;
   /** Requests answered 429. */
   public readonly throttledRequestsAlarm: cloudwatch.Alarm;
   /** Failed reads of the deny list without a snapshot, when a deny list is given. */
@@ -288,6 +298,10 @@ export class SecureApiMonitoring extends Construct {
       `At least ${thresholds.keyRefreshFailures} failed refreshes of the issuer keys; the cause is in the authorizer log ` +
       `(${OUTAGE_CAUSES.join(', ')}: identity provider or network outage; others: misconfiguration)`,
       this.metricKeyRefreshFailures(), thresholds.keyRefreshFailures);
+    this.configErrorsAlarm = alarm('ConfigErrors',
+      `The authorizer cannot use its configuration and refuses every request (${ReasonCode.CONFIG_ERROR}); the cause is in the authorizer log ` +
+      `(a config.json that fails validation, or "${PSEUDONYM_KEY_UNAVAILABLE_MSG}")`,
+      this.metricConfigErrors(), thresholds.configErrors);
     this.throttledRequestsAlarm = alarm('ThrottledRequests', `At least ${thresholds.throttledRequests} requests answered 429`,
       this.metricThrottledRequests(), thresholds.throttledRequests);
     if (props.denyListTable !== undefined) {
@@ -365,6 +379,16 @@ export class SecureApiMonitoring extends Construct {
   }
 
   /**
+   * Decisions with reason `CONFIG_ERROR` (the authorizer cannot use its configuration or its pseudonym key
+   * and refuses every request): sum per period.
+   * @param props overrides
+   * @returns the metric
+   */
+  public metricConfigErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('ConfigErrors', props);
+  }
+
+  /**
    * Failed refreshes of the issuer keys (one `key refresh failed` line of the authorizer per failed
    * attempt, never one per request): sum per period.
    * @param props overrides
@@ -436,6 +460,8 @@ export class SecureApiMonitoring extends Construct {
         logs.FilterPattern.all(decisionLine, logs.FilterPattern.stringValue(decision, '!=', Decision.ALLOW))),
       filter('KeyFetchFailuresFilter', authorizerLogGroup, 'KeyFetchFailures',
         logs.FilterPattern.all(decisionLine, logs.FilterPattern.stringValue(reason, '=', ReasonCode.KEYS_UNAVAILABLE))),
+      filter('ConfigErrorsFilter', authorizerLogGroup, 'ConfigErrors',
+        logs.FilterPattern.all(decisionLine, logs.FilterPattern.stringValue(reason, '=', ReasonCode.CONFIG_ERROR))),
       // One line per failed refresh attempt: counted in all (for the alarm) and by cause (for the dashboard).
       filter('KeyRefreshFailuresFilter', authorizerLogGroup, 'KeyRefreshFailures', refreshLine),
       filter('KeyRefreshFailuresByCauseFilter', authorizerLogGroup, 'KeyRefreshFailures', refreshLine, { Cause: `$.${KEY_REFRESH_LOG_FIELDS.cause}` }),
@@ -530,6 +556,7 @@ interface ResolvedThresholds {
   readonly backendErrors: number;
   readonly deniedRequests: number;
   readonly keyFetchFailures: number;
+  readonly configErrors: number;
   readonly keyRefreshFailures: number;
   readonly wafBlockedRequests: number;
   readonly throttledRequests: number;
@@ -564,6 +591,7 @@ function resolveThresholds(scope: IConstruct, given: MonitoringThresholds): Reso
     backendErrors: count('backendErrors', given.backendErrors ?? d.backendErrors),
     deniedRequests: count('deniedRequests', given.deniedRequests ?? d.deniedRequests),
     keyFetchFailures: count('keyFetchFailures', given.keyFetchFailures ?? d.keyFetchFailures),
+    configErrors: count('configErrors', given.configErrors ?? d.configErrors),
     keyRefreshFailures: count('keyRefreshFailures', given.keyRefreshFailures ?? d.keyRefreshFailures),
     wafBlockedRequests: count('wafBlockedRequests', given.wafBlockedRequests ?? d.wafBlockedRequests),
     throttledRequests: count('throttledRequests', given.throttledRequests ?? d.throttledRequests),

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { createAuthorizer } from '../../../lambda/authorizer';
+import { createAuthorizer, createFailClosedAuthorizer } from '../../../lambda/authorizer';
 import { ReasonCode } from '../../../lambda/contract/decision-log';
 import { KeyRefreshCause } from '../../../lambda/contract/key-refresh-log';
 import { cognitoIssuerConfig, testConfig } from '../../fixtures/config';
@@ -94,11 +94,11 @@ describe('SecureApiMonitoring', () => {
     const { stack, monitoring, template } = build();
     expect(monitoring.metricNamespace).toMatch(/^SecureApi\/MonitoringStack-Monitoring-[0-9A-F]{8}$/);
 
-    template.resourceCountIs('AWS::Logs::MetricFilter', 6);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    template.resourceCountIs('AWS::Logs::MetricFilter', 7);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.resourceCountIs('AWS::Logs::QueryDefinition', 6);
-    expect(monitoring.alarms).toHaveLength(8);
+    expect(monitoring.alarms).toHaveLength(9);
     expect(monitoring.queries.wafBlocks).toBeUndefined();
 
     // Every alarm notifies the topic on ALARM and on OK, and treats missing data as fine.
@@ -161,6 +161,11 @@ describe('SecureApiMonitoring', () => {
       MetricTransformations: transformation('KeyFetchFailures'),
     });
     template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      LogGroupName: group(base.authorizerLogGroup),
+      FilterPattern: '{ ($.msg = "authorizer decision") && ($.reason = "CONFIG_ERROR") }',
+      MetricTransformations: transformation('ConfigErrors'),
+    });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
       LogGroupName: group(base.accessLogGroup),
       FilterPattern: '{ ($.status = "429") || ($.status = 429) }',
       MetricTransformations: transformation(MONITORING_DEFAULTS.throttledMetricName),
@@ -171,6 +176,11 @@ describe('SecureApiMonitoring', () => {
     // The literals of the filter patterns above, read back from a line of the real authorizer.
     const { decision } = await linesWhileKeysAreUnavailable();
     expect(decision).toEqual(expect.objectContaining({ msg: 'authorizer decision', decision: 'unauthorized', reason: 'KEYS_UNAVAILABLE' }));
+    // A deployment whose configuration fails validation: the same line, with CONFIG_ERROR (the bundle writes it
+    // for an unreadable pseudonym key too: test/lambda/log-profiles.test.ts).
+    const logs = new LogCapture();
+    await expect(createFailClosedAuthorizer({ log: logs.log }).handle(tokenEvent('Bearer x'), { awsRequestId: 'req-2' })).rejects.toThrow('Unauthorized');
+    expect(JSON.parse(logs.lines[0]!)).toEqual(expect.objectContaining({ msg: 'authorizer decision', decision: 'unauthorized', reason: 'CONFIG_ERROR' }));
   });
 
   test('each default of MONITORING_DEFAULTS reaches the template', () => {
@@ -202,6 +212,7 @@ describe('SecureApiMonitoring', () => {
     expect(alarmByDescription(template, 'Backend function').Threshold).toBe(t.backendErrors);
     expect(alarmByDescription(template, `At least ${t.deniedRequests} requests denied`)).toEqual(expect.objectContaining({ MetricName: 'DeniedRequests', Threshold: t.deniedRequests }));
     expect(alarmByDescription(template, 'The authorizer cannot fetch the issuer keys')).toEqual(expect.objectContaining({ MetricName: 'KeyFetchFailures', Threshold: t.keyFetchFailures }));
+    expect(alarmByDescription(template, 'The authorizer cannot use its configuration')).toEqual(expect.objectContaining({ MetricName: 'ConfigErrors', Threshold: t.configErrors }));
     expect(alarmByDescription(template, `At least ${t.keyRefreshFailures} failed refreshes of the issuer keys`)).toEqual(expect.objectContaining({ MetricName: 'KeyRefreshFailures', Threshold: t.keyRefreshFailures }));
     expect(alarmByDescription(template, `At least ${t.throttledRequests} requests answered 429`)).toEqual(expect.objectContaining({ MetricName: 'ThrottledRequests', Threshold: t.throttledRequests }));
     expect(alarmByDescription(template, `At least ${t.wafBlockedRequests} requests blocked by the web ACL`).Threshold).toBe(t.wafBlockedRequests);
@@ -237,7 +248,7 @@ describe('SecureApiMonitoring', () => {
       },
     });
     const template = Template.fromStack(stack);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 10);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 11);
     expect(alarmByDescription(template, 'At least 4 failed refreshes of the issuer keys').Threshold).toBe(4);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     expect(monitoring.topic).toBe(topic);
@@ -364,7 +375,7 @@ describe('SecureApiMonitoring', () => {
 
     test('happy flow: every alarm of this account may publish to the encrypted topic over TLS, and use its key', () => {
       const { topicPolicy, topicArn, keyPolicy, keyArn, alarmArns } = publishPath(build().template);
-      expect(alarmArns).toHaveLength(8);
+      expect(alarmArns).toHaveLength(9);
       for (const alarmArn of alarmArns) {
         expect(evaluatePolicy(topicPolicy, publish(topicArn, alarmArn))).toEqual({ decision: 'allow', statements: ['AllowCloudWatchAlarmsOfThisAccountToPublish'] });
         for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
