@@ -4,7 +4,8 @@
  *
  * The file steers where the CLI sends the client secret it reads with the operator's AWS credentials
  * (the token endpoint) and the tokens it gets (the API URL), so it is trusted like an ssh key file: on
- * POSIX systems a file that another user owns, or that its group or everyone may write, is refused.
+ * POSIX systems a file that another user owns, that everyone may write, or that a group other than the
+ * user's private group may write, is refused.
  */
 import { Stats, closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -65,25 +66,81 @@ export interface LoadOutputsOptions {
   readonly stack?: string;
   /** Directory relative paths are resolved against. */
   readonly cwd: string;
+  /** The account database of the group rule. @default - `/etc/passwd` and `/etc/group` */
+  readonly accounts?: () => AccountDatabase;
 }
 
-/** The owner and mode bits of a file, as `fstat` returns them. */
-export type FileOwnership = Pick<Stats, 'uid' | 'mode'>;
+/** The owner, group and mode bits of a file, as `fstat` returns them. */
+export type FileOwnership = Pick<Stats, 'uid' | 'gid' | 'mode'>;
+
+/** The account database the group rule reads: the text of `/etc/passwd` and `/etc/group`. */
+export interface AccountDatabase {
+  /** `name:password:uid:gid:...` lines. */
+  readonly passwd: string;
+  /** `name:password:gid:member,member` lines. */
+  readonly group: string;
+}
+
+/**
+ * Whether `gid` is the private group of the user `uid` (the user-private-group scheme of Debian and Ubuntu,
+ * whose default umask 002 makes every new file group-writable): the group exists, no other account has it as
+ * primary group, and its member list is empty or names that user alone, who must belong to it one way or the
+ * other. This is the rule Debian's OpenSSH applies to `authorized_keys`. A group it cannot see (the files are
+ * unreadable, or the group comes from LDAP or another directory) is not private.
+ * @param gid the file's group
+ * @param uid the user running the CLI
+ * @param accounts the account database
+ */
+export function isPrivateGroup(gid: number, uid: number, accounts: AccountDatabase): boolean {
+  const rows = (text: string) => text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => line.split(':'));
+  const users = rows(accounts.passwd);
+  const group = rows(accounts.group).find((fields) => Number(fields[2]) === gid && fields[2] !== '');
+  const user = users.find((fields) => Number(fields[2]) === uid && fields[2] !== '');
+  if (group === undefined || user === undefined) {
+    return false;
+  }
+  const primaryOf = users.filter((fields) => Number(fields[3]) === gid && fields[3] !== '');
+  if (primaryOf.some((fields) => Number(fields[2]) !== uid)) {
+    return false;
+  }
+  const members = (group[3] ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  if (members.some((name) => name !== user[0])) {
+    return false;
+  }
+  return primaryOf.length > 0 || members.length > 0;
+}
+
+/** Reads `/etc/passwd` and `/etc/group`; an unreadable file reads as empty, so no group is private. */
+export function systemAccounts(): AccountDatabase {
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return '';
+    }
+  };
+  return { passwd: read('/etc/passwd'), group: read('/etc/group') };
+}
 
 /**
  * Says why an outputs file cannot be trusted, or returns `undefined` when it can: it must be owned by
- * the user running the CLI (or by root), and neither its group nor others may write it. Like ssh with
- * `authorized_keys`, because whoever can write the file chooses where the client secret goes.
+ * the user running the CLI (or by root), others may not write it, and its group may write it only when
+ * that group is the user's private group ({@link isPrivateGroup}). Like ssh with `authorized_keys`,
+ * because whoever can write the file chooses where the client secret goes.
  *
  * @param currentUid the uid of the user running the CLI
+ * @param accounts the account database, read only when the group may write the file
  */
-export function outputsFileProblem(stats: FileOwnership, currentUid: number): string | undefined {
+export function outputsFileProblem(stats: FileOwnership, currentUid: number, accounts: () => AccountDatabase = systemAccounts): string | undefined {
   if (stats.uid !== currentUid && stats.uid !== 0) {
     return `is owned by another user (uid ${stats.uid}, you are uid ${currentUid})`;
   }
-  const writers = [(stats.mode & 0o020) !== 0 ? 'its group' : undefined, (stats.mode & 0o002) !== 0 ? 'every user' : undefined].filter(Boolean);
-  if (writers.length > 0) {
-    return `can be written by ${writers.join(' and ')} (mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')})`;
+  const mode = `mode ${(stats.mode & 0o777).toString(8).padStart(4, '0')}`;
+  if ((stats.mode & 0o002) !== 0) {
+    return `can be written by ${(stats.mode & 0o020) !== 0 ? 'its group and ' : ''}every user (${mode})`;
+  }
+  if ((stats.mode & 0o020) !== 0 && !isPrivateGroup(stats.gid, currentUid, accounts())) {
+    return `can be written by its group (${mode}, gid ${stats.gid}, which is not your private group)`;
   }
   return undefined;
 }
@@ -125,7 +182,7 @@ export function loadStackOutputs(options: LoadOutputsOptions): StackOutputs | un
     if (!stats.isFile()) {
       throw configError('ERR_OUTPUTS_NOT_A_FILE', `The outputs file ${path} is not a regular file. Pass the file written by \`cdk deploy --outputs-file\`.`);
     }
-    const problem = process.platform === 'win32' || process.getuid === undefined ? undefined : outputsFileProblem(stats, process.getuid());
+    const problem = process.platform === 'win32' || process.getuid === undefined ? undefined : outputsFileProblem(stats, process.getuid(), options.accounts);
     if (problem !== undefined) {
       throw configError(
         'ERR_OUTPUTS_UNTRUSTED',

@@ -8,7 +8,7 @@ import { Socket, createServer as createTcpServer } from 'node:net';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { ExitCode } from '../../../lib/cli/errors';
-import { outputsFileProblem } from '../../../lib/cli/outputs';
+import { isPrivateGroup, outputsFileProblem, type AccountDatabase } from '../../../lib/cli/outputs';
 import { cognitoParentDomains, isPoolTokenEndpoint, poolTokenEndpoints } from '../../../lib/cli/token-endpoint';
 import { MACHINE_CLIENT_ID, STACK_NAME, TestDeployment, startTestDeployment } from './fixtures/deployment';
 import { RecordedRequest, startRecordingServer } from './fixtures/smoke';
@@ -227,7 +227,6 @@ describe('the outputs file must be the operator’s own', () => {
   const asRoot = process.platform !== 'win32' && process.getuid?.() === 0 ? test : test.skip;
 
   posix.each([
-    ['0664', 0o664, 'can be written by its group (mode 0664)'],
     ['0646', 0o646, 'can be written by every user (mode 0646)'],
     ['0666', 0o666, 'can be written by its group and every user (mode 0666)'],
   ])('error flow: a file with mode %s is refused before any call (exit 3)', async (_label, mode, problem) => {
@@ -241,6 +240,18 @@ describe('the outputs file must be the operator’s own', () => {
     );
     expect(deployment.cognito.requests).toEqual([]);
     expect(deployment.tokenEndpoint.requests).toEqual([]);
+  });
+
+  asRoot('error flow: a file its group may write is refused before any call when the group is not the user\'s private group (exit 3)', async () => {
+    // gid 4242 has no entry in /etc/group on any machine this runs on, so it is nobody's private group.
+    chownSync(outputsPath(), 0, 4242);
+    chmodSync(outputsPath(), 0o664);
+
+    const result = await deployment.run(['token']);
+
+    expect(result.code).toBe(ExitCode.Config);
+    expect(result.stderr).toContain(`The outputs file ${outputsPath()} can be written by its group (mode 0664, gid 4242, which is not your private group)`);
+    expect(deployment.cognito.requests).toEqual([]);
   });
 
   posix('happy flow: a file only its owner can write is read (0644 or 0600)', async () => {
@@ -260,11 +271,36 @@ describe('the outputs file must be the operator’s own', () => {
     expect(deployment.cognito.requests).toEqual([]);
   });
 
-  test('outputsFileProblem: owner or root, and no write bit for group or others', () => {
-    expect(outputsFileProblem({ uid: 1000, mode: 0o100644 }, 1000)).toBeUndefined();
-    expect(outputsFileProblem({ uid: 0, mode: 0o100644 }, 1000)).toBeUndefined();
-    expect(outputsFileProblem({ uid: 1001, mode: 0o100600 }, 1000)).toBe('is owned by another user (uid 1001, you are uid 1000)');
-    expect(outputsFileProblem({ uid: 1000, mode: 0o100620 }, 1000)).toBe('can be written by its group (mode 0620)');
+  test('outputsFileProblem: owner or root, no write bit for others, and for the group only when it is the user\'s private group', () => {
+    const accounts = (): AccountDatabase => ({
+      passwd: 'root:x:0:0:root:/root:/bin/bash\nalice:x:1000:1000::/home/alice:/bin/bash\nbob:x:1001:100::/home/bob:/bin/sh\ncarol:x:1002:100::/home/carol:/bin/sh\n',
+      group: 'root:x:0:\nalice:x:1000:\nusers:x:100:\ndev:x:2000:alice,bob\nsolo:x:2001:alice\nempty:x:2002:\n',
+    });
+    expect(outputsFileProblem({ uid: 1000, gid: 1000, mode: 0o100644 }, 1000, accounts)).toBeUndefined();
+    expect(outputsFileProblem({ uid: 0, gid: 0, mode: 0o100644 }, 1000, accounts)).toBeUndefined();
+    expect(outputsFileProblem({ uid: 1001, gid: 100, mode: 0o100600 }, 1000, accounts)).toBe('is owned by another user (uid 1001, you are uid 1000)');
+    // Ubuntu's umask 002: alice's own group, hers alone.
+    expect(outputsFileProblem({ uid: 1000, gid: 1000, mode: 0o100664 }, 1000, accounts)).toBeUndefined();
+    // A group shared as primary group (users), shared by members (dev), with no member at all (empty), or unknown.
+    expect(outputsFileProblem({ uid: 1001, gid: 100, mode: 0o100620 }, 1001, accounts)).toBe('can be written by its group (mode 0620, gid 100, which is not your private group)');
+    expect(outputsFileProblem({ uid: 1000, gid: 2000, mode: 0o100664 }, 1000, accounts)).toBe('can be written by its group (mode 0664, gid 2000, which is not your private group)');
+    expect(outputsFileProblem({ uid: 1000, gid: 2002, mode: 0o100664 }, 1000, accounts)).toBe('can be written by its group (mode 0664, gid 2002, which is not your private group)');
+    expect(outputsFileProblem({ uid: 1000, gid: 3000, mode: 0o100664 }, 1000, accounts)).toBe('can be written by its group (mode 0664, gid 3000, which is not your private group)');
+    // A supplementary group whose only member is the user is hers alone.
+    expect(outputsFileProblem({ uid: 1000, gid: 2001, mode: 0o100664 }, 1000, accounts)).toBeUndefined();
+    // Another user's private group, and any file everyone may write.
+    expect(outputsFileProblem({ uid: 0, gid: 1000, mode: 0o100664 }, 1001, accounts)).toBe('can be written by its group (mode 0664, gid 1000, which is not your private group)');
+    expect(outputsFileProblem({ uid: 1000, gid: 1000, mode: 0o100666 }, 1000, accounts)).toBe('can be written by its group and every user (mode 0666)');
+    // Unreadable account files: no group is private.
+    expect(outputsFileProblem({ uid: 1000, gid: 1000, mode: 0o100664 }, 1000, () => ({ passwd: '', group: '' }))).toBe('can be written by its group (mode 0664, gid 1000, which is not your private group)');
+  });
+
+  test('isPrivateGroup skips comments and blank lines, and counts an account it cannot read as someone else', () => {
+    const passwd = '# users\n\nalice:x:1000:1000::/home/alice:/bin/bash\n';
+    const group = '# groups\nalice:x:1000:\nodd:x::alice\n';
+    expect(isPrivateGroup(1000, 1000, { passwd, group })).toBe(true);
+    expect(isPrivateGroup(0, 1000, { passwd, group })).toBe(false);
+    expect(isPrivateGroup(1000, 1000, { passwd: `${passwd}ghost:x::1000::/:/bin/false\n`, group })).toBe(false);
   });
 
   test('the outputs note names the absolute path of the file that was read', async () => {
