@@ -1,11 +1,29 @@
 /**
- * Error sentences for the services the CLI reaches besides Cognito (DynamoDB, CloudWatch Logs, Secrets
- * Manager): the same exit codes and the same advice as Cognito calls, naming the service, the IAM action
- * and the resource.
+ * Error sentences for the AWS services the CLI reaches (Cognito, DynamoDB, CloudWatch Logs, Secrets
+ * Manager): one exit code and one piece of advice per kind of failure, naming the service, the IAM action
+ * and the resource. Cognito's own exceptions are mapped in `cognito.ts` before these.
  */
-import { CREDENTIAL_ERRORS, THROTTLING_ERRORS } from './cognito';
 import { CliError, ExitCode } from './errors';
 import { describeNetworkFailure } from './http';
+
+/** Error names of AWS services that mean the credentials themselves were refused. */
+export const CREDENTIAL_ERRORS: ReadonlySet<string> = new Set([
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+]);
+/** Error names of AWS services that mean the caller is throttled (the SDK has retried them already). */
+export const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
+  'TooManyRequestsException',
+  'ThrottlingException',
+  'Throttling',
+  'LimitExceededException',
+  'RequestLimitExceeded',
+  'ProvisionedThroughputExceededException',
+]);
 
 /** What the CLI was doing when a call failed, for the error sentence. */
 export interface ServiceCallContext {

@@ -4,7 +4,7 @@
  */
 import { CognitoIdentityProviderClient, CognitoIdentityProviderClientConfig } from '@aws-sdk/client-cognito-identity-provider';
 import { CliError, ExitCode, configError } from './errors';
-import { describeNetworkFailure } from './http';
+import { mapServiceError } from './aws-errors';
 
 /** What the CLI decides about a Cognito client; the rest comes from the standard AWS chain. */
 export interface CognitoClientSettings {
@@ -90,28 +90,10 @@ export interface AwsCallContext {
   readonly clientId?: string;
 }
 
-/** Error names of AWS services that mean the credentials themselves were refused. */
-export const CREDENTIAL_ERRORS: ReadonlySet<string> = new Set([
-  'UnrecognizedClientException',
-  'InvalidSignatureException',
-  'InvalidClientTokenId',
-  'SignatureDoesNotMatch',
-  'IncompleteSignature',
-  'MissingAuthenticationToken',
-]);
-/** Error names of AWS services that mean the caller is throttled (the SDK has retried them already). */
-export const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
-  'TooManyRequestsException',
-  'ThrottlingException',
-  'Throttling',
-  'LimitExceededException',
-  'RequestLimitExceeded',
-  'ProvisionedThroughputExceededException',
-]);
-
 /**
- * Maps an error from the SDK (service exceptions by their `name`, credential-chain and network
- * failures) to a {@link CliError} that says what to do. Already-mapped errors pass through.
+ * Maps an error from the SDK to a {@link CliError} that says what to do: Cognito's own exceptions here, the
+ * rest (credential-chain and network failures, access denied, throttling) as {@link mapServiceError} does for
+ * every service. Already-mapped errors pass through.
  */
 export function mapAwsError(error: unknown, context: AwsCallContext): CliError {
   if (error instanceof CliError) {
@@ -123,68 +105,38 @@ export function mapAwsError(error: unknown, context: AwsCallContext): CliError {
   const auth = (code: string, message: string): CliError => new CliError(code, message, { exitCode: ExitCode.AwsAuth, cause: error });
   const other = (code: string, message: string): CliError => new CliError(code, message, { exitCode: ExitCode.AwsOther, cause: error });
 
-  const network = describeNetworkFailure(error);
-  if (network !== undefined) {
-    return new CliError('ERR_NETWORK', `Could not reach Cognito in ${context.region}: ${network}. Check your network and proxy settings, then retry.`, {
-      exitCode: ExitCode.Network,
-      cause: error,
-    });
+  switch (name) {
+    case 'NotAuthorizedException':
+      return auth(
+        'ERR_AWS_NOT_AUTHORIZED',
+        `Cognito refused ${context.action} on ${pool}: ${detail}. Check that your credentials belong to the account that owns the pool.`,
+      );
+    case 'UserNotFoundException':
+      return other(
+        'ERR_AWS_USER_NOT_FOUND',
+        `User ${context.username ?? '(unknown)'} does not exist in ${pool}. Check the user name, or create the user with \`secure-api users create\`.`,
+      );
+    case 'UsernameExistsException':
+      return other('ERR_AWS_USERNAME_EXISTS', `User ${context.username ?? '(unknown)'} already exists in ${pool}. Choose another user name, or manage the existing user.`);
+    case 'InvalidPasswordException':
+      return other('ERR_AWS_INVALID_PASSWORD', `Cognito rejected the password: ${detail}. Choose one that meets the pool's password policy.`);
+    case 'ResourceNotFoundException':
+      return other(
+        'ERR_AWS_RESOURCE_NOT_FOUND',
+        `Cognito found no such resource in ${context.region}: ${detail}. Check the user pool id, client id or group name, and that the stack is deployed there.`,
+      );
+    case 'InvalidParameterException':
+      return other('ERR_AWS_INVALID_PARAMETER', `Cognito rejected a parameter of ${context.action}: ${detail}.`);
+    default:
+      return mapServiceError(error, {
+        service: 'Cognito',
+        iamPrefix: 'cognito-idp',
+        action: context.action,
+        region: context.region,
+        resource: pool,
+        notFoundHint: 'Check the user pool id, and that the stack is deployed there.',
+      });
   }
-  if (name === 'CredentialsProviderError') {
-    return auth(
-      'ERR_AWS_NO_CREDENTIALS',
-      'No AWS credentials were found. Pass --profile (or set AWS_PROFILE), run `aws sso login`, or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.',
-    );
-  }
-  if (name === 'ExpiredTokenException' || name === 'ExpiredToken') {
-    return auth('ERR_AWS_CREDENTIALS_EXPIRED', 'Your AWS session has expired. Refresh it (for example `aws sso login`) and retry.');
-  }
-  if (typeof name !== 'string') {
-    return other('ERR_AWS_REQUEST_FAILED', `Cognito refused ${context.action} on ${pool}: ${detail}.`);
-  }
-  if (CREDENTIAL_ERRORS.has(name)) {
-    return auth(
-      'ERR_AWS_CREDENTIALS_INVALID',
-      `AWS did not accept your credentials (${name}). Refresh them (for example \`aws sso login\`), or choose another --profile.`,
-    );
-  }
-  if (name === 'AccessDeniedException' || name === 'AccessDenied') {
-    return auth(
-      'ERR_AWS_ACCESS_DENIED',
-      `Your AWS identity may not call cognito-idp:${context.action} on ${pool}. Grant that action in IAM, or use a --profile whose role has it.`,
-    );
-  }
-  if (name === 'NotAuthorizedException') {
-    return auth(
-      'ERR_AWS_NOT_AUTHORIZED',
-      `Cognito refused ${context.action} on ${pool}: ${detail}. Check that your credentials belong to the account that owns the pool.`,
-    );
-  }
-  if (name === 'UserNotFoundException') {
-    return other(
-      'ERR_AWS_USER_NOT_FOUND',
-      `User ${context.username ?? '(unknown)'} does not exist in ${pool}. Check the user name, or create the user with \`secure-api users create\`.`,
-    );
-  }
-  if (name === 'UsernameExistsException') {
-    return other('ERR_AWS_USERNAME_EXISTS', `User ${context.username ?? '(unknown)'} already exists in ${pool}. Choose another user name, or manage the existing user.`);
-  }
-  if (name === 'InvalidPasswordException') {
-    return other('ERR_AWS_INVALID_PASSWORD', `Cognito rejected the password: ${detail}. Choose one that meets the pool's password policy.`);
-  }
-  if (name === 'ResourceNotFoundException') {
-    return other(
-      'ERR_AWS_RESOURCE_NOT_FOUND',
-      `Cognito found no such resource in ${context.region}: ${detail}. Check the user pool id, client id or group name, and that the stack is deployed there.`,
-    );
-  }
-  if (THROTTLING_ERRORS.has(name)) {
-    return other('ERR_AWS_THROTTLED', `Cognito is throttling ${context.action} (${name}), even after retries. Wait a minute and retry.`);
-  }
-  if (name === 'InvalidParameterException') {
-    return other('ERR_AWS_INVALID_PARAMETER', `Cognito rejected a parameter of ${context.action}: ${detail}.`);
-  }
-  return other('ERR_AWS_REQUEST_FAILED', `Cognito refused ${context.action} on ${pool} (${name}): ${detail}.`);
 }
 
 /** Runs one SDK call and maps its failure with {@link mapAwsError}. */

@@ -55,7 +55,7 @@ describe('AWS credential errors', () => {
 
     expect(result).toMatchObject({
       code: ExitCode.AwsOther,
-      stderr: `${deployment.outputsNote('UserPoolId')}secure-api: Cognito refused AdminEnableUser on user pool ${deployment.cognito.userPoolId} (UserLambdaValidationException): PreSignUp failed with error Nope.\n`,
+      stderr: `${deployment.outputsNote('UserPoolId')}secure-api: Cognito refused AdminEnableUser on user pool ${deployment.cognito.userPoolId} in eu-west-1 (UserLambdaValidationException): PreSignUp failed with error Nope.\n`,
     });
   });
 });

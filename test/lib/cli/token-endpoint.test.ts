@@ -120,7 +120,7 @@ describe('the token endpoint must be a domain of the user pool', () => {
     const result = await deployment.run(['token']);
 
     expect(result.code).toBe(ExitCode.AwsAuth);
-    expect(result.stderr).toContain(`Your AWS identity may not call cognito-idp:DescribeUserPool on user pool ${deployment.cognito.userPoolId}.`);
+    expect(result.stderr).toContain(`Your AWS identity may not call cognito-idp:DescribeUserPool on user pool ${deployment.cognito.userPoolId} in eu-west-1.`);
     expect(deployment.tokenEndpoint.requests).toEqual([]);
   });
 

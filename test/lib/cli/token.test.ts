@@ -223,7 +223,7 @@ describe('secure-api token', () => {
 
     expect(result.code).toBe(ExitCode.AwsAuth);
     expect(result.stderr).toBe(
-      `${deployment.outputsNote('TokenEndpoint', 'MachineClientId', 'UserPoolId')}secure-api: Your AWS identity may not call cognito-idp:DescribeUserPoolClient on user pool ${deployment.cognito.userPoolId}. Grant that action in IAM, or use a --profile whose role has it.\n`,
+      `${deployment.outputsNote('TokenEndpoint', 'MachineClientId', 'UserPoolId')}secure-api: Your AWS identity may not call cognito-idp:DescribeUserPoolClient on user pool ${deployment.cognito.userPoolId} in eu-west-1. Grant that action in IAM, or use a --profile whose role has it.\n`,
     );
   });
 
