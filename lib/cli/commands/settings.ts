@@ -29,13 +29,7 @@ export function connectTo(context: CliContext, flags: AwsFlags, trail: SettingTr
   const userPoolId = trail.require({ value: flags.userPoolId, flag: '--user-pool-id', outputKey: OutputKey.UserPoolId });
   const region = resolveRegion(userPoolId, flags.region);
   trail.record({ name: 'Region', value: region, source: flags.region === undefined ? 'the user pool id' : '--region, which matches the user pool id', fromOutputs: false });
-  const profile = flags.profile ?? context.env.AWS_PROFILE;
-  trail.record({
-    name: 'AWS profile',
-    value: profile ?? '(none)',
-    source: flags.profile !== undefined ? '--profile' : profile !== undefined ? 'environment variable AWS_PROFILE' : 'the standard AWS credential chain',
-    fromOutputs: false,
-  });
+  recordProfile(context, flags, trail);
   for (const variable of ['AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER', 'AWS_ENDPOINT_URL']) {
     const endpoint = context.env[variable];
     if (endpoint) {
@@ -46,6 +40,17 @@ export function connectTo(context: CliContext, flags: AwsFlags, trail: SettingTr
   let target: CognitoTarget | undefined;
   const connect = (): CognitoTarget => (target ??= { client: context.createCognitoClient({ region, profile: flags.profile }), region, userPoolId });
   return { userPoolId, region, connect };
+}
+
+/** Records the AWS profile the calls use (`--profile`, else `AWS_PROFILE`, else the standard chain) on the trail. */
+function recordProfile(context: CliContext, flags: AwsFlags, trail: SettingTrail): void {
+  const profile = flags.profile ?? context.env.AWS_PROFILE;
+  trail.record({
+    name: 'AWS profile',
+    value: profile ?? '(none)',
+    source: flags.profile !== undefined ? '--profile' : profile !== undefined ? 'environment variable AWS_PROFILE' : 'the standard AWS credential chain',
+    fromOutputs: false,
+  });
 }
 
 /** The HTTP seams of a command: the context's `fetch` and clock, and the `--timeout`. */
@@ -79,12 +84,6 @@ export function resolveStackRegion(context: CliContext, flags: AwsFlags, trail: 
       record(region, `environment variable ${variable}`);
     }
   }
-  const profile = flags.profile ?? context.env.AWS_PROFILE;
-  trail.record({
-    name: 'AWS profile',
-    value: profile ?? '(none)',
-    source: flags.profile !== undefined ? '--profile' : profile !== undefined ? 'environment variable AWS_PROFILE' : 'the standard AWS credential chain',
-    fromOutputs: false,
-  });
+  recordProfile(context, flags, trail);
   return { region, profile: flags.profile };
 }
