@@ -4,15 +4,12 @@
  * principal, with the key read once per cold start from a fake Secrets Manager on 127.0.0.1 over TLS, and
  * fails every request closed (401, never 500) when the key cannot be read.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { CONFIG_ENV_VAR, type AuthorizerConfig } from '../../lambda/contract/config-types';
 import { pseudonym } from '../../lib/cli/pseudonym';
-import { makeTempDir, removeDir, runBundle, SHIPPED_BUNDLE, stageBundle, type BundleRun } from '../fixtures/bundle';
+import { removeDir, runBundle, SHIPPED_BUNDLE, stageBundle, type BundleRun } from '../fixtures/bundle';
 import { cognitoIssuerConfig, testConfig } from '../fixtures/config';
 import { methodArn, tokenEvent } from '../fixtures/events';
-import { startFakeAws, TEST_AWS_ENVIRONMENT, type FakeAws } from '../fixtures/fake-aws';
-import { selfSignedCertificate } from '../fixtures/jwks-server';
+import { startFakeAws, type FakeAws } from '../fixtures/fake-aws';
 import { testKey, type TestKey } from '../fixtures/keys';
 import { cognitoAccessToken, epochSeconds, TEST_CLIENT_ID } from '../fixtures/tokens';
 
@@ -20,19 +17,13 @@ const SUB = 'd2f1c7e0-1b2c-4d5e-8f90-a1b2c3d4e5f6';
 const USERNAME = 'alice.example';
 let key: TestKey;
 let fake: FakeAws;
-let dir: string;
-let caFile: string;
 
 beforeAll(async () => {
   [key, fake] = await Promise.all([testKey('RS256'), startFakeAws()]);
-  dir = makeTempDir('secure-api-profiles-');
-  caFile = join(dir, 'ca.pem');
-  writeFileSync(caFile, selfSignedCertificate().cert);
 });
 
 afterAll(async () => {
   await fake?.close();
-  if (dir) removeDir(dir);
 });
 
 beforeEach(() => {
@@ -47,7 +38,7 @@ function config(overrides: Partial<AuthorizerConfig>): AuthorizerConfig {
 async function run(cfg: AuthorizerConfig, events: unknown[], env: Record<string, string> = {}): Promise<BundleRun & { lines: Record<string, unknown>[]; text: string }> {
   const asset = stageBundle(SHIPPED_BUNDLE);
   try {
-    const result = await runBundle(asset, events, { ...TEST_AWS_ENVIRONMENT, NODE_EXTRA_CA_CERTS: caFile, AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url, [CONFIG_ENV_VAR]: JSON.stringify(cfg), ...env });
+    const result = await runBundle(asset, events, { ...fake.bundleEnvironment, AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url, [CONFIG_ENV_VAR]: JSON.stringify(cfg), ...env });
     return { ...result, lines: result.logLines.map((line) => JSON.parse(line) as Record<string, unknown>), text: result.logLines.join('\n') };
   } finally {
     removeDir(asset);

@@ -5,36 +5,27 @@
  * refresh window and not before; an expired entry is ignored; a table that cannot be read keeps the last
  * snapshot in force, and with none `whenUnavailable` decides.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AuthorizerConfig } from '../../lambda/contract/config-types';
 import { CONFIG_ENV_VAR } from '../../lambda/contract/config-types';
 import { createAuthorizer } from '../../lambda/authorizer';
 import type { HttpPost } from '../../lambda/http';
-import { makeTempDir, removeDir, runBundle, SHIPPED_BUNDLE, stageBundle, type BundleRun } from '../fixtures/bundle';
+import { removeDir, runBundle, SHIPPED_BUNDLE, stageBundle, type BundleRun } from '../fixtures/bundle';
 import { cognitoIssuerConfig, testConfig } from '../fixtures/config';
 import { tokenEvent } from '../fixtures/events';
 import { denyItem, startFakeAws, TEST_AWS_ENVIRONMENT, type FakeAws } from '../fixtures/fake-aws';
-import { selfSignedCertificate } from '../fixtures/jwks-server';
 import { testKey, type TestKey } from '../fixtures/keys';
 import { cognitoAccessToken, epochSeconds, TEST_CLIENT_ID } from '../fixtures/tokens';
 
 const OTHER_CLIENT = 'other5client6id7abcdefghij';
 let key: TestKey;
 let fake: FakeAws;
-let dir: string;
-let caFile: string;
 
 beforeAll(async () => {
   [key, fake] = await Promise.all([testKey('RS256'), startFakeAws()]);
-  dir = makeTempDir('secure-api-revocation-');
-  caFile = join(dir, 'ca.pem');
-  writeFileSync(caFile, selfSignedCertificate().cert);
 });
 
 afterAll(async () => {
   await fake?.close();
-  if (dir) removeDir(dir);
 });
 
 beforeEach(() => {
@@ -55,7 +46,7 @@ function config(denyList: Partial<NonNullable<AuthorizerConfig['denyList']>> = {
 async function run(cfg: AuthorizerConfig, events: unknown[]): Promise<BundleRun & { decisions: Record<string, unknown>[]; unavailable: Record<string, unknown>[] }> {
   const asset = stageBundle(SHIPPED_BUNDLE);
   try {
-    const result = await runBundle(asset, events, { ...TEST_AWS_ENVIRONMENT, NODE_EXTRA_CA_CERTS: caFile, [CONFIG_ENV_VAR]: JSON.stringify(cfg) });
+    const result = await runBundle(asset, events, { ...fake.bundleEnvironment, [CONFIG_ENV_VAR]: JSON.stringify(cfg) });
     const lines = result.logLines.map((line) => JSON.parse(line) as Record<string, unknown>);
     return { ...result, decisions: lines.filter((line) => line.msg === 'authorizer decision'), unavailable: lines.filter((line) => line.msg === 'deny list unavailable') };
   } finally {
@@ -164,7 +155,7 @@ describe('deny list through the bundle', () => {
   test('error flow: without credentials nothing is sent and the table is unavailable', async () => {
     const asset = stageBundle(SHIPPED_BUNDLE);
     try {
-      const { results, logLines } = await runBundle(asset, [token()], { NODE_EXTRA_CA_CERTS: caFile, [CONFIG_ENV_VAR]: JSON.stringify(config({ whenUnavailable: 'deny' })) });
+      const { results, logLines } = await runBundle(asset, [token()], { NODE_EXTRA_CA_CERTS: fake.bundleEnvironment.NODE_EXTRA_CA_CERTS!, [CONFIG_ENV_VAR]: JSON.stringify(config({ whenUnavailable: 'deny' })) });
       expect(results).toEqual([{ error: 'Unauthorized' }]);
       expect(logLines.map((line) => JSON.parse(line) as Record<string, unknown>).find((line) => line.msg === 'deny list unavailable')).toMatchObject({ cause: 'CREDENTIALS' });
       expect(fake.requests).toHaveLength(0);
