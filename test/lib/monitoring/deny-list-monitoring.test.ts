@@ -1,31 +1,22 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as apigw from 'aws-cdk-lib/aws-apigateway';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { MONITORING_DEFAULTS } from '../../../lib/defaults';
 import { SecureApiMonitoring, type SecureApiMonitoringProps } from '../../../lib/monitoring/secure-api-monitoring';
 import { DENY_LIST_UNAVAILABLE_MSG } from '../../../lambda/contract';
 import { DenyList } from '../../../lib/revocation/deny-list';
+import { standIn } from './stand-in';
 
 function build(withDenyList: boolean, props: Partial<SecureApiMonitoringProps> = {}) {
   const stack = new Stack(new App(), 'MonitoringStack', { env: { account: '123456789012', region: 'eu-west-1' } });
-  const accessLogGroup = new logs.LogGroup(stack, 'AccessLogs', { retention: logs.RetentionDays.ONE_YEAR });
-  const restApi = new apigw.RestApi(stack, 'Api', { cloudWatchRole: false, deployOptions: { accessLogDestination: new apigw.LogGroupLogDestination(accessLogGroup) } });
-  restApi.root.addMethod('GET', new apigw.MockIntegration());
-  const authorizerFunction = new lambda.Function(stack, 'Authorizer', {
-    runtime: lambda.Runtime.NODEJS_24_X,
-    handler: 'index.handler',
-    code: lambda.Code.fromInline('exports.handler = async () => { throw new Error("Unauthorized"); };'),
-  });
-  const authorizerLogGroup = new logs.LogGroup(stack, 'AuthorizerLogs', { retention: logs.RetentionDays.ONE_YEAR });
+  const base = standIn(stack);
   const denyList = withDenyList ? new DenyList(stack, 'DenyList') : undefined;
   const monitoring = new SecureApiMonitoring(stack, 'Monitoring', {
-    restApi, stage: restApi.deploymentStage, authorizerFunction, authorizerLogGroup, accessLogGroup,
+    ...base,
     denyListTable: denyList?.table,
     ...props,
   });
-  return { stack, monitoring, authorizerLogGroup, template: Template.fromStack(stack) };
+  return { stack, monitoring, authorizerLogGroup: base.authorizerLogGroup, template: Template.fromStack(stack) };
 }
 
 describe('SecureApiMonitoring with a deny list', () => {

@@ -18,6 +18,7 @@ import { MONITORING_DEFAULTS } from '../../../lib/defaults';
 import { SecureApiValidationError } from '../../../lib/errors';
 import { SecureApiMonitoring, type SecureApiMonitoringProps } from '../../../lib/monitoring/secure-api-monitoring';
 import { SecureApiWebAcl } from '../../../lib/waf/secure-api-web-acl';
+import { standIn } from './stand-in';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
@@ -45,23 +46,6 @@ async function linesWhileKeysAreUnavailable(): Promise<{ decision: Record<string
 /** A synthesized template fragment, navigated key by key in assertions. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- template JSON has no static type
 type CfnJson = Record<string, any>;
-
-/** A REST API, its stage, an authorizer function and the two log groups: a stand-in for `SecureApi`. */
-function standIn(stack: Stack): Omit<SecureApiMonitoringProps, 'alarmTopic'> {
-  const accessLogGroup = new logs.LogGroup(stack, 'AccessLogs', { retention: logs.RetentionDays.ONE_YEAR });
-  const restApi = new apigw.RestApi(stack, 'Api', {
-    cloudWatchRole: false,
-    deployOptions: { accessLogDestination: new apigw.LogGroupLogDestination(accessLogGroup) },
-  });
-  restApi.root.addMethod('GET', new apigw.MockIntegration());
-  const authorizerFunction = new lambda.Function(stack, 'Authorizer', {
-    runtime: lambda.Runtime.NODEJS_24_X,
-    handler: 'index.handler',
-    code: lambda.Code.fromInline('exports.handler = async () => { throw new Error("Unauthorized"); };'),
-  });
-  const authorizerLogGroup = new logs.LogGroup(stack, 'AuthorizerLogs', { retention: logs.RetentionDays.ONE_YEAR });
-  return { restApi, stage: restApi.deploymentStage, authorizerFunction, authorizerLogGroup, accessLogGroup };
-}
 
 function build(props: Partial<SecureApiMonitoringProps> = {}, extras: { webAcl?: boolean; backend?: boolean } = {}) {
   const stack = new Stack(new App(), 'MonitoringStack', { env: ENV });
