@@ -367,7 +367,7 @@ export function configuredAuthorizer(config: AuthorizerConfig, options: Authoriz
   const profile = config.logProfile ?? CONFIG_DEFAULTS.logProfile;
   let pseudonymizer: Pseudonymizer | undefined;
   if (config.pseudonymKey) {
-    // The SDK's service-specific endpoint variable, for VPC endpoints and tests: https only, as `denyList.endpoint`.
+    // The SDK's service-specific endpoint variable, for VPC endpoints, local stages and tests: the rule of `denyList.endpoint`.
     const endpoint = environment.AWS_ENDPOINT_URL_SECRETS_MANAGER || undefined;
     if (endpoint !== undefined && !isAwsEndpoint(endpoint)) {
       throw new ConfigError('AWS_ENDPOINT_URL_SECRETS_MANAGER: invalid setting');

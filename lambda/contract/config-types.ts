@@ -174,7 +174,7 @@ export interface DenyListConfig {
    * snapshot once read stays in force while the table cannot be read. @default 'allow'
    */
   readonly whenUnavailable?: DenyListWhenUnavailable;
-  /** The DynamoDB endpoint, `https://host[:port]` (a VPC endpoint). @default - the regional endpoint */
+  /** The DynamoDB endpoint: `https://host[:port]` (a VPC endpoint), or `http://` on a loopback host (a local stage, a test server). @default - the regional endpoint */
   readonly endpoint?: string;
 }
 

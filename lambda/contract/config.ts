@@ -117,15 +117,18 @@ export function isSecretArn(value: unknown): value is string {
 export const secretArnRegion = (arn: string): string => arn.split(':')[3] as string;
 
 /**
- * Whether a value is an AWS endpoint the authorizer may sign requests for: `https://host[:port]`, without
- * credentials, path, query or fragment (a signature covers the host; anything else would not be sent).
+ * Whether a value is an AWS endpoint the authorizer may sign requests for: `https://host[:port]`, or
+ * `http://` on a loopback host (a local stage such as `secure-api serve`, or a test server: nothing leaves the
+ * machine), without credentials, path, query or fragment (a signature covers the host; anything else would
+ * not be sent).
  */
 export function isAwsEndpoint(value: unknown): value is string {
   if (typeof value !== 'string' || value.length > CONFIG_LIMITS.stringLength || /[\p{Cc}\s]/u.test(value) || !URL.canParse(value)) {
     return false;
   }
   const url = new URL(value);
-  return url.protocol === 'https:' && !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash && !value.includes('#') && !value.includes('?');
+  const scheme = url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.includes(url.hostname));
+  return scheme && !url.username && !url.password && url.pathname === '/' && !url.search && !url.hash && !value.includes('#') && !value.includes('?');
 }
 
 /** JWK members that only private or symmetric keys carry: a configured or fetched key holding one is refused. */
@@ -476,7 +479,7 @@ function parseDenyList(value: unknown): DenyListConfig {
     fail('denyList.whenUnavailable', `must be one of ${DENY_LIST_WHEN_UNAVAILABLE.join(', ')}`, whenUnavailable);
   }
   if (raw.endpoint !== undefined && !isAwsEndpoint(raw.endpoint)) {
-    fail('denyList.endpoint', 'must be an https URL of a host (and port), without credentials, path, query or fragment', raw.endpoint);
+    fail('denyList.endpoint', 'must be an https URL of a host (and port; http only for localhost, 127.0.0.1 or [::1]), without credentials, path, query or fragment', raw.endpoint);
   }
   return defined({ tableName: raw.tableName, region: raw.region, refreshSeconds, whenUnavailable, endpoint: raw.endpoint as string | undefined });
 }

@@ -113,10 +113,10 @@ describe('log profiles through the bundle', () => {
     expect(text).not.toContain(SUB);
   });
 
-  test('error flow: a secret that is not the configured one is not found, and an http endpoint override is a configuration error', async () => {
+  test('error flow: a secret that is not the configured one is not found, and an http endpoint override off the machine is a configuration error', async () => {
     const other = await run(config({ logProfile: 'pseudonymous', pseudonymKey: { secretArn: fake.secret.arn.replace('AbCdEf', 'XyZ123') } }), [EVENTS()[0]]);
     expect(other.lines.find((line) => line.msg === 'pseudonym key unavailable')).toMatchObject({ awsError: 'ResourceNotFoundException' });
-    const http = await run(config({ logProfile: 'pseudonymous', pseudonymKey: { secretArn: fake.secret.arn } }), [EVENTS()[0]], { AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:1' });
+    const http = await run(config({ logProfile: 'pseudonymous', pseudonymKey: { secretArn: fake.secret.arn } }), [EVENTS()[0]], { AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://secretsmanager.eu-west-1.amazonaws.com' });
     expect(http.lines[0]).toMatchObject({ msg: 'authorizer configuration invalid', error: 'AWS_ENDPOINT_URL_SECRETS_MANAGER: invalid setting' });
     expect(http.results).toEqual([{ error: 'Unauthorized' }]);
   });

@@ -234,6 +234,10 @@ describe('parseConfig: data protection and revocation', () => {
     expect(parseBoth(base({ denyList: DENY_LIST })).denyList).toEqual(DENY_LIST);
     const every = { ...DENY_LIST, refreshSeconds: 300, whenUnavailable: 'deny', endpoint: 'https://vpce-1.dynamodb.eu-west-1.vpce.amazonaws.com:8443/' };
     expect(parseBoth(base({ denyList: every })).denyList).toEqual(every);
+    // A local stage (secure-api serve) or a test server: plain http on a loopback host only.
+    for (const endpoint of ['http://127.0.0.1:8000', 'http://localhost:8000', 'http://[::1]:8000']) {
+      expect(parseBoth(base({ denyList: { ...DENY_LIST, endpoint } })).denyList?.endpoint).toBe(endpoint);
+    }
     expect(parseBoth(base({ denyList: { ...DENY_LIST, refreshSeconds: 1, whenUnavailable: 'allow', region: 'us-gov-west-1' } })).denyList?.refreshSeconds).toBe(1);
   });
 
@@ -260,7 +264,8 @@ describe('parseConfig: data protection and revocation', () => {
     ['a refresh over five minutes', { denyList: { ...DENY_LIST, refreshSeconds: 301 } }, 'denyList.refreshSeconds'],
     ['a refresh that is not an integer', { denyList: { ...DENY_LIST, refreshSeconds: 1.5 } }, 'denyList.refreshSeconds'],
     ['an unknown unavailability choice', { denyList: { ...DENY_LIST, whenUnavailable: 'open' } }, 'denyList.whenUnavailable'],
-    ['an http endpoint', { denyList: { ...DENY_LIST, endpoint: 'http://127.0.0.1:8000' } }, 'denyList.endpoint'],
+    ['an http endpoint off the machine', { denyList: { ...DENY_LIST, endpoint: 'http://dynamodb.eu-west-1.amazonaws.com' } }, 'denyList.endpoint'],
+    ['an http endpoint on a host named like loopback', { denyList: { ...DENY_LIST, endpoint: 'http://127.0.0.1.example.com:8000' } }, 'denyList.endpoint'],
     ['an endpoint with a path', { denyList: { ...DENY_LIST, endpoint: 'https://vpce.example.com/dynamodb' } }, 'denyList.endpoint'],
     ['an endpoint with a query', { denyList: { ...DENY_LIST, endpoint: 'https://vpce.example.com/?x=1' } }, 'denyList.endpoint'],
     ['an endpoint with a fragment', { denyList: { ...DENY_LIST, endpoint: 'https://vpce.example.com/#x' } }, 'denyList.endpoint'],
