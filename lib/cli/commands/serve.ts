@@ -14,6 +14,7 @@ interface ServeFlags {
   port: string;
   issuerOut?: string;
   accessLog?: string;
+  denyList?: string;
 }
 
 /** Adds the `serve` command to `program`; it runs until `context.untilStopped` resolves (Ctrl-C by default). */
@@ -22,13 +23,14 @@ export function addServeCommand(program: Command, context: CliContext): void {
   program
     .command('serve')
     .description(
-      "Serve a REST API of cdk.out on 127.0.0.1: API Gateway's method matching, the authorizer's real bundle with its configuration (its issuers replaced by a local one), identity sources, result caching, the policy against the method ARN, Cognito user pool authorizers (against the local issuer; AWS_IAM is not emulated), gateway responses, the web ACL's rules that can be evaluated locally (IP sets, rate-based rules, size constraints, byte matches; the others are listed at startup), MOCK, HTTP proxy and Lambda proxy integrations.",
+      "Serve a REST API of cdk.out on 127.0.0.1: API Gateway's method matching, the authorizer's real bundle with its configuration (its issuers replaced by a local one), identity sources, result caching, the policy against the method ARN, Cognito user pool authorizers (against the local issuer; AWS_IAM is not emulated), gateway responses, the web ACL's rules that can be evaluated locally (IP sets, rate-based rules, size constraints, byte matches; the others are listed at startup), MOCK, HTTP proxy and Lambda proxy integrations. An authorizer's deny list and pseudonym key are local stand-ins.",
     )
     .option('--cdk-out <dir>', 'the cloud assembly directory', 'cdk.out')
     .option('--stack <name>', 'the stack of the API (default: the only stack with a REST API)')
     .option('--api <name>', 'the REST API, when the stack has several')
     .option('--port <n>', 'the port on 127.0.0.1 (0: any free port)', '0')
     .option('--issuer-out <file>', "write the local issuer (issuer, client id, audience, kid, its test signing key) to this file, for `secure-api probe --local-issuer`")
+    .option('--deny-list <file>', "the deny list of an authorizer with revocation: DynamoDB JSON items (the output of `aws dynamodb scan`, or the list of items), read again at every refresh (default: empty)")
     .option('--access-log <file>', "append an access-log line per request to this file, in the stage's own AccessLogSetting format (default: off; lines never go to stderr)")
     .action(async (flags: ServeFlags) => {
       const port = Number(flags.port);
@@ -51,7 +53,12 @@ export function addServeCommand(program: Command, context: CliContext): void {
         });
         accessLog.on('error', (error: NodeJS.ErrnoException) => stderr.write(`--access-log ${path} cannot be written (${error.code}).\n`));
       }
-      const stage = await startLocalStage(stacks[0]!, { api: flags.api, port, ...(accessLog !== undefined ? { accessLog: (line: string) => accessLog.write(`${line}\n`) } : {}) });
+      const stage = await startLocalStage(stacks[0]!, {
+        api: flags.api,
+        port,
+        ...(accessLog !== undefined ? { accessLog: (line: string) => accessLog.write(`${line}\n`) } : {}),
+        ...(flags.denyList !== undefined ? { denyListFile: resolve(context.cwd, flags.denyList) } : {}),
+      });
       try {
         if (accessLog !== undefined && !stage.hasAccessLogFormat) {
           stderr.write('The stage has no access-log format (AccessLogSetting.Format): --access-log stays empty.\n');
@@ -59,6 +66,12 @@ export function addServeCommand(program: Command, context: CliContext): void {
         if (flags.issuerOut !== undefined) {
           // The key signs test tokens for this stage only; still, only the user may read it.
           writeFileSync(resolve(context.cwd, flags.issuerOut), `${JSON.stringify(stage.issuer, undefined, 2)}\n`, { mode: 0o600 });
+        }
+        if (flags.denyList !== undefined && !stage.standIns.some((standIn) => standIn.startsWith('deny list'))) {
+          stderr.write('No authorizer of the API reads a deny list (revocation is off): --deny-list is not used.\n');
+        }
+        if (stage.standIns.length > 0) {
+          stderr.write(`local stand-ins: ${stage.standIns.join(', ')}\n`);
         }
         if (stage.notEmulated.length > 0) {
           stderr.write(`not emulated: ${stage.notEmulated.join(', ')}\n`);

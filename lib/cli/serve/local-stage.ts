@@ -21,6 +21,9 @@
  *
  * Cognito user pool authorizers verify tokens of the local issuer as API Gateway verifies those of the
  * user pool (`cognito-authorizer.ts`). Not emulated: IAM authorization (each such method answers 502 saying so).
+ *
+ * An authorizer that reads a deny list or a pseudonym key reads local stand-ins instead (`local-aws.ts`),
+ * signing with placeholder credentials that this process holds while the stage runs.
  */
 import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -33,6 +36,7 @@ import type { AssemblyStack, CfnResource } from '../cloud-assembly';
 import { configError } from '../errors';
 import { type AccessLogValues, clfTime, renderAccessLogLine } from './access-log';
 import { schemaProblem } from './json-schema';
+import { LOCAL_DENY_LIST_TABLE, LOCAL_PSEUDONYM_SECRET_ARN, readDenyListFile, startLocalAws, type LocalAws } from './local-aws';
 import { verifyCognitoToken } from './cognito-authorizer';
 import { stageWebAcl } from './waf';
 import { assetFolder, readAuthorizerConfig } from '../report/authorizer-config';
@@ -61,6 +65,11 @@ export interface LocalStage {
   readonly notEmulated: readonly string[];
   /** Whether the stage's template sets an access-log format (`accessLog` gets lines only then). */
   readonly hasAccessLogFormat: boolean;
+  /**
+   * The AWS resources an authorizer reads that the stage stands in for, one item a line: `deny list (empty)`,
+   * `pseudonym key (random, this run only)`; empty when no authorizer reads any.
+   */
+  readonly standIns: readonly string[];
   close(): Promise<void>;
 }
 
@@ -75,6 +84,12 @@ export interface LocalStageOptions {
    * without one writes none.
    */
   readonly accessLog?: (line: string) => void;
+  /**
+   * The deny list of authorizers that read one (`revocation`): a file of DynamoDB JSON items, read again at
+   * every read of the table (see `local-aws.ts`).
+   * @default - an empty deny list
+   */
+  readonly denyListFile?: string;
 }
 
 /** Where the local issuer's key set is published on the stage's server. */
@@ -261,6 +276,10 @@ export async function startLocalStage(stack: AssemblyStack, options: LocalStageO
   if (apis.length !== 1) {
     throw configError('ERR_NO_API', `Stack ${stack.stackName} has ${apis.length === 0 ? 'no REST API' : `${apis.length} REST APIs`}${options.api ? ` named ${options.api}` : ''}: serve takes exactly one (--api).`);
   }
+  const denyListProblem = options.denyListFile === undefined ? undefined : readDenyListFile(options.denyListFile);
+  if (typeof denyListProblem === 'string') {
+    throw configError('ERR_DENY_LIST_FILE', `The deny-list file ${options.denyListFile} ${denyListProblem}.`);
+  }
   const [apiId] = apis[0]!;
   const belongs = (resource: CfnResource) => references(resource.Properties?.RestApiId).has(apiId);
   const [stageId, stage] = ofType(resources, 'AWS::ApiGateway::Stage').find(([, candidate]) => belongs(candidate)) ?? [];
@@ -327,6 +346,39 @@ export async function startLocalStage(stack: AssemblyStack, options: LocalStageO
   const userPool = { issuer: issuer.issuer, kid: issuer.kid, publicKey };
   const jwks = { keys: [{ ...(publicKey.export({ format: 'jwk' }) as JsonWebKey), kid: issuer.kid, alg: 'RS256', use: 'sig' }] };
 
+  // The deny list and the pseudonym key of authorizers that read them: local stand-ins, started on first need.
+  let localAws: LocalAws | undefined;
+  const standIns = new Set<string>();
+  const savedEnvironment = new Map<string, string | undefined>();
+  const setEnvironment = (name: string, value: string | undefined): void => {
+    if (!savedEnvironment.has(name)) savedEnvironment.set(name, process.env[name]);
+    if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  };
+  const localDataProtection = async (config: AnyRecord): Promise<AnyRecord> => {
+    const denyList = isRecord(config.denyList) ? config.denyList : undefined;
+    const pseudonymKey = isRecord(config.pseudonymKey) ? config.pseudonymKey : undefined;
+    if (denyList === undefined && pseudonymKey === undefined) return {};
+    if (localAws === undefined) {
+      localAws = await startLocalAws({ ...(options.denyListFile !== undefined ? { denyListFile: options.denyListFile } : {}) });
+      // The bundle signs its calls with the credentials of its environment, as in Lambda: placeholders, so a
+      // local stage never holds (or sends) the operator's own, whatever this process was started with.
+      for (const [name, value] of Object.entries(LAMBDA_ENVIRONMENT)) setEnvironment(name, value);
+      setEnvironment('AWS_SESSION_TOKEN', undefined);
+      setEnvironment('AWS_ENDPOINT_URL_SECRETS_MANAGER', localAws.url);
+    }
+    const replaced: AnyRecord = {};
+    if (denyList !== undefined) {
+      replaced.denyList = { ...denyList, tableName: LOCAL_DENY_LIST_TABLE, region: 'us-east-1', endpoint: localAws.url };
+      standIns.add(`deny list (${localAws.denyListSource === 'empty' ? 'empty' : `${localAws.denyListSource}, read at every refresh`})`);
+    }
+    if (pseudonymKey !== undefined) {
+      replaced.pseudonymKey = { secretArn: LOCAL_PSEUDONYM_SECRET_ARN };
+      standIns.add('pseudonym key (random, this run only)');
+    }
+    return replaced;
+  };
+
   const authorizers = new Map<string, Authorizer>();
   // Cognito user pool authorizers: the header their token comes in (lower case), by logical id.
   const cognitoAuthorizers = new Map<string, string>();
@@ -350,7 +402,7 @@ export async function startLocalStage(stack: AssemblyStack, options: LocalStageO
       type,
       identitySources: sources,
       ttlSeconds: typeof props.AuthorizerResultTtlInSeconds === 'number' ? props.AuthorizerResultTtlInSeconds : 300,
-      handler: loadAuthorizerBundle(loaded.folder, { ...loaded.config, issuers: localIssuers }, work),
+      handler: loadAuthorizerBundle(loaded.folder, { ...loaded.config, issuers: localIssuers, ...(await localDataProtection(loaded.config)) }, work),
       cache: new Map(),
     });
   }
@@ -713,11 +765,18 @@ export async function startLocalStage(stack: AssemblyStack, options: LocalStageO
     issuer,
     notEmulated,
     hasAccessLogFormat: accessLogFormat !== undefined,
-    close: () =>
-      new Promise<void>((resolveClose) => {
+    standIns: [...standIns],
+    close: async () => {
+      await new Promise<void>((resolveClose) => {
         server.close(() => resolveClose());
         server.closeAllConnections();
         rmSync(work, { recursive: true, force: true });
-      }),
+      });
+      await localAws?.close();
+      for (const [name, value] of savedEnvironment) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    },
   };
 }

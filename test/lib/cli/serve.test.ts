@@ -47,15 +47,24 @@ function synth(name: string, breakChallenge = false): string {
   return outdir;
 }
 
-/** Starts `secure-api serve` in a child process (the authorizer bundle logs to its stdout, as in Lambda). */
-function serve(cdkOut: string, issuerFile: string, extra: string[] = []): Promise<{ url: string; child: ChildProcess; stderr: string }> {
-  const child = spawn(process.execPath, [bin, 'serve', '--cdk-out', cdkOut, '--issuer-out', issuerFile, ...extra], { cwd: root, stdio: ['ignore', process.env.SERVE_DEBUG ? 'inherit' : 'ignore', 'pipe'] });
+/**
+ * Starts `secure-api serve` in a child process (the authorizer bundle logs to its stdout, as in Lambda);
+ * `stdout()` is what it wrote so far when `captureStdout` is set.
+ */
+function serve(cdkOut: string, issuerFile: string, extra: string[] = [], captureStdout = false): Promise<{ url: string; child: ChildProcess; stderr: string; stdout: () => string }> {
+  const child = spawn(process.execPath, [bin, 'serve', '--cdk-out', cdkOut, '--issuer-out', issuerFile, ...extra], {
+    cwd: root,
+    stdio: ['ignore', captureStdout ? 'pipe' : process.env.SERVE_DEBUG ? 'inherit' : 'ignore', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const stdout = () => output;
   return new Promise((resolveStart, reject) => {
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
       const url = / at (http:\/\/127\.0\.0\.1:\d+\/\w+\/) /.exec(stderr)?.[1];
-      if (url !== undefined) resolveStart({ url, child, stderr });
+      if (url !== undefined) resolveStart({ url, child, stderr, stdout });
     });
     child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
   });
@@ -148,6 +157,80 @@ describe('secure-api serve, attacked by secure-api probe', () => {
     } finally {
       child.kill('SIGTERM');
     }
+  });
+});
+
+describe('secure-api serve: an authorizer with a deny list and the pseudonymous profile', () => {
+  /** A SecureApi that revokes within 2 s (cache) + 1 s (refresh) and logs pseudonyms. */
+  function synthProtected(): string {
+    const outdir = join(root, 'protected');
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Orders', { env: { account: '123456789012', region: 'eu-west-1' } });
+    const api = new SecureApi(stack, 'Api', {
+      issuers: [TokenIssuer.oidc({ issuerUrl: 'https://login.example.com/', audiences: ['https://api.example.com'] })],
+      logProfile: 'pseudonymous',
+      revocation: { refresh: Duration.seconds(1) },
+      authorizerCacheTtl: Duration.seconds(2),
+    });
+    const mock = new apigw.MockIntegration({ integrationResponses: [{ statusCode: '200', responseTemplates: { 'application/json': '{"ok":true}' } }], requestTemplates: { 'application/json': '{"statusCode": 200}' } });
+    api.addRoute('GET /items', mock, { scopes: [ApiScope.of('items', 'read', 'Read items')] });
+    app.synth();
+    return outdir;
+  }
+
+  test('local stand-ins for the table and the secret: the probe passes, a subject written to the deny-list file is refused within cache TTL + refresh, the log holds pseudonyms, and an unreadable file keeps the last snapshot', async () => {
+    const cdkOut = synthProtected();
+    const denyList = join(root, 'deny.json');
+    writeFileSync(denyList, '{ "Items": [] }');
+    const { url, child, stderr, stdout } = await serve(cdkOut, 'protected-issuer.json', ['--deny-list', 'deny.json'], true);
+    try {
+      expect(stderr).toContain(`local stand-ins: deny list (${denyList}, read at every refresh), pseudonym key (random, this run only)`);
+      const run = await cli(['probe', '--url', url, '--cdk-out', cdkOut, '--local-issuer', 'protected-issuer.json']);
+      expect(run.stdout.split('\n').filter((line) => line.startsWith('FAIL'))).toEqual([]);
+      expect(run.code).toBe(ExitCode.Ok);
+
+      const issuer = JSON.parse(readFileSync(join(root, 'protected-issuer.json'), 'utf8')) as { issuer: string; kid: string; privateKeyPem: string; clientId: string; audience: string };
+      const probeIssuer = { issuer: issuer.issuer, kind: 'oidc' as const, clientId: issuer.clientId, audience: issuer.audience, signingKey: { kid: issuer.kid, privateKey: createPrivateKey(issuer.privateKeyPem) } };
+      const [revoked, other] = [0, 1].map(() => validAccessToken(probeIssuer, ['items/read'], Math.floor(Date.now() / 1000)));
+      const subOf = (token: string) => (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { sub: string }).sub;
+      const get = async (token: string) => (await fetch(new URL('items', url), { headers: { authorization: `Bearer ${token}` } })).status;
+      expect([await get(revoked!), await get(other!)]).toEqual([200, 200]);
+
+      writeFileSync(denyList, JSON.stringify({ Items: [{ pk: { S: `sub#${subOf(revoked!)}` }, reason: { S: 'test' } }] }));
+      const written = Date.now();
+      let status = 200;
+      while (status === 200 && Date.now() - written < 10_000) {
+        await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+        status = await get(revoked!);
+      }
+      const delay = Date.now() - written;
+      expect(status).toBe(401);
+      // The bound is the authorizer cache TTL (2 s) + refresh (1 s) + one Scan; the rest is slack for a busy machine.
+      expect(delay).toBeLessThan(2000 + 1000 + 4000);
+      expect(await get(other!)).toBe(200);
+
+      // An unreadable file is a table that cannot be read: the snapshot that revokes the subject stays in force.
+      writeFileSync(denyList, 'not json');
+      await new Promise((resolveWait) => setTimeout(resolveWait, 3200));
+      expect([await get(revoked!), await get(other!)]).toEqual([401, 200]);
+
+      const lines = stdout().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      const refusals = lines.filter((line) => line.reason === 'REVOKED');
+      expect(refusals.length).toBeGreaterThan(0);
+      expect(refusals.every((line) => typeof line.sub === 'string' && line.sub.startsWith('ps1_'))).toBe(true);
+      expect(lines.some((line) => line.msg === 'deny list unavailable' && line.level === 'warn')).toBe(true);
+      expect(stdout()).not.toContain(subOf(revoked!));
+      expect(stdout()).not.toContain(subOf(other!));
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  test('a deny-list file that holds no items is refused at startup, naming the file and the rule', async () => {
+    writeFileSync(join(root, 'bad-deny.json'), '{ "items": [] }');
+    const run = await cli(['serve', '--cdk-out', synth('plain'), '--deny-list', 'bad-deny.json']);
+    expect(run.code).toBe(ExitCode.Config);
+    expect(run.stderr).toContain(`The deny-list file ${join(root, 'bad-deny.json')} holds neither a list of DynamoDB items nor an object with "Items" (the output of \`aws dynamodb scan\`).`);
   });
 });
 
