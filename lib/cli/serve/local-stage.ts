@@ -22,6 +22,9 @@
  * Cognito user pool authorizers verify tokens of the local issuer as API Gateway verifies those of the
  * user pool (`cognito-authorizer.ts`). Not emulated: IAM authorization (each such method answers 502 saying so).
  *
+ * `issuers` points the JWT authorizers at other issuers than the local one (a mock identity provider, a
+ * staging issuer).
+ *
  * An authorizer that reads a deny list or a pseudonym key reads local stand-ins instead (`local-aws.ts`),
  * signing with placeholder credentials that this process holds while the stage runs.
  */
@@ -31,7 +34,7 @@ import { generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { arnPatternMatches, compileValidatedRouteTable, CONFIG_ENV_VAR, CONFIG_FILE_NAME, type RouteConfig, type RouteMethod } from '../../../lambda/contract';
+import { arnPatternMatches, compileValidatedRouteTable, CONFIG_ENV_VAR, CONFIG_FILE_NAME, parseConfig, type RouteConfig, type RouteMethod } from '../../../lambda/contract';
 import type { AssemblyStack, CfnResource } from '../cloud-assembly';
 import { configError } from '../errors';
 import { type AccessLogValues, clfTime, renderAccessLogLine } from './access-log';
@@ -90,6 +93,14 @@ export interface LocalStageOptions {
    * @default - an empty deny list
    */
   readonly denyListFile?: string;
+  /**
+   * The issuers every JWT authorizer trusts instead of the local issuer, in the format of the authorizer
+   * configuration's `issuers` (`kind`, `issuer`, `jwksUri` or `keys`, `clientIds`, `audiences`...): a mock
+   * identity provider on this machine, or a staging issuer whose real tokens the stage should take. Checked as
+   * the authorizer checks its configuration. Cognito user pool authorizers keep the local issuer.
+   * @default - the local issuer
+   */
+  readonly issuers?: readonly unknown[];
 }
 
 /** Where the local issuer's key set is published on the stage's server. */
@@ -276,6 +287,13 @@ export async function startLocalStage(stack: AssemblyStack, options: LocalStageO
   if (apis.length !== 1) {
     throw configError('ERR_NO_API', `Stack ${stack.stackName} has ${apis.length === 0 ? 'no REST API' : `${apis.length} REST APIs`}${options.api ? ` named ${options.api}` : ''}: serve takes exactly one (--api).`);
   }
+  if (options.issuers !== undefined) {
+    try {
+      parseConfig({ version: 1, issuers: options.issuers, routes: [] });
+    } catch (error) {
+      throw configError('ERR_BAD_ISSUERS', `The issuers cannot be used: ${error instanceof Error ? error.message : String(error)}.`);
+    }
+  }
   const denyListProblem = options.denyListFile === undefined ? undefined : readDenyListFile(options.denyListFile);
   if (typeof denyListProblem === 'string') {
     throw configError('ERR_DENY_LIST_FILE', `The deny-list file ${options.denyListFile} ${denyListProblem}.`);
@@ -393,7 +411,7 @@ export async function startLocalStage(stack: AssemblyStack, options: LocalStageO
     if ((type !== 'TOKEN' && type !== 'REQUEST') || functionId === undefined) continue;
     const loaded = readAuthorizerConfig(stack, resources[functionId]!);
     if (loaded.config === undefined || loaded.folder === undefined || !existsSync(join(loaded.folder, 'index.js'))) continue;
-    const localIssuers = [{ kind: 'oidc', issuer: issuer.issuer, jwksUri: `${origin}${JWKS_PATH}`, clientIds: [LOCAL_CLIENT], audiences: [LOCAL_CLIENT], algorithms: ['RS256'] }];
+    const trusted = options.issuers ?? [{ kind: 'oidc', issuer: issuer.issuer, jwksUri: `${origin}${JWKS_PATH}`, clientIds: [LOCAL_CLIENT], audiences: [LOCAL_CLIENT], algorithms: ['RS256'] }];
     const sources = String(props.IdentitySource ?? (type === 'TOKEN' ? 'method.request.header.Authorization' : ''))
       .split(',')
       .map((source) => source.trim().replace(/^method\.request\.header\./, 'header:').toLowerCase())
@@ -402,7 +420,7 @@ export async function startLocalStage(stack: AssemblyStack, options: LocalStageO
       type,
       identitySources: sources,
       ttlSeconds: typeof props.AuthorizerResultTtlInSeconds === 'number' ? props.AuthorizerResultTtlInSeconds : 300,
-      handler: loadAuthorizerBundle(loaded.folder, { ...loaded.config, issuers: localIssuers, ...(await localDataProtection(loaded.config)) }, work),
+      handler: loadAuthorizerBundle(loaded.folder, { ...loaded.config, issuers: trusted, ...(await localDataProtection(loaded.config)) }, work),
       cache: new Map(),
     });
   }

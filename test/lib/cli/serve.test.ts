@@ -16,6 +16,7 @@ import { pathParameters } from '../../../lib/cli/serve/local-stage';
 import { SecureApiStack } from '../../../lib/demo/secure-api-stack';
 import { SecureApi } from '../../../lib/secure-api/secure-api';
 import { runWithLoopback } from './fixtures/deployment';
+import { testKey } from '../../fixtures/keys';
 
 const ROOT = resolve(__dirname, '..', '..', '..');
 let root: string;
@@ -51,8 +52,8 @@ function synth(name: string, breakChallenge = false): string {
  * Starts `secure-api serve` in a child process (the authorizer bundle logs to its stdout, as in Lambda);
  * `stdout()` is what it wrote so far when `captureStdout` is set.
  */
-function serve(cdkOut: string, issuerFile: string, extra: string[] = [], captureStdout = false): Promise<{ url: string; child: ChildProcess; stderr: string; stdout: () => string }> {
-  const child = spawn(process.execPath, [bin, 'serve', '--cdk-out', cdkOut, '--issuer-out', issuerFile, ...extra], {
+function serve(cdkOut: string, issuerFile: string | undefined, extra: string[] = [], captureStdout = false): Promise<{ url: string; child: ChildProcess; stderr: string; stdout: () => string }> {
+  const child = spawn(process.execPath, [bin, 'serve', '--cdk-out', cdkOut, ...(issuerFile === undefined ? [] : ['--issuer-out', issuerFile]), ...extra], {
     cwd: root,
     stdio: ['ignore', captureStdout ? 'pipe' : process.env.SERVE_DEBUG ? 'inherit' : 'ignore', 'pipe'],
   });
@@ -231,6 +232,44 @@ describe('secure-api serve: an authorizer with a deny list and the pseudonymous 
     const run = await cli(['serve', '--cdk-out', synth('plain'), '--deny-list', 'bad-deny.json']);
     expect(run.code).toBe(ExitCode.Config);
     expect(run.stderr).toContain(`The deny-list file ${join(root, 'bad-deny.json')} holds neither a list of DynamoDB items nor an object with "Items" (the output of \`aws dynamodb scan\`).`);
+  });
+});
+
+describe('secure-api serve --issuers', () => {
+  test("the JWT authorizer trusts the issuers of the file instead of the local one: their tokens pass, another issuer's do not", async () => {
+    const cdkOut = synth('elsewhere');
+    const key = await testKey('RS256');
+    const mockIdp = 'http://127.0.0.1:9/realms/test';
+    writeFileSync(join(root, 'issuers.json'), JSON.stringify({ issuers: [{ kind: 'oidc', issuer: mockIdp, keys: [key.publicJwk], clientIds: ['web'], audiences: ['https://api.example.com'] }] }));
+    const { url, child, stderr } = await serve(cdkOut, undefined, ['--issuers', 'issuers.json']);
+    try {
+      expect(stderr).toMatch(/\(issuers of issuers\.json; Cognito user pool authorizers: local issuer http:\/\/127\.0\.0\.1:\d+\/\.secure-api-local\)/);
+      const now = Math.floor(Date.now() / 1000);
+      const header = Buffer.from(JSON.stringify({ alg: 'RS256', kid: key.publicJwk.kid, typ: 'at+jwt' })).toString('base64url');
+      const claims = { iss: mockIdp, sub: 'user-1', aud: 'https://api.example.com', client_id: 'web', scope: 'items/read', iat: now, exp: now + 300, jti: 'j-1' };
+      const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
+      const token = `${header}.${payload}.${sign('sha256', Buffer.from(`${header}.${payload}`), key.privateKeyObject).toString('base64url')}`;
+      const get = async (authorization: string) => (await fetch(new URL('items', url), { headers: { authorization } })).status;
+      expect(await get(`Bearer ${token}`)).toBe(200);
+      const stranger = Buffer.from(JSON.stringify({ ...claims, iss: 'http://127.0.0.1:9/realms/other' })).toString('base64url');
+      expect(await get(`Bearer ${header}.${stranger}.${sign('sha256', Buffer.from(`${header}.${stranger}`), key.privateKeyObject).toString('base64url')}`)).toBe(401);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+
+  test('error flow: issuers the authorizer would refuse, a file of something else, and --issuer-out beside --issuers are refused before serving', async () => {
+    const cdkOut = synth('refused-issuers');
+    writeFileSync(join(root, 'bad-issuers.json'), JSON.stringify([{ kind: 'oidc', issuer: 'https://login.example.com/', jwksUri: 'http://login.example.com/keys', audiences: ['a'] }]));
+    writeFileSync(join(root, 'no-issuers.json'), JSON.stringify({ issuer: 'https://login.example.com/' }));
+    const bad = await cli(['serve', '--cdk-out', cdkOut, '--issuers', 'bad-issuers.json']);
+    expect(bad.code).toBe(ExitCode.Config);
+    expect(bad.stderr).toContain('The issuers cannot be used: issuers[0].jwksUri: must be an https URL');
+    const none = await cli(['serve', '--cdk-out', cdkOut, '--issuers', 'no-issuers.json']);
+    expect(none.stderr).toContain(`The issuers file ${join(root, 'no-issuers.json')} holds neither a list of issuers nor an object with "issuers".`);
+    const both = await cli(['serve', '--cdk-out', cdkOut, '--issuers', 'bad-issuers.json', '--issuer-out', 'x.json']);
+    expect(both.code).toBe(ExitCode.Usage);
+    expect(both.stderr).toContain('--issuer-out writes the local issuer, which --issuers replaces: pass one of them.');
   });
 });
 
