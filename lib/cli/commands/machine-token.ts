@@ -13,13 +13,18 @@ import { TRUST_TOKEN_ENDPOINT_FLAG } from '../token-endpoint';
 import { MachineFlags } from './options';
 import { announce, connectTo, httpSeams } from './settings';
 
-/** Gets an access token of the machine client for `scopes`; with `needSecret`, one that carries the client secret. */
+/**
+ * Gets an access token of the machine client for `scopes`; with `needSecret`, one that carries the client secret.
+ * With `announce` (the default) it first says where the settings came from; a caller getting several tokens
+ * says it with the first only.
+ */
 export async function machineToken(
   context: CliContext,
   flags: MachineFlags,
   trail: SettingTrail,
   scopes: readonly string[],
   needSecret: boolean,
+  announceSettings = true,
 ): Promise<{ token: MachineToken; clientId: string }> {
   const { stderr } = context.streams;
   const trusted = flags.trustTokenEndpoint !== undefined;
@@ -32,8 +37,10 @@ export async function machineToken(
   const tokenEndpoint = parseSecureUrl(endpointSetting.value, trusted ? TRUST_TOKEN_ENDPOINT_FLAG : endpointSetting.source);
   const clientId = trail.require({ value: flags.clientId, flag: '--client-id', outputKey: OutputKey.MachineClientId });
   const { userPoolId, connect } = connectTo(context, flags, trail);
-  announce(context, flags, trail);
-  if (trusted) {
+  if (announceSettings) {
+    announce(context, flags, trail);
+  }
+  if (trusted && announceSettings) {
     stderr.write(`secure-api: ${TRUST_TOKEN_ENDPOINT_FLAG}: ${tokenEndpoint.href} is not checked against the domains of user pool ${userPoolId}.\n`);
   }
   const cache = flags.cache ? new TokenCache(context.cacheDir ?? defaultCacheDir(context.env, context.homeDir)) : undefined;

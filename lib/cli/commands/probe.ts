@@ -190,9 +190,9 @@ export function addProbeCommand(program: Command, context: CliContext, setExitCo
         const scopeSets = [...new Map(routes.filter((route) => route.access === 'protected').map((route) => [scopeSetKey(route.scopes), route.scopes] as const)).values()];
         const tokens = new Map<string, string>();
         const trail = loadOutputs(context, flags);
-        for (const scopes of scopeSets) {
+        for (const [index, scopes] of scopeSets.entries()) {
           // A dry run sends nothing, to the token endpoint neither: its plan holds placeholders, never printed.
-          tokens.set(scopeSetKey(scopes), flags.dryRun ? 'secure-api-probe.dry-run.placeholder' : (await machineToken(context, flags, trail, scopes, false)).token.accessToken);
+          tokens.set(scopeSetKey(scopes), flags.dryRun ? 'secure-api-probe.dry-run.placeholder' : (await machineToken(context, flags, trail, scopes, false, index === 0)).token.accessToken);
         }
         credentials = issuedCredentials(tokens, keyed);
       } else {

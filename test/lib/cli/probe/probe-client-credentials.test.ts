@@ -54,6 +54,8 @@ describe('secure-api probe --client-credentials', () => {
     const skipped = lines.filter((line) => line.startsWith('SKIPPED'));
     expect(skipped).toHaveLength(SIGNING_KEY_TOKENS.size * DEMO_ROUTES.length);
     expect(skipped.every((line) => line.endsWith(": needs the issuer's signing key (--signing-key)"))).toBe(true);
+    // Two tokens, one note of where their settings came from.
+    expect(run.stderr.split('\n').filter((line) => line.startsWith('secure-api: Using '))).toHaveLength(1);
     expect(run.stderr).toContain(`Skipping ${SIGNING_KEY_TOKENS.size} hostile tokens on every protected route, which need the issuer's signing key (pass --signing-key to send them): hs256-public-key, unknown-kid, `);
     // The keyless attacks, made from the real tokens, and the positive cases pass on every route.
     for (const name of ['authentication/alg-none', 'authentication/foreign-key', 'authentication/tampered-payload', 'authentication/two-tokens', 'authorization/with-scope', 'authorization/without-scope']) {
