@@ -144,6 +144,23 @@ describe('deny list through the bundle', () => {
     expect(unavailable).toEqual([expect.objectContaining({ level: 'error', cause: 'TIMEOUT', snapshotAgeSeconds: null, whenUnavailable: 'deny' })]);
   });
 
+  test('error flow: number attributes that are not DynamoDB numbers ("", " ", "0x0", " 5", "1e400") never end an entry nor lift a before time (fail closed)', async () => {
+    const now = epochSeconds();
+    const numberLike = ['', ' ', '0x0', ' 5', '1e400'];
+    fake.items = [
+      ...numberLike.map((n, i) => ({ ...denyItem(`sub#odd-expiry-${i}`), expiresAt: { N: n } })),
+      { ...denyItem(`before#${OTHER_CLIENT}`), issuedBefore: { N: '' } },
+      denyItem('sub#expired-entry', { expiresAt: now - 1 }),
+    ];
+    const cases: [string, unknown, 'REVOKED' | 'ALLOW'][] = [
+      ...numberLike.map((n, i): [string, unknown, 'REVOKED'] => [`expiresAt ${JSON.stringify(n)}`, token({ claims: { sub: `odd-expiry-${i}` } }), 'REVOKED']),
+      ['issuedBefore ""', token({ clientId: OTHER_CLIENT }), 'REVOKED'],
+      ['an expired entry still ignored', token({ claims: { sub: 'expired-entry' } }), 'ALLOW'],
+    ];
+    const { decisions } = await run(config(), cases.map(([, event]) => event));
+    expect(cases.map(([what], i) => [what, decisions[i]?.reason])).toEqual(cases.map(([what, , reason]) => [what, reason]));
+  });
+
   test('error flow: a table over 10,000 items is unavailable, never half-read', async () => {
     fake.pageSize = 1000;
     fake.items = Array.from({ length: 10_001 }, (_, i) => denyItem(`sub#user-${i}`));
