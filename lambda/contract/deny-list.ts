@@ -49,7 +49,7 @@ export const DENY_LIST_LIMITS = Object.freeze({
   maxItems: 10_000,
   /** Items asked for per Scan page (a page also ends at 1 MB of data read). */
   pageItems: 1_000,
-  /** Timeout of one Scan request, in milliseconds. */
+  /** Timeout of one read of the table (every page of its Scan), in milliseconds. */
   requestTimeoutMs: 1_500,
 });
 

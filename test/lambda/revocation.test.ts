@@ -7,6 +7,7 @@
  */
 import type { AuthorizerConfig } from '../../lambda/contract/config-types';
 import { CONFIG_ENV_VAR } from '../../lambda/contract/config-types';
+import { DENY_LIST_LIMITS } from '../../lambda/contract/deny-list';
 import { createAuthorizer } from '../../lambda/authorizer';
 import type { HttpPost } from '../../lambda/http';
 import { removeDir, runBundle, SHIPPED_BUNDLE, stageBundle, type BundleRun } from '../fixtures/bundle';
@@ -34,6 +35,7 @@ beforeEach(() => {
   fake.pageSize = 100;
   fake.requests.length = 0;
   fake.afterScan = undefined;
+  fake.scanDelayMs = undefined;
 });
 
 function config(denyList: Partial<NonNullable<AuthorizerConfig['denyList']>> = {}): AuthorizerConfig {
@@ -159,6 +161,18 @@ describe('deny list through the bundle', () => {
     ];
     const { decisions } = await run(config(), cases.map(([, event]) => event));
     expect(cases.map(([what], i) => [what, decisions[i]?.reason])).toEqual(cases.map(([what, , reason]) => [what, reason]));
+  });
+
+  test('error flow: a slow table of many pages is unavailable within one Scan timeout for the whole read, not one per page', async () => {
+    fake.pageSize = 1;
+    fake.scanDelayMs = 300;
+    fake.items = Array.from({ length: 12 }, (_, i) => denyItem(`sub#user-${i}`));
+    const { results, decisions, unavailable } = await run(config({ whenUnavailable: 'deny' }), [token()]);
+    expect(results).toEqual([{ error: 'Unauthorized' }]);
+    expect(decisions).toEqual([expect.objectContaining({ reason: 'DENY_LIST_UNAVAILABLE' })]);
+    expect(unavailable).toEqual([expect.objectContaining({ cause: 'TIMEOUT', snapshotAgeSeconds: null })]);
+    // The function's timeout is sized for one Scan timeout (DENY_LIST_LIMITS.requestTimeoutMs) beside the key fetches.
+    expect(decisions[0]?.latencyMs).toBeLessThan(DENY_LIST_LIMITS.requestTimeoutMs + 500);
   });
 
   test('error flow: a table over 10,000 items is unavailable, never half-read', async () => {
