@@ -169,8 +169,11 @@ export interface AwsJsonClientOptions {
   readonly now?: () => number;
 }
 
-/** One call: the operation name (`Scan`) and its input; resolves with the answer, a JSON object. */
-export type AwsJsonCall = (operation: string, input: Readonly<Record<string, unknown>>) => Promise<Record<string, unknown>>;
+/**
+ * One call: the operation name (`Scan`), its input and, optionally, a signal that aborts it before the client's
+ * own timeout (the deadline of a read made of several calls); resolves with the answer, a JSON object.
+ */
+export type AwsJsonCall = (operation: string, input: Readonly<Record<string, unknown>>, signal?: AbortSignal) => Promise<Record<string, unknown>>;
 
 // An AWS error type as the JSON protocols write it: `com.amazonaws.dynamodb.v20120810#ResourceNotFoundException`.
 const AWS_ERROR_TYPE = /^(?:[A-Za-z0-9_.]*#)?([A-Za-z][A-Za-z0-9_]{0,99})(?::.*)?$/s;
@@ -213,7 +216,7 @@ export function createAwsJsonClient(options: AwsJsonClientOptions): AwsJsonCall 
   const transport = options.transport ?? httpPost;
   const now = options.now ?? Date.now;
   const contentType = `application/x-amz-json-${service.jsonVersion}`;
-  return async (operation, input) => {
+  return async (operation, input, signal) => {
     const target = `${service.targetPrefix}.${operation}`;
     const body = JSON.stringify(input);
     const headers = signAwsRequest({
@@ -229,7 +232,8 @@ export function createAwsJsonClient(options: AwsJsonClientOptions): AwsJsonCall 
     });
     let answer;
     try {
-      answer = await transport(url, { signal: AbortSignal.timeout(timeoutMs), headers, body });
+      const timeout = AbortSignal.timeout(timeoutMs);
+      answer = await transport(url, { signal: signal ? AbortSignal.any([timeout, signal]) : timeout, headers, body });
     } catch (cause) {
       throw new AwsRequestError(TERSE ? '' : `${target} to ${endpoint.host} failed`, { cause, failureCause: transportCauseOf(cause) });
     }

@@ -58,7 +58,8 @@ const ATTRIBUTE_NAMES = { '#p': DENY_LIST_ATTRIBUTES.partitionKey, '#i': DENY_LI
 const MAX_PAGES = 200;
 
 /**
- * Reads the whole table: every page of a strongly consistent Scan of the attributes the check uses.
+ * Reads the whole table: every page of a strongly consistent Scan of the attributes the check uses, all within
+ * {@link DENY_LIST_LIMITS}.requestTimeoutMs.
  * @param options the table and the DynamoDB client
  * @returns the snapshot
  */
@@ -66,15 +67,18 @@ export async function scanDenyList(options: Pick<DenyListOptions, 'config' | 'dy
   const snapshot = new Map<string, DenyListEntry>();
   let count = 0;
   let start: unknown;
+  // One deadline for every page: requests wait for the read, and the function's timeout budgets one Scan timeout for it.
+  const deadline = AbortSignal.timeout(DENY_LIST_LIMITS.requestTimeoutMs);
   for (let page = 0; page < MAX_PAGES; page++) {
-    const answer = await options.dynamodb('Scan', {
+    const input = {
       TableName: options.config.tableName,
       ConsistentRead: true,
       ProjectionExpression: Object.keys(ATTRIBUTE_NAMES).join(', '),
       ExpressionAttributeNames: ATTRIBUTE_NAMES,
       Limit: DENY_LIST_LIMITS.pageItems,
       ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-    });
+    };
+    const answer = await options.dynamodb('Scan', input, deadline);
     const { Items: items, LastEvaluatedKey: next } = answer;
     if (!Array.isArray(items) || (next !== undefined && (typeof next !== 'object' || next === null))) {
       throw new AwsRequestError(TERSE ? '' : 'Scan answered without Items', { failureCause: 'BAD_JSON' });

@@ -49,7 +49,7 @@ export const DENY_LIST_LIMITS = Object.freeze({
   maxItems: 10_000,
   /** Items asked for per Scan page (a page also ends at 1 MB of data read). */
   pageItems: 1_000,
-  /** Timeout of one Scan request, in milliseconds. */
+  /** Timeout of one read of the table (every page of its Scan), in milliseconds. */
   requestTimeoutMs: 1_500,
 });
 
@@ -64,10 +64,13 @@ export interface DenyListEntry {
 /** A snapshot of the table: entries by partition key. */
 export type DenyListSnapshot = ReadonlyMap<string, DenyListEntry>;
 
-/** A number attribute (`{ "N": "123" }`) of an item, or undefined when absent or not a finite number. */
+// A DynamoDB number in decimal: `Number()` alone would also read '', ' ' and '0x0' as numbers (0), ending an entry.
+const DYNAMODB_NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A number attribute (`{ "N": "123" }`) of an item, or undefined when absent, not a decimal number, or not finite. */
 function numberAttribute(item: Record<string, unknown>, name: string): number | undefined {
   const value = (item[name] as { N?: unknown } | undefined)?.N;
-  const parsed = typeof value === 'string' ? Number(value) : NaN;
+  const parsed = typeof value === 'string' && DYNAMODB_NUMBER.test(value) ? Number(value) : NaN;
   return Number.isFinite(parsed) ? parsed : undefined;
 }
 

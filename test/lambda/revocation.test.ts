@@ -7,6 +7,7 @@
  */
 import type { AuthorizerConfig } from '../../lambda/contract/config-types';
 import { CONFIG_ENV_VAR } from '../../lambda/contract/config-types';
+import { DENY_LIST_LIMITS } from '../../lambda/contract/deny-list';
 import { createAuthorizer } from '../../lambda/authorizer';
 import type { HttpPost } from '../../lambda/http';
 import { removeDir, runBundle, SHIPPED_BUNDLE, stageBundle, type BundleRun } from '../fixtures/bundle';
@@ -34,6 +35,7 @@ beforeEach(() => {
   fake.pageSize = 100;
   fake.requests.length = 0;
   fake.afterScan = undefined;
+  fake.scanDelayMs = undefined;
 });
 
 function config(denyList: Partial<NonNullable<AuthorizerConfig['denyList']>> = {}): AuthorizerConfig {
@@ -142,6 +144,35 @@ describe('deny list through the bundle', () => {
       ['error', 'DENY_LIST_UNAVAILABLE'],
     ]);
     expect(unavailable).toEqual([expect.objectContaining({ level: 'error', cause: 'TIMEOUT', snapshotAgeSeconds: null, whenUnavailable: 'deny' })]);
+  });
+
+  test('error flow: number attributes that are not DynamoDB numbers ("", " ", "0x0", " 5", "1e400") never end an entry nor lift a before time (fail closed)', async () => {
+    const now = epochSeconds();
+    const numberLike = ['', ' ', '0x0', ' 5', '1e400'];
+    fake.items = [
+      ...numberLike.map((n, i) => ({ ...denyItem(`sub#odd-expiry-${i}`), expiresAt: { N: n } })),
+      { ...denyItem(`before#${OTHER_CLIENT}`), issuedBefore: { N: '' } },
+      denyItem('sub#expired-entry', { expiresAt: now - 1 }),
+    ];
+    const cases: [string, unknown, 'REVOKED' | 'ALLOW'][] = [
+      ...numberLike.map((n, i): [string, unknown, 'REVOKED'] => [`expiresAt ${JSON.stringify(n)}`, token({ claims: { sub: `odd-expiry-${i}` } }), 'REVOKED']),
+      ['issuedBefore ""', token({ clientId: OTHER_CLIENT }), 'REVOKED'],
+      ['an expired entry still ignored', token({ claims: { sub: 'expired-entry' } }), 'ALLOW'],
+    ];
+    const { decisions } = await run(config(), cases.map(([, event]) => event));
+    expect(cases.map(([what], i) => [what, decisions[i]?.reason])).toEqual(cases.map(([what, , reason]) => [what, reason]));
+  });
+
+  test('error flow: a slow table of many pages is unavailable within one Scan timeout for the whole read, not one per page', async () => {
+    fake.pageSize = 1;
+    fake.scanDelayMs = 300;
+    fake.items = Array.from({ length: 12 }, (_, i) => denyItem(`sub#user-${i}`));
+    const { results, decisions, unavailable } = await run(config({ whenUnavailable: 'deny' }), [token()]);
+    expect(results).toEqual([{ error: 'Unauthorized' }]);
+    expect(decisions).toEqual([expect.objectContaining({ reason: 'DENY_LIST_UNAVAILABLE' })]);
+    expect(unavailable).toEqual([expect.objectContaining({ cause: 'TIMEOUT', snapshotAgeSeconds: null })]);
+    // The function's timeout is sized for one Scan timeout (DENY_LIST_LIMITS.requestTimeoutMs) beside the key fetches.
+    expect(decisions[0]?.latencyMs).toBeLessThan(DENY_LIST_LIMITS.requestTimeoutMs + 500);
   });
 
   test('error flow: a table over 10,000 items is unavailable, never half-read', async () => {

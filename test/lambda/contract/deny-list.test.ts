@@ -25,6 +25,8 @@ describe('revocationOf', () => {
     ['an entry expiring later', item('sub#user-1', { expiresAt: String(NOW + 1) }), 'sub'],
     ['a before entry without issuedBefore (fail closed)', item('before#*'), 'before'],
     ['an expiry that is not a number (fail closed)', item('sub#user-1', { expiresAt: 'soon' }), 'sub'],
+    ...['', ' ', '0x0', '0b1', ' 5', '5 ', '1e400', 'Infinity'].map((n) => [`an expiry of ${JSON.stringify(n)}, not a DynamoDB number (fail closed)`, item('sub#user-1', { expiresAt: n }), 'sub']),
+    ...['', ' ', '0x0', 'Infinity'].map((n) => [`a before time of ${JSON.stringify(n)}, not a DynamoDB number (fail closed)`, item('before#*', { issuedBefore: n }), 'before']),
   ])('happy flow: an entry for %s revokes the token', (_what, entry, kind) => {
     expect(revocationOf(snapshot(entry), TOKEN, NOW)).toBe(kind);
   });
@@ -35,6 +37,8 @@ describe('revocationOf', () => {
     ['another client', item('client#client-b')],
     ['another jti', item('jti#jti-2')],
     ['an expired entry', item('sub#user-1', { expiresAt: String(NOW) })],
+    ['an entry expired in exponent form', item('sub#user-1', { expiresAt: '1.8E9' })],
+    ['an entry expired at -0', item('sub#user-1', { expiresAt: '-0' })],
     ['a before time the token was issued at', item('before#*', { issuedBefore: String(NOW - 100) })],
     ["another client's before time", item('before#client-b', { issuedBefore: String(NOW) })],
     ['the sub under another kind', item('client#user-1')],
