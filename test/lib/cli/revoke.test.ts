@@ -214,6 +214,26 @@ describe('secure-api revoke', () => {
     expect(deployment.dynamoDb.requests).toEqual([]);
   });
 
+  test('error flow: revoke before refuses a date that does not exist and a time before the epoch, instead of reading another time (exit 2)', async () => {
+    const refusals: Array<[string, string]> = [
+      ['2026-02-30T00:00:00Z', 'The time must be `now` or an ISO 8601 time with a zone, e.g. 2026-05-01T12:00:00Z (received: "2026-02-30T00:00:00Z").'],
+      ['2026-01-01T24:00:00Z', 'The time must be `now` or an ISO 8601 time with a zone, e.g. 2026-05-01T12:00:00Z (received: "2026-01-01T24:00:00Z").'],
+      ['2026-04-31T12:00:00+02:00', 'The time must be `now` or an ISO 8601 time with a zone, e.g. 2026-05-01T12:00:00Z (received: "2026-04-31T12:00:00+02:00").'],
+      ['2026-01-01T12:00:00+24:00', 'The time must be `now` or an ISO 8601 time with a zone, e.g. 2026-05-01T12:00:00Z (received: "2026-01-01T12:00:00+24:00").'],
+      ['1969-12-31T23:59:59Z', 'The time must not be before 1970-01-01T00:00:00Z, the start of token issue times (received: "1969-12-31T23:59:59Z").'],
+      ['0000-01-01T00:00:00Z', 'The time must not be before 1970-01-01T00:00:00Z, the start of token issue times (received: "0000-01-01T00:00:00Z").'],
+    ];
+    for (const [time, message] of refusals) {
+      const result = await deployment.run(['revoke', 'before', time, '--reason', 'r']);
+      expect({ time, result }).toEqual({ time, result: { code: ExitCode.Usage, stdout: '', stderr: `secure-api: ${message}\n` } });
+    }
+    expect(deployment.dynamoDb.requests).toEqual([]);
+
+    const leapDay = await deployment.run(['revoke', 'before', '2024-02-29T23:30:00-01:00', '--reason', 'r']);
+    expect(leapDay.code).toBe(ExitCode.Ok);
+    expect(table().get('before#*')!.issuedBefore).toEqual({ N: String(Date.parse('2024-03-01T00:30:00Z') / 1000) });
+  });
+
   test('error flow: a stack without revocation names the missing output (exit 3)', async () => {
     await deployment.close();
     deployment = await startTestDeployment({ outputs: { DenyListTableName: undefined } });
