@@ -47,6 +47,9 @@ export interface RevokeFlags extends DenyListFlags {
  */
 export const ACCESS_TOKEN_MAX_LIFETIME_SECONDS = 86_400;
 
+/** The most standard input `--refresh-token-stdin` reads: several times a Cognito refresh token (about 2 KB). */
+const MAX_REFRESH_TOKEN_BYTES = 16 * 1024;
+
 /** What every revoke prints last: the bound on the delay before the authorizer refuses the tokens. */
 export function delayNote(context: CliContext, flags: DenyListFlags, trail: SettingTrail): string {
   return describeRevocationDelay(readRevocationDelay(context.cwd, flags.cdkOut ?? DEFAULT_CDK_OUT, trail.outputs?.stackName ?? flags.stack));
@@ -121,10 +124,7 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
       const clientId = cognito === undefined ? undefined : trail.require({ value: flags.clientId, flag: '--client-id', outputKey: OutputKey.WebClientId });
       const target = denyListTarget(context, flags, trail, cognito?.region);
       announce(context, flags, trail);
-      const refreshToken = flags.refreshTokenStdin ? (await readStdin(context.streams)).trim() : undefined;
-      if (refreshToken === '') {
-        throw usageError('ERR_EMPTY_TOKEN', 'Standard input held no refresh token. Pipe it in, e.g. `... --refresh-token-stdin < refresh-token.txt`.');
-      }
+      const refreshToken = flags.refreshTokenStdin ? await readRefreshToken(context) : undefined;
       // The deny-list entry first: it stops the access tokens, and is printed even if Cognito then fails.
       const entry = await withProgress(stderr, `Revoking token ${quoted(jti)}`, () =>
         revokeEntry(context, target, 'token', jti, flags, ACCESS_TOKEN_MAX_LIFETIME_SECONDS),
@@ -209,6 +209,28 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
         stderr.write(`secure-api: The table holds ${unknownItems} item(s) whose key is not of the deny list's shape; the authorizer ignores them.\n`);
       }
     });
+}
+
+/**
+ * Standard input as one refresh token, checked before the deny list is written: so a mistaken pipe (a
+ * whole file, a log, a stream that never ends) is refused rather than half-applied, and never echoed.
+ */
+async function readRefreshToken(context: CliContext): Promise<string> {
+  const text = await readStdin(context.streams, MAX_REFRESH_TOKEN_BYTES);
+  if (text === undefined) {
+    throw usageError(
+      'ERR_BAD_TOKEN',
+      `Standard input holds more than ${MAX_REFRESH_TOKEN_BYTES} bytes, more than any refresh token; --refresh-token-stdin takes one refresh token, alone.`,
+    );
+  }
+  const token = text.trim();
+  if (token === '') {
+    throw usageError('ERR_EMPTY_TOKEN', 'Standard input held no refresh token. Pipe it in, e.g. `... --refresh-token-stdin < refresh-token.txt`.');
+  }
+  if (/[\s\p{Cc}\p{Cf}]/u.test(token)) {
+    throw usageError('ERR_BAD_TOKEN', 'Standard input holds more than one line or word; --refresh-token-stdin takes one refresh token, alone.');
+  }
+  return token;
 }
 
 /** Adds the AWS options and `--table`. */

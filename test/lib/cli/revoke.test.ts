@@ -111,6 +111,23 @@ describe('secure-api revoke', () => {
     expect(table().has('jti#jti-2')).toBe(true);
   });
 
+  test('error flow: --refresh-token-stdin refuses standard input that cannot be one refresh token before anything is written, and never echoes it (exit 2)', async () => {
+    const secretish = 'eyJjdHkiOiJKV1QifQ.part';
+    const refusals: Array<[string, string]> = [
+      [`${secretish}\n${secretish}\n`, 'Standard input holds more than one line or word; --refresh-token-stdin takes one refresh token, alone.'],
+      [`${secretish} trailing-word`, 'Standard input holds more than one line or word; --refresh-token-stdin takes one refresh token, alone.'],
+      [`${secretish}\u0000`, 'Standard input holds more than one line or word; --refresh-token-stdin takes one refresh token, alone.'],
+      [`${secretish}${'x'.repeat(3_000_000)}`, 'Standard input holds more than 16384 bytes, more than any refresh token; --refresh-token-stdin takes one refresh token, alone.'],
+    ];
+    for (const [stdin, message] of refusals) {
+      const result = await deployment.run(['revoke', 'token', 'jti-3', '--reason', 'r', '--refresh-token-stdin'], { stdin: stdinWith(stdin) });
+      expect({ code: result.code, stdout: result.stdout, lastLine: result.stderr.trimEnd().split('\n').pop() }).toEqual({ code: ExitCode.Usage, stdout: '', lastLine: `secure-api: ${message}` });
+      expect(result.stderr).not.toContain(secretish);
+    }
+    expect(deployment.dynamoDb.requests).toEqual([]);
+    expect(deployment.cognito.revokedTokens).toEqual([]);
+  });
+
   test('happy flow: revoke client with --expires-in writes the TTL attribute', async () => {
     const result = await deployment.run(['revoke', 'client', 'leaky-client', '--reason', 'secret leaked', '--expires-in', '30d']);
 
