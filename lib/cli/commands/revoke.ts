@@ -47,6 +47,9 @@ export interface RevokeFlags extends DenyListFlags {
  */
 export const ACCESS_TOKEN_MAX_LIFETIME_SECONDS = 86_400;
 
+/** The longest `--reason` and `--by`, in UTF-8 bytes. */
+const MAX_AUDIT_TEXT_BYTES = 1024;
+
 /** The most standard input `--refresh-token-stdin` reads: several times a Cognito refresh token (about 2 KB). */
 const MAX_REFRESH_TOKEN_BYTES = 16 * 1024;
 
@@ -266,6 +269,16 @@ export async function revokeEntry(
 ): Promise<string> {
   if (flags.reason.trim() === '') {
     throw usageError('ERR_EMPTY_REASON', '--reason is empty: say why, for whoever reads the deny list later.');
+  }
+  if (flags.by !== undefined && flags.by.trim() === '') {
+    throw usageError('ERR_EMPTY_BY', '--by is empty: name who revokes, or leave --by out for your operating-system user name.');
+  }
+  // An item holds at most 400 KB, and every revoke, unrevoke and list prints these back.
+  for (const [flag, text] of [['--reason', flags.reason], ['--by', flags.by ?? '']] as const) {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > MAX_AUDIT_TEXT_BYTES) {
+      throw usageError('ERR_TEXT_TOO_LONG', `${flag} must be at most ${MAX_AUDIT_TEXT_BYTES} bytes, a sentence or two for the audit trail (received: ${bytes} bytes).`);
+    }
   }
   const nowSeconds = Math.floor(context.now() / 1000);
   const ttl = flags.expiresIn === undefined ? defaultTtlSeconds : parseDuration(flags.expiresIn, '--expires-in');

@@ -251,6 +251,24 @@ describe('secure-api revoke', () => {
     expect(table().get('before#*')!.issuedBefore).toEqual({ N: String(Date.parse('2024-03-01T00:30:00Z') / 1000) });
   });
 
+  test('error flow: a --reason or --by too long for an audit line, or an empty --by, is refused before anything is written (exit 2)', async () => {
+    const refusals: Array<[string[], string]> = [
+      [['--reason', 'x'.repeat(10_240)], '--reason must be at most 1024 bytes, a sentence or two for the audit trail (received: 10240 bytes).'],
+      [['--reason', 'é'.repeat(513)], '--reason must be at most 1024 bytes, a sentence or two for the audit trail (received: 1026 bytes).'],
+      [['--reason', 'r', '--by', 'x'.repeat(500_000)], '--by must be at most 1024 bytes, a sentence or two for the audit trail (received: 500000 bytes).'],
+      [['--reason', 'r', '--by', ' '], '--by is empty: name who revokes, or leave --by out for your operating-system user name.'],
+    ];
+    for (const [flags, message] of refusals) {
+      const result = await deployment.run(['revoke', 'sub', 's1', ...flags]);
+      expect({ code: result.code, stdout: result.stdout, lastLine: result.stderr.trimEnd().split('\n').pop() }).toEqual({ code: ExitCode.Usage, stdout: '', lastLine: `secure-api: ${message}` });
+    }
+    expect(deployment.dynamoDb.requests).toEqual([]);
+
+    const withControls = await deployment.run(['revoke', 'sub', 's1', '--reason', 'a\u001b[31m\nb'.padEnd(1024, '.')]);
+    expect(withControls.code).toBe(ExitCode.Ok);
+    expect(withControls.stdout).toContain('reason "a\\u001b[31m\\nb...');
+  });
+
   test('error flow: a stack without revocation names the missing output (exit 3)', async () => {
     await deployment.close();
     deployment = await startTestDeployment({ outputs: { DenyListTableName: undefined } });
