@@ -18,6 +18,8 @@ import {
   RevocationKind,
   deleteRevocation,
   describeRevocation,
+  effectiveIssuedBefore,
+  formatEpochSeconds,
   listRevocations,
   putRevocation,
 } from '../revocations';
@@ -179,7 +181,7 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
     const removed = await withProgress(stderr, 'Removing the entry', () => deleteRevocation(target, kind, value));
     stdout.write(
       removed === undefined
-        ? `The deny list ${target.tableName} had no entry for ${describeRevocation({ kind, value, issuedBefore: undefined })}; nothing changed.\n`
+        ? `The deny list ${target.tableName} had no entry for ${kind === 'before' ? describeBeforeKey(value) : describeRevocation({ kind, value })}; nothing changed.\n`
         : `Removed ${describeRevocation(removed)} from the deny list ${target.tableName} (it was revoked for ${quoted(removed.reason)}). ` +
             'The authorizer accepts those tokens again once it renews its deny-list snapshot.\n',
     );
@@ -295,7 +297,7 @@ export async function revokeEntry(
   if (!outcome.written) {
     const existing = outcome.existing;
     const described = `${describeRevocation(existing)}, ${describeExpiry(existing)}, revoked by ${quoted(existing.createdBy)} for ${quoted(existing.reason)}`;
-    const coversTime = kind !== 'before' || (existing.issuedBefore ?? 0) >= (entry.issuedBefore ?? 0);
+    const coversTime = kind !== 'before' || effectiveIssuedBefore(existing)! >= entry.issuedBefore!;
     const coversDuration = existing.expiresAt === undefined || (entry.expiresAt !== undefined && existing.expiresAt >= entry.expiresAt);
     if (coversTime && coversDuration) {
       return `The deny list ${target.tableName} already holds an entry that covers at least as much: ${described}. It stays; nothing changed.`;
@@ -310,8 +312,12 @@ export async function revokeEntry(
   return `Revoked ${describeRevocation(entry)} in the deny list ${target.tableName} (${describeExpiry(entry)}; reason ${quoted(entry.reason)}).`;
 }
 
+function describeBeforeKey(client: string): string {
+  return client === EVERY_CLIENT ? 'the issue time of every token' : `the issue time of client ${quoted(client)}`;
+}
+
 function describeExpiry(entry: Revocation): string {
-  return entry.expiresAt === undefined ? 'never expires' : `expires ${new Date(entry.expiresAt * 1000).toISOString()}`;
+  return entry.expiresAt === undefined ? 'never expires' : `expires ${formatEpochSeconds(entry.expiresAt)}`;
 }
 
 function operatingSystemUser(context: CliContext): string {
@@ -323,11 +329,12 @@ function operatingSystemUser(context: CliContext): string {
 }
 
 function toJson(entry: Revocation, nowSeconds: number): Record<string, unknown> {
-  const iso = (seconds: number | undefined): string | undefined => (seconds === undefined ? undefined : new Date(seconds * 1000).toISOString());
+  const iso = (seconds: number | undefined): string | undefined => (seconds === undefined ? undefined : formatEpochSeconds(seconds));
+  const issuedBefore = effectiveIssuedBefore(entry);
   return {
     kind: entry.kind,
     value: entry.value,
-    ...(entry.issuedBefore === undefined ? {} : { issuedBefore: iso(entry.issuedBefore) }),
+    ...(issuedBefore === undefined ? {} : { issuedBefore: issuedBefore === Infinity ? 'any (not a number)' : iso(issuedBefore) }),
     reason: entry.reason,
     createdAt: iso(entry.createdAt),
     createdBy: entry.createdBy,

@@ -329,6 +329,8 @@ describe('secure-api unrevoke', () => {
     const result = await deployment.run(['unrevoke', 'token', 'jti-1']);
 
     expect(result).toMatchObject({ code: ExitCode.Ok, stdout: `The deny list ${DENY_LIST_TABLE} had no entry for token id (jti) "jti-1"; nothing changed.\n` });
+    expect((await deployment.run(['unrevoke', 'before'])).stdout).toBe(`The deny list ${DENY_LIST_TABLE} had no entry for the issue time of every token; nothing changed.\n`);
+    expect((await deployment.run(['unrevoke', 'before', '--client', 'c1'])).stdout).toBe(`The deny list ${DENY_LIST_TABLE} had no entry for the issue time of client "c1"; nothing changed.\n`);
   });
 });
 
@@ -368,6 +370,42 @@ describe('secure-api revocations list', () => {
         inForce: true,
       },
     ]);
+  });
+
+  test('hostile values: items written by other tools, with times beyond any date or a before# item without a number issuedBefore, are listed, compared and removed as the authorizer reads them', async () => {
+    deployment.clock = Date.parse('2026-03-01T12:00:00Z');
+    const created = { N: String(Date.parse('2026-03-01T11:00:00Z') / 1000) };
+    table().set('before#*', { pk: { S: 'before#*' }, issuedBefore: { S: 'soon' }, reason: { S: 'by hand' }, createdAt: created, createdBy: { S: 'ops' } });
+    table().set('before#c1', { pk: { S: 'before#c1' }, issuedBefore: { N: '1e20' }, reason: { S: 'by hand' }, createdAt: created, createdBy: { S: 'ops' } });
+    table().set('sub#big', { pk: { S: 'sub#big' }, reason: { S: 'by hand' }, createdAt: { N: '-1e300' }, createdBy: { S: 'ops' }, expiresAt: { N: '1e17' } });
+
+    const text = await deployment.run(['revocations', 'list']);
+    const json = await deployment.run(['revocations', 'list', '--format', 'json']);
+    const every = await deployment.run(['revoke', 'before', 'now', '--reason', 'r']);
+    const one = await deployment.run(['revoke', 'before', 'now', '--client', 'c1', '--reason', 'r']);
+    const removed = await deployment.run(['unrevoke', 'sub', 'big']);
+
+    expect(text.code).toBe(ExitCode.Ok);
+    expect(text.stdout.split('\n')).toEqual([
+      'KIND    VALUE  ISSUED BEFORE                       CREATED                   BY     EXPIRES                          REASON',
+      'sub     "big"  -                                   epoch second -1e+300      "ops"  epoch second 100000000000000000  "by hand"',
+      'before  "*"    any (not a number)                  2026-03-01T11:00:00.000Z  "ops"  never                            "by hand"',
+      'before  "c1"   epoch second 100000000000000000000  2026-03-01T11:00:00.000Z  "ops"  never                            "by hand"',
+      '',
+    ]);
+    expect(JSON.parse(json.stdout).map((entry: Record<string, unknown>) => [entry.issuedBefore, entry.createdAt, entry.expiresAt])).toEqual([
+      [undefined, 'epoch second -1e+300', 'epoch second 100000000000000000'],
+      ['any (not a number)', '2026-03-01T11:00:00.000Z', null],
+      ['epoch second 100000000000000000000', '2026-03-01T11:00:00.000Z', null],
+    ]);
+    expect(every).toMatchObject({ code: ExitCode.Ok });
+    expect(every.stdout).toContain(
+      `The deny list ${DENY_LIST_TABLE} already holds an entry that covers at least as much: every token, whatever its issue time (its issuedBefore is not a number), never expires,`,
+    );
+    expect(one).toMatchObject({ code: ExitCode.Ok });
+    expect(one.stdout).toContain('already holds an entry that covers at least as much: every token of client "c1" issued before epoch second 100000000000000000000, never expires,');
+    expect(removed).toMatchObject({ code: ExitCode.Ok, stdout: expect.stringContaining(`Removed sub "big" from the deny list ${DENY_LIST_TABLE}`) });
+    expect(table().has('sub#big')).toBe(false);
   });
 
   test('happy flow: an empty deny list says so', async () => {
