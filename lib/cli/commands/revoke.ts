@@ -23,7 +23,7 @@ import {
   listRevocations,
   putRevocation,
 } from '../revocations';
-import { getUserSub, revokeRefreshToken, signOutUser } from '../users';
+import { getUserSub, refreshTokenRevoker, signOutUser } from '../users';
 import { AwsFlags, addAwsOptions } from './options';
 import { announce, connectTo, loadOutputs, resolveStackRegion } from './settings';
 
@@ -130,13 +130,15 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
       const target = denyListTarget(context, flags, trail, cognito?.region);
       announce(context, flags, trail);
       const refreshToken = flags.refreshTokenStdin ? await readRefreshToken(context) : undefined;
+      const revokeRefreshToken =
+        refreshToken === undefined ? undefined : await withProgress(stderr, `Reading app client ${clientId}`, () => refreshTokenRevoker(cognito!.connect(), clientId!));
       // The deny-list entry first: it stops the access tokens, and is printed even if Cognito then fails.
       const entry = await withProgress(stderr, `Revoking token ${quoted(jti)}`, () =>
         revokeEntry(context, target, 'token', jti, flags, ACCESS_TOKEN_MAX_LIFETIME_SECONDS),
       );
       stdout.write(`${entry}\n`);
-      if (refreshToken !== undefined) {
-        await withProgress(stderr, 'Revoking the refresh token', () => revokeRefreshToken(cognito!.connect(), clientId!, refreshToken));
+      if (revokeRefreshToken !== undefined) {
+        await withProgress(stderr, 'Revoking the refresh token', () => revokeRefreshToken(refreshToken!));
         stdout.write(
           `Revoked the refresh token with Cognito (RevokeToken, client ${clientId}): it can mint no more access tokens. ` +
             'Access tokens it minted before still verify at the API until they expire, unless the deny list covers their jti or origin_jti.\n',

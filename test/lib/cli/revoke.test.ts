@@ -128,6 +128,17 @@ describe('secure-api revoke', () => {
     expect(deployment.cognito.revokedTokens).toEqual([]);
   });
 
+  test('error flow: revoke token --refresh-token-stdin with an app client that does not exist writes nothing (exit 5)', async () => {
+    const result = await deployment.run(['revoke', 'token', 'jti-4', '--reason', 'r', '--refresh-token-stdin', '--client-id', 'no-such-client'], {
+      stdin: stdinWith('refresh-token'),
+    });
+
+    expect(result).toMatchObject({ code: ExitCode.AwsOther, stdout: '' });
+    expect(result.stderr).toContain('User pool client no-such-client does not exist.');
+    expect(deployment.dynamoDb.requests).toEqual([]);
+    expect(deployment.cognito.revokedTokens).toEqual([]);
+  });
+
   test('happy flow: revoke client with --expires-in writes the TTL attribute', async () => {
     const result = await deployment.run(['revoke', 'client', 'leaky-client', '--reason', 'secret leaked', '--expires-in', '30d']);
 
