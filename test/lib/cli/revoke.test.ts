@@ -280,6 +280,20 @@ describe('secure-api revoke', () => {
     expect(withControls.stdout).toContain('reason "a\\u001b[31m\\nb...');
   });
 
+  test('error flow: an empty --table or --client-id (an unset shell variable) is refused, never replaced by the output of outputs.json (exit 2)', async () => {
+    const attempts: Array<[string[], string]> = [
+      [['revoke', 'sub', 's1', '--reason', 'r', '--table', ''], '--table is empty. Pass a value, or leave --table out to use output DenyListTableName.'],
+      [['unrevoke', 'sub', 's1', '--table', ''], '--table is empty. Pass a value, or leave --table out to use output DenyListTableName.'],
+      [['revoke', 'token', 'j1', '--reason', 'r', '--refresh-token-stdin', '--client-id', ''], '--client-id is empty. Pass a value, or leave --client-id out to use output WebClientId.'],
+    ];
+    for (const [args, message] of attempts) {
+      const result = await deployment.run(args, { stdin: stdinWith('refresh-token') });
+      expect({ args, code: result.code, stdout: result.stdout, lastLine: result.stderr.trimEnd().split('\n').pop() }).toEqual({ args, code: ExitCode.Usage, stdout: '', lastLine: `secure-api: ${message}` });
+    }
+    expect(deployment.dynamoDb.requests).toEqual([]);
+    expect(deployment.cognito.revokedTokens).toEqual([]);
+  });
+
   test('error flow: a stack without revocation names the missing output (exit 3)', async () => {
     await deployment.close();
     deployment = await startTestDeployment({ outputs: { DenyListTableName: undefined } });
