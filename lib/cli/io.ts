@@ -104,11 +104,24 @@ const UNPRINTABLE = /[\p{Cf}\p{Cs}\u2028\u2029]/gu;
 const UNPRINTABLE_OR_CONTROL = /[\p{Cc}\p{Cf}\p{Cs}\u2028\u2029]/gu;
 const escapeCharacter = (character: string): string => `\\u${character.charCodeAt(0).toString(16).padStart(4, '0')}`;
 
-/** Reads the whole of standard input as UTF-8. */
-export async function readStdin(streams: CliStreams): Promise<string> {
+/**
+ * Reads the whole of standard input as UTF-8.
+ *
+ * @param maxBytes stop reading after this many bytes
+ * @returns the text, or `undefined` when standard input holds more than `maxBytes`
+ */
+export async function readStdin(streams: CliStreams): Promise<string>;
+export async function readStdin(streams: CliStreams, maxBytes: number): Promise<string | undefined>;
+export async function readStdin(streams: CliStreams, maxBytes = Infinity): Promise<string | undefined> {
   const chunks: Buffer[] = [];
+  let size = 0;
   for await (const chunk of streams.stdin) {
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buffer.length;
+    if (size > maxBytes) {
+      return undefined;
+    }
+    chunks.push(buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
 }

@@ -9,7 +9,7 @@
  */
 import { Stats, closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { configError } from './errors';
+import { configError, usageError } from './errors';
 
 /** Names of the stack outputs the CLI reads. The demo stack exports them (the optional ones when the feature is on). */
 export const OutputKey = {
@@ -273,10 +273,11 @@ export function describeOutputs(outputs: StackOutputs): string {
 /**
  * Returns the flag's value if given, else the stack output, with its source.
  *
- * @throws CliError (exit 3) naming both ways to provide it when neither does
+ * @throws CliError (exit 3) naming both ways to provide it when neither does; (exit 2) when the flag is empty
  */
 export function resolveSetting(outputs: StackOutputs | undefined, source: SettingSource): ResolvedSetting {
-  if (source.value !== undefined && source.value !== '') {
+  refuseEmptyFlag(source);
+  if (source.value !== undefined) {
     return { name: source.outputKey, value: source.value, source: source.flag, fromOutputs: false };
   }
   const fromOutputs = outputs?.values[source.outputKey];
@@ -298,7 +299,7 @@ export function resolveSetting(outputs: StackOutputs | undefined, source: Settin
 /**
  * Returns the flag's value if given, else the stack output.
  *
- * @throws CliError (exit 3) naming both ways to provide it when neither does
+ * @throws CliError (exit 3) naming both ways to provide it when neither does; (exit 2) when the flag is empty
  */
 export function requireSetting(outputs: StackOutputs | undefined, source: SettingSource): string {
   return resolveSetting(outputs, source).value;
@@ -352,12 +353,25 @@ export class SettingTrail {
   }
 }
 
-/** Returns the flag's value if given, else the stack output, else `undefined`. */
+/**
+ * Returns the flag's value if given, else the stack output, else `undefined`.
+ *
+ * @throws CliError (exit 2) when the flag is empty
+ */
 export function optionalSetting(outputs: StackOutputs | undefined, source: SettingSource): string | undefined {
-  if (source.value !== undefined && source.value !== '') {
+  refuseEmptyFlag(source);
+  if (source.value !== undefined) {
     return source.value;
   }
   return outputs?.values[source.outputKey] || undefined;
+}
+
+// An empty flag is most often an unset shell variable (`--table "$TABLE"`): the output in its place
+// could be another stage's resource.
+function refuseEmptyFlag(source: SettingSource): void {
+  if (source.value === '') {
+    throw usageError('ERR_EMPTY_FLAG', `${source.flag} is empty. Pass a value, or leave ${source.flag} out to use output ${source.outputKey}.`);
+  }
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

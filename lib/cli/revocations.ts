@@ -101,10 +101,29 @@ export function parseDenyListKey(key: string): { kind: RevocationKind; value: st
 /** `sub "abc"`, `client "x"`, `token "jti"`, `every token issued before ...`, for messages. */
 export function describeRevocation(entry: Pick<Revocation, 'kind' | 'value' | 'issuedBefore'>): string {
   if (entry.kind === 'before') {
-    const time = entry.issuedBefore === undefined ? '(no time)' : new Date(entry.issuedBefore * 1000).toISOString();
-    return entry.value === EVERY_CLIENT ? `every token issued before ${time}` : `every token of client ${quoted(entry.value)} issued before ${time}`;
+    const time = entry.issuedBefore === undefined ? ', whatever its issue time (its issuedBefore is not a number)' : ` issued before ${formatEpochSeconds(entry.issuedBefore)}`;
+    return entry.value === EVERY_CLIENT ? `every token${time}` : `every token of client ${quoted(entry.value)}${time}`;
   }
   return `${describeKind(entry.kind)} ${quoted(entry.value)}`;
+}
+
+/** The latest time a `Date` holds, in epoch seconds. */
+const MAX_DATE_SECONDS = 8.64e12;
+
+/**
+ * Epoch seconds as ISO 8601, or as `epoch second <n>` when no date is that far (an item written by another
+ * tool may hold any number, and the authorizer compares it as a number).
+ */
+export function formatEpochSeconds(seconds: number): string {
+  return Math.abs(seconds) <= MAX_DATE_SECONDS ? new Date(seconds * 1000).toISOString() : `epoch second ${seconds}`;
+}
+
+/**
+ * The issue time a before# entry revokes up to, as the authorizer reads it: a before# item without a number
+ * `issuedBefore` revokes every token it names.
+ */
+export function effectiveIssuedBefore(entry: Pick<Revocation, 'kind' | 'issuedBefore'>): number | undefined {
+  return entry.kind === 'before' ? (entry.issuedBefore ?? Infinity) : undefined;
 }
 
 function describeKind(kind: RevocationKind): string {

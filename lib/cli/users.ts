@@ -168,19 +168,25 @@ export async function deleteUser(target: CognitoTarget, username: string, revoke
   );
 }
 
+/** A refresh token revocation, ready once its app client is known to exist. */
+export type RefreshTokenRevoker = (refreshToken: string) => Promise<void>;
+
 /**
- * Revokes a refresh token with Cognito's RevokeToken, authenticating as its app client (with the client
- * secret, read with DescribeUserPoolClient, when the client has one). Cognito then refuses to refresh
- * with it; access tokens it already minted still verify locally until they expire.
+ * Prepares to revoke refresh tokens with Cognito's RevokeToken, authenticating as their app client: reads
+ * the client (DescribeUserPoolClient) and its secret when it has one, so a wrong client id fails before
+ * anything is written. Cognito then refuses to refresh with a revoked token; access tokens it already
+ * minted still verify locally until they expire.
  */
-export async function revokeRefreshToken(target: CognitoTarget, clientId: string, refreshToken: string): Promise<void> {
+export async function refreshTokenRevoker(target: CognitoTarget, clientId: string): Promise<RefreshTokenRevoker> {
   const described = await callAws({ action: 'DescribeUserPoolClient', region: target.region, userPoolId: target.userPoolId, clientId }, () =>
     target.client.send(new DescribeUserPoolClientCommand({ UserPoolId: target.userPoolId, ClientId: clientId })),
   );
   const clientSecret = described.UserPoolClient?.ClientSecret;
-  await callAws({ action: 'RevokeToken', region: target.region, userPoolId: target.userPoolId, clientId }, () =>
-    target.client.send(new RevokeTokenCommand({ Token: refreshToken, ClientId: clientId, ...(clientSecret ? { ClientSecret: clientSecret } : {}) })),
-  );
+  return async (refreshToken) => {
+    await callAws({ action: 'RevokeToken', region: target.region, userPoolId: target.userPoolId, clientId }, () =>
+      target.client.send(new RevokeTokenCommand({ Token: refreshToken, ClientId: clientId, ...(clientSecret ? { ClientSecret: clientSecret } : {}) })),
+    );
+  };
 }
 
 /** How to read a password. */

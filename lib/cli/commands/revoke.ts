@@ -18,10 +18,12 @@ import {
   RevocationKind,
   deleteRevocation,
   describeRevocation,
+  effectiveIssuedBefore,
+  formatEpochSeconds,
   listRevocations,
   putRevocation,
 } from '../revocations';
-import { getUserSub, revokeRefreshToken, signOutUser } from '../users';
+import { getUserSub, refreshTokenRevoker, signOutUser } from '../users';
 import { AwsFlags, addAwsOptions } from './options';
 import { announce, connectTo, loadOutputs, resolveStackRegion } from './settings';
 
@@ -46,6 +48,12 @@ export interface RevokeFlags extends DenyListFlags {
  * has expired when the entry goes, and the table does not grow without end.
  */
 export const ACCESS_TOKEN_MAX_LIFETIME_SECONDS = 86_400;
+
+/** The longest `--reason` and `--by`, in UTF-8 bytes. */
+const MAX_AUDIT_TEXT_BYTES = 1024;
+
+/** The most standard input `--refresh-token-stdin` reads: several times a Cognito refresh token (about 2 KB). */
+const MAX_REFRESH_TOKEN_BYTES = 16 * 1024;
 
 /** What every revoke prints last: the bound on the delay before the authorizer refuses the tokens. */
 export function delayNote(context: CliContext, flags: DenyListFlags, trail: SettingTrail): string {
@@ -121,17 +129,16 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
       const clientId = cognito === undefined ? undefined : trail.require({ value: flags.clientId, flag: '--client-id', outputKey: OutputKey.WebClientId });
       const target = denyListTarget(context, flags, trail, cognito?.region);
       announce(context, flags, trail);
-      const refreshToken = flags.refreshTokenStdin ? (await readStdin(context.streams)).trim() : undefined;
-      if (refreshToken === '') {
-        throw usageError('ERR_EMPTY_TOKEN', 'Standard input held no refresh token. Pipe it in, e.g. `... --refresh-token-stdin < refresh-token.txt`.');
-      }
+      const refreshToken = flags.refreshTokenStdin ? await readRefreshToken(context) : undefined;
+      const revokeRefreshToken =
+        refreshToken === undefined ? undefined : await withProgress(stderr, `Reading app client ${clientId}`, () => refreshTokenRevoker(cognito!.connect(), clientId!));
       // The deny-list entry first: it stops the access tokens, and is printed even if Cognito then fails.
       const entry = await withProgress(stderr, `Revoking token ${quoted(jti)}`, () =>
         revokeEntry(context, target, 'token', jti, flags, ACCESS_TOKEN_MAX_LIFETIME_SECONDS),
       );
       stdout.write(`${entry}\n`);
-      if (refreshToken !== undefined) {
-        await withProgress(stderr, 'Revoking the refresh token', () => revokeRefreshToken(cognito!.connect(), clientId!, refreshToken));
+      if (revokeRefreshToken !== undefined) {
+        await withProgress(stderr, 'Revoking the refresh token', () => revokeRefreshToken(refreshToken!));
         stdout.write(
           `Revoked the refresh token with Cognito (RevokeToken, client ${clientId}): it can mint no more access tokens. ` +
             'Access tokens it minted before still verify at the API until they expire, unless the deny list covers their jti or origin_jti.\n',
@@ -176,7 +183,7 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
     const removed = await withProgress(stderr, 'Removing the entry', () => deleteRevocation(target, kind, value));
     stdout.write(
       removed === undefined
-        ? `The deny list ${target.tableName} had no entry for ${describeRevocation({ kind, value, issuedBefore: undefined })}; nothing changed.\n`
+        ? `The deny list ${target.tableName} had no entry for ${kind === 'before' ? describeBeforeKey(value) : describeRevocation({ kind, value })}; nothing changed.\n`
         : `Removed ${describeRevocation(removed)} from the deny list ${target.tableName} (it was revoked for ${quoted(removed.reason)}). ` +
             'The authorizer accepts those tokens again once it renews its deny-list snapshot.\n',
     );
@@ -209,6 +216,28 @@ export function addRevokeCommands(program: Command, context: CliContext): void {
         stderr.write(`secure-api: The table holds ${unknownItems} item(s) whose key is not of the deny list's shape; the authorizer ignores them.\n`);
       }
     });
+}
+
+/**
+ * Standard input as one refresh token, checked before the deny list is written: so a mistaken pipe (a
+ * whole file, a log, a stream that never ends) is refused rather than half-applied, and never echoed.
+ */
+async function readRefreshToken(context: CliContext): Promise<string> {
+  const text = await readStdin(context.streams, MAX_REFRESH_TOKEN_BYTES);
+  if (text === undefined) {
+    throw usageError(
+      'ERR_BAD_TOKEN',
+      `Standard input holds more than ${MAX_REFRESH_TOKEN_BYTES} bytes, more than any refresh token; --refresh-token-stdin takes one refresh token, alone.`,
+    );
+  }
+  const token = text.trim();
+  if (token === '') {
+    throw usageError('ERR_EMPTY_TOKEN', 'Standard input held no refresh token. Pipe it in, e.g. `... --refresh-token-stdin < refresh-token.txt`.');
+  }
+  if (/[\s\p{Cc}\p{Cf}]/u.test(token)) {
+    throw usageError('ERR_BAD_TOKEN', 'Standard input holds more than one line or word; --refresh-token-stdin takes one refresh token, alone.');
+  }
+  return token;
 }
 
 /** Adds the AWS options and `--table`. */
@@ -245,6 +274,16 @@ export async function revokeEntry(
   if (flags.reason.trim() === '') {
     throw usageError('ERR_EMPTY_REASON', '--reason is empty: say why, for whoever reads the deny list later.');
   }
+  if (flags.by !== undefined && flags.by.trim() === '') {
+    throw usageError('ERR_EMPTY_BY', '--by is empty: name who revokes, or leave --by out for your operating-system user name.');
+  }
+  // An item holds at most 400 KB, and every revoke, unrevoke and list prints these back.
+  for (const [flag, text] of [['--reason', flags.reason], ['--by', flags.by ?? '']] as const) {
+    const bytes = Buffer.byteLength(text, 'utf8');
+    if (bytes > MAX_AUDIT_TEXT_BYTES) {
+      throw usageError('ERR_TEXT_TOO_LONG', `${flag} must be at most ${MAX_AUDIT_TEXT_BYTES} bytes, a sentence or two for the audit trail (received: ${bytes} bytes).`);
+    }
+  }
   const nowSeconds = Math.floor(context.now() / 1000);
   const ttl = flags.expiresIn === undefined ? defaultTtlSeconds : parseDuration(flags.expiresIn, '--expires-in');
   const entry: Revocation = {
@@ -260,7 +299,7 @@ export async function revokeEntry(
   if (!outcome.written) {
     const existing = outcome.existing;
     const described = `${describeRevocation(existing)}, ${describeExpiry(existing)}, revoked by ${quoted(existing.createdBy)} for ${quoted(existing.reason)}`;
-    const coversTime = kind !== 'before' || (existing.issuedBefore ?? 0) >= (entry.issuedBefore ?? 0);
+    const coversTime = kind !== 'before' || effectiveIssuedBefore(existing)! >= entry.issuedBefore!;
     const coversDuration = existing.expiresAt === undefined || (entry.expiresAt !== undefined && existing.expiresAt >= entry.expiresAt);
     if (coversTime && coversDuration) {
       return `The deny list ${target.tableName} already holds an entry that covers at least as much: ${described}. It stays; nothing changed.`;
@@ -275,8 +314,12 @@ export async function revokeEntry(
   return `Revoked ${describeRevocation(entry)} in the deny list ${target.tableName} (${describeExpiry(entry)}; reason ${quoted(entry.reason)}).`;
 }
 
+function describeBeforeKey(client: string): string {
+  return client === EVERY_CLIENT ? 'the issue time of every token' : `the issue time of client ${quoted(client)}`;
+}
+
 function describeExpiry(entry: Revocation): string {
-  return entry.expiresAt === undefined ? 'never expires' : `expires ${new Date(entry.expiresAt * 1000).toISOString()}`;
+  return entry.expiresAt === undefined ? 'never expires' : `expires ${formatEpochSeconds(entry.expiresAt)}`;
 }
 
 function operatingSystemUser(context: CliContext): string {
@@ -288,11 +331,12 @@ function operatingSystemUser(context: CliContext): string {
 }
 
 function toJson(entry: Revocation, nowSeconds: number): Record<string, unknown> {
-  const iso = (seconds: number | undefined): string | undefined => (seconds === undefined ? undefined : new Date(seconds * 1000).toISOString());
+  const iso = (seconds: number | undefined): string | undefined => (seconds === undefined ? undefined : formatEpochSeconds(seconds));
+  const issuedBefore = effectiveIssuedBefore(entry);
   return {
     kind: entry.kind,
     value: entry.value,
-    ...(entry.issuedBefore === undefined ? {} : { issuedBefore: iso(entry.issuedBefore) }),
+    ...(issuedBefore === undefined ? {} : { issuedBefore: issuedBefore === Infinity ? 'any (not a number)' : iso(issuedBefore) }),
     reason: entry.reason,
     createdAt: iso(entry.createdAt),
     createdBy: entry.createdBy,

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { Command, Option } from 'commander';
-import { LOG_PROFILES, encodeText, type LogProfile } from '../../../lambda/contract';
+import { LOG_PROFILES, MAX_LENGTH, encodeText, type LogProfile } from '../../../lambda/contract';
 import { callService } from '../aws-errors';
 import type { CliContext } from '../context';
 import { parseDuration } from '../durations';
@@ -83,8 +83,8 @@ export function addSubjectRecordsCommand(program: Command, context: CliContext):
     ].join('\n'),
   );
   command.action(async (flags: SubjectRecordsFlags) => {
-    if (flags.sub === '') {
-      throw usageError('ERR_EMPTY_VALUE', '--sub is empty.');
+    for (const [flag, value] of [['--sub', flags.sub], ['--username', flags.username], ['--client', flags.client]] as const) {
+      checkIdentifier(flag, value);
     }
     const maxWaitMs = parseQueryTimeout(flags.timeout);
     const sinceSeconds = flags.since === undefined ? undefined : parseDuration(flags.since, '--since');
@@ -133,6 +133,23 @@ export function addSubjectRecordsCommand(program: Command, context: CliContext):
       stderr.write(`secure-api: warning: a query returned its maximum of rows, so more records may exist. Narrow --since and run it again for each period.\n`);
     }
   });
+}
+
+/**
+ * Refuses an identifier no log line can hold: an empty one would match every line whose field is empty,
+ * and the authorizer logs no identifier longer than `MAX_LENGTH.id` once encoded.
+ */
+function checkIdentifier(flag: string, value: string | undefined): void {
+  if (value === '') {
+    throw usageError('ERR_EMPTY_VALUE', `${flag} is empty.`);
+  }
+  const length = value === undefined ? 0 : encodeText(value).length;
+  if (length > MAX_LENGTH.id) {
+    throw usageError(
+      'ERR_VALUE_TOO_LONG',
+      `${flag} is ${length} characters once encoded as the logs hold it, more than the ${MAX_LENGTH.id} of any logged identifier, so no line can match it.`,
+    );
+  }
 }
 
 function parseQueryTimeout(value: string | undefined): number {

@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import type { CognitoTarget } from '../cognito';
 import type { CliContext } from '../context';
 import { formatSeconds } from '../durations';
+import { usageError } from '../errors';
 import { withProgress } from '../io';
 import {
   addUserToGroup,
@@ -96,7 +97,18 @@ export function addUsersCommand(program: Command, context: CliContext): void {
         'events); find them with `secure-api subject-records --sub <sub>` before deleting the user, as the sub is gone afterwards.',
       ].join('\n'),
     )
-    .action(async (username: string, flags: RevokeFlags & { revoke?: boolean }) => {
+    .action(async (username: string, flags: RevokeFlags & { revoke?: boolean }, command: Command) => {
+      if (!flags.revoke) {
+        // The user cannot be brought back: an option of the revocation without --revoke is a forgotten --revoke.
+        const stray = ['reason', 'by', 'expiresIn'].find((name) => command.getOptionValueSource(name) === 'cli');
+        if (stray !== undefined) {
+          const flag = `--${stray.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+          throw usageError(
+            'ERR_REVOKE_OPTION_WITHOUT_REVOKE',
+            `${flag} only applies with --revoke, which was not passed; nothing was changed. Add --revoke to also put the user's sub on the deny list, or leave ${flag} out.`,
+          );
+        }
+      }
       const trail = loadOutputs(context, flags);
       const { connect, region } = connectTo(context, flags, trail);
       const table = flags.revoke ? denyListTarget(context, flags, trail, region) : undefined;

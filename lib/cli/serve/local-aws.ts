@@ -12,10 +12,10 @@
  * The pseudonym key is random, for this run only: pseudonyms of a local stage join nothing else.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { DENY_LIST_ATTRIBUTES } from '../../../lambda/contract';
+import { DENY_LIST_ATTRIBUTES, DENY_LIST_LIMITS } from '../../../lambda/contract';
 import { configError } from '../errors';
 
 /** The table name and secret ARN a local stage gives its authorizers. */
@@ -39,6 +39,8 @@ export interface LocalAwsOptions {
 
 /** The most items a `Scan` page returns, whatever its `Limit` (DynamoDB's pages end at 1 MB). */
 const PAGE_ITEMS = 1000;
+/** The largest deny-list file read: room for the authorizer's most items, pretty-printed, many times over. */
+const MAX_DENY_LIST_FILE_BYTES = 16 * 1024 * 1024;
 /** The largest request body read. */
 const MAX_REQUEST_BYTES = 64 * 1024;
 
@@ -49,10 +51,24 @@ const MAX_REQUEST_BYTES = 64 * 1024;
  */
 export function readDenyListFile(path: string): Record<string, unknown>[] | string {
   let parsed: unknown;
+  let fd: number | undefined;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    // Non-blocking open and a look at the type first: the file is read again at every Scan on the serving
+    // thread, and a named pipe or a device put in its place would otherwise block or never end.
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) {
+      return 'is not a regular file';
+    }
+    if (stats.size > MAX_DENY_LIST_FILE_BYTES) {
+      return `is larger than ${MAX_DENY_LIST_FILE_BYTES / 1024 / 1024} MiB (received: ${stats.size} bytes); a deny list the authorizer reads (${DENY_LIST_LIMITS.maxItems} items at most) is far smaller`;
+    }
+    parsed = JSON.parse(readFileSync(fd, 'utf8'));
   } catch (error) {
-    return error instanceof SyntaxError ? `is not JSON (${error.message})` : `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`;
+    const code = (error as NodeJS.ErrnoException).code;
+    return error instanceof SyntaxError ? `is not JSON (${error.message})` : code === 'EISDIR' ? 'is not a regular file' : `cannot be read (${code ?? 'error'})`;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   const items = Array.isArray(parsed) ? parsed : typeof parsed === 'object' && parsed !== null && Array.isArray((parsed as { Items?: unknown }).Items) ? (parsed as { Items: unknown[] }).Items : undefined;
   if (items === undefined) {
@@ -62,6 +78,16 @@ export function readDenyListFile(path: string): Record<string, unknown>[] | stri
   const bad = items.findIndex((item) => typeof item !== 'object' || item === null || typeof (item as Record<string, { S?: unknown }>)[key]?.S !== 'string');
   if (bad >= 0) {
     return `item ${bad} has no string "${key}" ({ "${key}": { "S": "sub#..." } })`;
+  }
+  // The Scan pages by key, as DynamoDB does: a repeated key would make a page start over.
+  const firstIndex = new Map<string, number>();
+  for (const [index, item] of (items as Array<Record<string, { S: string }>>).entries()) {
+    const pk = item[key]!.S;
+    const first = firstIndex.get(pk);
+    if (first !== undefined) {
+      return `holds item ${first} and item ${index} with the same "${key}" (${JSON.stringify(pk)}); a table holds one item per key`;
+    }
+    firstIndex.set(pk, index);
   }
   return items as Record<string, unknown>[];
 }

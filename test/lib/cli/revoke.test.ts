@@ -111,6 +111,34 @@ describe('secure-api revoke', () => {
     expect(table().has('jti#jti-2')).toBe(true);
   });
 
+  test('error flow: --refresh-token-stdin refuses standard input that cannot be one refresh token before anything is written, and never echoes it (exit 2)', async () => {
+    const secretish = 'eyJjdHkiOiJKV1QifQ.part';
+    const refusals: Array<[string, string]> = [
+      [`${secretish}\n${secretish}\n`, 'Standard input holds more than one line or word; --refresh-token-stdin takes one refresh token, alone.'],
+      [`${secretish} trailing-word`, 'Standard input holds more than one line or word; --refresh-token-stdin takes one refresh token, alone.'],
+      [`${secretish}\u0000`, 'Standard input holds more than one line or word; --refresh-token-stdin takes one refresh token, alone.'],
+      [`${secretish}${'x'.repeat(3_000_000)}`, 'Standard input holds more than 16384 bytes, more than any refresh token; --refresh-token-stdin takes one refresh token, alone.'],
+    ];
+    for (const [stdin, message] of refusals) {
+      const result = await deployment.run(['revoke', 'token', 'jti-3', '--reason', 'r', '--refresh-token-stdin'], { stdin: stdinWith(stdin) });
+      expect({ code: result.code, stdout: result.stdout, lastLine: result.stderr.trimEnd().split('\n').pop() }).toEqual({ code: ExitCode.Usage, stdout: '', lastLine: `secure-api: ${message}` });
+      expect(result.stderr).not.toContain(secretish);
+    }
+    expect(deployment.dynamoDb.requests).toEqual([]);
+    expect(deployment.cognito.revokedTokens).toEqual([]);
+  });
+
+  test('error flow: revoke token --refresh-token-stdin with an app client that does not exist writes nothing (exit 5)', async () => {
+    const result = await deployment.run(['revoke', 'token', 'jti-4', '--reason', 'r', '--refresh-token-stdin', '--client-id', 'no-such-client'], {
+      stdin: stdinWith('refresh-token'),
+    });
+
+    expect(result).toMatchObject({ code: ExitCode.AwsOther, stdout: '' });
+    expect(result.stderr).toContain('User pool client no-such-client does not exist.');
+    expect(deployment.dynamoDb.requests).toEqual([]);
+    expect(deployment.cognito.revokedTokens).toEqual([]);
+  });
+
   test('happy flow: revoke client with --expires-in writes the TTL attribute', async () => {
     const result = await deployment.run(['revoke', 'client', 'leaky-client', '--reason', 'secret leaked', '--expires-in', '30d']);
 
@@ -214,6 +242,58 @@ describe('secure-api revoke', () => {
     expect(deployment.dynamoDb.requests).toEqual([]);
   });
 
+  test('error flow: revoke before refuses a date that does not exist and a time before the epoch, instead of reading another time (exit 2)', async () => {
+    const refusals: Array<[string, string]> = [
+      ['2026-02-30T00:00:00Z', 'The time must be `now` or an ISO 8601 time with a zone, e.g. 2026-05-01T12:00:00Z (received: "2026-02-30T00:00:00Z").'],
+      ['2026-01-01T24:00:00Z', 'The time must be `now` or an ISO 8601 time with a zone, e.g. 2026-05-01T12:00:00Z (received: "2026-01-01T24:00:00Z").'],
+      ['2026-04-31T12:00:00+02:00', 'The time must be `now` or an ISO 8601 time with a zone, e.g. 2026-05-01T12:00:00Z (received: "2026-04-31T12:00:00+02:00").'],
+      ['2026-01-01T12:00:00+24:00', 'The time must be `now` or an ISO 8601 time with a zone, e.g. 2026-05-01T12:00:00Z (received: "2026-01-01T12:00:00+24:00").'],
+      ['1969-12-31T23:59:59Z', 'The time must not be before 1970-01-01T00:00:00Z, the start of token issue times (received: "1969-12-31T23:59:59Z").'],
+      ['0000-01-01T00:00:00Z', 'The time must not be before 1970-01-01T00:00:00Z, the start of token issue times (received: "0000-01-01T00:00:00Z").'],
+    ];
+    for (const [time, message] of refusals) {
+      const result = await deployment.run(['revoke', 'before', time, '--reason', 'r']);
+      expect({ time, result }).toEqual({ time, result: { code: ExitCode.Usage, stdout: '', stderr: `secure-api: ${message}\n` } });
+    }
+    expect(deployment.dynamoDb.requests).toEqual([]);
+
+    const leapDay = await deployment.run(['revoke', 'before', '2024-02-29T23:30:00-01:00', '--reason', 'r']);
+    expect(leapDay.code).toBe(ExitCode.Ok);
+    expect(table().get('before#*')!.issuedBefore).toEqual({ N: String(Date.parse('2024-03-01T00:30:00Z') / 1000) });
+  });
+
+  test('error flow: a --reason or --by too long for an audit line, or an empty --by, is refused before anything is written (exit 2)', async () => {
+    const refusals: Array<[string[], string]> = [
+      [['--reason', 'x'.repeat(10_240)], '--reason must be at most 1024 bytes, a sentence or two for the audit trail (received: 10240 bytes).'],
+      [['--reason', 'é'.repeat(513)], '--reason must be at most 1024 bytes, a sentence or two for the audit trail (received: 1026 bytes).'],
+      [['--reason', 'r', '--by', 'x'.repeat(500_000)], '--by must be at most 1024 bytes, a sentence or two for the audit trail (received: 500000 bytes).'],
+      [['--reason', 'r', '--by', ' '], '--by is empty: name who revokes, or leave --by out for your operating-system user name.'],
+    ];
+    for (const [flags, message] of refusals) {
+      const result = await deployment.run(['revoke', 'sub', 's1', ...flags]);
+      expect({ code: result.code, stdout: result.stdout, lastLine: result.stderr.trimEnd().split('\n').pop() }).toEqual({ code: ExitCode.Usage, stdout: '', lastLine: `secure-api: ${message}` });
+    }
+    expect(deployment.dynamoDb.requests).toEqual([]);
+
+    const withControls = await deployment.run(['revoke', 'sub', 's1', '--reason', 'a\u001b[31m\nb'.padEnd(1024, '.')]);
+    expect(withControls.code).toBe(ExitCode.Ok);
+    expect(withControls.stdout).toContain('reason "a\\u001b[31m\\nb...');
+  });
+
+  test('error flow: an empty --table or --client-id (an unset shell variable) is refused, never replaced by the output of outputs.json (exit 2)', async () => {
+    const attempts: Array<[string[], string]> = [
+      [['revoke', 'sub', 's1', '--reason', 'r', '--table', ''], '--table is empty. Pass a value, or leave --table out to use output DenyListTableName.'],
+      [['unrevoke', 'sub', 's1', '--table', ''], '--table is empty. Pass a value, or leave --table out to use output DenyListTableName.'],
+      [['revoke', 'token', 'j1', '--reason', 'r', '--refresh-token-stdin', '--client-id', ''], '--client-id is empty. Pass a value, or leave --client-id out to use output WebClientId.'],
+    ];
+    for (const [args, message] of attempts) {
+      const result = await deployment.run(args, { stdin: stdinWith('refresh-token') });
+      expect({ args, code: result.code, stdout: result.stdout, lastLine: result.stderr.trimEnd().split('\n').pop() }).toEqual({ args, code: ExitCode.Usage, stdout: '', lastLine: `secure-api: ${message}` });
+    }
+    expect(deployment.dynamoDb.requests).toEqual([]);
+    expect(deployment.cognito.revokedTokens).toEqual([]);
+  });
+
   test('error flow: a stack without revocation names the missing output (exit 3)', async () => {
     await deployment.close();
     deployment = await startTestDeployment({ outputs: { DenyListTableName: undefined } });
@@ -274,6 +354,8 @@ describe('secure-api unrevoke', () => {
     const result = await deployment.run(['unrevoke', 'token', 'jti-1']);
 
     expect(result).toMatchObject({ code: ExitCode.Ok, stdout: `The deny list ${DENY_LIST_TABLE} had no entry for token id (jti) "jti-1"; nothing changed.\n` });
+    expect((await deployment.run(['unrevoke', 'before'])).stdout).toBe(`The deny list ${DENY_LIST_TABLE} had no entry for the issue time of every token; nothing changed.\n`);
+    expect((await deployment.run(['unrevoke', 'before', '--client', 'c1'])).stdout).toBe(`The deny list ${DENY_LIST_TABLE} had no entry for the issue time of client "c1"; nothing changed.\n`);
   });
 });
 
@@ -313,6 +395,42 @@ describe('secure-api revocations list', () => {
         inForce: true,
       },
     ]);
+  });
+
+  test('hostile values: items written by other tools, with times beyond any date or a before# item without a number issuedBefore, are listed, compared and removed as the authorizer reads them', async () => {
+    deployment.clock = Date.parse('2026-03-01T12:00:00Z');
+    const created = { N: String(Date.parse('2026-03-01T11:00:00Z') / 1000) };
+    table().set('before#*', { pk: { S: 'before#*' }, issuedBefore: { S: 'soon' }, reason: { S: 'by hand' }, createdAt: created, createdBy: { S: 'ops' } });
+    table().set('before#c1', { pk: { S: 'before#c1' }, issuedBefore: { N: '1e20' }, reason: { S: 'by hand' }, createdAt: created, createdBy: { S: 'ops' } });
+    table().set('sub#big', { pk: { S: 'sub#big' }, reason: { S: 'by hand' }, createdAt: { N: '-1e300' }, createdBy: { S: 'ops' }, expiresAt: { N: '1e17' } });
+
+    const text = await deployment.run(['revocations', 'list']);
+    const json = await deployment.run(['revocations', 'list', '--format', 'json']);
+    const every = await deployment.run(['revoke', 'before', 'now', '--reason', 'r']);
+    const one = await deployment.run(['revoke', 'before', 'now', '--client', 'c1', '--reason', 'r']);
+    const removed = await deployment.run(['unrevoke', 'sub', 'big']);
+
+    expect(text.code).toBe(ExitCode.Ok);
+    expect(text.stdout.split('\n')).toEqual([
+      'KIND    VALUE  ISSUED BEFORE                       CREATED                   BY     EXPIRES                          REASON',
+      'sub     "big"  -                                   epoch second -1e+300      "ops"  epoch second 100000000000000000  "by hand"',
+      'before  "*"    any (not a number)                  2026-03-01T11:00:00.000Z  "ops"  never                            "by hand"',
+      'before  "c1"   epoch second 100000000000000000000  2026-03-01T11:00:00.000Z  "ops"  never                            "by hand"',
+      '',
+    ]);
+    expect(JSON.parse(json.stdout).map((entry: Record<string, unknown>) => [entry.issuedBefore, entry.createdAt, entry.expiresAt])).toEqual([
+      [undefined, 'epoch second -1e+300', 'epoch second 100000000000000000'],
+      ['any (not a number)', '2026-03-01T11:00:00.000Z', null],
+      ['epoch second 100000000000000000000', '2026-03-01T11:00:00.000Z', null],
+    ]);
+    expect(every).toMatchObject({ code: ExitCode.Ok });
+    expect(every.stdout).toContain(
+      `The deny list ${DENY_LIST_TABLE} already holds an entry that covers at least as much: every token, whatever its issue time (its issuedBefore is not a number), never expires,`,
+    );
+    expect(one).toMatchObject({ code: ExitCode.Ok });
+    expect(one.stdout).toContain('already holds an entry that covers at least as much: every token of client "c1" issued before epoch second 100000000000000000000, never expires,');
+    expect(removed).toMatchObject({ code: ExitCode.Ok, stdout: expect.stringContaining(`Removed sub "big" from the deny list ${DENY_LIST_TABLE}`) });
+    expect(table().has('sub#big')).toBe(false);
   });
 
   test('happy flow: an empty deny list says so', async () => {

@@ -150,6 +150,24 @@ describe('secure-api subject-records', () => {
     expect(result.stderr).toContain('of sub "x\\"] or sub in [\\"user-2\\"]\\n| limit 1" in 2 log group(s)');
   });
 
+  test('error flow: an empty --username or --client, which would match every line with that field empty, and a value longer than any logged one are refused before any call (exit 2)', async () => {
+    await start();
+    const refusals: Array<[string[], string]> = [
+      [['--sub', 'user-1', '--username', ''], '--username is empty.'],
+      [['--sub', 'user-1', '--client', ''], '--client is empty.'],
+      [['--sub', 'x'.repeat(6000)], '--sub is 6000 characters once encoded as the logs hold it, more than the 256 of any logged identifier, so no line can match it.'],
+      [['--sub', 'user-1', '--username', '"'.repeat(86)], '--username is 258 characters once encoded as the logs hold it, more than the 256 of any logged identifier, so no line can match it.'],
+    ];
+    for (const [flags, message] of refusals) {
+      const result = await deployment.run(['subject-records', ...flags]);
+      expect({ flags: flags.map((flag) => flag.slice(0, 10)), result }).toEqual({ flags: flags.map((flag) => flag.slice(0, 10)), result: { code: ExitCode.Usage, stdout: '', stderr: `secure-api: ${message}\n` } });
+    }
+    expect(deployment.logs.requests).toEqual([]);
+
+    const longest = await deployment.run(['subject-records', '--sub', 'u'.repeat(256), '--format', 'json']);
+    expect(longest.code).toBe(ExitCode.Ok);
+  });
+
   test('happy flow: a running query is polled until it completes', async () => {
     await start({ WafLogGroupName: undefined, ExecutionLogGroupName: undefined });
     deployment.logs.runningPolls = 1;

@@ -62,6 +62,20 @@ describe('secure-api users delete', () => {
     expect(deployment.cognito.users.has('alice')).toBe(true);
   });
 
+  test('error flow: --reason, --by or --expires-in without --revoke is refused before the user is deleted, as the operator meant a revocation (exit 2)', async () => {
+    for (const flags of [['--reason', 'left the company'], ['--by', 'ops'], ['--expires-in', '30d']]) {
+      const result = await deployment.run(['users', 'delete', 'alice', ...flags]);
+
+      expect({ code: result.code, stdout: result.stdout, lastLine: result.stderr.trimEnd().split('\n').pop() }).toEqual({
+        code: ExitCode.Usage,
+        stdout: '',
+        lastLine: `secure-api: ${flags[0]} only applies with --revoke, which was not passed; nothing was changed. Add --revoke to also put the user's sub on the deny list, or leave ${flags[0]} out.`,
+      });
+    }
+    expect(deployment.cognito.requests).toEqual([]);
+    expect(deployment.cognito.users.has('alice')).toBe(true);
+  });
+
   test('error flow: an unknown user is a sentence (exit 5), and a denied delete is exit 4', async () => {
     const unknown = await deployment.run(['users', 'delete', 'bob']);
     deployment.cognito.deniedActions.add('AdminDeleteUser');
