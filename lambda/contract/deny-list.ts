@@ -67,11 +67,19 @@ export type DenyListSnapshot = ReadonlyMap<string, DenyListEntry>;
 // A DynamoDB number in decimal: `Number()` alone would also read '', ' ' and '0x0' as numbers (0), ending an entry.
 const DYNAMODB_NUMBER = /^-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 
-/** A number attribute (`{ "N": "123" }`) of an item, or undefined when absent, not a decimal number, or not finite. */
-function numberAttribute(item: Record<string, unknown>, name: string): number | undefined {
-  const value = (item[name] as { N?: unknown } | undefined)?.N;
+/**
+ * The value of a DynamoDB number (the text of `{ "N": "123" }`), or undefined when it is not a decimal number
+ * or not finite: the one reading of the authorizer and of the operator CLI.
+ * @param value the `N` text
+ */
+export function denyListNumber(value: unknown): number | undefined {
   const parsed = typeof value === 'string' && DYNAMODB_NUMBER.test(value) ? Number(value) : NaN;
   return Number.isFinite(parsed) ? parsed : undefined;
+}
+
+/** A number attribute (`{ "N": "123" }`) of an item, as {@link denyListNumber} reads it. */
+function numberAttribute(item: Record<string, unknown>, name: string): number | undefined {
+  return denyListNumber((item[name] as { N?: unknown } | undefined)?.N);
 }
 
 /**

@@ -16,7 +16,7 @@ import {
   PutItemCommand,
   ScanCommand,
 } from '@aws-sdk/client-dynamodb';
-import { DENY_LIST_ATTRIBUTES, DENY_LIST_EVERY_CLIENT, DENY_LIST_KEY_PREFIXES } from '../../lambda/contract';
+import { DENY_LIST_ATTRIBUTES, DENY_LIST_EVERY_CLIENT, DENY_LIST_KEY_PREFIXES, denyListNumber } from '../../lambda/contract';
 import { ServiceCallContext, callService, mapServiceError } from './aws-errors';
 import { usageError } from './errors';
 import { quoted } from './io';
@@ -229,10 +229,8 @@ export function parseRevocation(item: Record<string, AttributeValue>): Revocatio
   if (parsed === undefined) {
     return undefined;
   }
-  const number = (name: string): number | undefined => {
-    const text = item[name]?.N;
-    return text === undefined || !Number.isFinite(Number(text)) ? undefined : Number(text);
-  };
+  // Read as the authorizer reads them: text that is not a decimal number never ends an entry.
+  const number = (name: string): number | undefined => denyListNumber(item[name]?.N);
   const issuedBefore = number(a.issuedBefore);
   const expiresAt = number(a.expiresAt);
   return {

@@ -5,6 +5,7 @@ import { CONFIG_ENV_VAR } from '../../../lambda/contract';
 import { ExitCode } from '../../../lib/cli/errors';
 import { DENY_LIST_TABLE, TestDeployment, WEB_CLIENT_ID, startTestDeployment, stdinWith } from './fixtures/deployment';
 import { FakeItem } from './fixtures/fake-dynamodb';
+import { parseRevocation } from '../../../lib/cli/revocations';
 
 let deployment: TestDeployment;
 
@@ -435,5 +436,15 @@ describe('secure-api revocations list', () => {
 
   test('happy flow: an empty deny list says so', async () => {
     expect((await deployment.run(['revocations', 'list'])).stdout).toBe('The deny list is empty.\n');
+  });
+});
+
+describe('the CLI reads deny-list numbers as the authorizer does', () => {
+  test('text that is not a decimal number is no time: it never ends an entry, and a before# entry covers every token', () => {
+    for (const text of ['', ' ', '0x0', ' 5', 'Infinity']) {
+      expect([text, parseRevocation({ pk: { S: 'sub#a' }, expiresAt: { N: text }, createdAt: { N: '5' } })?.expiresAt]).toEqual([text, undefined]);
+      expect([text, parseRevocation({ pk: { S: 'before#*' }, issuedBefore: { N: text } })?.issuedBefore]).toEqual([text, undefined]);
+    }
+    expect(parseRevocation({ pk: { S: 'sub#a' }, expiresAt: { N: '1.8E9' } })?.expiresAt).toBe(1.8e9);
   });
 });
