@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { readCloudAssembly } from '../cloud-assembly';
 import { type CliContext, untilSignalled } from '../context';
 import { configError, usageError } from '../errors';
+import { parseConfig } from '../../../lambda/contract';
 import { startLocalStage } from '../serve/local-stage';
 
 interface ServeFlags {
@@ -30,6 +31,12 @@ function readIssuersFile(path: string): unknown[] {
   const issuers = Array.isArray(parsed) ? parsed : typeof parsed === 'object' && parsed !== null && Array.isArray((parsed as { issuers?: unknown }).issuers) ? (parsed as { issuers: unknown[] }).issuers : undefined;
   if (issuers === undefined) {
     throw configError('ERR_ISSUERS_FILE', `The issuers file ${path} holds neither a list of issuers nor an object with "issuers".`);
+  }
+  try {
+    // Checked as the authorizer checks its configuration, so the file is named in the answer.
+    parseConfig({ version: 1, issuers, routes: [] });
+  } catch (error) {
+    throw configError('ERR_ISSUERS_FILE', `The issuers file ${path} cannot be used: ${error instanceof Error ? error.message : String(error)}.`, error);
   }
   return issuers;
 }

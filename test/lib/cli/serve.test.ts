@@ -264,7 +264,7 @@ describe('secure-api serve --issuers', () => {
     writeFileSync(join(root, 'no-issuers.json'), JSON.stringify({ issuer: 'https://login.example.com/' }));
     const bad = await cli(['serve', '--cdk-out', cdkOut, '--issuers', 'bad-issuers.json']);
     expect(bad.code).toBe(ExitCode.Config);
-    expect(bad.stderr).toContain('The issuers cannot be used: issuers[0].jwksUri: must be an https URL');
+    expect(bad.stderr).toContain(`The issuers file ${join(root, 'bad-issuers.json')} cannot be used: issuers[0].jwksUri: must be an https URL`);
     const none = await cli(['serve', '--cdk-out', cdkOut, '--issuers', 'no-issuers.json']);
     expect(none.stderr).toContain(`The issuers file ${join(root, 'no-issuers.json')} holds neither a list of issuers nor an object with "issuers".`);
     const both = await cli(['serve', '--cdk-out', cdkOut, '--issuers', 'bad-issuers.json', '--issuer-out', 'x.json']);
